@@ -1,0 +1,48 @@
+package io.postern.config;
+
+import java.net.InetAddress;
+import java.util.Objects;
+
+/** One listening socket. Immutable. */
+public record ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls) {
+    public ListenerConfig {
+        Objects.requireNonNull(name);
+        Objects.requireNonNull(kind);
+        Objects.requireNonNull(address);
+        Objects.requireNonNull(tls);
+    }
+
+    public boolean authRequired() {
+        return kind == ListenerKind.SUBMISSION;
+    }
+
+    static ListenerConfig from(ConfigNode node) {
+        ListenerKind kind = node.enumValue("kind", ListenerKind.class, ListenerKind.MX);
+        if (!node.has("kind")) {
+            node.error("kind", "is required (mx, submission, lmtp, pop3)");
+        }
+        String name = node.string("name", ConfigNode.wireName(kind));
+        String address = node.string("address", "127.0.0.1");
+        if (!isLiteralAddress(address)) {
+            node.error("address", "'" + address + "' is not an IP address");
+        }
+        int port = node.port("port", 0);
+        if (!node.has("port")) {
+            node.error("port", "is required");
+        }
+        TlsMode tls = node.enumValue("tls", TlsMode.class, TlsMode.NONE);
+        return new ListenerConfig(name, kind, address, port, tls);
+    }
+
+    static boolean isLiteralAddress(String address) {
+        if (address.isEmpty() || !address.matches("[0-9a-fA-F:.]+")) {
+            return false;
+        }
+        try {
+            InetAddress.getByName(address);
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+}

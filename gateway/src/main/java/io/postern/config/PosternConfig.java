@@ -1,0 +1,92 @@
+package io.postern.config;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The whole configuration of one node, read from one YAML file. Immutable; every section has
+ * safe defaults (closed relay, no plaintext AUTH) documented in docs/configuration.md.
+ */
+public record PosternConfig(
+        NodeConfig node,
+        List<ListenerConfig> listeners,
+        AdminConfig admin,
+        TlsConfig tls,
+        DirectoryConfig directory,
+        List<String> domains,
+        RelayConfig relay,
+        AuthConfig auth,
+        SmtpConfig smtp,
+        Pop3Config pop3,
+        QueueConfig queue,
+        SpoolConfig spool,
+        LoggingConfig logging) {
+
+    public PosternConfig {
+        listeners = List.copyOf(listeners);
+        domains = List.copyOf(domains);
+    }
+
+    /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
+    static PosternConfig from(ConfigNode root, Path base) {
+        NodeConfig node = NodeConfig.from(root.section("node"));
+        List<ListenerConfig> listeners = root.sections("listeners").stream().map(ListenerConfig::from).toList();
+        if (!root.has("listeners")) {
+            root.error("listeners", "is required (at least one listener)");
+        }
+        AdminConfig admin = AdminConfig.from(root.section("admin"));
+        TlsConfig tls = TlsConfig.from(root.section("tls"), base);
+        DirectoryConfig directory = DirectoryConfig.from(root.section("directory"), base);
+        List<String> domains = root.parsedStrings("domains", List.of(), PosternConfig::parseDomain);
+        RelayConfig relay = RelayConfig.from(root.section("relay"));
+        AuthConfig auth = AuthConfig.from(root.section("auth"));
+        SmtpConfig smtp = SmtpConfig.from(root.section("smtp"));
+        Pop3Config pop3 = Pop3Config.from(root.section("pop3"));
+        QueueConfig queue = QueueConfig.from(root.section("queue"), base);
+        SpoolConfig spool = SpoolConfig.from(root.section("spool"), base);
+        LoggingConfig logging = LoggingConfig.from(root.section("logging"));
+        checkListeners(root, listeners, tls, admin);
+        return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
+                spool, logging);
+    }
+
+    private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {
+        Map<String, Integer> names = new HashMap<>();
+        Map<String, Integer> sockets = new HashMap<>();
+        if (admin.enabled()) {
+            sockets.put(admin.address() + ":" + admin.port(), -1);
+        }
+        for (int i = 0; i < listeners.size(); i++) {
+            ListenerConfig listener = listeners.get(i);
+            String path = "listeners[" + i + "]";
+            Integer sameName = names.putIfAbsent(listener.name(), i);
+            if (sameName != null) {
+                root.problems().add(path + ".name", "'" + listener.name() + "' is already used by listeners[" + sameName + "]");
+            }
+            Integer sameSocket = sockets.putIfAbsent(listener.address() + ":" + listener.port(), i);
+            if (sameSocket != null && listener.port() != 0) {
+                root.problems().add(path + ".port", listener.port() + " on " + listener.address() + " is already used by "
+                        + (sameSocket < 0 ? "admin" : "listeners[" + sameSocket + "]"));
+            }
+            if (listener.tls() != TlsMode.NONE && !tls.configured()) {
+                root.problems().add(path + ".tls", "'" + ConfigNode.wireName(listener.tls())
+                        + "' needs a certificate (tls.certificateFile and tls.privateKeyFile, or tls.selfSigned)");
+            }
+            if (listener.kind() == ListenerKind.LMTP && listener.tls() == TlsMode.IMPLICIT) {
+                root.problems().add(path + ".tls", "LMTP does not use implicit TLS (none or starttls)");
+            }
+        }
+    }
+
+    static ConfigNode.Parsed<String> parseDomain(String text) {
+        String domain = text.toLowerCase(Locale.ROOT);
+        if (domain.length() > 253
+                || !domain.matches("[a-z0-9]([a-z0-9-]{0,62})(\\.[a-z0-9]([a-z0-9-]{0,62}))+")) {
+            return ConfigNode.Parsed.problem("'" + text + "' is not a domain name");
+        }
+        return ConfigNode.Parsed.ok(domain);
+    }
+}

@@ -1,0 +1,38 @@
+package io.postern.config;
+
+import java.time.Duration;
+
+/** Limits and behaviour of SMTP, submission and LMTP sessions. Every limit a client controls is here. */
+public record SmtpConfig(
+        long maxMessageSize,
+        int maxRecipients,
+        int maxCommandLine,
+        int maxTextLine,
+        int maxErrors,
+        int maxReceivedHeaders,
+        int maxConnections,
+        int maxConnectionsPerClient,
+        Duration idleTimeout,
+        Duration dataTimeout,
+        Duration greetingDelay,
+        BareLineEndings bareLineEndings) {
+
+    /** What to do with a lone CR or LF inside DATA (SMTP smuggling defence). */
+    public enum BareLineEndings { REJECT, NORMALIZE }
+
+    static SmtpConfig from(ConfigNode node) {
+        return new SmtpConfig(
+                node.size("maxMessageSize", 50L * 1024 * 1024),
+                node.integer("maxRecipients", 100, 1, 100_000),
+                node.integer("maxCommandLine", 512, 512, 65_536),
+                node.integer("maxTextLine", 1000, 1000, 1_000_000),
+                node.integer("maxErrors", 10, 1, 1000),
+                node.integer("maxReceivedHeaders", 50, 1, 1000),
+                node.integer("maxConnections", 1000, 1, 1_000_000),
+                node.integer("maxConnectionsPerClient", 20, 1, 1_000_000),
+                node.duration("idleTimeout", Duration.ofMinutes(5)),
+                node.duration("dataTimeout", Duration.ofMinutes(10)),
+                node.duration("greetingDelay", Duration.ZERO),
+                node.enumValue("bareLineEndings", BareLineEndings.class, BareLineEndings.REJECT));
+    }
+}

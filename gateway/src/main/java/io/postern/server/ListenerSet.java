@@ -1,0 +1,106 @@
+package io.postern.server;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.postern.config.ListenerConfig;
+import io.postern.config.TlsMode;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every listening socket of a node and every connection they accepted, so that a stop can close
+ * the listeners first and then wait for sessions to end. Mutable (started, then stopped once),
+ * thread-safe.
+ */
+public final class ListenerSet implements AutoCloseable {
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup sessions = new DefaultChannelGroup("sessions", GlobalEventExecutor.INSTANCE);
+    private final List<BoundListener> bound = new ArrayList<>();
+
+    /** A listener and the port it really got (port 0 in tests picks a free one). */
+    public record BoundListener(ListenerConfig config, int port) {
+    }
+
+    public ListenerSet(Transport transport, int workerThreads) {
+        this.transport = transport;
+        this.boss = transport.newGroup(1);
+        this.workers = transport.newGroup(workerThreads);
+    }
+
+    public void bind(ListenerConfig listener, Optional<SslContext> tls, Map<io.postern.config.ListenerKind,
+            ProtocolInitializer> protocols) throws InterruptedException {
+        ProtocolInitializer protocol = protocols.get(listener.kind());
+        if (protocol == null) {
+            throw new IllegalStateException("no protocol for listener kind " + listener.kind());
+        }
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        sessions.add(channel);
+                        if (listener.tls() == TlsMode.IMPLICIT) {
+                            channel.pipeline().addLast("tls", tls.orElseThrow().newHandler(channel.alloc()));
+                        }
+                        protocol.initialize(listener, channel, channel.pipeline());
+                    }
+                });
+        Channel channel = bootstrap.bind(new InetSocketAddress(listener.address(), listener.port()))
+                .syncUninterruptibly().channel();
+        listening.add(channel);
+        bound.add(new BoundListener(listener, ((InetSocketAddress) channel.localAddress()).getPort()));
+    }
+
+    public List<BoundListener> bound() {
+        return List.copyOf(bound);
+    }
+
+    public String transportName() {
+        return transport.name();
+    }
+
+    /** Stops accepting, lets open sessions finish until {@code drain} runs out, then closes what is left. */
+    public void stop(Duration drain) {
+        listening.close().awaitUninterruptibly();
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (!sessions.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        sessions.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    public int openSessions() {
+        return sessions.size();
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+}
