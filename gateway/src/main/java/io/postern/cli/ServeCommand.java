@@ -39,10 +39,7 @@ final class ServeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new io.postern.config.ConfigException("--role: '" + text + "' is not one of front, delivery, all");
             }
-            var node = new io.postern.config.NodeConfig(config.node().hostname(), parsed, config.node().drainTimeout());
-            return new PosternConfig(node, config.listeners(), config.admin(), config.tls(), config.directory(),
-                    config.domains(), config.relay(), config.auth(), config.smtp(), config.pop3(), config.queue(),
-                    config.spool(), config.logging());
+            return config.withRole(parsed);
         }
     }
 }

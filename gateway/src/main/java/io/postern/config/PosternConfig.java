@@ -30,6 +30,12 @@ public record PosternConfig(
         domains = List.copyOf(domains);
     }
 
+    /** The same configuration with another role ({@code serve --role}). */
+    public PosternConfig withRole(Role role) {
+        return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging);
+    }
+
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
     static PosternConfig from(ConfigNode root, Path base) {
         NodeConfig node = NodeConfig.from(root.section("node"));

@@ -1,0 +1,50 @@
+package io.postern.mail;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What SMTP says about a message besides its content: the reverse path (empty for the null
+ * sender {@code <>}), the recipients with their DSN parameters, the body type, and the trace of
+ * the session that received it. Immutable; the queue writes it to disk with the content.
+ */
+public record Envelope(
+        Optional<MailAddress> sender,
+        List<EnvelopeRecipient> recipients,
+        BodyType bodyType,
+        boolean smtpUtf8,
+        Optional<DsnReturn> dsnReturn,
+        Optional<String> dsnEnvelopeId,
+        SessionTrace trace) {
+
+    public Envelope {
+        Objects.requireNonNull(sender);
+        recipients = List.copyOf(recipients);
+        Objects.requireNonNull(bodyType);
+        Objects.requireNonNull(dsnReturn);
+        Objects.requireNonNull(dsnEnvelopeId);
+        Objects.requireNonNull(trace);
+    }
+
+    /** RFC 6152 / 3030 body types. */
+    public enum BodyType { SEVEN_BIT, EIGHT_BIT_MIME, BINARY_MIME }
+
+    /** RFC 3461 RET: what a bounce carries back. */
+    public enum DsnReturn { FULL, HDRS }
+
+    /** Where the message came from, for Received headers, logs and the queue's records. */
+    public record SessionTrace(String clientAddress, String clientName, String heloName, String protocol,
+                               Optional<String> authenticatedUser, Optional<String> tlsCipher, Instant arrival) {
+        public SessionTrace {
+            Objects.requireNonNull(clientAddress);
+            Objects.requireNonNull(clientName);
+            Objects.requireNonNull(heloName);
+            Objects.requireNonNull(protocol);
+            Objects.requireNonNull(authenticatedUser);
+            Objects.requireNonNull(tlsCipher);
+            Objects.requireNonNull(arrival);
+        }
+    }
+}
