@@ -5,10 +5,10 @@ import java.util.Optional;
 import java.util.Set;
 
 /** One RCPT TO with its RFC 3461 parameters. Immutable. */
-public record EnvelopeRecipient(MailAddress address, Set<DsnNotify> notify, Optional<String> originalRecipient) {
+public record EnvelopeRecipient(MailAddress address, Set<DsnNotify> dsnNotify, Optional<String> originalRecipient) {
     public EnvelopeRecipient {
         Objects.requireNonNull(address);
-        notify = Set.copyOf(notify);
+        dsnNotify = Set.copyOf(dsnNotify);
         Objects.requireNonNull(originalRecipient);
     }
 
