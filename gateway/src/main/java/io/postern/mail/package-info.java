@@ -1,0 +1,10 @@
+/**
+ * Value types and contracts shared along the message path: addresses, the envelope, and the
+ * two hand-offs (front end to {@link io.postern.mail.MessageSink}, queue to
+ * {@link io.postern.mail.DeliveryAgent}). Depends on nothing else in Postern; everything may
+ * depend on it.
+ *
+ * <p>Trust: {@link io.postern.mail.MailAddress#parse} takes untrusted input and enforces the
+ * RFC 5321 length limits (64 local part, 255 domain); the records assume validated values.
+ */
+package io.postern.mail;
