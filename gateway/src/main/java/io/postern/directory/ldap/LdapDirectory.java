@@ -141,7 +141,8 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             trace.note("domain " + key + ": listed in the configuration (domains)");
             return count("domain", Lookup.found(true));
         }
-        if (!config.domainsFromDirectory() || domainFilter.isEmpty() || key.isEmpty() || key.length() > MailAddress.MAX_DOMAIN) {
+        if (!config.domainsFromDirectory() || domainFilter.isEmpty() || key.isEmpty() || key.length() > MailAddress.MAX_DOMAIN
+                || !matchable(key)) {
             trace.note("domain " + key + ": not in the configuration"
                     + (config.domainsFromDirectory() ? "" : " (directory.domainsFromDirectory is off)"));
             return count("domain", Lookup.found(false));
@@ -164,8 +165,10 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     public Lookup<Recipient> resolve(MailAddress address, DirectoryTrace trace) {
         trace.note("profile " + profileName() + "; address " + address);
         if (address.localPart().isEmpty() || address.localPart().length() > MailAddress.MAX_LOCAL_PART
-                || address.domain().length() > MailAddress.MAX_DOMAIN) {
-            trace.note("longer than RFC 5321 allows: unknown without asking the directory");
+                || address.domain().length() > MailAddress.MAX_DOMAIN || !matchable(address.localPart())
+                || !matchable(address.domain())) {
+            // LDAP matching folds spaces (" alice" equals "alice"): such values never reach a lookup.
+            trace.note("longer than RFC 5321 allows, or with spaces or control characters: unknown without asking");
             return count("resolve", Lookup.found(new Recipient.Unknown(address)));
         }
         try {
@@ -378,6 +381,12 @@ public final class LdapDirectory implements Directory, AutoCloseable {
                     ? List.of(target + " (unknown)") : finalMailboxes(f.value(), trace, depth + 1);
             case Lookup.TempFail<Recipient> t -> List.of(target + " (try again later)");
         };
+    }
+
+    /** No control characters, no leading, trailing or doubled white space (LDAP matching would fold them). */
+    static boolean matchable(String value) {
+        return value.equals(value.strip()) && !value.contains("  ")
+                && value.chars().noneMatch(c -> Character.isISOControl(c) || c == '\u00a0');
     }
 
     private static Optional<Filter> parse(String text) {
