@@ -49,7 +49,7 @@ public record DirectoryChange(Kind kind, String dn, String oldDn, Set<MailAddres
 
     /** Both DNs, normalised. */
     public Set<String> dns() {
-        return Set.of(dn, oldDn).size() == 1 ? Set.of(dn) : Set.of(dn, oldDn);
+        return dn.equals(oldDn) ? Set.of(dn) : Set.of(dn, oldDn);
     }
 
     /**
