@@ -9,7 +9,9 @@ import java.util.Optional;
 
 /**
  * Where the directory is and how to talk to it. With {@code embedded} set, Postern runs its own
- * in-memory directory and ignores {@code urls}. Immutable.
+ * in-memory directory and ignores {@code urls}. The nested sections ({@code bases}, {@code filters},
+ * {@code attributes}, {@code subaddress}, {@code groups}) map Postern's questions onto the
+ * directory's schema; docs/directory.md lists every key. Immutable.
  */
 public record DirectoryConfig(
         DirectoryProfile profile,
@@ -25,10 +27,62 @@ public record DirectoryConfig(
         Duration responseTimeout,
         int searchPoolSize,
         int bindPoolSize,
-        boolean followReferrals) {
+        boolean followReferrals,
+        boolean globalCatalog,
+        Optional<String> dnsServer,
+        Duration healthCheckInterval,
+        int pageSize,
+        boolean domainsFromDirectory,
+        DirectoryMapping mapping,
+        SubaddressConfig subaddress,
+        GroupExpansionConfig groups) {
 
     public DirectoryConfig {
         urls = List.copyOf(urls);
+    }
+
+    /** The first fourteen fields, with the profile's defaults for everything added since. */
+    public DirectoryConfig(DirectoryProfile profile, Optional<EmbeddedDirectoryConfig> embedded, List<URI> urls,
+            Optional<String> domain, String baseDn, String bindDn, String bindPassword, boolean startTls,
+            Optional<Path> caFile, Duration connectTimeout, Duration responseTimeout, int searchPoolSize,
+            int bindPoolSize, boolean followReferrals) {
+        this(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile, connectTimeout,
+                responseTimeout, searchPoolSize, bindPoolSize, followReferrals, false, Optional.empty(),
+                Duration.ofSeconds(30), 500, false, defaultMapping(profile, baseDn), new SubaddressConfig(true, "+"),
+                defaultGroups(profile));
+    }
+
+    /** The same settings with other server URLs (the embedded server's real port, tests). */
+    public DirectoryConfig withUrls(List<URI> newUrls) {
+        return new DirectoryConfig(profile, embedded, newUrls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
+                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
+                dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, mapping, subaddress, groups);
+    }
+
+    /** The same settings with another mapping (tests, and callers that adjust one field). */
+    public DirectoryConfig withMapping(DirectoryMapping newMapping) {
+        return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
+                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
+                dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, newMapping, subaddress, groups);
+    }
+
+    /** The same settings with other subaddress, group and directory-domain options (tests). */
+    public DirectoryConfig withOptions(SubaddressConfig newSubaddress, GroupExpansionConfig newGroups,
+            boolean newDomainsFromDirectory) {
+        return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
+                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
+                dnsServer, healthCheckInterval, pageSize, newDomainsFromDirectory, mapping, newSubaddress, newGroups);
+    }
+
+    /** The profile's default mapping under {@code baseDn}. */
+    public static DirectoryMapping defaultMapping(DirectoryProfile profile, String baseDn) {
+        ConfigNode empty = ConfigNode.root(java.util.Map.of(), new ConfigProblems(), new SecretResolver(java.util.Map.of()));
+        return DirectoryMapping.from(empty, profile, baseDn);
+    }
+
+    private static GroupExpansionConfig defaultGroups(DirectoryProfile profile) {
+        ConfigNode empty = ConfigNode.root(java.util.Map.of(), new ConfigProblems(), new SecretResolver(java.util.Map.of()));
+        return GroupExpansionConfig.from(empty, profile);
     }
 
     static DirectoryConfig from(ConfigNode node, Path base) {
@@ -54,8 +108,28 @@ public record DirectoryConfig(
         int searchPoolSize = node.integer("searchPoolSize", 8, 1, 256);
         int bindPoolSize = node.integer("bindPoolSize", 4, 1, 256);
         boolean followReferrals = node.bool("followReferrals", false);
+        boolean globalCatalog = node.bool("globalCatalog", false);
+        Optional<String> dnsServer = node.optionalString("dnsServer");
+        dnsServer.ifPresent(server -> {
+            if (!server.matches("[0-9a-fA-F.:\\[\\]]+")) {
+                node.error("dnsServer", "'" + server + "' is not an IP address (optionally with :port)");
+            }
+        });
+        Duration healthCheckInterval = node.duration("healthCheckInterval", Duration.ofSeconds(30));
+        if (healthCheckInterval.toMillis() < 100) {
+            node.error("healthCheckInterval", "must be at least 100ms");
+        }
+        int pageSize = node.integer("pageSize", 500, 1, 100_000);
+        boolean domainsFromDirectory = node.bool("domainsFromDirectory", false);
+        DirectoryMapping mapping = DirectoryMapping.from(node, profile, baseDn);
+        if (domainsFromDirectory && (mapping.filters().domain().isEmpty() || mapping.attributes().domainName().isEmpty())) {
+            node.error("domainsFromDirectory", "needs directory.filters.domain and directory.attributes.domainName");
+        }
+        SubaddressConfig subaddress = SubaddressConfig.from(node.section("subaddress"));
+        GroupExpansionConfig groups = GroupExpansionConfig.from(node.section("groups"), profile);
         return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
-                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals);
+                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
+                dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, mapping, subaddress, groups);
     }
 
     static ConfigNode.Parsed<URI> parseUrl(String text) {

@@ -5,7 +5,9 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
+import io.postern.directory.Directory;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
+import io.postern.directory.ldap.LdapDirectory;
 import io.postern.observability.AdminServer;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
@@ -33,6 +35,7 @@ public final class PosternServer implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ListenerSet listeners;
     private AdminServer admin;
+    private LdapDirectory directory;
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -54,9 +57,15 @@ public final class PosternServer implements AutoCloseable {
         LogFormat.apply(config.logging());
         Metrics metrics = new Metrics();
         resources.add(metrics);
+        var directoryConfig = config.directory();
         if (config.directory().embedded().isPresent()) {
-            resources.add(EmbeddedDirectoryServer.start(config.directory().embedded().get(), config.directory().baseDn()));
+            EmbeddedDirectoryServer embedded = EmbeddedDirectoryServer.start(config.directory().embedded().get(),
+                    config.directory().baseDn());
+            resources.add(embedded);
+            directoryConfig = directoryConfig.withUrls(List.of(java.net.URI.create(embedded.url())));
         }
+        directory = LdapDirectory.connect(directoryConfig, config.domains(), metrics.registry());
+        resources.add(directory);
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols = protocols();
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
@@ -92,7 +101,7 @@ public final class PosternServer implements AutoCloseable {
     }
 
     private List<ReadinessCheck> readinessChecks() {
-        return List.of();
+        return List.of(new DirectoryReadiness(directory));
     }
 
     private String describeListeners() {
@@ -108,6 +117,11 @@ public final class PosternServer implements AutoCloseable {
 
     public List<ListenerSet.BoundListener> boundListeners() {
         return listeners == null ? List.of() : listeners.bound();
+    }
+
+    /** The directory every part asks (recipients, logins, domains); started before the listeners. */
+    public Directory directory() {
+        return directory;
     }
 
     public int adminPort() {

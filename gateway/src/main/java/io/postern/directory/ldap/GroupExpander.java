@@ -1,0 +1,140 @@
+package io.postern.directory.ldap;
+
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Entry;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import io.postern.config.DirectoryMapping;
+import io.postern.config.GroupExpansionConfig;
+import io.postern.mail.MailAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Turns a group entry into the addresses of its members, nested groups included. Either one
+ * paged search with AD's in-chain rule, or level by level: loops are cut (each group is expanded
+ * once), depth is capped at {@code maxDepth}, members without an address and disabled accounts
+ * are skipped. More than {@code maxMembers} members is reported as unavailable rather than
+ * delivering to a silently shortened list. Thread-safe (stateless between calls).
+ */
+final class GroupExpander {
+    static final String IN_CHAIN_RULE = "1.2.840.113556.1.4.1941";
+
+    private final Searcher searcher;
+    private final EntryReader reader;
+    private final DirectoryMapping mapping;
+    private final GroupExpansionConfig limits;
+    private final Filter groupFilter;
+    private final Filter userFilter;
+
+    GroupExpander(Searcher searcher, EntryReader reader, DirectoryMapping mapping, GroupExpansionConfig limits,
+            Filter groupFilter, Filter userFilter) {
+        this.searcher = searcher;
+        this.reader = reader;
+        this.mapping = mapping;
+        this.limits = limits;
+        this.groupFilter = groupFilter;
+        this.userFilter = userFilter;
+    }
+
+    List<MailAddress> members(Entry group, DirectoryTrace trace) throws DirectoryUnavailable {
+        Map<String, MailAddress> members = new LinkedHashMap<>();
+        if (limits.strategy() == GroupExpansionConfig.Strategy.IN_CHAIN) {
+            inChain(group, members, trace);
+        } else {
+            Set<String> seen = new HashSet<>();
+            seen.add(normalize(group.getDN()));
+            walk(group, 1, seen, members, trace);
+        }
+        return List.copyOf(members.values());
+    }
+
+    private void inChain(Entry group, Map<String, MailAddress> members, DirectoryTrace trace)
+            throws DirectoryUnavailable {
+        trace.note("expansion: in-chain rule " + IN_CHAIN_RULE + " (nested members in one search)");
+        Filter chain = Filter.createANDFilter(userFilter,
+                Filter.createExtensibleMatchFilter("memberOf", IN_CHAIN_RULE, false, group.getDN()));
+        List<SearchResultEntry> entries = searcher.paged(trace, mapping.bases().users(), chain, reader.recipientAttributes());
+        for (SearchResultEntry entry : entries) {
+            addLeaf(entry, members, trace);
+        }
+    }
+
+    private void walk(Entry group, int depth, Set<String> seen, Map<String, MailAddress> members, DirectoryTrace trace)
+            throws DirectoryUnavailable {
+        trace.enter();
+        try {
+            for (String dn : reader.memberDns(group)) {
+                if (!seen.add(normalize(dn))) {
+                    trace.note(dn + ": already expanded (loop or repeat), skipped");
+                    continue;
+                }
+                Optional<SearchResultEntry> member = searcher.read(DirectoryTrace.off(), dn,
+                        Filter.createPresenceFilter("objectClass"), reader.memberAttributes());
+                if (member.isEmpty()) {
+                    trace.note(dn + ": no such entry, skipped");
+                    continue;
+                }
+                Entry entry = member.get();
+                if (isGroup(entry)) {
+                    if (depth >= limits.maxDepth()) {
+                        throw new DirectoryUnavailable("group nesting deeper than directory.groups.maxDepth ("
+                                + limits.maxDepth() + ") at " + dn, null);
+                    }
+                    trace.note("group " + dn + reader.primary(entry).map(a -> " <" + a + ">").orElse(""));
+                    walk(entry, depth + 1, seen, members, trace);
+                } else {
+                    addLeaf(entry, members, trace);
+                }
+            }
+        } finally {
+            trace.exit();
+        }
+    }
+
+    private void addLeaf(Entry entry, Map<String, MailAddress> members, DirectoryTrace trace)
+            throws DirectoryUnavailable {
+        Optional<MailAddress> address = reader.primary(entry);
+        if (address.isEmpty()) {
+            trace.note(entry.getDN() + ": no mail address, skipped");
+            return;
+        }
+        if (reader.disabled(entry)) {
+            trace.note(entry.getDN() + " <" + address.get() + ">: disabled, skipped");
+            return;
+        }
+        trace.note("member " + entry.getDN() + " <" + address.get() + ">");
+        members.putIfAbsent(address.get().key(), address.get());
+        if (members.size() > limits.maxMembers()) {
+            throw new DirectoryUnavailable("group has more than directory.groups.maxMembers (" + limits.maxMembers()
+                    + ") members", null);
+        }
+    }
+
+    private boolean isGroup(Entry entry) {
+        if (EntryReader.matches(groupFilter, entry)) {
+            return true;
+        }
+        return mapping.attributes().member().stream().anyMatch(entry::hasAttribute);
+    }
+
+    static String normalize(String dn) {
+        try {
+            return new DN(dn).toNormalizedString();
+        } catch (com.unboundid.ldap.sdk.LDAPException e) {
+            return dn.toLowerCase(Locale.ROOT);
+        }
+    }
+
+    static List<String> sorted(Set<String> values) {
+        List<String> out = new ArrayList<>(values);
+        out.sort(null);
+        return out;
+    }
+}

@@ -1,0 +1,399 @@
+package io.postern.directory.ldap;
+
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPInterface;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.postern.config.DirectoryConfig;
+import io.postern.config.DirectoryMapping;
+import io.postern.config.PosternConfig;
+import io.postern.directory.Directory;
+import io.postern.directory.Login;
+import io.postern.directory.Lookup;
+import io.postern.directory.Recipient;
+import io.postern.mail.MailAddress;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The directory over LDAP (OpenLDAP, 389-DS, Active Directory), through the profile's mapping
+ * ({@link DirectoryMapping}). Every value placed in a filter goes through the SDK's filter
+ * builders; no {@link LDAPException} leaves this package: an unreachable directory is a
+ * {@link Lookup.TempFail} or {@link Login.TempFail}, never "unknown". Each question also exists
+ * with a {@link DirectoryTrace} for the explain commands. Thread-safe.
+ */
+public final class LdapDirectory implements Directory, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LdapDirectory.class);
+    private static final int READINESS_TIMEOUT_MILLIS = 1000;
+
+    private final DirectoryConfig config;
+    private final Set<String> configDomains;
+    private final Optional<LdapConnections> connections;
+    private final Searcher searcher;
+    private final EntryReader reader;
+    private final GroupExpander groups;
+    private final UserLogin logins;
+    private final Filter userFilter;
+    private final Optional<Filter> groupFilter;
+    private final Optional<Filter> aliasFilter;
+    private final Optional<Filter> domainFilter;
+    private final MeterRegistry meters;
+
+    private LdapDirectory(DirectoryConfig config, List<String> configDomains, Optional<LdapConnections> connections,
+            LDAPInterface search, com.unboundid.ldap.sdk.LDAPConnectionPool bindPool, MeterRegistry meters) {
+        this.config = config;
+        this.configDomains = configDomains.stream().map(d -> d.toLowerCase(Locale.ROOT)).collect(Collectors.toSet());
+        this.connections = connections;
+        this.meters = meters;
+        DirectoryMapping mapping = config.mapping();
+        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis());
+        this.reader = new EntryReader(mapping.attributes());
+        this.userFilter = parse(mapping.filters().user()).orElseThrow();
+        this.groupFilter = parse(mapping.filters().group());
+        this.aliasFilter = parse(mapping.filters().alias());
+        this.domainFilter = parse(mapping.filters().domain());
+        this.groups = new GroupExpander(searcher, reader, mapping, config.groups(),
+                groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
+                        ? "member" : mapping.attributes().member().get(0))), userFilter);
+        this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
+        FunctionCounter.builder("postern.directory.ldap.round.trips", searcher, Searcher::roundTrips)
+                .description("LDAP searches sent by the directory adapter").register(meters);
+    }
+
+    /** Connects to the servers of {@code config} ({@code urls}, else SRV records of {@code domain}, else the embedded server). */
+    public static LdapDirectory connect(DirectoryConfig config, List<String> configDomains) throws IOException {
+        return connect(config, configDomains, new CompositeMeterRegistry());
+    }
+
+    public static LdapDirectory connect(PosternConfig config, MeterRegistry meters) throws IOException {
+        return connect(config.directory(), config.domains(), meters);
+    }
+
+    public static LdapDirectory connect(DirectoryConfig config, List<String> configDomains, MeterRegistry meters)
+            throws IOException {
+        List<URI> urls = serverUrls(config);
+        LdapConnections connections = LdapConnections.open(config, urls);
+        LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
+        return new LdapDirectory(config, configDomains, Optional.of(connections), connections.search(),
+                connections.bind(), meters);
+    }
+
+    /** Over an existing connection or server (tests with the in-memory server); binds use {@code bindPool}. */
+    static LdapDirectory over(DirectoryConfig config, List<String> configDomains, LDAPInterface search,
+            com.unboundid.ldap.sdk.LDAPConnectionPool bindPool) {
+        return new LdapDirectory(config, configDomains, Optional.empty(), search, bindPool, new CompositeMeterRegistry());
+    }
+
+    static List<URI> serverUrls(DirectoryConfig config) throws IOException {
+        if (!config.urls().isEmpty()) {
+            return config.urls();
+        }
+        if (config.embedded().isPresent()) {
+            var e = config.embedded().get();
+            return List.of(URI.create("ldap://" + e.address() + ":" + e.port()));
+        }
+        if (config.domain().isPresent()) {
+            List<URI> found = SrvDiscovery.discover(config.domain().get(), config.dnsServer(), config.globalCatalog(),
+                    false);
+            LOG.info("event=directory-discovered domain={} servers=\"{}\"", config.domain().get(), found);
+            return found;
+        }
+        throw new IOException("directory: no server (set directory.urls, directory.domain or directory.embedded)");
+    }
+
+    public DirectoryConfig config() {
+        return config;
+    }
+
+    public String profileName() {
+        return profileName(config);
+    }
+
+    private static String profileName(DirectoryConfig config) {
+        return config.profile().name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The servers in failover order (empty when built over a test connection). */
+    public List<URI> servers() {
+        return connections.map(LdapConnections::urls).orElse(List.of());
+    }
+
+    @Override
+    public Lookup<Boolean> isLocalDomain(String domain) {
+        return isLocalDomain(domain, DirectoryTrace.off());
+    }
+
+    public Lookup<Boolean> isLocalDomain(String domain, DirectoryTrace trace) {
+        String key = domain == null ? "" : domain.toLowerCase(Locale.ROOT);
+        if (configDomains.contains(key)) {
+            trace.note("domain " + key + ": listed in the configuration (domains)");
+            return count("domain", Lookup.found(true));
+        }
+        if (!config.domainsFromDirectory() || domainFilter.isEmpty() || key.isEmpty() || key.length() > MailAddress.MAX_DOMAIN) {
+            trace.note("domain " + key + ": not in the configuration"
+                    + (config.domainsFromDirectory() ? "" : " (directory.domainsFromDirectory is off)"));
+            return count("domain", Lookup.found(false));
+        }
+        Filter filter = Filter.createANDFilter(domainFilter.get(),
+                Filter.createEqualityFilter(config.mapping().attributes().domainName(), key));
+        try {
+            boolean found = !searcher.lookup(trace, config.mapping().bases().domains(), filter, "1.1").isEmpty();
+            return count("domain", Lookup.found(found));
+        } catch (DirectoryUnavailable e) {
+            return count("domain", Lookup.tempFail(e.getMessage()));
+        }
+    }
+
+    @Override
+    public Lookup<Recipient> resolve(MailAddress address) {
+        return resolve(address, DirectoryTrace.off());
+    }
+
+    public Lookup<Recipient> resolve(MailAddress address, DirectoryTrace trace) {
+        trace.note("profile " + profileName() + "; address " + address);
+        if (address.localPart().isEmpty() || address.localPart().length() > MailAddress.MAX_LOCAL_PART
+                || address.domain().length() > MailAddress.MAX_DOMAIN) {
+            trace.note("longer than RFC 5321 allows: unknown without asking the directory");
+            return count("resolve", Lookup.found(new Recipient.Unknown(address)));
+        }
+        try {
+            Optional<Recipient> found = find(address, trace);
+            if (found.isEmpty()) {
+                String base = config.subaddress().baseOf(address.localPart());
+                if (!base.equals(address.localPart())) {
+                    MailAddress stripped = new MailAddress(base, address.domain());
+                    trace.note("subaddress: not found as is, trying " + stripped);
+                    found = find(stripped, trace);
+                }
+            }
+            Recipient recipient = found.orElseGet(() -> new Recipient.Unknown(address));
+            trace.note("decision: " + describe(recipient));
+            return count("resolve", Lookup.found(recipient));
+        } catch (DirectoryUnavailable e) {
+            trace.note("decision: try again later (" + e.getMessage() + ")");
+            LOG.warn("event=directory-unavailable question=resolve reason=\"{}\"", e.getMessage());
+            return count("resolve", Lookup.tempFail(e.getMessage()));
+        }
+    }
+
+    /** Users, then aliases, then groups; one entry or none, more is a directory error. */
+    private Optional<Recipient> find(MailAddress address, DirectoryTrace trace) throws DirectoryUnavailable {
+        String key = address.key();
+        DirectoryMapping.Attributes names = config.mapping().attributes();
+        Filter byAddress = addressFilter(key);
+        List<SearchResultEntry> users = searcher.lookup(trace, config.mapping().bases().users(),
+                Filter.createANDFilter(userFilter, byAddress), reader.recipientAttributes());
+        if (!users.isEmpty()) {
+            return Optional.of(user(one(users, key), address, trace));
+        }
+        if (aliasFilter.isPresent()) {
+            List<SearchResultEntry> aliases = searcher.lookup(trace, config.mapping().bases().aliases(),
+                    Filter.createANDFilter(aliasFilter.get(), Filter.createEqualityFilter(names.mail(), key)),
+                    reader.recipientAttributes());
+            if (!aliases.isEmpty()) {
+                SearchResultEntry alias = one(aliases, key);
+                List<MailAddress> targets = reader.forwardingAddresses(alias);
+                trace.note("alias " + alias.getDN() + " -> " + targets);
+                return Optional.of(new Recipient.Alias(address, targets));
+            }
+        }
+        if (groupFilter.isPresent()) {
+            List<SearchResultEntry> found = searcher.lookup(trace, config.mapping().bases().groups(),
+                    Filter.createANDFilter(groupFilter.get(), byAddress), reader.memberAttributes());
+            if (!found.isEmpty()) {
+                SearchResultEntry group = one(found, key);
+                trace.note("group " + group.getDN() + " <" + address + ">");
+                List<MailAddress> members = groups.members(group, trace);
+                return Optional.of(new Recipient.Group(address, group.getDN(), members, reader.allowedSenders(group)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Recipient user(SearchResultEntry entry, MailAddress asked, DirectoryTrace trace) {
+        MailAddress primary = reader.primary(entry).orElse(asked);
+        boolean disabled = reader.disabled(entry);
+        Recipient.Mailbox mailbox = new Recipient.Mailbox(primary, entry.getDN(), reader.spool(entry),
+                reader.quota(entry), disabled);
+        trace.note("user " + entry.getDN() + " <" + primary + ">" + (disabled ? " (disabled)" : ""));
+        List<MailAddress> forward = reader.forwardingAddresses(entry);
+        if (!forward.isEmpty() && !disabled) {
+            return new Recipient.Forward(mailbox, forward, reader.keepCopy(entry));
+        }
+        return mailbox;
+    }
+
+    private Filter addressFilter(String key) {
+        DirectoryMapping.Attributes names = config.mapping().attributes();
+        if (names.alternateAddress().isEmpty()) {
+            return Filter.createEqualityFilter(names.mail(), key);
+        }
+        return Filter.createORFilter(Filter.createEqualityFilter(names.mail(), key),
+                Filter.createEqualityFilter(names.alternateAddress(), reader.alternateValue(key)));
+    }
+
+    private static SearchResultEntry one(List<SearchResultEntry> entries, String key) throws DirectoryUnavailable {
+        if (entries.size() > 1) {
+            // Two entries claiming one address is a directory mistake: deferring (451) gets it fixed
+            // without losing or misdelivering mail.
+            List<String> dns = entries.stream().map(SearchResultEntry::getDN).toList();
+            throw new DirectoryUnavailable("address " + key + " is held by " + entries.size() + " entries " + dns, null);
+        }
+        return entries.get(0);
+    }
+
+    @Override
+    public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
+        return maySendAs(identity, sender, DirectoryTrace.off());
+    }
+
+    public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender, DirectoryTrace trace) {
+        String key = sender.key();
+        String base = new MailAddress(config.subaddress().baseOf(sender.localPart()), sender.domain()).key();
+        if (identity.primaryAddress().key().equals(key) || identity.primaryAddress().key().equals(base)) {
+            trace.note(sender + " is the primary address of " + identity.dn());
+            return count("send-as", Lookup.found(true));
+        }
+        try {
+            Optional<SearchResultEntry> entry = searcher.read(trace, identity.dn(), userFilter, reader.recipientAttributes());
+            if (entry.isPresent()) {
+                Set<String> own = reader.addressKeys(entry.get());
+                if (own.contains(key) || own.contains(base)) {
+                    trace.note(sender + " is an address of " + identity.dn());
+                    return count("send-as", Lookup.found(true));
+                }
+            }
+            Lookup<Recipient> recipient = resolve(sender, trace);
+            if (recipient instanceof Lookup.TempFail<Recipient> t) {
+                return count("send-as", Lookup.tempFail(t.reason()));
+            }
+            if (((Lookup.Found<Recipient>) recipient).value() instanceof Recipient.Alias alias
+                    && alias.targets().stream().anyMatch(t -> t.key().equals(identity.primaryAddress().key()))) {
+                trace.note(sender + " is an alias that delivers to " + identity.primaryAddress());
+                return count("send-as", Lookup.found(true));
+            }
+            trace.note(sender + " does not belong to " + identity.dn());
+            return count("send-as", Lookup.found(false));
+        } catch (DirectoryUnavailable e) {
+            return count("send-as", Lookup.tempFail(e.getMessage()));
+        }
+    }
+
+    @Override
+    public Login authenticate(String login, String password) {
+        return authenticate(login, password, DirectoryTrace.off());
+    }
+
+    public Login authenticate(String login, String password, DirectoryTrace trace) {
+        trace.note("profile " + profileName() + "; login attributes " + config.mapping().attributes().login());
+        Login result = logins.authenticate(login, password, trace);
+        String outcome = switch (result) {
+            case Login.Succeeded s -> "ok";
+            case Login.Failed f -> f.reason().name().toLowerCase(Locale.ROOT);
+            case Login.TempFail t -> "tempfail";
+        };
+        Counter.builder("postern.directory.logins").tag("outcome", outcome).register(meters).increment();
+        if (result instanceof Login.TempFail t) {
+            LOG.warn("event=directory-unavailable question=login reason=\"{}\"", t.reason());
+        }
+        return result;
+    }
+
+    /** Empty when a server answers the root DSE within a second; else why not. Never throws. */
+    public Optional<String> unhealthy() {
+        try {
+            searcher.probe(READINESS_TIMEOUT_MILLIS);
+            return Optional.empty();
+        } catch (DirectoryUnavailable e) {
+            return Optional.of(e.getMessage());
+        }
+    }
+
+    private <T> Lookup<T> count(String question, Lookup<T> result) {
+        String outcome = result instanceof Lookup.TempFail<T> ? "tempfail" : "answered";
+        Counter.builder("postern.directory.requests").tag("question", question).tag("outcome", outcome)
+                .register(meters).increment();
+        return result;
+    }
+
+    static String describe(Recipient recipient) {
+        return switch (recipient) {
+            case Recipient.Mailbox m -> "mailbox " + m.address() + (m.disabled() ? " (disabled: 550 5.2.1)" : "")
+                    + m.spool().map(s -> " spool " + s).orElse("")
+                    + (m.quotaBytes().isPresent() ? " quota " + m.quotaBytes().getAsLong() + " bytes" : "");
+            case Recipient.Alias a -> "alias " + a.address() + " -> " + a.targets();
+            case Recipient.Group g -> "group " + g.address() + " -> " + g.members()
+                    + (g.allowedSenders().isEmpty() ? "" : " (senders allowed: " + g.allowedSenders() + ")");
+            case Recipient.Forward f -> "forward " + f.mailbox().address() + " -> " + f.targets()
+                    + (f.keepCopy() ? " (keeps a copy)" : " (no copy kept)");
+            case Recipient.Unknown u -> "unknown " + u.address();
+        };
+    }
+
+    /** The final mailboxes of an answer: what a delivery would write into (explain commands). */
+    public List<String> finalMailboxes(Recipient recipient, DirectoryTrace trace, int depth) {
+        List<String> out = new ArrayList<>();
+        switch (recipient) {
+            case Recipient.Mailbox m -> {
+                if (!m.disabled()) {
+                    out.add(m.address().toString());
+                }
+            }
+            case Recipient.Forward f -> {
+                if (f.keepCopy()) {
+                    out.add(f.mailbox().address().toString());
+                }
+                f.targets().forEach(t -> out.addAll(follow(t, trace, depth)));
+            }
+            case Recipient.Alias a -> a.targets().forEach(t -> out.addAll(follow(t, trace, depth)));
+            case Recipient.Group g -> g.members().forEach(t -> out.addAll(follow(t, trace, depth)));
+            case Recipient.Unknown u -> {
+            }
+        }
+        return out.stream().distinct().toList();
+    }
+
+    private List<String> follow(MailAddress target, DirectoryTrace trace, int depth) {
+        if (depth >= config.groups().maxDepth()) {
+            return List.of(target + " (not followed: directory.groups.maxDepth)");
+        }
+        boolean local = isLocalDomain(target.domain()) instanceof Lookup.Found<Boolean> f && f.value();
+        if (!local) {
+            return List.of(target + " (remote)");
+        }
+        return switch (resolve(target)) {
+            case Lookup.Found<Recipient> f -> f.value() instanceof Recipient.Unknown
+                    ? List.of(target + " (unknown)") : finalMailboxes(f.value(), trace, depth + 1);
+            case Lookup.TempFail<Recipient> t -> List.of(target + " (try again later)");
+        };
+    }
+
+    private static Optional<Filter> parse(String text) {
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Filter.create(text));
+        } catch (LDAPException e) {
+            // DirectoryMapping already validated it; reaching here means a programming error.
+            throw new IllegalArgumentException("directory filter '" + text + "': " + e.getExceptionMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        connections.ifPresent(LdapConnections::close);
+    }
+}
