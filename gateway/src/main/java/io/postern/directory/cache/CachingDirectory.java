@@ -139,9 +139,28 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         return health;
     }
 
-    /** The {@code directory} condition of {@code /readyz}. */
+    /** The {@code directory} condition of {@code /readyz}, from what loads and change tracking saw. */
     public ReadinessCheck readiness() {
         return new DirectoryReadiness(health, this::cachedAnswers);
+    }
+
+    /**
+     * The {@code directory} condition of {@code /readyz} with a bounded probe of the directory
+     * (empty when a server answers, else why not): ready when it answers or the cache is warm.
+     */
+    public ReadinessCheck readiness(java.util.function.Supplier<java.util.Optional<String>> probe) {
+        return new DirectoryReadiness(health, this::cachedAnswers) {
+            @Override
+            public Status check() {
+                java.util.Optional<String> problem = probe.get();
+                if (problem.isEmpty()) {
+                    health.up();
+                } else {
+                    health.down(problem.get());
+                }
+                return super.check();
+            }
+        };
     }
 
     /** How many answers are held (fresh or kept for an outage), over every question. */

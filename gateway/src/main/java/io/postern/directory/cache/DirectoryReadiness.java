@@ -8,7 +8,7 @@ import java.util.function.LongSupplier;
  * it does not but the cache holds answers to serve (a warm cache keeps known recipients flowing).
  * Never blocks: it reads state only. Thread-safe.
  */
-public final class DirectoryReadiness implements ReadinessCheck {
+public class DirectoryReadiness implements ReadinessCheck {
     private final DirectoryHealth health;
     private final LongSupplier cachedAnswers;
 

@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 
 /**
  * Counts and times every question that reaches the wrapped directory (the LDAP adapter): these
- * are the round trips the cache exists to avoid. Meter {@code postern.directory.ldap.requests},
+ * are the round trips the cache exists to avoid. Timer {@code postern.directory.lookups},
  * tagged {@code operation} (domain, resolve, maySendAs, login) and {@code outcome} (found,
  * tempfail). Thread-safe.
  */
@@ -56,7 +56,7 @@ public final class MeteredDirectory implements Directory {
     }
 
     private Timer timer(String operation, String outcome) {
-        return Timer.builder("postern.directory.ldap.requests").tag("operation", operation).tag("outcome", outcome)
+        return Timer.builder("postern.directory.lookups").tag("operation", operation).tag("outcome", outcome)
                 .description("questions sent to the directory itself (cache misses and refreshes), with latency")
                 .publishPercentiles(0.5, 0.99)
                 .register(registry);

@@ -64,7 +64,7 @@ class CachingDirectoryTest {
     }
 
     private double ldapRequests(String operation) {
-        return registry.find("postern.directory.ldap.requests").tag("operation", operation).timers().stream()
+        return registry.find("postern.directory.lookups").tag("operation", operation).timers().stream()
                 .mapToLong(t -> t.count()).sum();
     }
 
