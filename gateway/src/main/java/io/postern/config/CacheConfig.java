@@ -15,6 +15,7 @@ import java.time.Duration;
  * @param changeTracking how changes reach the cache
  * @param pollInterval how often {@code poll} mode asks for changes (and {@code off} probes the directory)
  * @param reconnectMaxBackoff the longest wait between two reconnection attempts of the change tracker
+ * @param outageProbeInterval while the directory is unreachable, at most one question per interval is sent to it
  */
 public record CacheConfig(
         Duration positiveTtl,
@@ -25,7 +26,8 @@ public record CacheConfig(
         Duration maxStale,
         ChangeTracking changeTracking,
         Duration pollInterval,
-        Duration reconnectMaxBackoff) {
+        Duration reconnectMaxBackoff,
+        Duration outageProbeInterval) {
 
     public static final int MAX_SIZE_LIMIT = 10_000_000;
 
@@ -37,6 +39,7 @@ public record CacheConfig(
         requireNotNegative("maxStale", maxStale);
         requirePositive("pollInterval", pollInterval);
         requirePositive("reconnectMaxBackoff", reconnectMaxBackoff);
+        requireNotNegative("outageProbeInterval", outageProbeInterval);
         if (maxSize < 1 || maxSize > MAX_SIZE_LIMIT) {
             throw new IllegalArgumentException("maxSize " + maxSize + " is out of range (1-" + MAX_SIZE_LIMIT + ")");
         }
@@ -49,7 +52,7 @@ public record CacheConfig(
     public static CacheConfig defaults() {
         return new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), 100_000,
                 Duration.ofMinutes(5), Duration.ofHours(24), ChangeTracking.AUTO, Duration.ofSeconds(30),
-                Duration.ofSeconds(30));
+                Duration.ofSeconds(30), Duration.ofSeconds(1));
     }
 
     static CacheConfig from(ConfigNode node) {
@@ -64,6 +67,7 @@ public record CacheConfig(
         ChangeTracking tracking = node.enumValue("changeTracking", ChangeTracking.class, d.changeTracking());
         Duration poll = node.duration("pollInterval", d.pollInterval());
         Duration backoff = node.duration("reconnectMaxBackoff", d.reconnectMaxBackoff());
+        Duration probe = node.duration("outageProbeInterval", d.outageProbeInterval());
         if (positive.isZero()) {
             ttl.error("positive", "must be more than 0");
             positive = d.positiveTtl();
@@ -85,7 +89,7 @@ public record CacheConfig(
             node.error("reconnectMaxBackoff", "must be at least 100ms");
             backoff = d.reconnectMaxBackoff();
         }
-        return new CacheConfig(positive, negative, login, maxSize, refreshAhead, maxStale, tracking, poll, backoff);
+        return new CacheConfig(positive, negative, login, maxSize, refreshAhead, maxStale, tracking, poll, backoff, probe);
     }
 
     private static void requirePositive(String key, Duration value) {

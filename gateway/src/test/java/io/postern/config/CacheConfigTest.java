@@ -41,10 +41,11 @@ class CacheConfigTest {
                   changeTracking: dirsync
                   pollInterval: 5s
                   reconnectMaxBackoff: 10s
+                  outageProbeInterval: 250ms
                 """, dir, "t.yaml").cache();
         assertThat(cache).isEqualTo(new CacheConfig(Duration.ofMinutes(20), Duration.ofSeconds(30), Duration.ZERO, 500,
                 Duration.ZERO, Duration.ofHours(2), ChangeTracking.DIRSYNC, Duration.ofSeconds(5),
-                Duration.ofSeconds(10)));
+                Duration.ofSeconds(10), Duration.ofMillis(250)));
     }
 
     @Test

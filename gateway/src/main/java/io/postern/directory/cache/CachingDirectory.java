@@ -47,7 +47,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         Objects.requireNonNull(delegate);
         this.registry = registry;
         this.ownExecutor = ownExecutor;
-        this.health = new DirectoryHealth(registry);
+        this.health = new DirectoryHealth(registry, config.outageProbeInterval(), ticker::read);
         Directory metered = new MeteredDirectory(delegate, registry);
         this.domains = new QuestionCache<>("domain", config, metered::isLocalDomain, ours -> !ours, ticker, executor,
                 health, registry);

@@ -2,7 +2,10 @@ package io.postern.directory.cache;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
 /**
  * Whether the directory answers, as last seen by the cache's own loads and by the change
@@ -17,8 +20,19 @@ public final class DirectoryHealth {
     }
 
     private final AtomicReference<Seen> seen = new AtomicReference<>(new Seen(State.UNKNOWN, "not contacted yet"));
+    private final AtomicLong lastProbe = new AtomicLong();
+    private final long probeInterval;
+    private final LongSupplier clock;
 
-    public DirectoryHealth(MeterRegistry registry) {
+    /**
+     * @param probeInterval while down, at most one question per this interval goes to the
+     *     directory (to notice it is back); the others are answered from the cache or TempFail at once
+     * @param clock nanoseconds, the cache's ticker
+     */
+    public DirectoryHealth(MeterRegistry registry, Duration probeInterval, LongSupplier clock) {
+        this.probeInterval = probeInterval.toNanos();
+        this.clock = clock;
+        this.lastProbe.set(clock.getAsLong() - this.probeInterval);
         Gauge.builder("postern.directory.up", this, h -> h.state() == State.UP ? 1 : 0)
                 .description("1 while the directory answers, 0 while every server is unreachable")
                 .register(registry);
@@ -34,6 +48,20 @@ public final class DirectoryHealth {
 
     public boolean isDown() {
         return state() == State.DOWN;
+    }
+
+    /**
+     * Whether a question may go to the directory now: always while it is not known to be down;
+     * while down, one caller per probe interval, so that an outage costs neither a connection
+     * attempt per question nor a wait for the connect timeout in every session.
+     */
+    boolean mayAsk() {
+        if (!isDown()) {
+            return true;
+        }
+        long now = clock.getAsLong();
+        long last = lastProbe.get();
+        return now - last >= probeInterval && lastProbe.compareAndSet(last, now);
     }
 
     void up() {

@@ -74,6 +74,14 @@ final class LoginCache {
             return new Login.Succeeded(remembered.identity());
         }
         misses.increment();
+        if (!health.mayAsk()) {
+            if (matches) {
+                stale.increment();
+                return new Login.Succeeded(remembered.identity());
+            }
+            tempFails.increment();
+            return new Login.TempFail("directory unreachable (" + health.detail() + ")");
+        }
         Login answer = directory.apply(login, password);
         switch (answer) {
             case Login.Succeeded s -> {

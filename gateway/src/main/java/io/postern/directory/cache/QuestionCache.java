@@ -96,6 +96,10 @@ final class QuestionCache<K, V> {
         CompletableFuture<Loaded<V>> present = cache.getIfPresent(key);
         if (present == null) {
             misses.increment();
+            if (!health.mayAsk()) {
+                tempFails.increment();
+                return Lookup.tempFail("directory unreachable (" + health.detail() + ")");
+            }
             return answer(join(cache.get(key)));
         }
         Loaded<V> loaded = join(present);
@@ -109,7 +113,9 @@ final class QuestionCache<K, V> {
         // Past its TTL: kept only for an outage. While the directory is known to be down, do not
         // make the caller wait for it: serve the stale answer and retry in the background.
         if (health.isDown()) {
-            cache.synchronous().refresh(key);
+            if (health.mayAsk()) {
+                cache.synchronous().refresh(key);
+            }
             stale.increment();
             return Lookup.found(answer.value());
         }

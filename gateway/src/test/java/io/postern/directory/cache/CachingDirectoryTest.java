@@ -46,7 +46,7 @@ class CachingDirectoryTest {
 
     private static CacheConfig config(Duration refreshAhead, int maxSize) {
         return new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), maxSize,
-                refreshAhead, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30));
+                refreshAhead, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ZERO);
     }
 
     private CachingDirectory wrap(CacheConfig config) {
@@ -182,6 +182,28 @@ class CachingDirectoryTest {
         assertThat(resolve("bob@example.test")).as("a TempFail is not cached")
                 .isEqualTo(Lookup.found(mailbox("bob@example.test", BOB_DN)));
         assertThat(cache.health().state()).isEqualTo(DirectoryHealth.State.UP);
+    }
+
+    @Test
+    void duringAnOutageOnlyOneQuestionPerProbeIntervalReachesTheDirectory() {
+        cache = wrap(new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), 1000,
+                Duration.ZERO, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30),
+                Duration.ofSeconds(1)));
+        resolve("alice@example.test");
+        ldap.down = true;
+        assertThat(resolve("bob@example.test")).isInstanceOf(Lookup.TempFail.class);
+        ldap.roundTrips.set(0);
+        ticker.advance(Duration.ofMinutes(11));
+        for (int i = 0; i < 100; i++) {
+            assertThat(resolve("user" + i + "@example.test")).isInstanceOf(Lookup.TempFail.class);
+            assertThat(resolve("alice@example.test")).isInstanceOf(Lookup.Found.class);
+        }
+        assertThat(ldap.roundTrips).as("one probe in the interval").hasValue(1);
+        ldap.down = false;
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(resolve("bob@example.test")).isEqualTo(Lookup.found(mailbox("bob@example.test", BOB_DN)));
+        assertThat(resolve("user1@example.test")).as("back up: every question asks again")
+                .isEqualTo(Lookup.found(new Recipient.Unknown(address("user1@example.test"))));
     }
 
     @Test
