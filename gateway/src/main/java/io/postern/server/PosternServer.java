@@ -6,6 +6,8 @@ import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
 import io.postern.directory.Directory;
+import io.postern.directory.cache.CachingDirectory;
+import io.postern.directory.ldap.ChangeTracker;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.directory.ldap.LdapDirectory;
 import io.postern.observability.AdminServer;
@@ -36,6 +38,7 @@ public final class PosternServer implements AutoCloseable {
     private ListenerSet listeners;
     private AdminServer admin;
     private LdapDirectory directory;
+    private CachingDirectory cachedDirectory;
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -66,6 +69,9 @@ public final class PosternServer implements AutoCloseable {
         }
         directory = LdapDirectory.connect(directoryConfig, config.domains(), metrics.registry());
         resources.add(directory);
+        cachedDirectory = CachingDirectory.wrap(directory, config.cache(), metrics.registry());
+        resources.add(cachedDirectory);
+        resources.add(ChangeTracker.start(directory, config.cache(), cachedDirectory));
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols = protocols();
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
@@ -101,7 +107,7 @@ public final class PosternServer implements AutoCloseable {
     }
 
     private List<ReadinessCheck> readinessChecks() {
-        return List.of(new DirectoryReadiness(directory));
+        return List.of(cachedDirectory.readiness(directory::unhealthy));
     }
 
     private String describeListeners() {
@@ -121,7 +127,7 @@ public final class PosternServer implements AutoCloseable {
 
     /** The directory every part asks (recipients, logins, domains); started before the listeners. */
     public Directory directory() {
-        return directory;
+        return cachedDirectory;
     }
 
     public int adminPort() {

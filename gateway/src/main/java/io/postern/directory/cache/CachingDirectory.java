@@ -1,0 +1,216 @@
+package io.postern.directory.cache;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.config.CacheConfig;
+import io.postern.directory.Directory;
+import io.postern.directory.DirectoryChange;
+import io.postern.directory.DirectoryChangeListener;
+import io.postern.directory.Login;
+import io.postern.directory.Lookup;
+import io.postern.directory.Recipient;
+import io.postern.mail.MailAddress;
+import io.postern.observability.ReadinessCheck;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The directory as the rest of Postern sees it: every question answered from a Caffeine cache in
+ * front of another {@link Directory} (the LDAP adapter), kept fresh by change tracking
+ * ({@link DirectoryChangeListener}), by refresh-ahead and, as a safety net, by TTLs. See
+ * docs/cache.md. Thread-safe; {@link #close()} stops the background reload threads.
+ */
+public final class CachingDirectory implements Directory, DirectoryChangeListener, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(CachingDirectory.class);
+
+    /** A send-as question; the identity's DN is kept normalised for invalidation. */
+    private record SendAs(Login.Identity identity, String dn, String senderKey) {
+    }
+
+    private final QuestionCache<String, Boolean> domains;
+    private final QuestionCache<MailAddress, Recipient> recipients;
+    private final QuestionCache<SendAs, Boolean> sendAs;
+    private final LoginCache logins;
+    private final DirectoryHealth health;
+    private final ExecutorService ownExecutor;
+    private final MeterRegistry registry;
+
+    private CachingDirectory(Directory delegate, CacheConfig config, MeterRegistry registry, Ticker ticker,
+                             Executor executor, ExecutorService ownExecutor) {
+        Objects.requireNonNull(delegate);
+        this.registry = registry;
+        this.ownExecutor = ownExecutor;
+        this.health = new DirectoryHealth(registry, config.outageProbeInterval(), ticker::read);
+        Directory metered = new MeteredDirectory(delegate, registry);
+        this.domains = new QuestionCache<>("domain", config, metered::isLocalDomain, ours -> !ours, ticker, executor,
+                health, registry);
+        this.recipients = new QuestionCache<>("resolve", config, metered::resolve, r -> r instanceof Recipient.Unknown,
+                ticker, executor, health, registry);
+        this.sendAs = new QuestionCache<>("maySendAs", config,
+                q -> metered.maySendAs(q.identity(), MailAddress.parse(q.senderKey()).orElseThrow()),
+                allowed -> !allowed, ticker, executor, health, registry);
+        this.logins = new LoginCache(config, metered::authenticate, ticker, health, registry);
+    }
+
+    /** A cache in front of {@code delegate}; background reloads run on virtual threads. */
+    public static CachingDirectory wrap(Directory delegate, CacheConfig config, MeterRegistry registry) {
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        return new CachingDirectory(delegate, config, registry, Ticker.systemTicker(), executor, executor);
+    }
+
+    /** For tests: a given clock and executor (a same-thread executor makes refreshes deterministic). */
+    static CachingDirectory wrap(Directory delegate, CacheConfig config, MeterRegistry registry, Ticker ticker,
+                                 Executor executor) {
+        return new CachingDirectory(delegate, config, registry, ticker, executor, null);
+    }
+
+    @Override
+    public Lookup<Boolean> isLocalDomain(String domain) {
+        return domains.get(domain.toLowerCase(Locale.ROOT));
+    }
+
+    @Override
+    public Lookup<Recipient> resolve(MailAddress address) {
+        // Keyed by the folded form: Alice@x and alice@x are one directory entry.
+        return recipients.get(new MailAddress(address.localPart().toLowerCase(Locale.ROOT), address.domain()));
+    }
+
+    @Override
+    public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
+        return sendAs.get(new SendAs(identity, DirectoryChange.normalizeDn(identity.dn()), sender.key()));
+    }
+
+    @Override
+    public Login authenticate(String login, String password) {
+        return logins.authenticate(login, password);
+    }
+
+    /** Evicts exactly what {@code change} affects (see {@link DirectoryChange}). */
+    public void invalidate(DirectoryChange change) {
+        Set<String> keys = change.addressKeys();
+        Set<String> dns = change.dns();
+        Counter.builder("postern.directory.changes").tag("kind", change.kind().name().toLowerCase(Locale.ROOT))
+                .description("directory changes received from change tracking").register(registry).increment();
+        recipients.invalidateIf((address, recipient) -> affects(keys, address)
+                || recipient != null && affects(keys, dns, change.group(), recipient));
+        sendAs.invalidateIf((q, allowed) -> dns.contains(q.dn()) || affects(keys, q.senderKey())
+                || keys.contains(q.identity().primaryAddress().key()));
+        domains.invalidateIf((domain, ours) -> change.domains().contains(domain));
+        logins.invalidate(dns);
+    }
+
+    /** Forgets everything (a gap in change tracking that could not be replayed). */
+    public void invalidateAll() {
+        Counter.builder("postern.directory.changes").tag("kind", "resync").register(registry).increment();
+        recipients.invalidateAll();
+        sendAs.invalidateAll();
+        domains.invalidateAll();
+        logins.invalidateAll();
+    }
+
+    @Override
+    public void changed(DirectoryChange change) {
+        invalidate(change);
+    }
+
+    @Override
+    public void resynchronise() {
+        LOG.info("event=directory-cache-resync entries={}", cachedAnswers());
+        invalidateAll();
+    }
+
+    @Override
+    public void reachability(boolean reachable, String detail) {
+        if (reachable) {
+            health.up();
+        } else {
+            health.down(detail);
+        }
+    }
+
+    public DirectoryHealth health() {
+        return health;
+    }
+
+    /** The {@code directory} condition of {@code /readyz}, from what loads and change tracking saw. */
+    public ReadinessCheck readiness() {
+        return new DirectoryReadiness(health, this::cachedAnswers);
+    }
+
+    /**
+     * The {@code directory} condition of {@code /readyz} with a bounded probe of the directory
+     * (empty when a server answers, else why not): ready when it answers or the cache is warm.
+     */
+    public ReadinessCheck readiness(java.util.function.Supplier<java.util.Optional<String>> probe) {
+        return new DirectoryReadiness(health, this::cachedAnswers) {
+            @Override
+            public Status check() {
+                java.util.Optional<String> problem = probe.get();
+                if (problem.isEmpty()) {
+                    health.up();
+                } else {
+                    health.down(problem.get());
+                }
+                return super.check();
+            }
+        };
+    }
+
+    /** How many answers are held (fresh or kept for an outage), over every question. */
+    public long cachedAnswers() {
+        return recipients.size() + domains.size() + sendAs.size() + logins.size();
+    }
+
+    /** Runs Caffeine's pending maintenance; for tests. */
+    void cleanUp() {
+        recipients.cleanUp();
+        domains.cleanUp();
+        sendAs.cleanUp();
+    }
+
+    /** Stored login hash, for tests that check it is never the password. */
+    java.util.Optional<byte[]> storedLoginHash(String login) {
+        return logins.storedHash(login);
+    }
+
+    private static boolean affects(Set<String> keys, MailAddress address) {
+        return affects(keys, address.key());
+    }
+
+    /** An address key, or its base when it carries a subaddress ({@code user+tag}). */
+    private static boolean affects(Set<String> keys, String key) {
+        if (keys.contains(key)) {
+            return true;
+        }
+        int plus = key.indexOf('+');
+        int at = key.lastIndexOf('@');
+        return plus > 0 && plus < at && keys.contains(key.substring(0, plus) + key.substring(at));
+    }
+
+    /** Whether a cached answer names the changed entry or contains one of its addresses. */
+    private static boolean affects(Set<String> keys, Set<String> dns, boolean groupChanged, Recipient recipient) {
+        return switch (recipient) {
+            case Recipient.Mailbox m -> dns.contains(DirectoryChange.normalizeDn(m.dn()));
+            case Recipient.Forward f -> dns.contains(DirectoryChange.normalizeDn(f.mailbox().dn()));
+            case Recipient.Group g -> groupChanged || dns.contains(DirectoryChange.normalizeDn(g.dn()))
+                    || g.members().stream().anyMatch(a -> keys.contains(a.key()))
+                    || g.allowedSenders().stream().anyMatch(a -> keys.contains(a.key()));
+            case Recipient.Alias a -> false;
+            case Recipient.Unknown u -> false;
+        };
+    }
+
+    @Override
+    public void close() {
+        if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.postern.directory.cache;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+
+/**
+ * Whether the directory answers, as last seen by the cache's own loads and by the change
+ * tracker. Feeds the {@code postern.directory.up} gauge and {@link DirectoryReadiness}.
+ * Thread-safe.
+ */
+public final class DirectoryHealth {
+    /** The directory's state; UNKNOWN until the first answer or tracker connection. */
+    public enum State { UNKNOWN, UP, DOWN }
+
+    private record Seen(State state, String detail) {
+    }
+
+    private final AtomicReference<Seen> seen = new AtomicReference<>(new Seen(State.UNKNOWN, "not contacted yet"));
+    private final AtomicLong lastProbe = new AtomicLong();
+    private final long probeInterval;
+    private final LongSupplier clock;
+
+    /**
+     * @param probeInterval while down, at most one question per this interval goes to the
+     *     directory (to notice it is back); the others are answered from the cache or TempFail at once
+     * @param clock nanoseconds, the cache's ticker
+     */
+    public DirectoryHealth(MeterRegistry registry, Duration probeInterval, LongSupplier clock) {
+        this.probeInterval = probeInterval.toNanos();
+        this.clock = clock;
+        this.lastProbe.set(clock.getAsLong() - this.probeInterval);
+        Gauge.builder("postern.directory.up", this, h -> h.state() == State.UP ? 1 : 0)
+                .description("1 while the directory answers, 0 while every server is unreachable")
+                .register(registry);
+    }
+
+    public State state() {
+        return seen.get().state();
+    }
+
+    public String detail() {
+        return seen.get().detail();
+    }
+
+    public boolean isDown() {
+        return state() == State.DOWN;
+    }
+
+    /**
+     * Whether a question may go to the directory now: always while it is not known to be down;
+     * while down, one caller per probe interval, so that an outage costs neither a connection
+     * attempt per question nor a wait for the connect timeout in every session.
+     */
+    boolean mayAsk() {
+        if (!isDown()) {
+            return true;
+        }
+        long now = clock.getAsLong();
+        long last = lastProbe.get();
+        return now - last >= probeInterval && lastProbe.compareAndSet(last, now);
+    }
+
+    void up() {
+        Seen now = seen.get();
+        if (now.state() != State.UP) {
+            seen.compareAndSet(now, new Seen(State.UP, "ok"));
+        }
+    }
+
+    void down(String detail) {
+        seen.set(new Seen(State.DOWN, detail));
+    }
+}

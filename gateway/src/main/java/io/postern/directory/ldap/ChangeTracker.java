@@ -1,0 +1,436 @@
+package io.postern.directory.ldap;
+
+import com.unboundid.asn1.ASN1OctetString;
+import com.unboundid.ldap.sdk.AsyncRequestID;
+import com.unboundid.ldap.sdk.AsyncSearchResultListener;
+import com.unboundid.ldap.sdk.Control;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.IntermediateResponse;
+import com.unboundid.ldap.sdk.IntermediateResponseListener;
+import com.unboundid.ldap.sdk.LDAPConnection;
+import com.unboundid.ldap.sdk.LDAPConnectionPool;
+import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.ResultCode;
+import com.unboundid.ldap.sdk.RootDSE;
+import com.unboundid.ldap.sdk.SearchRequest;
+import com.unboundid.ldap.sdk.SearchResult;
+import com.unboundid.ldap.sdk.SearchResultEntry;
+import com.unboundid.ldap.sdk.SearchResultReference;
+import com.unboundid.ldap.sdk.SearchScope;
+import com.unboundid.ldap.sdk.controls.ContentSyncInfoIntermediateResponse;
+import com.unboundid.ldap.sdk.controls.ContentSyncRequestControl;
+import com.unboundid.ldap.sdk.controls.ContentSyncRequestMode;
+import com.unboundid.ldap.sdk.controls.ContentSyncState;
+import com.unboundid.ldap.sdk.controls.ContentSyncStateControl;
+import io.postern.config.CacheConfig;
+import io.postern.config.ChangeTracking;
+import io.postern.config.DirectoryConfig;
+import io.postern.config.DirectoryProfile;
+import io.postern.directory.DirectoryChangeListener;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Change tracking: keeps one connection to the directory and turns what the server offers into
+ * {@link io.postern.directory.DirectoryChange} events for the cache. Chosen from the rootDSE
+ * ({@code cache.changeTracking: auto}): RFC 4533 content sync refreshAndPersist (OpenLDAP
+ * syncprov), Active Directory change notification (1.2.840.113556.1.4.528), else polling
+ * (uSNChanged against highestCommittedUSN on AD, a listing elsewhere) every
+ * {@code cache.pollInterval}. Reconnects with exponential backoff up to
+ * {@code cache.reconnectMaxBackoff}; after a gap, a full listing is compared with what was known
+ * so that exactly the missed changes are published. Runs on its own daemon thread; thread-safe;
+ * {@link #close()} stops it.
+ */
+public final class ChangeTracker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChangeTracker.class);
+    static final String CONTENT_SYNC_OID = "1.3.6.1.4.1.4203.1.9.1.1";
+    static final String AD_DIRSYNC_OID = "1.2.840.113556.1.4.841";
+    static final String AD_NOTIFICATION_OID = "1.2.840.113556.1.4.528";
+    static final String AD_SHOW_DELETED_OID = "1.2.840.113556.1.4.417";
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
+    /** AD polls list everything again every this many polls, to see deletions without tombstone access. */
+    private static final int POLLS_PER_FULL_LISTING = 10;
+
+    private final DirectoryConfig config;
+    private final CacheConfig cache;
+    private final DirectoryChangeListener listener;
+    private final LdapConnections connections;
+    private final boolean activeDirectory;
+    private final EntryIndex index;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile ChangeTracking mode = ChangeTracking.OFF;
+    private volatile LDAPConnection current;
+    /** Set when the server refused a push mechanism it advertised: poll from then on. */
+    private volatile boolean pushRefused;
+
+    private ChangeTracker(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
+                          DirectoryChangeListener listener) throws IOException {
+        this.config = config;
+        this.cache = cache;
+        this.listener = listener;
+        this.activeDirectory = config.profile() == DirectoryProfile.ACTIVE_DIRECTORY;
+        this.connections = LdapConnections.open(config, urls);
+        this.index = new EntryIndex(config.mapping(), activeDirectory ? List.of("uSNChanged") : List.of("entryCSN", "modifyTimestamp"), listener);
+        this.thread = Thread.ofPlatform().daemon().name("postern-directory-changes").unstarted(this::run);
+    }
+
+    /** Starts tracking the directory {@code directory} talks to, publishing to {@code listener}. */
+    public static ChangeTracker start(LdapDirectory directory, CacheConfig cache, DirectoryChangeListener listener)
+            throws IOException {
+        return start(directory.config(), directory.servers(), cache, listener);
+    }
+
+    public static ChangeTracker start(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
+                                      DirectoryChangeListener listener) throws IOException {
+        ChangeTracker tracker = new ChangeTracker(config, urls, cache, listener);
+        tracker.thread.start();
+        return tracker;
+    }
+
+    /** The mechanism in use (OFF until connected). */
+    public ChangeTracking mode() {
+        return mode;
+    }
+
+    private void run() {
+        Duration backoff = FIRST_BACKOFF;
+        while (!closed) {
+            LDAPConnection connection = null;
+            LDAPConnectionPool pool = connections.search();
+            try {
+                connection = pool.getConnection();
+                current = connection;
+                listener.reachability(true, "ok");
+                ChangeTracking chosen = choose(connection.getRootDSE());
+                mode = chosen;
+                LOG.info("event=directory-tracking mode={} server={}:{}", ConfigName.of(chosen),
+                        connection.getConnectedAddress(), connection.getConnectedPort());
+                backoff = FIRST_BACKOFF;
+                switch (chosen) {
+                    case SYNCREPL -> syncrepl(connection);
+                    case NOTIFICATION -> notification(connection);
+                    case POLL, DIRSYNC -> poll(connection);
+                    case OFF, AUTO -> probe(connection);
+                }
+            } catch (LDAPException e) {
+                if (closed) {
+                    break;
+                }
+                LOG.warn("event=directory-tracking-lost mode={} reason=\"{}\" retry_in_ms={}", ConfigName.of(mode),
+                        Searcher.describe(e), backoff.toMillis());
+                ResultCode code = e.getResultCode();
+                if (code == ResultCode.UNAVAILABLE_CRITICAL_EXTENSION || code == ResultCode.UNWILLING_TO_PERFORM
+                        || code == ResultCode.INSUFFICIENT_ACCESS_RIGHTS || code == ResultCode.PROTOCOL_ERROR) {
+                    // The server refused the mechanism (no syncprov on this database, no right for
+                    // DirSync): a listing and polling still work.
+                    pushRefused = mode == ChangeTracking.SYNCREPL || mode == ChangeTracking.NOTIFICATION;
+                }
+                reachability(pool);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                LOG.error("event=directory-tracking-failed reason=\"{}\"", e.toString(), e);
+            } finally {
+                current = null;
+                if (connection != null) {
+                    pool.releaseDefunctConnection(connection);
+                }
+            }
+            try {
+                Thread.sleep(backoff.toMillis());
+            } catch (InterruptedException e) {
+                break;
+            }
+            backoff = backoff.multipliedBy(2);
+            if (backoff.compareTo(cache.reconnectMaxBackoff()) > 0) {
+                backoff = cache.reconnectMaxBackoff();
+            }
+        }
+    }
+
+    /** After losing the tracking connection: down only if no server at all answers. */
+    private void reachability(LDAPConnectionPool pool) {
+        try {
+            LDAPConnection probe = pool.getConnection();
+            pool.releaseConnection(probe);
+            listener.reachability(true, "ok");
+        } catch (LDAPException e) {
+            listener.reachability(false, Searcher.describe(e));
+        }
+    }
+
+    ChangeTracking choose(RootDSE root) {
+        ChangeTracking wanted = cache.changeTracking();
+        if (pushRefused && wanted != ChangeTracking.OFF) {
+            return ChangeTracking.POLL;
+        }
+        if (wanted != ChangeTracking.AUTO) {
+            return wanted == ChangeTracking.DIRSYNC ? ChangeTracking.POLL : wanted;
+        }
+        if (root == null) {
+            return ChangeTracking.POLL;
+        }
+        if (root.supportsControl(CONTENT_SYNC_OID)) {
+            return ChangeTracking.SYNCREPL;
+        }
+        // Notification pushes; DirSync would have to be polled (and needs a replication right).
+        if (root.supportsControl(AD_NOTIFICATION_OID)) {
+            return ChangeTracking.NOTIFICATION;
+        }
+        return ChangeTracking.POLL;
+    }
+
+    private String[] attributes(String idAttribute) {
+        List<String> names = new java.util.ArrayList<>(index.attributesToRead());
+        names.add(idAttribute);
+        return names.toArray(new String[0]);
+    }
+
+    private String idAttribute() {
+        return activeDirectory ? "objectGUID" : "entryUUID";
+    }
+
+    private String id(SearchResultEntry entry) {
+        if (activeDirectory) {
+            byte[] guid = entry.getAttributeValueBytes("objectGUID");
+            return guid == null ? "dn:" + entry.getDN().toLowerCase(Locale.ROOT) : HexFormat.of().formatHex(guid);
+        }
+        String uuid = entry.getAttributeValue("entryUUID");
+        return uuid == null ? "dn:" + entry.getDN().toLowerCase(Locale.ROOT) : uuid.toLowerCase(Locale.ROOT);
+    }
+
+    // ---- RFC 4533 content synchronisation, refreshAndPersist ----
+
+    private void syncrepl(LDAPConnection connection) throws LDAPException, InterruptedException {
+        Map<String, EntryIndex.Snapshot> refresh = new HashMap<>();
+        CompletableFuture<SearchResult> ended = new CompletableFuture<>();
+        final boolean[] persisting = {false};
+        AsyncSearchResultListener results = new AsyncSearchResultListener() {
+            @Override
+            public void searchEntryReturned(SearchResultEntry entry) {
+                ContentSyncStateControl state;
+                try {
+                    state = ContentSyncStateControl.get(entry);
+                } catch (LDAPException e) {
+                    return;
+                }
+                if (state == null) {
+                    return;
+                }
+                String id = state.getEntryUUID().toString().toLowerCase(Locale.ROOT);
+                synchronized (refresh) {
+                    if (!persisting[0]) {
+                        if (state.getState() != ContentSyncState.DELETE) {
+                            refresh.put(id, index.snapshot(entry));
+                        }
+                        return;
+                    }
+                }
+                switch (state.getState()) {
+                    case ADD -> index.changed(id, index.snapshot(entry), true);
+                    case MODIFY, PRESENT -> index.changed(id, index.snapshot(entry), false);
+                    case DELETE -> index.deleted(id, Optional.of(entry.getDN()));
+                }
+            }
+
+            @Override
+            public void searchReferenceReturned(SearchResultReference reference) {
+            }
+
+            @Override
+            public void searchResultReceived(AsyncRequestID requestID, SearchResult result) {
+                ended.complete(result);
+            }
+        };
+        IntermediateResponseListener info = (IntermediateResponse response) -> {
+            ContentSyncInfoIntermediateResponse sync;
+            try {
+                sync = ContentSyncInfoIntermediateResponse.decode(response);
+            } catch (LDAPException e) {
+                return;
+            }
+            if (sync.refreshDone() || sync.getType() == com.unboundid.ldap.sdk.controls.ContentSyncInfoType.NEW_COOKIE) {
+                synchronized (refresh) {
+                    if (!persisting[0] && sync.refreshDone()) {
+                        persisting[0] = true;
+                        index.listed(refresh);
+                        LOG.info("event=directory-tracking-ready mode=syncrepl entries={}", refresh.size());
+                    }
+                }
+            }
+        };
+        SearchRequest request = new SearchRequest(results, config.baseDn(), SearchScope.SUB,
+                Filter.createPresenceFilter("objectClass"), attributes("entryUUID"));
+        request.setIntermediateResponseListener(info);
+        // No cookie: every (re)connection starts with a full refresh, which the index compares
+        // with what it knew, so a gap publishes exactly the changes that were missed.
+        request.addControl(new ContentSyncRequestControl(true, ContentSyncRequestMode.REFRESH_AND_PERSIST,
+                (ASN1OctetString) null, false));
+        connection.asyncSearch(request);
+        awaitEnd(connection, ended);
+    }
+
+    // ---- Active Directory change notification ----
+
+    private void notification(LDAPConnection connection) throws LDAPException, InterruptedException {
+        CompletableFuture<SearchResult> ended = new CompletableFuture<>();
+        AsyncSearchResultListener results = new AsyncSearchResultListener() {
+            @Override
+            public void searchEntryReturned(SearchResultEntry entry) {
+                String id = id(entry);
+                if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
+                    index.deleted(id, Optional.empty());
+                } else {
+                    index.changed(id, index.snapshot(entry), false);
+                }
+            }
+
+            @Override
+            public void searchReferenceReturned(SearchResultReference reference) {
+            }
+
+            @Override
+            public void searchResultReceived(AsyncRequestID requestID, SearchResult result) {
+                ended.complete(result);
+            }
+        };
+        List<String> names = new java.util.ArrayList<>(List.of(attributes(idAttribute())));
+        names.add("isDeleted");
+        SearchRequest request = new SearchRequest(results, config.baseDn(), SearchScope.SUB,
+                Filter.createPresenceFilter("objectClass"), names.toArray(new String[0]));
+        request.addControl(new Control(AD_NOTIFICATION_OID, true));
+        request.addControl(new Control(AD_SHOW_DELETED_OID, false));
+        connection.asyncSearch(request);
+        // Listed after the notification search is registered, so nothing falls between the two.
+        fullListing(connection);
+        LOG.info("event=directory-tracking-ready mode=notification entries={}", index.size());
+        awaitEnd(connection, ended);
+    }
+
+    // ---- polling ----
+
+    private void poll(LDAPConnection connection) throws LDAPException, InterruptedException {
+        long highest = activeDirectory ? highestCommittedUsn(connection) : 0;
+        fullListing(connection);
+        LOG.info("event=directory-tracking-ready mode=poll entries={} interval_ms={}", index.size(),
+                cache.pollInterval().toMillis());
+        int polls = 0;
+        while (!closed) {
+            Thread.sleep(cache.pollInterval().toMillis());
+            polls++;
+            if (!activeDirectory || polls % POLLS_PER_FULL_LISTING == 0) {
+                highest = activeDirectory ? highestCommittedUsn(connection) : 0;
+                fullListing(connection);
+                continue;
+            }
+            long now = highestCommittedUsn(connection);
+            if (now == highest) {
+                continue;
+            }
+            SearchRequest request = new SearchRequest(config.baseDn(), SearchScope.SUB,
+                    Filter.createGreaterOrEqualFilter("uSNChanged", Long.toString(highest + 1)), attributes("objectGUID"));
+            request.setResponseTimeoutMillis(config.responseTimeout().toMillis());
+            request.addControl(new Control(AD_SHOW_DELETED_OID, false));
+            List<String> names = new java.util.ArrayList<>(List.of(request.getAttributes()));
+            names.add("isDeleted");
+            request.setAttributes(names);
+            SearchResult result = connection.search(request);
+            for (SearchResultEntry entry : result.getSearchEntries()) {
+                if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
+                    index.deleted(id(entry), Optional.empty());
+                } else {
+                    index.changed(id(entry), index.snapshot(entry), false);
+                }
+            }
+            highest = now;
+        }
+    }
+
+    private long highestCommittedUsn(LDAPConnection connection) throws LDAPException {
+        RootDSE root = connection.getRootDSE();
+        String value = root == null ? null : root.getAttributeValue("highestCommittedUSN");
+        if (value == null) {
+            throw new LDAPException(ResultCode.UNWILLING_TO_PERFORM, "the rootDSE has no highestCommittedUSN");
+        }
+        return Long.parseLong(value.trim());
+    }
+
+    /** Lists every entry under the base and lets the index publish what differs from what it knew. */
+    private void fullListing(LDAPConnection connection) throws LDAPException {
+        Searcher searcher = new Searcher(connection, config.pageSize(), config.responseTimeout().toMillis());
+        Map<String, EntryIndex.Snapshot> all = new HashMap<>();
+        try {
+            for (SearchResultEntry entry : searcher.paged(DirectoryTrace.off(), config.baseDn(),
+                    Filter.createPresenceFilter("objectClass"), attributes(idAttribute()))) {
+                all.put(id(entry), index.snapshot(entry));
+            }
+        } catch (DirectoryUnavailable e) {
+            throw new LDAPException(ResultCode.SERVER_DOWN, e.getMessage());
+        }
+        index.listed(all);
+    }
+
+    // ---- off: probe only ----
+
+    private void probe(LDAPConnection connection) throws LDAPException, InterruptedException {
+        while (!closed) {
+            Thread.sleep(cache.pollInterval().toMillis());
+            connection.getRootDSE();
+            listener.reachability(true, "ok");
+        }
+    }
+
+    /** Waits until the persistent search ends or its connection breaks; bounded polls keep close() prompt. */
+    private void awaitEnd(LDAPConnection connection, CompletableFuture<SearchResult> ended)
+            throws LDAPException, InterruptedException {
+        while (!closed) {
+            try {
+                SearchResult result = ended.get(500, TimeUnit.MILLISECONDS);
+                throw new LDAPException(result.getResultCode(), "persistent search ended: "
+                        + result.getResultCode() + " " + Optional.ofNullable(result.getDiagnosticMessage()).orElse(""));
+            } catch (TimeoutException e) {
+                if (!connection.isConnected()) {
+                    throw new LDAPException(ResultCode.SERVER_DOWN, "connection closed");
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new LDAPException(ResultCode.LOCAL_ERROR, e.getCause().toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        LDAPConnection connection = current;
+        if (connection != null) {
+            connection.close();
+        }
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        connections.close();
+    }
+
+    /** How a mode is spelled in the configuration and in logs. */
+    private static final class ConfigName {
+        static String of(ChangeTracking mode) {
+            return mode.name().toLowerCase(Locale.ROOT);
+        }
+    }
+}

@@ -1,0 +1,347 @@
+package io.postern.directory.cache;
+
+import static io.postern.directory.cache.CountingDirectory.address;
+import static io.postern.directory.cache.CountingDirectory.mailbox;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postern.config.CacheConfig;
+import io.postern.config.ChangeTracking;
+import io.postern.directory.DirectoryChange;
+import io.postern.directory.Login;
+import io.postern.directory.Lookup;
+import io.postern.directory.Recipient;
+import io.postern.mail.MailAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CachingDirectoryTest {
+    private static final String ALICE_DN = "uid=alice,ou=people,dc=example,dc=test";
+    private static final String BOB_DN = "uid=bob,ou=people,dc=example,dc=test";
+
+    private final CountingDirectory ldap = new CountingDirectory();
+    private final FakeTicker ticker = new FakeTicker();
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private CachingDirectory cache = wrap(config(Duration.ofMinutes(5), 1000));
+
+    CachingDirectoryTest() {
+        ldap.addUser("alice", "alice@example.test", ALICE_DN, "alice-pw");
+        ldap.addUser("bob", "bob@example.test", BOB_DN, "bob-pw");
+    }
+
+    @AfterEach
+    void stop() {
+        executor.shutdownNow();
+    }
+
+    private static CacheConfig config(Duration refreshAhead, int maxSize) {
+        return new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), maxSize,
+                refreshAhead, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ZERO);
+    }
+
+    private CachingDirectory wrap(CacheConfig config) {
+        return CachingDirectory.wrap(ldap, config, registry, ticker, executor);
+    }
+
+    private Lookup<Recipient> resolve(String text) {
+        return cache.resolve(address(text));
+    }
+
+    private double count(String question, String result) {
+        var counter = registry.find("postern.directory.cache.requests").tag("question", question)
+                .tag("result", result).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private double ldapRequests(String operation) {
+        return registry.find("postern.directory.lookups").tag("operation", operation).timers().stream()
+                .mapToLong(t -> t.count()).sum();
+    }
+
+    @Test
+    void aHotAddressCostsOneRoundTrip() {
+        for (int i = 0; i < 1000; i++) {
+            assertThat(resolve(i % 2 == 0 ? "alice@example.test" : "Alice@example.test"))
+                    .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        }
+        assertThat(ldap.roundTrips).hasValue(1);
+        assertThat(ldapRequests("resolve")).isEqualTo(1);
+        assertThat(count("resolve", "hit")).isEqualTo(999);
+        assertThat(count("resolve", "miss")).isEqualTo(1);
+    }
+
+    @Test
+    void negativeAnswersAreCachedForTheirOwnShorterTtl() {
+        assertThat(resolve("nobody@example.test")).isEqualTo(Lookup.found(new Recipient.Unknown(address("nobody@example.test"))));
+        resolve("nobody@example.test");
+        assertThat(ldap.roundTrips).hasValue(1);
+        ticker.advance(Duration.ofSeconds(61));
+        resolve("nobody@example.test");
+        assertThat(ldap.roundTrips).hasValue(2);
+    }
+
+    @Test
+    void positiveAnswersReloadAfterTheirTtl() {
+        cache = wrap(config(Duration.ZERO, 1000));
+        resolve("alice@example.test");
+        ticker.advance(Duration.ofMinutes(9));
+        resolve("alice@example.test");
+        assertThat(ldap.roundTrips).hasValue(1);
+        ldap.entries.put("alice@example.test", mailbox("alice@example.test", "uid=alice2,dc=example,dc=test"));
+        ticker.advance(Duration.ofMinutes(2));
+        assertThat(resolve("alice@example.test"))
+                .isEqualTo(Lookup.found(mailbox("alice@example.test", "uid=alice2,dc=example,dc=test")));
+        assertThat(ldap.roundTrips).hasValue(2);
+    }
+
+    @Test
+    void aHotKeyNeverWaitsForTheDirectoryWhenRefreshedAhead() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        // The reload is stuck in the directory (the latch); readers must still be answered at once.
+        CachingDirectory blocking = CachingDirectory.wrap(new io.postern.directory.Directory() {
+            @Override
+            public Lookup<Boolean> isLocalDomain(String domain) {
+                return ldap.isLocalDomain(domain);
+            }
+
+            @Override
+            public Lookup<Recipient> resolve(MailAddress address) {
+                if (ldap.roundTrips.get() > 0) {
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return ldap.resolve(address);
+            }
+
+            @Override
+            public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
+                return ldap.maySendAs(identity, sender);
+            }
+
+            @Override
+            public Login authenticate(String login, String password) {
+                return ldap.authenticate(login, password);
+            }
+        }, config(Duration.ofMinutes(5), 1000), new SimpleMeterRegistry(), ticker, executor);
+        blocking.resolve(address("alice@example.test"));
+        ldap.entries.put("alice@example.test", mailbox("alice@example.test", "uid=new,dc=example,dc=test"));
+        ticker.advance(Duration.ofMinutes(6));
+        long start = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            assertThat(blocking.resolve(address("alice@example.test")))
+                    .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+        release.countDown();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!blocking.resolve(address("alice@example.test")).equals(
+                Lookup.found(mailbox("alice@example.test", "uid=new,dc=example,dc=test"))) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(blocking.resolve(address("alice@example.test")))
+                .isEqualTo(Lookup.found(mailbox("alice@example.test", "uid=new,dc=example,dc=test")));
+        assertThat(ldap.roundTrips).as("one load, one background reload").hasValue(2);
+    }
+
+    @Test
+    void anOutageServesCachedAnswersUpToMaxStaleThenTempFails() {
+        resolve("alice@example.test");
+        ldap.down = true;
+        ticker.advance(Duration.ofHours(1));
+        assertThat(resolve("alice@example.test")).isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(resolve("alice@example.test")).isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(count("resolve", "stale")).isEqualTo(2);
+        assertThat(cache.health().state()).isEqualTo(DirectoryHealth.State.DOWN);
+        ticker.advance(Duration.ofHours(23).plusMinutes(1));
+        assertThat(resolve("alice@example.test")).isInstanceOf(Lookup.TempFail.class);
+    }
+
+    @Test
+    void anOutageNeverTurnsIntoAPermanentAnswer() {
+        resolve("nobody@example.test");
+        ldap.down = true;
+        assertThat(resolve("bob@example.test")).as("never cached").isInstanceOf(Lookup.TempFail.class);
+        assertThat(cache.isLocalDomain("example.test")).isInstanceOf(Lookup.TempFail.class);
+        ticker.advance(Duration.ofMinutes(2));
+        assertThat(resolve("nobody@example.test")).as("negative answer past its TTL").isInstanceOf(Lookup.TempFail.class);
+        assertThat(count("resolve", "tempfail")).isEqualTo(2);
+        ldap.down = false;
+        assertThat(resolve("bob@example.test")).as("a TempFail is not cached")
+                .isEqualTo(Lookup.found(mailbox("bob@example.test", BOB_DN)));
+        assertThat(cache.health().state()).isEqualTo(DirectoryHealth.State.UP);
+    }
+
+    @Test
+    void duringAnOutageOnlyOneQuestionPerProbeIntervalReachesTheDirectory() {
+        cache = wrap(new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), 1000,
+                Duration.ZERO, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30),
+                Duration.ofSeconds(1)));
+        resolve("alice@example.test");
+        ldap.down = true;
+        assertThat(resolve("bob@example.test")).isInstanceOf(Lookup.TempFail.class);
+        ldap.roundTrips.set(0);
+        ticker.advance(Duration.ofMinutes(11));
+        for (int i = 0; i < 100; i++) {
+            assertThat(resolve("user" + i + "@example.test")).isInstanceOf(Lookup.TempFail.class);
+            assertThat(resolve("alice@example.test")).isInstanceOf(Lookup.Found.class);
+        }
+        assertThat(ldap.roundTrips).as("one probe in the interval").hasValue(1);
+        ldap.down = false;
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(resolve("bob@example.test")).isEqualTo(Lookup.found(mailbox("bob@example.test", BOB_DN)));
+        assertThat(resolve("user1@example.test")).as("back up: every question asks again")
+                .isEqualTo(Lookup.found(new Recipient.Unknown(address("user1@example.test"))));
+    }
+
+    @Test
+    void aRememberedLoginIsAHashNeverThePassword() {
+        assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(Login.Succeeded.class);
+        assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(Login.Succeeded.class);
+        assertThat(ldap.roundTrips).hasValue(1);
+        byte[] stored = cache.storedLoginHash("alice").orElseThrow();
+        byte[] password = "alice-pw".getBytes(StandardCharsets.UTF_8);
+        assertThat(stored).isNotEqualTo(password).hasSize(32);
+        assertThat(new String(stored, StandardCharsets.ISO_8859_1)).doesNotContain("alice-pw");
+        assertThat(PasswordHash.of("alice-pw").hashBytes()).as("salted").isNotEqualTo(stored);
+    }
+
+    @Test
+    void aFailedLoginIsNeverCachedAsSuccess() {
+        assertThat(cache.authenticate("alice", "wrong")).isEqualTo(new Login.Failed(Login.Reason.WRONG_PASSWORD));
+        assertThat(cache.authenticate("alice", "wrong")).isEqualTo(new Login.Failed(Login.Reason.WRONG_PASSWORD));
+        assertThat(ldap.roundTrips).hasValue(2);
+        cache.authenticate("alice", "alice-pw");
+        assertThat(cache.authenticate("alice", "wrong")).isEqualTo(new Login.Failed(Login.Reason.WRONG_PASSWORD));
+        assertThat(cache.authenticate("alice", "")).isEqualTo(new Login.Failed(Login.Reason.EMPTY_PASSWORD));
+        ldap.down = true;
+        assertThat(cache.authenticate("alice", "wrong")).as("outage with a wrong password")
+                .isInstanceOf(Login.TempFail.class);
+        assertThat(cache.authenticate("bob", "bob-pw")).as("outage, never seen").isInstanceOf(Login.TempFail.class);
+        ticker.advance(Duration.ofMinutes(3));
+        assertThat(cache.authenticate("alice", "alice-pw")).as("outage, remembered: served stale")
+                .isInstanceOf(Login.Succeeded.class);
+        assertThat(count("login", "stale")).isEqualTo(1);
+    }
+
+    @Test
+    void aChangedPasswordIsSeenOnceTheDnIsInvalidated() {
+        cache.authenticate("alice", "alice-pw");
+        cache.authenticate("bob", "bob-pw");
+        ldap.passwords.put("alice", "new-pw");
+        cache.invalidate(DirectoryChange.of(DirectoryChange.Kind.MODIFY, "UID=alice, ou=people,dc=example,dc=test",
+                Set.of(address("alice@example.test")), Set.of(address("alice@example.test"))));
+        int before = ldap.roundTrips.get();
+        assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(Login.Failed.class);
+        assertThat(cache.authenticate("bob", "bob-pw")).isInstanceOf(Login.Succeeded.class);
+        assertThat(ldap.roundTrips.get() - before).as("alice asked again, bob from memory").isEqualTo(1);
+    }
+
+    @Test
+    void invalidationEvictsExactlyWhatTheChangeAffects() {
+        MailAddress alice = address("alice@example.test");
+        ldap.entries.put("team@example.test", new Recipient.Group(address("team@example.test"),
+                "cn=team,ou=groups,dc=example,dc=test", List.of(alice, address("carol@example.test")), List.of()));
+        ldap.entries.put("other@example.test", new Recipient.Group(address("other@example.test"),
+                "cn=other,ou=groups,dc=example,dc=test", List.of(address("bob@example.test")), List.of()));
+        ldap.entries.put("info@example.test", new Recipient.Alias(address("info@example.test"), List.of(alice)));
+        List<String> all = List.of("alice@example.test", "alice+lists@example.test", "bob@example.test",
+                "team@example.test", "other@example.test", "info@example.test", "a.new@example.test");
+        all.forEach(this::resolve);
+        Login.Identity aliceId = new Login.Identity("alice", ALICE_DN, alice);
+        Login.Identity bobId = new Login.Identity("bob", BOB_DN, address("bob@example.test"));
+        cache.maySendAs(aliceId, alice);
+        cache.maySendAs(bobId, address("bob@example.test"));
+        cache.isLocalDomain("example.test");
+        assertThat(ldap.roundTrips).hasValue(all.size() + 3);
+
+        // alice gains an alternate address: her entry, her subaddress, the group holding her, the new
+        // address's negative entry and her send-as answers go; nothing else does.
+        ldap.entries.put("a.new@example.test", mailbox("alice@example.test", ALICE_DN));
+        cache.invalidate(DirectoryChange.of(DirectoryChange.Kind.MODIFY, ALICE_DN, Set.of(alice),
+                Set.of(alice, address("a.new@example.test"))));
+        ldap.roundTrips.set(0);
+        all.forEach(this::resolve);
+        cache.maySendAs(aliceId, alice);
+        cache.maySendAs(bobId, address("bob@example.test"));
+        cache.isLocalDomain("example.test");
+        assertThat(ldap.roundTrips).as("alice, alice+lists, team, a.new, alice's send-as").hasValue(5);
+        assertThat(resolve("a.new@example.test")).isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(registry.find("postern.directory.changes").tag("kind", "modify").counter().count()).isEqualTo(1);
+
+        ldap.roundTrips.set(0);
+        cache.invalidate(new DirectoryChange(DirectoryChange.Kind.ADD, "dc=example.org,ou=domains,dc=example,dc=test",
+                "dc=example.org,ou=domains,dc=example,dc=test", Set.of(), Set.of(), Set.of("Example.test"), false));
+        all.forEach(this::resolve);
+        cache.isLocalDomain("example.test");
+        assertThat(ldap.roundTrips).as("only the domain").hasValue(1);
+
+        ldap.roundTrips.set(0);
+        cache.invalidateAll();
+        all.forEach(this::resolve);
+        assertThat(ldap.roundTrips).hasValue(all.size());
+    }
+
+    @Test
+    void aGroupChangeEvictsEveryGroupExpansion() {
+        ldap.entries.put("all@example.test", new Recipient.Group(address("all@example.test"),
+                "cn=all,ou=groups,dc=example,dc=test", List.of(address("bob@example.test")), List.of()));
+        resolve("all@example.test");
+        resolve("bob@example.test");
+        cache.invalidate(new DirectoryChange(DirectoryChange.Kind.MODIFY, "cn=nested,ou=groups,dc=example,dc=test",
+                "cn=nested,ou=groups,dc=example,dc=test", Set.of(address("nested@example.test")),
+                Set.of(address("nested@example.test")), Set.of(), true));
+        ldap.roundTrips.set(0);
+        resolve("all@example.test");
+        resolve("bob@example.test");
+        assertThat(ldap.roundTrips).as("the outer group may have expanded the nested one").hasValue(1);
+    }
+
+    @Test
+    void theSizeBoundHolds() {
+        cache = wrap(config(Duration.ofMinutes(5), 10));
+        for (int i = 0; i < 200; i++) {
+            resolve("user" + i + "@example.test");
+        }
+        cache.cleanUp();
+        assertThat(cache.cachedAnswers()).isLessThanOrEqualTo(10);
+        assertThat(registry.find("postern.directory.cache.evictions").tag("question", "resolve").tag("cause", "size")
+                .counter().count()).isGreaterThan(100);
+    }
+
+    @Test
+    void readyWhenTheDirectoryAnswersOrTheCacheIsWarm() {
+        var readiness = cache.readiness();
+        assertThat(readiness.name()).isEqualTo("directory");
+        assertThat(readiness.check().ready()).as("not contacted yet").isFalse();
+        resolve("alice@example.test");
+        assertThat(readiness.check().ready()).isTrue();
+        assertThat(registry.get("postern.directory.up").gauge().value()).isEqualTo(1);
+        cache.reachability(false, "connect refused");
+        assertThat(readiness.check().ready()).as("down but warm").isTrue();
+        assertThat(registry.get("postern.directory.up").gauge().value()).isEqualTo(0);
+        cache.invalidateAll();
+        cache.cleanUp();
+        assertThat(readiness.check()).isEqualTo(new io.postern.observability.ReadinessCheck.Status(false,
+                "directory unreachable (connect refused) and nothing cached"));
+    }
+
+    @Test
+    void dnsCompareInNormalForm() {
+        assertThat(DirectoryChange.normalizeDn("UID=Alice , OU=People,dc=example, dc=test"))
+                .isEqualTo("uid=alice,ou=people,dc=example,dc=test");
+        assertThat(DirectoryChange.normalizeDn("cn=a\\, b,dc=x")).isEqualTo("cn=a\\, b,dc=x");
+    }
+}

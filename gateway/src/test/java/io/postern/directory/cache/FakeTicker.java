@@ -1,0 +1,19 @@
+package io.postern.directory.cache;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A clock the test moves by hand. */
+final class FakeTicker implements Ticker {
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    @Override
+    public long read() {
+        return nanos.get();
+    }
+
+    void advance(Duration d) {
+        nanos.addAndGet(d.toNanos());
+    }
+}

@@ -1,0 +1,144 @@
+package io.postern.it.cache;
+
+import io.postern.it.support.ExternalProcess;
+import io.postern.it.support.PosternProcess;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A private slapd with the syncprov overlay (RFC 4533), seeded with ldif/openldap/sample.ldif,
+ * following docs real-servers.md. Minimal on purpose: replace with the directory suite's Slapd
+ * harness once both are merged. Can be killed (SIGKILL) and started again on the same data and
+ * port. Mutable, one owner.
+ */
+final class CacheSlapd implements AutoCloseable {
+    static final String BASE = "dc=example,dc=test";
+    static final String ADMIN = "cn=admin," + BASE;
+    static final String PASSWORD = "secret";
+
+    private final Path dir;
+    private final int port;
+    private ExternalProcess process;
+
+    private CacheSlapd(Path dir, int port) {
+        this.dir = dir;
+        this.port = port;
+    }
+
+    static CacheSlapd start(Path dir, int port) throws Exception {
+        Files.createDirectories(dir.resolve("slapd.d"));
+        Files.createDirectories(dir.resolve("data"));
+        Files.createDirectories(dir.resolve("run"));
+        Path schema = PosternProcess.checkout().resolve("directory-schema/src/main/schema/postern.ldif");
+        String config = """
+                dn: cn=config
+                objectClass: olcGlobal
+                cn: config
+                olcPidFile: @DIR@/run/slapd.pid
+                olcLogLevel: none
+
+                dn: cn=module{0},cn=config
+                objectClass: olcModuleList
+                cn: module{0}
+                olcModulePath: /usr/lib/ldap
+                olcModuleLoad: back_mdb
+                olcModuleLoad: syncprov
+
+                dn: cn=schema,cn=config
+                objectClass: olcSchemaConfig
+                cn: schema
+
+                include: file:///etc/ldap/schema/core.ldif
+                include: file:///etc/ldap/schema/cosine.ldif
+                include: file:///etc/ldap/schema/inetorgperson.ldif
+                include: file:///etc/ldap/schema/nis.ldif
+                include: file://@SCHEMA@
+
+                dn: olcDatabase={-1}frontend,cn=config
+                objectClass: olcDatabaseConfig
+                objectClass: olcFrontendConfig
+                olcDatabase: {-1}frontend
+                olcSizeLimit: unlimited
+
+                dn: olcDatabase={1}mdb,cn=config
+                objectClass: olcDatabaseConfig
+                objectClass: olcMdbConfig
+                olcDatabase: {1}mdb
+                olcSuffix: @BASE@
+                olcRootDN: @ADMIN@
+                olcRootPW: @PASSWORD@
+                olcDbDirectory: @DIR@/data
+                olcDbMaxSize: 1073741824
+                olcDbNoSync: TRUE
+                olcDbIndex: objectClass eq
+                olcDbIndex: entryCSN,entryUUID eq
+                olcDbIndex: uid,mail eq
+                olcAccess: to attrs=userPassword by self write by anonymous auth by * none
+                olcAccess: to * by * read
+
+                dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
+                objectClass: olcOverlayConfig
+                objectClass: olcSyncProvConfig
+                olcOverlay: {0}syncprov
+                olcSpCheckpoint: 100 10
+                olcSpSessionlog: 1000
+                """.replace("@DIR@", dir.toString()).replace("@SCHEMA@", schema.toString()).replace("@BASE@", BASE)
+                .replace("@ADMIN@", ADMIN).replace("@PASSWORD@", PASSWORD);
+        Files.writeString(dir.resolve("slapd.ldif"), config);
+        check(ExternalProcess.run(dir, Duration.ofSeconds(30), List.of("/usr/sbin/slapadd", "-n0", "-F",
+                dir.resolve("slapd.d").toString(), "-l", dir.resolve("slapd.ldif").toString())));
+        Path data = PosternProcess.checkout().resolve("ldif/openldap/sample.ldif");
+        check(ExternalProcess.run(dir, Duration.ofSeconds(30), List.of("/usr/sbin/slapadd", "-q", "-n1", "-F",
+                dir.resolve("slapd.d").toString(), "-l", data.toString())));
+        CacheSlapd slapd = new CacheSlapd(dir, port);
+        slapd.start();
+        return slapd;
+    }
+
+    /** Starts (or starts again) the daemon in the foreground, ready when our own ldapi socket answers. */
+    void start() throws Exception {
+        String ldapi = "ldapi://" + URLEncoder.encode(dir.resolve("run/ldapi").toString(), StandardCharsets.UTF_8);
+        process = ExternalProcess.start("slapd", dir, List.of("/usr/sbin/slapd", "-F", dir.resolve("slapd.d").toString(),
+                "-h", url() + "/ " + ldapi, "-d", "0"));
+        process.awaitReady(Duration.ofSeconds(20), () -> {
+            try {
+                return ExternalProcess.run(dir, Duration.ofSeconds(5), List.of("ldapsearch", "-x", "-H", url(),
+                        "-b", BASE, "-s", "base", "dn")).exitCode() == 0;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    String url() {
+        return "ldap://127.0.0.1:" + port;
+    }
+
+    /** Applies LDIF with ldapmodify as the administrator; returns when ldapmodify has returned. */
+    void modify(String ldif) throws Exception {
+        check(ExternalProcess.run(dir, Duration.ofSeconds(10), ldif, List.of("ldapmodify", "-x", "-H", url(), "-D",
+                ADMIN, "-w", PASSWORD)));
+    }
+
+    void kill() throws InterruptedException {
+        process.kill();
+    }
+
+    private static void check(ExternalProcess.Result result) {
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("exit " + result.exitCode() + ": " + result.output());
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null) {
+            process.close();
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.postern.it.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postern.config.ChangeTracking;
+import io.postern.config.ConfigLoader;
+import io.postern.config.PosternConfig;
+import io.postern.config.SecretResolver;
+import io.postern.directory.Lookup;
+import io.postern.directory.Recipient;
+import io.postern.directory.cache.CachingDirectory;
+import io.postern.directory.cache.DirectoryHealth;
+import io.postern.directory.ldap.ChangeTracker;
+import io.postern.directory.ldap.LdapDirectory;
+import io.postern.it.support.Ports;
+import io.postern.mail.MailAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The directory cache against a real slapd with syncprov: a change made with ldapmodify is pushed
+ * and answered within a second; with slapd killed, cached recipients still resolve and unknown
+ * ones get a temporary failure, never "unknown"; with slapd back, Postern recovers by itself.
+ */
+class SyncreplCacheIT {
+    @TempDir
+    Path dir;
+
+    private static MailAddress address(String text) {
+        return MailAddress.parse(text).orElseThrow();
+    }
+
+    @Test
+    void changesArePushedAndAnOutageNeverBouncesMail() throws Exception {
+        int port = Ports.free();
+        try (CacheSlapd slapd = CacheSlapd.start(dir.resolve("slapd"), port)) {
+            PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse("""
+                    listeners:
+                      - { kind: mx, port: 2525 }
+                    directory:
+                      profile: openldap
+                      urls: [%s]
+                      baseDn: %s
+                      bindDn: %s
+                      bindPassword: %s
+                      connectTimeout: 1s
+                      responseTimeout: 2s
+                    cache:
+                      ttl: { positive: 3s, negative: 2s }
+                      refreshAhead: 0s
+                      reconnectMaxBackoff: 500ms
+                    """.formatted(slapd.url(), CacheSlapd.BASE, CacheSlapd.ADMIN, CacheSlapd.PASSWORD), dir, "it.yaml");
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            try (LdapDirectory ldap = LdapDirectory.connect(config, registry);
+                 CachingDirectory cache = CachingDirectory.wrap(ldap, config.cache(), registry);
+                 ChangeTracker tracker = ChangeTracker.start(ldap, config.cache(), cache)) {
+                await(Duration.ofSeconds(10), () -> tracker.mode() == ChangeTracking.SYNCREPL
+                        && cache.health().state() == DirectoryHealth.State.UP);
+                Thread.sleep(300); // the initial refresh resynchronises the (empty) cache once
+
+                MailAddress newbie = address("newbie@example.test");
+                assertThat(cache.resolve(newbie)).isEqualTo(Lookup.found(new Recipient.Unknown(newbie)));
+                assertThat(cache.resolve(address("alice@example.test")))
+                        .matches(l -> l instanceof Lookup.Found<Recipient> f && f.value() instanceof Recipient.Mailbox);
+
+                // A new mailbox: the negative answer is cached for 2 s, the push must beat it.
+                slapd.modify("""
+                        dn: uid=newbie,ou=people,dc=example,dc=test
+                        changetype: add
+                        objectClass: inetOrgPerson
+                        objectClass: posternMailRecipient
+                        uid: newbie
+                        cn: New Bie
+                        sn: Bie
+                        mail: newbie@example.test
+                        userPassword: newbie-pw
+                        """);
+                long addDelay = millisUntil(() -> cache.resolve(newbie) instanceof Lookup.Found<Recipient> f
+                        && f.value() instanceof Recipient.Mailbox);
+                // A new alternate address on an existing entry.
+                slapd.modify("""
+                        dn: uid=erin,ou=people,dc=example,dc=test
+                        changetype: modify
+                        add: objectClass
+                        objectClass: posternMailRecipient
+                        -
+                        add: posternAlternateAddress
+                        posternAlternateAddress: erin.alt@example.test
+                        """);
+                long modifyDelay = millisUntil(() -> cache.resolve(address("erin.alt@example.test"))
+                        instanceof Lookup.Found<Recipient> f && f.value() instanceof Recipient.Mailbox);
+                System.out.printf("push delay after ldapmodify returned: add %d ms, modify %d ms%n", addDelay,
+                        modifyDelay);
+                assertThat(addDelay).isLessThan(1000);
+                assertThat(modifyDelay).isLessThan(1000);
+
+                // Outage: every server gone.
+                slapd.kill();
+                await(Duration.ofSeconds(5), () -> cache.health().state() == DirectoryHealth.State.DOWN);
+                Thread.sleep(3100); // every cached answer is now past its TTL
+                for (int i = 0; i < 20; i++) {
+                    assertThat(cache.resolve(address("alice@example.test"))).as("cached: served stale")
+                            .matches(l -> l instanceof Lookup.Found<Recipient> f && f.value() instanceof Recipient.Mailbox);
+                    assertThat(cache.resolve(newbie)).matches(l -> l instanceof Lookup.Found<Recipient>);
+                    assertThat(cache.resolve(address("stranger" + i + "@example.test"))).as("never cached")
+                            .isInstanceOf(Lookup.TempFail.class);
+                }
+                assertThat(cache.readiness().check().ready()).as("down but warm").isTrue();
+                assertThat(registry.get("postern.directory.up").gauge().value()).isZero();
+                assertThat(registry.get("postern.directory.cache.requests").tag("question", "resolve")
+                        .tag("result", "stale").counter().count()).isGreaterThan(0);
+
+                // Recovery without restarting anything.
+                long restarted = System.nanoTime();
+                slapd.start();
+                await(Duration.ofSeconds(10), () -> tracker.mode() == ChangeTracking.SYNCREPL
+                        && cache.health().state() == DirectoryHealth.State.UP
+                        && cache.resolve(address("stranger0@example.test")) instanceof Lookup.Found<Recipient>);
+                System.out.printf("recovered %d ms after slapd was started again%n",
+                        Duration.ofNanos(System.nanoTime() - restarted).toMillis());
+                Thread.sleep(500);
+                slapd.modify("""
+                        dn: uid=newbie,ou=people,dc=example,dc=test
+                        changetype: delete
+                        """);
+                long deleteDelay = millisUntil(() -> cache.resolve(newbie) instanceof Lookup.Found<Recipient> f
+                        && f.value() instanceof Recipient.Unknown);
+                System.out.printf("push delay after reconnection: delete %d ms%n", deleteDelay);
+                assertThat(deleteDelay).isLessThan(1000);
+            }
+        }
+    }
+
+    private static void await(Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not met within " + timeout);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Milliseconds until {@code condition} holds, polled every 5 ms, at most 5 s. */
+    private static long millisUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long start = System.nanoTime();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - start > Duration.ofSeconds(5).toNanos()) {
+                return 5000;
+            }
+            Thread.sleep(5);
+        }
+        return Duration.ofNanos(System.nanoTime() - start).toMillis();
+    }
+
+}
