@@ -9,6 +9,7 @@ import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.observability.AdminServer;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.observability.WritableDirectoryCheck;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -89,8 +90,14 @@ public final class PosternServer implements AutoCloseable {
         return map;
     }
 
+    /** /readyz: the queue (not kept by delivery nodes) and the spools must be writable. */
     private List<ReadinessCheck> readinessChecks() {
-        return List.of();
+        List<ReadinessCheck> checks = new ArrayList<>();
+        if (config.node().role() != Role.DELIVERY) {
+            checks.add(new WritableDirectoryCheck("queue", config.queue().directory()));
+        }
+        checks.add(new WritableDirectoryCheck("spool", config.spool().root()));
+        return List.copyOf(checks);
     }
 
     private String describeListeners() {
