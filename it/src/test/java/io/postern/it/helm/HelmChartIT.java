@@ -59,6 +59,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * The Helm chart, offline: {@code helm lint} and {@code helm template} through helm-java (the
@@ -340,6 +342,30 @@ class HelmChartIT {
         assertThatThrownBy(() -> template().withValuesFile(values).call())
                 .hasMessageContaining("maxMesageSize")
                 .hasMessageContaining("config.node.drainTimeout");
+    }
+
+    @Test
+    void everyValueIsDocumentedWithParam() throws IOException {
+        String text = Files.readString(CHART.resolve("values.yaml"));
+        Set<String> documented = text.lines().map(String::strip).filter(l -> l.startsWith("## @param "))
+                .map(l -> l.substring("## @param ".length()).split(" ", 2)[0]).collect(Collectors.toSet());
+        Object values = new Load(LoadSettings.builder().build())
+                .loadFromString(text);
+        List<String> undocumented = new ArrayList<>();
+        collectUndocumented("", values, documented, undocumented);
+        assertThat(undocumented).as("values without a ## @param line").isEmpty();
+    }
+
+    /** A key is documented by its own @param or by one on a map that holds it (front.resources covers its limits). */
+    private static void collectUndocumented(String path, Object node, Set<String> documented, List<String> out) {
+        if (!path.isEmpty() && documented.contains(path)) {
+            return;
+        }
+        if (node instanceof Map<?, ?> map && !map.isEmpty()) {
+            map.forEach((k, v) -> collectUndocumented(path.isEmpty() ? String.valueOf(k) : path + "." + k, v, documented, out));
+        } else {
+            out.add(path);
+        }
     }
 
     @Test
