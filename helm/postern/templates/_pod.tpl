@@ -18,9 +18,10 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   annotations:
-    # A changed configuration or secret rolls the pods.
+    # A changed configuration or inline certificate rolls the pods. The bind password is left
+    # out on purpose: an unsalted hash of it in a pod annotation could be brute-forced.
     checksum/config: {{ include "postern.config" $root | sha256sum }}
-    checksum/secrets: {{ printf "%s%s%s" $root.Values.directoryCredentials.bindPassword $root.Values.tls.certificate $root.Values.tls.privateKey | sha256sum }}
+    checksum/certificate: {{ $root.Values.tls.certificate | sha256sum }}
     {{- with $tier.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -303,6 +303,19 @@ class HelmChartIT {
         assertThat(config.listeners()).extracting(ListenerConfig::name).doesNotContain("pop3").contains("pop3s");
         assertThat(config.directory().startTls()).isTrue();
         assertThat(config.directory().bindPassword()).isEqualTo("openldap-service-pw");
+
+        String manifests = template().withValuesFile(CHART.resolve("ci/openldap-values.yaml")).call();
+        assertThat(manifests).as("the password appears only base64-encoded in its Secret")
+                .doesNotContain("openldap-service-pw").doesNotContain(sha256Hex("openldap-service-pw"));
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -366,6 +379,16 @@ class HelmChartIT {
         } else {
             out.add(path);
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void aClientOnlyDryRunInstallRendersTheNotes(String scenario) {
+        var install = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        if (!scenario.equals("default")) {
+            install = install.withValuesFile(CHART.resolve("ci").resolve(scenario));
+        }
+        assertThat(install.call().getOutput()).contains("Public Service " + FULLNAME).contains("Internal LMTP: ");
     }
 
     @Test
