@@ -277,6 +277,9 @@ Every problem in the values at once (the schema checks types; this checks what s
 {{- $_ := set $ports $key (printf "listeners.%s" .name) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq (len (include "postern.listeners" . | fromJsonArray)) 1 -}}
+{{- $problems = append $problems "listeners: enable at least one of smtp, submission, submissions, pop3, pop3s (the implicit TLS ones need tls.enabled)" -}}
+{{- end -}}
 {{- $shared := or .Values.delivery.enabled (gt (.Values.front.replicas | int) 1) .Values.front.autoscaling.enabled -}}
 {{- if and $shared (not .Values.spoolPersistence.existingClaim) (not (has "ReadWriteMany" .Values.spoolPersistence.accessModes)) -}}
 {{- $problems = append $problems "spoolPersistence.accessModes: several pods mount the spools: ReadWriteMany is required (or give an existingClaim)" -}}

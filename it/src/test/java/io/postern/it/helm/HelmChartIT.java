@@ -341,6 +341,17 @@ class HelmChartIT {
                 .hasMessageContaining("tls: enabled, but no certificate")
                 .hasMessageContaining("front.terminationGracePeriodSeconds: 20 must be longer than config.node.drainTimeout (30 s)")
                 .hasMessageContaining("listeners.pop3.containerPort: 2525 is already used by listeners.smtp");
+
+        Path noListener = Files.writeString(temp.resolve("silent.yaml"), """
+                tls:
+                  enabled: false
+                listeners:
+                  smtp: {enabled: false}
+                  submission: {enabled: false}
+                  pop3: {enabled: false}
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(noListener).call())
+                .hasMessageContaining("listeners: enable at least one of smtp");
     }
 
     @Test
