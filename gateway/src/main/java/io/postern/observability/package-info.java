@@ -1,8 +1,13 @@
 /**
- * Metrics (the only place that sets up Micrometer's Prometheus registry), the admin HTTP endpoint
- * ({@code /metrics}, {@code /healthz}, {@code /readyz}) and the log format.
+ * Metrics and health: the one place that sets up Micrometer's Prometheus registry
+ * ({@link io.postern.observability.Metrics}), and the admin HTTP endpoint
+ * ({@link io.postern.observability.AdminServer}: {@code /metrics}, {@code /healthz}, {@code /readyz}).
  *
- * <p>The admin endpoint binds loopback by default; it serves GET and HEAD only and exposes no
- * message content and no credentials.
+ * <p>Input: HTTP requests on the admin socket, loopback by default; in Kubernetes it binds the pod
+ * address so that the kubelet can probe it, and a NetworkPolicy limits who reaches it. Only GET
+ * and HEAD on three fixed paths; the request body and query are never read. Limits: a backlog of
+ * 16 connections and two worker threads. Failure: a readiness check that throws counts as failing
+ * and is named in the {@code /readyz} body; nothing here stops the node. Nothing here logs or
+ * exposes message content, addresses or passwords.
  */
 package io.postern.observability;

@@ -14,6 +14,7 @@ import io.postern.observability.AdminServer;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.observability.WritableDirectoryCheck;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -106,8 +107,15 @@ public final class PosternServer implements AutoCloseable {
         return map;
     }
 
+    /** /readyz: the queue (not kept by delivery nodes) and the spools must be writable. */
     private List<ReadinessCheck> readinessChecks() {
-        return List.of(cachedDirectory.readiness(directory::unhealthy));
+        List<ReadinessCheck> checks = new ArrayList<>();
+        checks.add(cachedDirectory.readiness(directory::unhealthy));
+        if (config.node().role() != Role.DELIVERY) {
+            checks.add(new WritableDirectoryCheck("queue", config.queue().directory()));
+        }
+        checks.add(new WritableDirectoryCheck("spool", config.spool().root()));
+        return List.copyOf(checks);
     }
 
     private String describeListeners() {

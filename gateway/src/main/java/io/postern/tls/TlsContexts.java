@@ -11,7 +11,7 @@ import javax.net.ssl.SSLException;
 /**
  * Builds the server-side TLS context shared by every listener: from PEM files, or from a
  * self-signed certificate that {@link SelfSignedCertificates} creates once (demo). TLS 1.2 and
- * 1.3 only.
+ * 1.3 only. The context follows changes of the files ({@link ReloadingSslContext}).
  */
 public final class TlsContexts {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
@@ -34,7 +34,8 @@ public final class TlsContexts {
             cert = config.certificateFile().orElseThrow();
             key = config.privateKeyFile().orElseThrow();
         }
-        return Optional.of(fromPem(cert, key));
+        // Re-reads the files when they change: a renewed certificate needs no restart.
+        return Optional.of(ReloadingSslContext.load(cert, key, PROTOCOLS, System::nanoTime));
     }
 
     static SslContext fromPem(Path certificate, Path privateKey) throws SSLException {

@@ -1,0 +1,290 @@
+{{/*
+Names, labels and the values the templates share. Paths inside the pod are fixed here, once:
+the rendered postern.yaml and the volume mounts must agree on them.
+*/}}
+
+{{- define "postern.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "postern.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "postern.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every resource. */}}
+{{- define "postern.labels" -}}
+helm.sh/chart: {{ include "postern.chart" . }}
+app.kubernetes.io/name: {{ include "postern.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector of every pod of the release (both tiers). */}}
+{{- define "postern.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "postern.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Selector of one tier: include with (dict "root" $ "component" "front"). */}}
+{{- define "postern.componentSelectorLabels" -}}
+{{ include "postern.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "postern.annotations" -}}
+{{- with .Values.commonAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "postern.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- if .Values.image.registry -}}{{- $repo = printf "%s/%s" .Values.image.registry $repo -}}{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "postern.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "postern.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Fixed paths in the pod. */}}
+{{- define "postern.path.config" -}}/etc/postern/postern.yaml{{- end -}}
+{{- define "postern.path.tls" -}}/etc/postern/tls{{- end -}}
+{{- define "postern.path.directorySecret" -}}/etc/postern/secrets/directory{{- end -}}
+{{- define "postern.path.directoryCa" -}}/etc/postern/ca{{- end -}}
+{{- define "postern.path.queue" -}}/var/lib/postern/queue{{- end -}}
+{{- define "postern.path.spool" -}}/var/lib/postern/spool{{- end -}}
+{{- define "postern.path.selfSigned" -}}/var/lib/postern/tls{{- end -}}
+
+{{/* node.drainTimeout in whole seconds (rounded up); the schema guarantees the format. */}}
+{{- define "postern.drainSeconds" -}}
+{{- $text := toString .Values.config.node.drainTimeout -}}
+{{- $amount := regexFind "^[0-9]+" $text | int -}}
+{{- $unit := regexReplaceAll "^[0-9]+" $text "" -}}
+{{- if eq $unit "ms" -}}{{- div (add $amount 999) 1000 -}}
+{{- else if eq $unit "m" -}}{{- mul $amount 60 -}}
+{{- else if eq $unit "h" -}}{{- mul $amount 3600 -}}
+{{- else if eq $unit "d" -}}{{- mul $amount 86400 -}}
+{{- else -}}{{- $amount -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Grace period of a tier: its own value, or the drain timeout plus 15 s for the JVM to stop. */}}
+{{- define "postern.gracePeriod" -}}
+{{- $tier := index .root.Values .component -}}
+{{- if $tier.terminationGracePeriodSeconds -}}
+{{- $tier.terminationGracePeriodSeconds | int -}}
+{{- else -}}
+{{- add (include "postern.drainSeconds" .root | int) 15 -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the TLS certificate comes from: existingSecret, certManager, inline, selfSigned or none. */}}
+{{- define "postern.tlsSource" -}}
+{{- $tls := .Values.tls -}}
+{{- if not $tls.enabled -}}none
+{{- else if $tls.existingSecret -}}existingSecret
+{{- else if $tls.certManager.enabled -}}certManager
+{{- else if or $tls.certificate $tls.privateKey -}}inline
+{{- else if $tls.selfSigned -}}selfSigned
+{{- else -}}missing
+{{- end -}}
+{{- end -}}
+
+{{/* The kubernetes.io/tls Secret mounted at postern.path.tls, or empty. */}}
+{{- define "postern.tlsSecretName" -}}
+{{- $source := include "postern.tlsSource" . -}}
+{{- if eq $source "existingSecret" -}}{{- .Values.tls.existingSecret -}}
+{{- else if or (eq $source "certManager") (eq $source "inline") -}}{{- printf "%s-tls" (include "postern.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the LDAP bind password, or empty when the service account binds anonymously. */}}
+{{- define "postern.directorySecretName" -}}
+{{- if .Values.directoryCredentials.existingSecret -}}{{- .Values.directoryCredentials.existingSecret -}}
+{{- else if .Values.directoryCredentials.bindPassword -}}{{- printf "%s-directory" (include "postern.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "postern.directorySecretKey" -}}
+{{- if .Values.directoryCredentials.existingSecret -}}{{- .Values.directoryCredentials.existingSecretKey -}}{{- else -}}bindPassword{{- end -}}
+{{- end -}}
+
+{{- define "postern.spoolClaimName" -}}
+{{- default (printf "%s-spool" (include "postern.fullname" .)) .Values.spoolPersistence.existingClaim -}}
+{{- end -}}
+
+{{/* The role of the front pods: front hands local mail to the delivery tier; all delivers itself. */}}
+{{- define "postern.frontRole" -}}
+{{- if .Values.delivery.enabled -}}front{{- else -}}all{{- end -}}
+{{- end -}}
+
+{{/*
+The listeners Postern binds, as a list of dicts: name, kind, tls, containerPort, servicePort.
+Implicit-TLS listeners exist only with a certificate.
+*/}}
+{{- define "postern.listeners" -}}
+{{- $l := .Values.listeners -}}
+{{- $tls := .Values.tls.enabled -}}
+{{- $starttls := ternary "starttls" "none" $tls -}}
+{{- $out := list -}}
+{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort) -}}{{- end -}}
+{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort) -}}{{- end -}}
+{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort) -}}{{- end -}}
+{{- if $l.pop3.enabled -}}{{- $out = append $out (dict "name" "pop3" "kind" "pop3" "tls" $starttls "containerPort" $l.pop3.containerPort "servicePort" $l.pop3.servicePort) -}}{{- end -}}
+{{- if and $tls $l.pop3s.enabled -}}{{- $out = append $out (dict "name" "pop3s" "kind" "pop3" "tls" "implicit" "containerPort" $l.pop3s.containerPort "servicePort" $l.pop3s.servicePort) -}}{{- end -}}
+{{- $out = append $out (dict "name" "lmtp" "kind" "lmtp" "tls" "none" "containerPort" $l.lmtp.containerPort "servicePort" $l.lmtp.servicePort) -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+Postern's configuration file. Only keys that Postern reads are rendered (it rejects unknown
+keys); empty optional values are left out so that Postern's own defaults apply.
+*/}}
+{{- define "postern.config" -}}
+{{- $c := .Values.config -}}
+{{- $cfg := dict -}}
+{{- $_ := set $cfg "node" (dict "hostname" $c.node.hostname "role" (include "postern.frontRole" .) "drainTimeout" $c.node.drainTimeout) -}}
+{{- $listeners := list -}}
+{{- range (include "postern.listeners" . | fromJsonArray) -}}
+{{- $listeners = append $listeners (dict "name" .name "kind" .kind "address" "0.0.0.0" "port" (int .containerPort) "tls" .tls) -}}
+{{- end -}}
+{{- $_ := set $cfg "listeners" $listeners -}}
+{{- /* The kubelet probes the pod's address, so the admin endpoint cannot stay on loopback here. */ -}}
+{{- $_ := set $cfg "admin" (dict "address" "0.0.0.0" "port" (int .Values.admin.port)) -}}
+{{- $source := include "postern.tlsSource" . -}}
+{{- if eq $source "selfSigned" -}}
+{{- $_ := set $cfg "tls" (dict "selfSigned" true "selfSignedDirectory" (include "postern.path.selfSigned" .)) -}}
+{{- else if ne $source "none" -}}
+{{- $_ := set $cfg "tls" (dict "certificateFile" (printf "%s/tls.crt" (include "postern.path.tls" .)) "privateKeyFile" (printf "%s/tls.key" (include "postern.path.tls" .))) -}}
+{{- end -}}
+{{- $dir := dict "profile" $c.directory.profile -}}
+{{- range $key := list "urls" "domain" "baseDn" "bindDn" -}}
+{{- with index $c.directory $key -}}{{- $_ := set $dir $key . -}}{{- end -}}
+{{- end -}}
+{{- range $key := list "startTls" "connectTimeout" "responseTimeout" "searchPoolSize" "bindPoolSize" "followReferrals" -}}
+{{- if hasKey $c.directory $key -}}{{- $_ := set $dir $key (index $c.directory $key) -}}{{- end -}}
+{{- end -}}
+{{- if include "postern.directorySecretName" . -}}
+{{- $_ := set $dir "bindPassword" (printf "${file:%s/%s}" (include "postern.path.directorySecret" .) (include "postern.directorySecretKey" .)) -}}
+{{- end -}}
+{{- if or .Values.directoryCa.existingConfigMap .Values.directoryCa.existingSecret -}}
+{{- $_ := set $dir "caFile" (printf "%s/%s" (include "postern.path.directoryCa" .) .Values.directoryCa.key) -}}
+{{- end -}}
+{{- $_ := set $cfg "directory" $dir -}}
+{{- $_ := set $cfg "domains" $c.domains -}}
+{{- with $c.relay.trustedNetworks -}}{{- $_ := set $cfg "relay" (dict "trustedNetworks" .) -}}{{- end -}}
+{{- $_ := set $cfg "auth" $c.auth -}}
+{{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
+{{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}
+{{- $_ := set $cfg "queue" (merge (dict "directory" (include "postern.path.queue" .)) $c.queue) -}}
+{{- $_ := set $cfg "spool" (merge (dict "root" (include "postern.path.spool" .)) $c.spool) -}}
+{{- $_ := set $cfg "logging" $c.logging -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/*
+Every problem in the values at once (the schema checks types; this checks what spans keys).
+*/}}
+{{- define "postern.validateValues" -}}
+{{- $problems := list -}}
+{{- $c := .Values.config -}}
+{{- if not $c.domains -}}
+{{- $problems = append $problems "config.domains: name at least one mail domain" -}}
+{{- end -}}
+{{- if and (not $c.directory.urls) (not $c.directory.domain) -}}
+{{- $problems = append $problems "config.directory: set urls (ldap://, ldaps://) or domain (Active Directory DNS SRV discovery)" -}}
+{{- end -}}
+{{- if and $c.directory.urls $c.directory.domain -}}
+{{- $problems = append $problems "config.directory: urls and domain are exclusive (domain is only for DNS SRV discovery)" -}}
+{{- end -}}
+{{- if not $c.directory.baseDn -}}
+{{- $problems = append $problems "config.directory.baseDn: is required" -}}
+{{- end -}}
+{{- $creds := .Values.directoryCredentials -}}
+{{- if and $creds.bindPassword $creds.existingSecret -}}
+{{- $problems = append $problems "directoryCredentials: bindPassword and existingSecret are exclusive" -}}
+{{- end -}}
+{{- if and $c.directory.bindDn (not (or $creds.bindPassword $creds.existingSecret)) -}}
+{{- $problems = append $problems "directoryCredentials: config.directory.bindDn is set: give bindPassword or existingSecret" -}}
+{{- end -}}
+{{- if and (not $c.directory.bindDn) (or $creds.bindPassword $creds.existingSecret) -}}
+{{- $problems = append $problems "config.directory.bindDn: is required when directoryCredentials carries a password" -}}
+{{- end -}}
+{{- if and .Values.directoryCa.existingConfigMap .Values.directoryCa.existingSecret -}}
+{{- $problems = append $problems "directoryCa: existingConfigMap and existingSecret are exclusive" -}}
+{{- end -}}
+{{- $tls := .Values.tls -}}
+{{- if $tls.enabled -}}
+{{- $sources := 0 -}}
+{{- if $tls.existingSecret -}}{{- $sources = add1 $sources -}}{{- end -}}
+{{- if $tls.certManager.enabled -}}{{- $sources = add1 $sources -}}{{- end -}}
+{{- if or $tls.certificate $tls.privateKey -}}{{- $sources = add1 $sources -}}{{- end -}}
+{{- if gt $sources 1 -}}
+{{- $problems = append $problems "tls: choose one of existingSecret, certManager.enabled, certificate/privateKey" -}}
+{{- end -}}
+{{- if and (or $tls.certificate $tls.privateKey) (not (and $tls.certificate $tls.privateKey)) -}}
+{{- $problems = append $problems "tls: certificate and privateKey go together" -}}
+{{- end -}}
+{{- if and $tls.certManager.enabled (not $tls.certManager.issuerRef.name) -}}
+{{- $problems = append $problems "tls.certManager.issuerRef.name: is required with tls.certManager.enabled" -}}
+{{- end -}}
+{{- if eq (include "postern.tlsSource" .) "missing" -}}
+{{- $problems = append $problems "tls: enabled, but no certificate: set existingSecret, certManager.enabled, certificate/privateKey, or selfSigned (testing only)" -}}
+{{- end -}}
+{{- end -}}
+{{- $drain := include "postern.drainSeconds" . | int -}}
+{{- range $tier := list "front" "delivery" -}}
+{{- $values := index $.Values $tier -}}
+{{- if and $values.terminationGracePeriodSeconds (le ($values.terminationGracePeriodSeconds | int) $drain) -}}
+{{- $problems = append $problems (printf "%s.terminationGracePeriodSeconds: %v must be longer than config.node.drainTimeout (%d s)" $tier $values.terminationGracePeriodSeconds $drain) -}}
+{{- end -}}
+{{- if and $values.autoscaling.enabled (gt ($values.autoscaling.minReplicas | int) ($values.autoscaling.maxReplicas | int)) -}}
+{{- $problems = append $problems (printf "%s.autoscaling: minReplicas is above maxReplicas" $tier) -}}
+{{- end -}}
+{{- end -}}
+{{- $ports := dict (toString .Values.admin.port) "admin.port" -}}
+{{- range (include "postern.listeners" . | fromJsonArray) -}}
+{{- $key := toString (int .containerPort) -}}
+{{- if hasKey $ports $key -}}
+{{- $problems = append $problems (printf "listeners.%s.containerPort: %s is already used by %s" .name $key (index $ports $key)) -}}
+{{- else -}}
+{{- $_ := set $ports $key (printf "listeners.%s" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- if eq (len (include "postern.listeners" . | fromJsonArray)) 1 -}}
+{{- $problems = append $problems "listeners: enable at least one of smtp, submission, submissions, pop3, pop3s (the implicit TLS ones need tls.enabled)" -}}
+{{- end -}}
+{{- $shared := or .Values.delivery.enabled (gt (.Values.front.replicas | int) 1) .Values.front.autoscaling.enabled -}}
+{{- if and $shared (not .Values.spoolPersistence.existingClaim) (not (has "ReadWriteMany" .Values.spoolPersistence.accessModes)) -}}
+{{- $problems = append $problems "spoolPersistence.accessModes: several pods mount the spools: ReadWriteMany is required (or give an existingClaim)" -}}
+{{- end -}}
+{{- if $problems -}}
+{{- printf "\nVALUES VALIDATION:\n  %s" (join "\n  " $problems) | fail -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,198 @@
+{{/*
+The pod template of both tiers: include with (dict "root" $ "component" "front"|"delivery").
+The front binds every listener; delivery binds LMTP only (PosternServer.servesInRole).
+*/}}
+{{- define "postern.podTemplate" -}}
+{{- $root := .root -}}
+{{- $component := .component -}}
+{{- $tier := index $root.Values $component -}}
+{{- $role := ternary (include "postern.frontRole" $root) "delivery" (eq $component "front") -}}
+{{- $tlsSecret := include "postern.tlsSecretName" $root -}}
+{{- $dirSecret := include "postern.directorySecretName" $root -}}
+{{- $ca := $root.Values.directoryCa -}}
+metadata:
+  labels:
+    {{- include "postern.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ $component }}
+    {{- with $tier.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    # A changed configuration or inline certificate rolls the pods. The bind password is left
+    # out on purpose: an unsalted hash of it in a pod annotation could be brute-forced.
+    checksum/config: {{ include "postern.config" $root | sha256sum }}
+    checksum/certificate: {{ $root.Values.tls.certificate | sha256sum }}
+    {{- with $tier.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "postern.serviceAccountName" $root }}
+  automountServiceAccountToken: {{ $root.Values.serviceAccount.automountServiceAccountToken }}
+  enableServiceLinks: false
+  {{- with $root.Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- range . }}
+    - name: {{ . }}
+    {{- end }}
+  {{- end }}
+  securityContext:
+    {{- toYaml $root.Values.podSecurityContext | nindent 4 }}
+  # Longer than node.drainTimeout: SIGTERM starts the drain, SIGKILL must not cut it short.
+  terminationGracePeriodSeconds: {{ include "postern.gracePeriod" . }}
+  {{- with $tier.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  {{- with $tier.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $tier.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  affinity:
+    {{- if $tier.affinity }}
+    {{- toYaml $tier.affinity | nindent 4 }}
+    {{- else }}
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+            labelSelector:
+              matchLabels:
+                {{- include "postern.componentSelectorLabels" . | nindent 16 }}
+    {{- end }}
+  {{- with $tier.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: postern
+      image: {{ include "postern.image" $root }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      args: ["serve", "--config", {{ include "postern.path.config" $root | quote }}, "--role", {{ $role | quote }}]
+      env:
+        - name: JAVA_TOOL_OPTIONS
+          value: {{ $tier.javaOptions | quote }}
+        {{- if eq $role "front" }}
+        # Where the delivery tier listens (LMTP), for the front's local deliveries.
+        - name: POSTERN_DELIVERY_LMTP
+          value: {{ printf "%s-lmtp.%s.svc:%d" (include "postern.fullname" $root) $root.Release.Namespace (int $root.Values.listeners.lmtp.servicePort) | quote }}
+        {{- end }}
+        {{- with $tier.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      ports:
+        {{- range (include "postern.listeners" $root | fromJsonArray) }}
+        {{- if or (eq $role "front") (eq $role "all") (eq .kind "lmtp") }}
+        - name: {{ .name }}
+          containerPort: {{ int .containerPort }}
+          protocol: TCP
+        {{- end }}
+        {{- end }}
+        - name: admin
+          containerPort: {{ int $root.Values.admin.port }}
+          protocol: TCP
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        {{- toYaml $tier.livenessProbe | nindent 8 }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: admin
+        {{- toYaml $tier.readinessProbe | nindent 8 }}
+      resources:
+        {{- toYaml $tier.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml $root.Values.containerSecurityContext | nindent 8 }}
+      volumeMounts:
+        - name: config
+          mountPath: {{ include "postern.path.config" $root }}
+          subPath: postern.yaml
+          readOnly: true
+        - name: queue
+          mountPath: {{ include "postern.path.queue" $root }}
+        - name: spool
+          mountPath: {{ include "postern.path.spool" $root }}
+        - name: tmp
+          mountPath: /tmp
+        {{- if $tlsSecret }}
+        # A directory mount, not subPath: the kubelet swaps in a renewed certificate.
+        - name: tls
+          mountPath: {{ include "postern.path.tls" $root }}
+          readOnly: true
+        {{- end }}
+        {{- if eq (include "postern.tlsSource" $root) "selfSigned" }}
+        - name: self-signed
+          mountPath: {{ include "postern.path.selfSigned" $root }}
+        {{- end }}
+        {{- if $dirSecret }}
+        - name: directory-secret
+          mountPath: {{ include "postern.path.directorySecret" $root }}
+          readOnly: true
+        {{- end }}
+        {{- if or $ca.existingConfigMap $ca.existingSecret }}
+        - name: directory-ca
+          mountPath: {{ include "postern.path.directoryCa" $root }}
+          readOnly: true
+        {{- end }}
+  volumes:
+    - name: config
+      configMap:
+        name: {{ include "postern.fullname" $root }}
+    - name: spool
+      persistentVolumeClaim:
+        claimName: {{ include "postern.spoolClaimName" $root }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: 256Mi
+    {{- if ne $component "front" }}
+    # Delivery keeps no queue: LMTP answers only after the spool write.
+    - name: queue
+      emptyDir:
+        sizeLimit: 64Mi
+    {{- end }}
+    {{- if $tlsSecret }}
+    - name: tls
+      secret:
+        secretName: {{ $tlsSecret }}
+        defaultMode: 0440
+        items:
+          - key: tls.crt
+            path: tls.crt
+          - key: tls.key
+            path: tls.key
+    {{- end }}
+    {{- if eq (include "postern.tlsSource" $root) "selfSigned" }}
+    - name: self-signed
+      emptyDir:
+        sizeLimit: 1Mi
+    {{- end }}
+    {{- if $dirSecret }}
+    - name: directory-secret
+      secret:
+        secretName: {{ $dirSecret }}
+        defaultMode: 0440
+        items:
+          - key: {{ include "postern.directorySecretKey" $root }}
+            path: {{ include "postern.directorySecretKey" $root }}
+    {{- end }}
+    {{- if $ca.existingConfigMap }}
+    - name: directory-ca
+      configMap:
+        name: {{ $ca.existingConfigMap }}
+        items:
+          - key: {{ $ca.key }}
+            path: {{ $ca.key }}
+    {{- else if $ca.existingSecret }}
+    - name: directory-ca
+      secret:
+        secretName: {{ $ca.existingSecret }}
+        items:
+          - key: {{ $ca.key }}
+            path: {{ $ca.key }}
+    {{- end }}
+{{- end -}}

@@ -1,0 +1,629 @@
+package io.postern.it.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.postern.cli.Main;
+import io.postern.config.ConfigLoader;
+import io.postern.config.ListenerConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.Role;
+import io.postern.config.TlsMode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/**
+ * The Helm chart, offline: {@code helm lint} and {@code helm template} through helm-java (the
+ * native Helm library, no cluster), for the default values and every value set under
+ * {@code helm/postern/ci/}. The rendered manifests are parsed into fabric8's typed model and
+ * checked as a kubelet would see them, and the rendered postern.yaml goes through Postern's own
+ * {@code check-config} with every file it references laid out as the pod's mounts would.
+ */
+class HelmChartIT {
+    private static final Path HOME = Path.of(System.getProperty("postern.home", "..")).toAbsolutePath().normalize();
+    private static final Path CHART = HOME.resolve("helm/postern");
+    private static final String RELEASE = "mail";
+    private static final String NAMESPACE = "mail-ns";
+    private static final String FULLNAME = "mail-postern";
+    private static final KubernetesSerialization K8S = new KubernetesSerialization();
+    private static final Map<String, Integer> STANDARD_PORTS =
+            Map.of("smtp", 25, "submission", 587, "submissions", 465, "pop3", 110, "pop3s", 995);
+
+    @TempDir
+    Path temp;
+
+    /** "default" and the file names under ci/; a new scenario file is picked up without a code change. */
+    static Stream<String> scenarios() throws IOException {
+        try (Stream<Path> files = Files.list(CHART.resolve("ci"))) {
+            List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml")).sorted().toList();
+            assertThat(names).contains("active-directory-values.yaml", "openldap-values.yaml",
+                    "existing-secret-values.yaml", "delivery-off-values.yaml");
+            return Stream.concat(Stream.of("default"), names.stream());
+        }
+    }
+
+    @Test
+    void lintPassesStrictly() {
+        LintResult result = new Helm(CHART).lint().strict().call();
+        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+        assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void everyWorkloadRunsLockedDownWithProbesOnTheAdminPort(String scenario) throws IOException {
+        Rendered rendered = render(scenario);
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        long drainSeconds = config.node().drainTimeout().toSeconds();
+        for (PodSpec pod : rendered.podSpecs()) {
+            assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+            assertThat(pod.getSecurityContext().getRunAsUser()).isPositive();
+            assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+            assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+            assertThat(pod.getTerminationGracePeriodSeconds()).as("grace period vs drainTimeout %ss", drainSeconds)
+                    .isGreaterThan(drainSeconds);
+            Container container = pod.getContainers().getFirst();
+            SecurityContext security = container.getSecurityContext();
+            assertThat(security.getReadOnlyRootFilesystem()).isTrue();
+            assertThat(security.getAllowPrivilegeEscalation()).isFalse();
+            assertThat(security.getPrivileged()).isFalse();
+            assertThat(security.getCapabilities().getDrop()).containsExactly("ALL");
+            assertThat(security.getCapabilities().getAdd()).isNullOrEmpty();
+            assertThat(security.getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+            assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
+            assertThat(container.getResources().getLimits()).containsKey("memory");
+            assertThat(container.getArgs()).startsWith("serve", "--config", "/etc/postern/postern.yaml");
+
+            assertThat(portNumber(container, "admin")).isEqualTo(config.admin().port());
+            assertHttpProbe(container.getLivenessProbe(), "/healthz");
+            assertHttpProbe(container.getReadinessProbe(), "/readyz");
+            for (ContainerPort port : container.getPorts()) {
+                assertThat(port.getContainerPort()).as("unprivileged port %s", port.getName()).isGreaterThanOrEqualTo(1024);
+            }
+            Set<String> mounts = container.getVolumeMounts().stream().map(VolumeMount::getMountPath).collect(Collectors.toSet());
+            assertThat(mounts).contains("/etc/postern/postern.yaml", "/var/lib/postern/queue", "/var/lib/postern/spool", "/tmp");
+            assertThat(volume(pod, "spool").getPersistentVolumeClaim().getClaimName()).isEqualTo(rendered.spoolClaim());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void servicesMapStandardPortsOntoTheListenersPosternBinds(String scenario) throws IOException {
+        Rendered rendered = render(scenario);
+        PodSpec frontPod = rendered.front().getSpec().getTemplate().getSpec();
+        Container front = frontPod.getContainers().getFirst();
+        PosternConfig config = checkConfig(rendered, frontPod);
+
+        // Every listener binds all addresses in the pod, on a port the container declares under its name.
+        for (ListenerConfig listener : config.listeners()) {
+            assertThat(listener.address()).isEqualTo("0.0.0.0");
+            assertThat(portNumber(front, listener.name())).as("container port of %s", listener.name()).isEqualTo(listener.port());
+        }
+        assertThat(config.admin().address()).as("probes reach the admin endpoint on the pod address").isEqualTo("0.0.0.0");
+
+        Service publicService = rendered.one(Service.class, FULLNAME);
+        assertThat(publicService.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "front");
+        List<ServicePort> ports = publicService.getSpec().getPorts();
+        assertThat(ports).isNotEmpty();
+        for (ServicePort port : ports) {
+            assertThat(port.getPort()).isEqualTo(STANDARD_PORTS.get(port.getName()));
+            assertThat(port.getTargetPort().getStrVal()).isEqualTo(port.getName());
+            assertThat(config.listeners()).anyMatch(l -> l.name().equals(port.getName()));
+        }
+        for (ListenerConfig listener : config.listeners()) {
+            if (listener.tls() == TlsMode.IMPLICIT) {
+                assertThat(config.tls().configured()).isTrue();
+            }
+        }
+
+        Service lmtp = rendered.one(Service.class, FULLNAME + "-lmtp");
+        String lmtpTier = rendered.delivery().isPresent() ? "delivery" : "front";
+        assertThat(lmtp.getSpec().getType()).isEqualTo("ClusterIP");
+        assertThat(lmtp.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", lmtpTier);
+        assertThat(lmtp.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(24);
+            assertThat(p.getTargetPort().getStrVal()).isEqualTo("lmtp");
+        });
+        rendered.delivery().ifPresent(delivery -> {
+            Container container = delivery.getSpec().getTemplate().getSpec().getContainers().getFirst();
+            assertThat(container.getArgs()).endsWith("--role", "delivery");
+            assertThat(container.getPorts()).extracting(ContainerPort::getName).containsExactlyInAnyOrder("lmtp", "admin");
+            assertThat(portNumber(container, "lmtp")).isEqualTo(config.listeners().stream()
+                    .filter(l -> l.name().equals("lmtp")).findFirst().orElseThrow().port());
+        });
+        assertThat(front.getArgs()).endsWith("--role", rendered.delivery().isPresent() ? "front" : "all");
+        assertThat(config.node().role()).isEqualTo(rendered.delivery().isPresent() ? Role.FRONT : Role.ALL);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void frontKeepsOneQueueVolumePerPodAndSharesOneSpoolClaim(String scenario) throws IOException {
+        Rendered rendered = render(scenario);
+        StatefulSet front = rendered.front();
+        assertThat(front.getSpec().getVolumeClaimTemplates()).singleElement().satisfies(claim -> {
+            assertThat(claim.getMetadata().getName()).isEqualTo("queue");
+            assertThat(claim.getSpec().getResources().getRequests()).containsKey("storage");
+        });
+        assertThat(front.getSpec().getPersistentVolumeClaimRetentionPolicy().getWhenScaled()).isEqualTo("Retain");
+        assertThat(front.getSpec().getServiceName()).isEqualTo(FULLNAME + "-front-headless");
+        assertThat(rendered.one(Service.class, FULLNAME + "-front-headless").getSpec().getClusterIP()).isEqualTo("None");
+        rendered.delivery().ifPresent(d -> assertThat(volume(d.getSpec().getTemplate().getSpec(), "queue").getEmptyDir()).isNotNull());
+
+        List<PersistentVolumeClaim> claims = rendered.all(PersistentVolumeClaim.class);
+        if (rendered.spoolClaim().equals(FULLNAME + "-spool")) {
+            PersistentVolumeClaim spool = rendered.one(PersistentVolumeClaim.class, FULLNAME + "-spool");
+            if (rendered.podSpecs().size() > 1 || front.getSpec().getReplicas() == null || front.getSpec().getReplicas() > 1) {
+                assertThat(spool.getSpec().getAccessModes()).contains("ReadWriteMany");
+            }
+        } else {
+            assertThat(claims).as("existingClaim: the chart makes no spool claim").isEmpty();
+        }
+        assertThat(rendered.all(PodDisruptionBudget.class)).allSatisfy(pdb ->
+                assertThat(pdb.getSpec().getSelector().getMatchLabels()).containsKey("app.kubernetes.io/component"));
+    }
+
+    @Test
+    void defaultsAreClosed() throws IOException {
+        Rendered rendered = render("default");
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.relay().trustedNetworks()).as("no relay without AUTH").isEmpty();
+        assertThat(config.auth().allowPlaintext()).isFalse();
+        assertThat(config.auth().allowPlaintextOnLoopback()).isFalse();
+        assertThat(rendered.all(NetworkPolicy.class)).hasSize(2);
+        NetworkPolicy deliveryPolicy = rendered.one(NetworkPolicy.class, FULLNAME + "-delivery");
+        assertThat(deliveryPolicy.getSpec().getIngress().getFirst().getFrom().getFirst().getPodSelector().getMatchLabels())
+                .containsEntry("app.kubernetes.io/component", "front");
+        assertThat(rendered.all(HorizontalPodAutoscaler.class)).isEmpty();
+        assertThat(rendered.generic("ServiceMonitor")).isEmpty();
+        assertThat(rendered.all(PodDisruptionBudget.class)).hasSize(2);
+        assertThat(rendered.one(Service.class, FULLNAME).getSpec().getExternalTrafficPolicy())
+                .as("client addresses reach Postern (relay networks, per-client limits)").isEqualTo("Local");
+    }
+
+    @Test
+    void activeDirectoryScenarioUsesCertManagerAndAutoscaling() throws IOException {
+        Rendered rendered = render("active-directory-values.yaml");
+        GenericKubernetesResource certificate = rendered.generic("Certificate").getFirst();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> spec = (Map<String, Object>) certificate.getAdditionalProperties().get("spec");
+        String tlsSecret = volume(rendered.front().getSpec().getTemplate().getSpec(), "tls").getSecret().getSecretName();
+        assertThat(spec).containsEntry("secretName", tlsSecret);
+        assertThat(spec.get("dnsNames")).isEqualTo(List.of("mail.corp.example.com", "smtp.corp.example.com"));
+        VolumeMount tlsMount = mount(rendered.front().getSpec().getTemplate().getSpec(), "tls");
+        assertThat(tlsMount.getSubPath()).as("renewed certificates reach the pod only without subPath").isNull();
+
+        assertThat(rendered.front().getSpec().getReplicas()).as("the HPA owns replicas").isNull();
+        List<HorizontalPodAutoscaler> hpas = rendered.all(HorizontalPodAutoscaler.class);
+        assertThat(hpas).extracting(h -> h.getSpec().getScaleTargetRef().getKind())
+                .containsExactlyInAnyOrder("StatefulSet", "Deployment");
+        assertThat(rendered.generic("ServiceMonitor")).singleElement()
+                .satisfies(m -> assertThat(m.getMetadata().getLabels()).containsEntry("release", "kube-prometheus-stack"));
+
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.directory().domain()).contains("corp.example.com");
+        assertThat(config.directory().urls()).isEmpty();
+        assertThat(config.directory().bindPassword()).isEqualTo("ad-service-account-secret");
+        assertThat(config.directory().caFile()).isPresent().get().satisfies(ca -> assertThat(ca).isRegularFile());
+        assertThat(config.smtp().maxMessageSize()).isEqualTo(35L * 1024 * 1024);
+        assertThat(config.node().drainTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(rendered.front().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(135L);
+    }
+
+    @Test
+    void existingSecretScenarioCreatesNoSecretAndMountsTheNamedOnes() throws IOException {
+        Rendered rendered = render("existing-secret-values.yaml");
+        assertThat(rendered.all(Secret.class)).isEmpty();
+        PodSpec pod = rendered.front().getSpec().getTemplate().getSpec();
+        assertThat(volume(pod, "tls").getSecret().getSecretName()).isEqualTo("mail-example-org-tls");
+        assertThat(volume(pod, "tls").getSecret().getItems()).extracting(KeyToPath::getKey).containsExactly("tls.crt", "tls.key");
+        assertThat(volume(pod, "directory-secret").getSecret().getSecretName()).isEqualTo("postern-ldap");
+        assertThat(rendered.spoolClaim()).isEqualTo("mail-spools-nfs");
+        assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(90L);
+        PosternConfig config = checkConfig(rendered, pod);
+        assertThat(config.directory().bindPassword()).isEqualTo("dummy-password");
+        assertThat(config.tls().certificateFile()).isPresent().get().satisfies(f -> assertThat(f).isRegularFile());
+    }
+
+    @Test
+    void deliveryOffRunsOneTierThatDeliversItself() throws IOException {
+        Rendered rendered = render("delivery-off-values.yaml");
+        assertThat(rendered.delivery()).isEmpty();
+        assertThat(rendered.all(NetworkPolicy.class)).isEmpty();
+        assertThat(rendered.all(PodDisruptionBudget.class)).isEmpty();
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.node().role()).isEqualTo(Role.ALL);
+        assertThat(config.tls().configured()).isFalse();
+        assertThat(config.listeners()).extracting(ListenerConfig::name).containsExactly("smtp", "submission", "pop3", "lmtp");
+        assertThat(config.listeners()).allSatisfy(l -> assertThat(l.tls()).isEqualTo(TlsMode.NONE));
+        assertThat(rendered.one(Service.class, FULLNAME).getSpec().getPorts()).extracting(ServicePort::getPort)
+                .containsExactly(25, 587, 110);
+    }
+
+    @Test
+    void openldapScenarioStoresTheInlineCertificateInATlsSecret() throws IOException {
+        Rendered rendered = render("openldap-values.yaml");
+        Secret tls = rendered.one(Secret.class, FULLNAME + "-tls");
+        assertThat(tls.getType()).isEqualTo("kubernetes.io/tls");
+        assertThat(tls.getData()).containsKeys("tls.crt", "tls.key");
+        Service service = rendered.one(Service.class, FULLNAME);
+        assertThat(service.getSpec().getType()).isEqualTo("NodePort");
+        assertThat(service.getSpec().getPorts()).filteredOn(p -> p.getName().equals("smtp"))
+                .singleElement().satisfies(p -> assertThat(p.getNodePort()).isEqualTo(30025));
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.listeners()).extracting(ListenerConfig::name).doesNotContain("pop3").contains("pop3s");
+        assertThat(config.directory().startTls()).isTrue();
+        assertThat(config.directory().bindPassword()).isEqualTo("openldap-service-pw");
+
+        String manifests = template().withValuesFile(CHART.resolve("ci/openldap-values.yaml")).call();
+        assertThat(manifests).as("the password appears only base64-encoded in its Secret")
+                .doesNotContain("openldap-service-pw").doesNotContain(sha256Hex("openldap-service-pw"));
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void invalidValuesAreReportedAllAtOnce() throws IOException {
+        Path values = Files.writeString(temp.resolve("bad.yaml"), """
+                config:
+                  domains: []
+                  directory:
+                    urls: []
+                    bindDn: cn=someone
+                tls:
+                  selfSigned: false
+                front:
+                  terminationGracePeriodSeconds: 20
+                listeners:
+                  pop3:
+                    containerPort: 2525
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(values).call())
+                .hasMessageContaining("config.domains: name at least one mail domain")
+                .hasMessageContaining("config.directory: set urls")
+                .hasMessageContaining("directoryCredentials: config.directory.bindDn is set")
+                .hasMessageContaining("tls: enabled, but no certificate")
+                .hasMessageContaining("front.terminationGracePeriodSeconds: 20 must be longer than config.node.drainTimeout (30 s)")
+                .hasMessageContaining("listeners.pop3.containerPort: 2525 is already used by listeners.smtp");
+
+        Path noListener = Files.writeString(temp.resolve("silent.yaml"), """
+                tls:
+                  enabled: false
+                listeners:
+                  smtp: {enabled: false}
+                  submission: {enabled: false}
+                  pop3: {enabled: false}
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(noListener).call())
+                .hasMessageContaining("listeners: enable at least one of smtp");
+    }
+
+    @Test
+    void theSchemaRejectsKeysPosternWouldRejectBeforeAnythingIsInstalled() throws IOException {
+        Path values = Files.writeString(temp.resolve("typo.yaml"), """
+                config:
+                  smtp:
+                    maxMesageSize: 10MiB
+                  node:
+                    drainTimeout: 30 seconds
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(values).call())
+                .hasMessageContaining("maxMesageSize")
+                .hasMessageContaining("config.node.drainTimeout");
+    }
+
+    @Test
+    void everyValueIsDocumentedWithParam() throws IOException {
+        String text = Files.readString(CHART.resolve("values.yaml"));
+        Set<String> documented = text.lines().map(String::strip).filter(l -> l.startsWith("## @param "))
+                .map(l -> l.substring("## @param ".length()).split(" ", 2)[0]).collect(Collectors.toSet());
+        Object values = new Load(LoadSettings.builder().build())
+                .loadFromString(text);
+        List<String> undocumented = new ArrayList<>();
+        collectUndocumented("", values, documented, undocumented);
+        assertThat(undocumented).as("values without a ## @param line").isEmpty();
+    }
+
+    /** A key is documented by its own @param or by one on a map that holds it (front.resources covers its limits). */
+    private static void collectUndocumented(String path, Object node, Set<String> documented, List<String> out) {
+        if (!path.isEmpty() && documented.contains(path)) {
+            return;
+        }
+        if (node instanceof Map<?, ?> map && !map.isEmpty()) {
+            map.forEach((k, v) -> collectUndocumented(path.isEmpty() ? String.valueOf(k) : path + "." + k, v, documented, out));
+        } else {
+            out.add(path);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void aClientOnlyDryRunInstallRendersTheNotes(String scenario) {
+        var install = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        if (!scenario.equals("default")) {
+            install = install.withValuesFile(CHART.resolve("ci").resolve(scenario));
+        }
+        assertThat(install.call().getOutput()).contains("Public Service " + FULLNAME).contains("Internal LMTP: ");
+    }
+
+    @Test
+    void installNotesShowThePortMapping() {
+        String notes = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun().call()
+                .getOutput();
+        assertThat(notes).contains("smtp: 25 -> container 2525 (tls starttls)")
+                .contains("pop3s: 995 -> container 2995 (tls implicit)")
+                .contains("Internal LMTP: mail-postern-lmtp.mail-ns.svc:24")
+                .contains("WARNING: TLS uses a self-signed certificate");
+    }
+
+    /**
+     * helm-java's template leaves hooks out, so the `helm test` pod is rendered from a copy of the
+     * chart without its hook annotation; its script then runs here against a loopback SMTP server
+     * that greets properly, and one that refuses, with a python3 stand-in for busybox nc.
+     */
+    @Test
+    void helmTestPodSpeaksEhloToTheSmtpService() throws Exception {
+        Path copy = temp.resolve("chart");
+        copyTree(CHART, copy);
+        Path testPod = copy.resolve("templates/tests/test-ehlo.yaml");
+        String original = Files.readString(testPod);
+        assertThat(original).contains("helm.sh/hook: test");
+        Files.writeString(testPod, original.replace("helm.sh/hook: test", "postern.io/was-hook: test"));
+        Rendered rendered = Rendered.parse(new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE).call());
+        Pod pod = rendered.one(Pod.class, FULLNAME + "-test-ehlo");
+        Container container = pod.getSpec().getContainers().getFirst();
+        Map<String, String> env = container.getEnv().stream()
+                .collect(Collectors.toMap(e -> e.getName(), e -> e.getValue()));
+        assertThat(env).containsEntry("SMTP_HOST", FULLNAME + "." + NAMESPACE + ".svc").containsEntry("SMTP_PORT", "25");
+        assertThat(pod.getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        String script = container.getCommand().getLast();
+
+        Path bin = Files.createDirectories(temp.resolve("bin"));
+        Path nc = Files.writeString(bin.resolve("nc"), """
+                #!/usr/bin/env python3
+                import socket, sys, threading
+                host, port = sys.argv[-2], int(sys.argv[-1])
+                s = socket.create_connection((host, port), timeout=10)
+                def pump():
+                    for chunk in iter(lambda: sys.stdin.buffer.read1(4096), b""):
+                        s.sendall(chunk)
+                threading.Thread(target=pump, daemon=True).start()
+                try:
+                    for chunk in iter(lambda: s.recv(4096), b""):
+                        sys.stdout.buffer.write(chunk); sys.stdout.flush()
+                except socket.timeout:
+                    pass
+                """);
+        Files.setPosixFilePermissions(nc, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThat(runTestScript(script, bin, "220 mx.test ESMTP\r\n", "250-mx.test\r\n250 8BITMIME\r\n"))
+                .as("a server that greets and answers EHLO").isZero();
+        assertThat(runTestScript(script, bin, "421 4.3.2 mx.test SMTP is not served\r\n", "221 bye\r\n"))
+                .as("a server that refuses").isNotZero();
+    }
+
+    // ---- rendering and checking ------------------------------------------------------------
+
+    private static TemplateCommand template() {
+        return new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE);
+    }
+
+    private static Rendered render(String scenario) {
+        TemplateCommand command = template();
+        if (!scenario.equals("default")) {
+            command = command.withValuesFile(CHART.resolve("ci").resolve(scenario));
+        }
+        return Rendered.parse(command.call());
+    }
+
+    /**
+     * Lays out the pod's file mounts under a temporary root (chart-made Secrets with their real
+     * data, Secrets and ConfigMaps made elsewhere with dummy content), points the rendered
+     * postern.yaml at that root, and runs {@code postern check-config} on it: exit 0, or the test
+     * fails with Postern's own problem list. Returns the loaded configuration.
+     */
+    private PosternConfig checkConfig(Rendered rendered, PodSpec pod) throws IOException {
+        Path root = Files.createTempDirectory(temp, "pod");
+        Container container = pod.getContainers().getFirst();
+        for (VolumeMount mount : container.getVolumeMounts()) {
+            if (mount.getSubPath() != null) {
+                continue;
+            }
+            Path dir = Files.createDirectories(root.resolve(mount.getMountPath().substring(1)));
+            // The front's queue comes from a volumeClaimTemplate, not from the pod's volumes.
+            Volume volume = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst()
+                    .orElseGet(() -> new Volume());
+            List<KeyToPath> items = volume.getSecret() != null ? volume.getSecret().getItems()
+                    : volume.getConfigMap() != null ? volume.getConfigMap().getItems() : List.of();
+            for (KeyToPath item : items == null ? List.<KeyToPath>of() : items) {
+                String secretName = volume.getSecret() == null ? null : volume.getSecret().getSecretName();
+                String content = rendered.secretValue(secretName, item.getKey()).orElse(
+                        item.getKey().equals("tls.key") ? "dummy-key" : item.getKey().contains("crt") || item.getKey().contains("pem")
+                                ? "dummy-certificate" : "dummy-password");
+                Files.writeString(dir.resolve(item.getPath()), content + "\n");
+            }
+        }
+        String yaml = rendered.one(ConfigMap.class, FULLNAME).getData().get("postern.yaml");
+        String relocated = yaml.replace("/etc/postern/", root + "/etc/postern/").replace("/var/lib/postern/", root + "/var/lib/postern/");
+        Path file = Files.writeString(root.resolve("postern.yaml"), relocated);
+        assertThat(Main.run("check-config", file.toString())).as("postern check-config on\n%s", yaml).isZero();
+        return ConfigLoader.withSystemEnvironment().load(file);
+    }
+
+    private static int runTestScript(String script, Path bin, String greeting, String ehloReply) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread smtp = Thread.ofVirtual().start(() -> {
+                try (Socket client = server.accept()) {
+                    client.setSoTimeout(10_000);
+                    OutputStream out = client.getOutputStream();
+                    InputStream in = client.getInputStream();
+                    out.write(greeting.getBytes(StandardCharsets.US_ASCII));
+                    byte[] buffer = new byte[512];
+                    while (in.read(buffer) > 0) {
+                        String line = new String(buffer, StandardCharsets.US_ASCII);
+                        out.write((line.startsWith("EHLO") ? ehloReply : "221 bye\r\n").getBytes(StandardCharsets.US_ASCII));
+                        if (!line.startsWith("EHLO")) {
+                            break;
+                        }
+                    }
+                } catch (IOException e) {
+                    // the client went away: the script's exit code tells the rest
+                }
+            });
+            ProcessBuilder builder = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true);
+            builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+            builder.environment().put("SMTP_HOST", "127.0.0.1");
+            builder.environment().put("SMTP_PORT", Integer.toString(server.getLocalPort()));
+            Process process = builder.start();
+            process.getOutputStream().close();
+            process.getInputStream().transferTo(OutputStream.nullOutputStream());
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("test script finished").isTrue();
+            smtp.join(Duration.ofSeconds(5));
+            return process.exitValue();
+        }
+    }
+
+    private static void assertHttpProbe(Probe probe, String path) {
+        assertThat(probe).as("probe on %s", path).isNotNull();
+        assertThat(probe.getHttpGet().getPath()).isEqualTo(path);
+        assertThat(probe.getHttpGet().getPort().getStrVal()).isEqualTo("admin");
+        assertThat(probe.getTimeoutSeconds()).isPositive();
+    }
+
+    private static int portNumber(Container container, String name) {
+        return container.getPorts().stream().filter(p -> name.equals(p.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError("no container port named " + name)).getContainerPort();
+    }
+
+    private static Volume volume(PodSpec pod, String name) {
+        return pod.getVolumes().stream().filter(v -> v.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume named " + name));
+    }
+
+    private static VolumeMount mount(PodSpec pod, String name) {
+        return pod.getContainers().getFirst().getVolumeMounts().stream().filter(m -> m.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no volume mount named " + name));
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path source : paths.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target);
+                }
+            }
+        }
+    }
+
+    /** The objects of one `helm template` output. */
+    record Rendered(List<HasMetadata> objects) {
+        static Rendered parse(String manifests) {
+            List<HasMetadata> objects = new ArrayList<>();
+            for (String document : manifests.split("(?m)^---\\s*$")) {
+                if (document.lines().anyMatch(l -> l.startsWith("kind:"))) {
+                    objects.add(K8S.unmarshal(document, HasMetadata.class));
+                }
+            }
+            assertThat(objects).as("rendered objects").isNotEmpty();
+            return new Rendered(List.copyOf(objects));
+        }
+
+        <T extends HasMetadata> List<T> all(Class<T> type) {
+            return objects.stream().filter(type::isInstance).map(type::cast).toList();
+        }
+
+        <T extends HasMetadata> T one(Class<T> type, String name) {
+            return all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " named " + name));
+        }
+
+        List<GenericKubernetesResource> generic(String kind) {
+            return all(GenericKubernetesResource.class).stream().filter(r -> r.getKind().equals(kind)).toList();
+        }
+
+        StatefulSet front() {
+            return one(StatefulSet.class, FULLNAME + "-front");
+        }
+
+        Optional<Deployment> delivery() {
+            return all(Deployment.class).stream().filter(d -> d.getMetadata().getName().equals(FULLNAME + "-delivery")).findFirst();
+        }
+
+        List<PodSpec> podSpecs() {
+            List<PodSpec> specs = new ArrayList<>();
+            specs.add(front().getSpec().getTemplate().getSpec());
+            delivery().ifPresent(d -> specs.add(d.getSpec().getTemplate().getSpec()));
+            return specs;
+        }
+
+        String spoolClaim() {
+            return volume(front().getSpec().getTemplate().getSpec(), "spool").getPersistentVolumeClaim().getClaimName();
+        }
+
+        /** The decoded value of a Secret this release creates, if it does. */
+        Optional<String> secretValue(String secretName, String key) {
+            return all(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(secretName)).findFirst()
+                    .map(s -> s.getData().get(key))
+                    .map(b64 -> new String(Base64.getDecoder().decode(b64), StandardCharsets.UTF_8).stripTrailing());
+        }
+    }
+}
