@@ -23,7 +23,8 @@ public record PosternConfig(
         Pop3Config pop3,
         QueueConfig queue,
         SpoolConfig spool,
-        LoggingConfig logging) {
+        LoggingConfig logging,
+        DeliveryConfig delivery) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -33,7 +34,7 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, delivery);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -54,9 +55,10 @@ public record PosternConfig(
         QueueConfig queue = QueueConfig.from(root.section("queue"), base);
         SpoolConfig spool = SpoolConfig.from(root.section("spool"), base);
         LoggingConfig logging = LoggingConfig.from(root.section("logging"));
+        DeliveryConfig delivery = DeliveryConfig.from(root.section("delivery"), base);
         checkListeners(root, listeners, tls, admin);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging);
+                spool, logging, delivery);
     }
 
     private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {

@@ -5,10 +5,14 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
+import io.postern.delivery.LocalDelivery;
+import io.postern.directory.Directory;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.observability.AdminServer;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.routing.LocalDeliverySink;
+import io.postern.routing.RoutingDeliveryAgent;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -30,16 +34,25 @@ public final class PosternServer implements AutoCloseable {
 
     private final PosternConfig config;
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Optional<Directory> directory;
+    private RoutingDeliveryAgent deliveryAgent;
+    private LocalDeliverySink localDeliverySink;
     private ListenerSet listeners;
     private AdminServer admin;
     private boolean closed;
 
-    private PosternServer(PosternConfig config) {
+    private PosternServer(PosternConfig config, Optional<Directory> directory) {
         this.config = config;
+        this.directory = directory;
     }
 
     public static PosternServer start(PosternConfig config) throws Exception {
-        PosternServer server = new PosternServer(config);
+        return start(config, Optional.empty());
+    }
+
+    /** With the directory that routing and delivery ask; without one, local delivery is not set up. */
+    public static PosternServer start(PosternConfig config, Optional<Directory> directory) throws Exception {
+        PosternServer server = new PosternServer(config, directory);
         try {
             server.startParts();
         } catch (Exception e) {
@@ -55,6 +68,7 @@ public final class PosternServer implements AutoCloseable {
         if (config.directory().embedded().isPresent()) {
             resources.add(EmbeddedDirectoryServer.start(config.directory().embedded().get(), config.directory().baseDn()));
         }
+        startDelivery(metrics);
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols = protocols();
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
@@ -69,6 +83,29 @@ public final class PosternServer implements AutoCloseable {
         LOG.info("event=started role={} transport={} listeners=\"{}\" admin={}",
                 config.node().role().name().toLowerCase(Locale.ROOT), listeners.transportName(), describeListeners(),
                 admin == null ? "off" : config.admin().address() + ":" + admin.port());
+    }
+
+    /** Local delivery for the roles that write spools; remote targets wait for the outbound agent (deferred). */
+    private void startDelivery(Metrics metrics) {
+        if (directory.isEmpty() || config.node().role() == Role.FRONT) {
+            return;
+        }
+        LocalDelivery mda = new LocalDelivery(config.spool(), config.node().hostname(), metrics.registry());
+        deliveryAgent = new RoutingDeliveryAgent(directory.get(), mda, Optional.empty(), config.delivery(),
+                metrics.registry());
+        resources.add(deliveryAgent);
+        localDeliverySink = new LocalDeliverySink(deliveryAgent, config.delivery().tempDirectory());
+        resources.add(localDeliverySink);
+    }
+
+    /** The queue's delivery agent (local spools), when a directory was given and the role writes spools. */
+    public Optional<RoutingDeliveryAgent> deliveryAgent() {
+        return Optional.ofNullable(deliveryAgent);
+    }
+
+    /** The sink for the LMTP listener of the {@code delivery} role, under the same conditions. */
+    public Optional<LocalDeliverySink> localDeliverySink() {
+        return Optional.ofNullable(localDeliverySink);
     }
 
     /** front: every listener; delivery: LMTP only; all: every listener. */
