@@ -21,7 +21,8 @@ import java.util.Random;
 
 /**
  * One "node" for {@link SharedMaildirIT}: waits for the go file, then delivers {@code count}
- * messages to alice@example.test under {@code root} through the real MDA with its own host name.
+ * messages to alice@example.test under {@code root} through the real MDA with its own host name
+ * (Maildir, or mbox when the fifth argument is {@code MBOX}).
  * Each message carries its id and the SHA-256 of its body so the test can find lost or broken ones.
  * Exits 0 when every delivery reported success.
  */
@@ -34,6 +35,7 @@ public final class MaildirWriterMain {
         String host = args[1];
         int count = Integer.parseInt(args[2]);
         Path go = Path.of(args[3]);
+        SpoolFormat format = args.length > 4 ? SpoolFormat.valueOf(args[4]) : SpoolFormat.MAILDIR;
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(go)) {
             if (System.nanoTime() > deadline) {
@@ -42,7 +44,7 @@ public final class MaildirWriterMain {
             }
             Thread.sleep(5);
         }
-        LocalDelivery mda = new LocalDelivery(new SpoolConfig(root, SpoolFormat.MAILDIR, "{domain}/{localpart}"), host,
+        LocalDelivery mda = new LocalDelivery(new SpoolConfig(root, format, "{domain}/{localpart}"), host,
                 new SimpleMeterRegistry());
         MailAddress alice = new MailAddress("alice", "example.test");
         Recipient.Mailbox mailbox = new Recipient.Mailbox(alice, "uid=alice", Optional.empty(), OptionalLong.empty(), false);
