@@ -13,24 +13,24 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** A directory held in maps, for tests; {@code user+tag} resolves to {@code user} like the real one. */
-final class MapDirectory implements Directory {
+public final class MapDirectory implements Directory {
     final Set<String> domains = new HashSet<>();
     final Map<String, Recipient> entries = new ConcurrentHashMap<>();
     volatile boolean down;
 
-    MapDirectory(String... localDomains) {
+    public MapDirectory(String... localDomains) {
         domains.addAll(Set.of(localDomains));
     }
 
-    static MailAddress addr(String text) {
+    public static MailAddress addr(String text) {
         return MailAddress.parse(text).orElseThrow(() -> new IllegalArgumentException(text));
     }
 
-    static Recipient.Mailbox mailbox(String address) {
+    public static Recipient.Mailbox mailbox(String address) {
         return new Recipient.Mailbox(addr(address), "uid=" + address, Optional.empty(), OptionalLong.empty(), false);
     }
 
-    MapDirectory put(Recipient recipient) {
+    public MapDirectory put(Recipient recipient) {
         MailAddress address = switch (recipient) {
             case Recipient.Mailbox m -> m.address();
             case Recipient.Alias a -> a.address();
@@ -42,7 +42,7 @@ final class MapDirectory implements Directory {
         return this;
     }
 
-    MapDirectory mailboxes(String... addresses) {
+    public MapDirectory mailboxes(String... addresses) {
         for (String a : addresses) {
             put(mailbox(a));
         }
