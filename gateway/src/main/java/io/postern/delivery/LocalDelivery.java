@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MDA: delivers one message to one mailbox: spool path through {@link SpoolLayout}, quota,
- * then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (fsync):
+ * The MDA: delivers one message to one mailbox: spool path through {@link SpoolLayout}, a
+ * {@code Delivered-To} loop check ({@link DeliveredToLoop}), quota, then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (fsync):
  * callers run it on their own I/O threads. Immutable, thread-safe.
  *
  * <p>Metrics: {@code postern.delivery.local} (counter, tag {@code outcome}) and
@@ -84,6 +84,10 @@ public final class LocalDelivery {
         byte[] prefix = headers(returnPath, deliveredTo);
         long size = prefix.length + content.size();
         try {
+            if (DeliveredToLoop.seen(content, deliveredTo)) {
+                LOG.warn("event=delivered-to-loop mailbox=\"{}\"", deliveredTo);
+                return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
+            }
             if (mailbox.quotaBytes().isPresent()) {
                 long quota = mailbox.quotaBytes().getAsLong();
                 long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)

@@ -15,7 +15,8 @@
  *
  * <p>Failure: a delivery is complete only when the file is fsync'd and renamed into {@code new/}
  * (Maildir) or appended and fsync'd (mbox); a failed mbox append is truncated back. I/O errors and
- * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes and unsafe
- * paths are permanent. Message bodies are never logged.
+ * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes, unsafe
+ * paths ({@code 5.3.0}) and a message that already carries {@code Delivered-To} for this address
+ * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged.
  */
 package io.postern.delivery;

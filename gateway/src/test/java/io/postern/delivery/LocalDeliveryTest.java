@@ -140,4 +140,19 @@ class LocalDeliveryTest {
         assertThat(delivery(SpoolFormat.MAILDIR).deliver(SENDER, MESSAGE, blocked, blocked.address()))
                 .isEqualTo(new LocalOutcome.TempFailed("4.3.0", "spool write failed"));
     }
+
+    @Test
+    void aMessageThatWasAlreadyDeliveredHereIsAForwardingLoop() throws IOException {
+        Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.empty());
+        LocalDelivery delivery = delivery(SpoolFormat.MAILDIR);
+        BytesContent cameBack = BytesContent.of("Received: from x\r\nDELIVERED-TO:  Alice@Example.test \r\n"
+                + "Subject: again\r\n\r\nbody\r\n");
+        assertThat(delivery.deliver(SENDER, cameBack, alice, alice.address()))
+                .isEqualTo(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+        assertThat(base.resolve("spool/example.test/alice")).doesNotExist();
+
+        BytesContent elsewhere = BytesContent.of("Delivered-To: bob@example.test\r\nX-Long: " + "y".repeat(5000)
+                + "\r\n\r\nDelivered-To: alice@example.test\r\n");
+        assertThat(delivery.deliver(SENDER, elsewhere, alice, alice.address())).isInstanceOf(LocalOutcome.Delivered.class);
+    }
 }

@@ -56,13 +56,13 @@ class MaildirWriterTest {
         MaildirWriter a = new MaildirWriter("a", frozen);
         MaildirWriter b = new MaildirWriter("b", frozen);
         Set<String> names = new HashSet<>();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 100; i++) {
             names.add(a.deliver(dir, new byte[0], BytesContent.of("m" + i)).getFileName().toString());
             names.add(b.deliver(dir, new byte[0], BytesContent.of("m" + i)).getFileName().toString());
         }
-        assertThat(names).hasSize(400);
+        assertThat(names).hasSize(200);
         try (Stream<Path> files = Files.list(dir.resolve("new"))) {
-            assertThat(files.count()).isEqualTo(400);
+            assertThat(files.count()).isEqualTo(200);
         }
     }
 
