@@ -1,6 +1,8 @@
 package io.postern.routing;
 
+import io.postern.config.DeliveryConfig;
 import io.postern.delivery.FileContent;
+import io.postern.delivery.MemoryContent;
 import io.postern.mail.Acceptance;
 import io.postern.mail.Acceptance.RecipientOutcome;
 import io.postern.mail.DeliveryAgent;
@@ -8,12 +10,15 @@ import io.postern.mail.DeliveryResult;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
+import io.postern.mail.MessageContent;
 import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.SinkException;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -30,8 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code delivery} role's LMTP sink: content goes to a temporary file as it arrives (memory
- * stays bounded whatever the size), and {@link IncomingMessage#commit()} delivers it through the
+ * The {@code delivery} role's LMTP sink: content is kept in memory up to
+ * {@code delivery.memoryThreshold} and goes to a temporary file beyond (memory stays bounded
+ * whatever the size; small messages cost no extra file), and {@link IncomingMessage#commit()} delivers it through the
  * routing agent and answers one outcome per envelope recipient, in envelope order (RFC 2033: one
  * reply per recipient). A full mailbox fails only its own recipient (552 5.2.2). Thread-safe;
  * each {@link IncomingMessage} belongs to one session. {@link #close()} stops its thread.
@@ -42,38 +48,32 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
 
     private final DeliveryAgent agent;
     private final Path tempDirectory;
+    private final long memoryThreshold;
     private final ExecutorService files;
 
-    public LocalDeliverySink(DeliveryAgent agent, Path tempDirectory) {
+    public LocalDeliverySink(DeliveryAgent agent, DeliveryConfig config) {
         this.agent = agent;
-        this.tempDirectory = tempDirectory;
+        this.tempDirectory = config.tempDirectory();
+        this.memoryThreshold = config.memoryThreshold();
         this.files = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lmtp-sink-", 0).factory());
     }
 
     @Override
-    public IncomingMessage open(Envelope envelope) throws SinkException {
-        try {
-            Files.createDirectories(tempDirectory);
-            Path file = Files.createTempFile(tempDirectory, "lmtp-", ".msg");
-            return new Incoming(envelope, file, new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024));
-        } catch (IOException e) {
-            LOG.warn("event=lmtp-spool-failed error=\"{}\"", e.getMessage());
-            throw new SinkException("4.3.1", "cannot store the message now", e);
-        }
+    public IncomingMessage open(Envelope envelope) {
+        return new Incoming(envelope);
     }
 
-    /** One message being received. Mutable, one session. */
+    /** One message being received: in memory up to the threshold, then in a temporary file. Mutable, one session. */
     private final class Incoming implements IncomingMessage {
         private final Envelope envelope;
-        private final Path file;
-        private final OutputStream out;
+        private ByteArrayOutputStream memory = new ByteArrayOutputStream();
+        private Path file;
+        private OutputStream out;
         private long size;
         private boolean done;
 
-        Incoming(Envelope envelope, Path file, OutputStream out) {
+        Incoming(Envelope envelope) {
             this.envelope = envelope;
-            this.file = file;
-            this.out = out;
         }
 
         @Override
@@ -82,12 +82,29 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                 throw new SinkException("4.3.0", "message already finished");
             }
             try {
-                out.write(bytes, offset, length);
+                if (memory != null && size + length > memoryThreshold) {
+                    spill();
+                }
+                if (memory != null) {
+                    memory.write(bytes, offset, length);
+                } else {
+                    out.write(bytes, offset, length);
+                }
                 size += length;
             } catch (IOException e) {
+                LOG.warn("event=lmtp-spool-failed error=\"{}\"", e.getMessage());
                 abort();
                 throw new SinkException("4.3.1", "cannot store the message now", e);
             }
+        }
+
+        /** Moves what is in memory to a temporary file; the rest of the message goes there too. */
+        private void spill() throws IOException {
+            Files.createDirectories(tempDirectory);
+            file = Files.createTempFile(tempDirectory, "lmtp-", ".msg");
+            out = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
+            memory.writeTo(out);
+            memory = null;
         }
 
         @Override
@@ -97,32 +114,45 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
             }
             done = true;
             String queueId = newId();
-            return CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<MessageContent> content = memory != null
+                    ? CompletableFuture.completedFuture(new MemoryContent(memory.toByteArray()))
+                    : CompletableFuture.supplyAsync(() -> {
                         try {
                             out.close();
                         } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                            throw new UncheckedIOException(e);
                         }
-                        return new QueuedMessage(queueId, envelope, new FileContent(file, size));
-                    }, files)
-                    .thenCompose(message -> agent.deliver(message, envelope.recipients()))
+                        return new FileContent(file, size);
+                    }, files);
+            memory = null;
+            return content
+                    .thenCompose(c -> agent.deliver(new QueuedMessage(queueId, envelope, c), envelope.recipients()))
                     .thenApply(results -> acceptance(queueId, envelope.recipients(), results))
                     .exceptionally(e -> {
                         LOG.warn("event=lmtp-delivery-failed id={} error=\"{}\"", queueId, e.toString());
                         return allTempFailed(queueId, envelope.recipients());
                     })
-                    .whenCompleteAsync((acceptance, e) -> delete(file), files);
+                    .whenCompleteAsync((acceptance, e) -> deleteTemporary(), files);
         }
 
         @Override
         public void abort() {
             done = true;
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // the file is deleted next
+            memory = null;
+            if (out != null) {
+                try {
+                    out.close();
+                } catch (IOException ignored) {
+                    // the file is deleted next
+                }
             }
-            delete(file);
+            deleteTemporary();
+        }
+
+        private void deleteTemporary() {
+            if (file != null) {
+                delete(file);
+            }
         }
     }
 

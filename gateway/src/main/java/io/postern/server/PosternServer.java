@@ -94,7 +94,7 @@ public final class PosternServer implements AutoCloseable {
         deliveryAgent = new RoutingDeliveryAgent(directory.get(), mda, Optional.empty(), config.delivery(),
                 metrics.registry());
         resources.add(deliveryAgent);
-        localDeliverySink = new LocalDeliverySink(deliveryAgent, config.delivery().tempDirectory());
+        localDeliverySink = new LocalDeliverySink(deliveryAgent, config.delivery());
         resources.add(localDeliverySink);
     }
 

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LocalDeliverySinkTest {
+    private static final int THRESHOLD = 4096;
+
     @TempDir
     Path base;
 
@@ -41,8 +43,9 @@ class LocalDeliverySinkTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         LocalDelivery mda = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
                 "{domain}/{localpart}"), "node-a", registry);
-        agent = new RoutingDeliveryAgent(dir, mda, Optional.empty(), DeliveryConfig.defaults(base.resolve("tmp")), registry);
-        sink = new LocalDeliverySink(agent, base.resolve("tmp"));
+        DeliveryConfig config = new DeliveryConfig(10, 1000, 2, base.resolve("tmp"), THRESHOLD);
+        agent = new RoutingDeliveryAgent(dir, mda, Optional.empty(), config, registry);
+        sink = new LocalDeliverySink(agent, config);
     }
 
     @AfterEach
@@ -119,10 +122,35 @@ class LocalDeliverySinkTest {
     @Test
     void abortDeletesTheTemporaryFileAndDeliversNothing() throws Exception {
         IncomingMessage message = sink.open(envelope("alice@example.test"));
-        message.write("x\r\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
+        byte[] big = new byte[THRESHOLD + 1];
+        message.write(big, 0, big.length);
+        assertThat(base.resolve("tmp")).isNotEmptyDirectory();
         message.abort();
         message.abort();
         assertThat(base.resolve("tmp")).isEmptyDirectory();
         assertThat(base.resolve("spool/example.test/alice")).doesNotExist();
+    }
+
+    @Test
+    void contentStaysInMemoryUpToTheThresholdAndSpillsToAFileBeyondIt() throws Exception {
+        byte[] exactly = ("Subject: s\r\n\r\n" + "x".repeat(THRESHOLD - 16) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        assertThat(exactly).hasSize(THRESHOLD);
+        IncomingMessage small = sink.open(envelope("alice@example.test"));
+        small.write(exactly, 0, exactly.length);
+        assertThat(base.resolve("tmp")).doesNotExist();
+        assertThat(small.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(new RecipientOutcome.Accepted());
+
+        IncomingMessage big = sink.open(envelope("bob@example.test"));
+        big.write(exactly, 0, exactly.length);
+        big.write(new byte[] {'!'}, 0, 1);
+        try (Stream<Path> files = Files.list(base.resolve("tmp"))) {
+            assertThat(files.toList()).hasSize(1); // spilled: memory holds no more than the threshold
+        }
+        assertThat(big.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(new RecipientOutcome.Accepted());
+        assertThat(base.resolve("tmp")).isEmptyDirectory();
+        try (Stream<Path> files = Files.list(base.resolve("spool/example.test/bob/new"))) {
+            byte[] stored = Files.readAllBytes(files.findFirst().orElseThrow());
+            assertThat(new String(stored, StandardCharsets.US_ASCII)).endsWith("x\r\n!");
+        }
     }
 }

@@ -42,7 +42,7 @@ import java.util.stream.Stream;
 /**
  * Not a test: local deliveries per second into Maildir, Postern's delivery path (LMTP sink:
  * temporary file, routing, MDA with fsync + rename + directory fsync) against Dovecot's LMTP
- * server on loopback, same disk, same messages, same concurrency, in one run.
+ * server on loopback and Postfix (smtpd, queue, virtual(8)), same disk, same concurrency, in one run.
  * Run with scripts/bench-delivery.sh. Arguments: work folder, messages, concurrency.
  */
 public final class DeliveryBenchmark {
@@ -59,17 +59,26 @@ public final class DeliveryBenchmark {
         byte[] message = message();
         System.out.printf("messages=%d concurrency=%d size=%d users=%d work=%s%n", messages, concurrency,
                 message.length, USERS, work);
+        postern(work.resolve("warm-up"), Math.min(messages, 500), concurrency, message); // JIT, not measured
         Result postern = postern(work.resolve("postern"), messages, concurrency, message);
         System.out.println(postern.line("postern LocalDeliverySink (in process)"));
+        Result mda = mdaOnly(work.resolve("postern-mda"), messages, concurrency, message);
+        System.out.println(mda.line("postern LocalDelivery (MDA only)"));
         Result dovecot = dovecot(work.resolve("dovecot"), messages, concurrency, message);
         System.out.println(dovecot.line("dovecot 2.3 LMTP (loopback TCP)"));
+        Result postfix = postfix(work.resolve("postfix"), messages, concurrency);
+        System.out.println(postfix.line("postfix 3.7 smtpd+queue+virtual(8)"));
         System.exit(0);
     }
 
     record Result(int messages, long nanos, long[] latencies, long files) {
         String line(String name) {
-            Arrays.sort(latencies);
             double seconds = nanos / 1e9;
+            if (latencies.length == 0) {
+                return String.format("%-42s %7.0f msg/s  (end to end, no per-message latency)  files %d/%d", name,
+                        messages / seconds, files, messages);
+            }
+            Arrays.sort(latencies);
             return String.format("%-42s %7.0f msg/s  p50 %6.2f ms  p99 %6.2f ms  files %d/%d", name,
                     messages / seconds, latencies[latencies.length / 2] / 1e6,
                     latencies[(int) (latencies.length * 0.99)] / 1e6, files, messages);
@@ -89,9 +98,10 @@ public final class DeliveryBenchmark {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         LocalDelivery mda = new LocalDelivery(new SpoolConfig(dir.resolve("spool"), SpoolFormat.MAILDIR,
                 "{domain}/{localpart}"), "bench.test", registry);
-        DeliveryConfig config = new DeliveryConfig(10, 1000, concurrency, dir.resolve("tmp"));
+        DeliveryConfig config = new DeliveryConfig(10, 1000, concurrency, dir.resolve("tmp"),
+                DeliveryConfig.DEFAULT_MEMORY_THRESHOLD);
         try (RoutingDeliveryAgent agent = new RoutingDeliveryAgent(new UsersDirectory(), mda, Optional.empty(), config,
-                registry); LocalDeliverySink sink = new LocalDeliverySink(agent, dir.resolve("tmp"))) {
+                registry); LocalDeliverySink sink = new LocalDeliverySink(agent, config)) {
             Result result = run(messages, concurrency, (worker, i) -> {
                 MailAddress rcpt = new MailAddress("u" + (i % USERS), "example.test");
                 IncomingMessage incoming = sink.open(new Envelope(MailAddress.parse("bench@remote.test"),
@@ -108,14 +118,29 @@ public final class DeliveryBenchmark {
         }
     }
 
+    /** The MDA alone: no temporary file, no routing, the caller's threads. */
+    private static Result mdaOnly(Path dir, int messages, int concurrency, byte[] message) throws Exception {
+        LocalDelivery mda = new LocalDelivery(new SpoolConfig(dir, SpoolFormat.MAILDIR, "{domain}/{localpart}"),
+                "bench.test", new SimpleMeterRegistry());
+        io.postern.mail.MessageContent content = MaildirWriterMain.bytes(message);
+        Result result = run(messages, concurrency, (worker, i) -> {
+            MailAddress rcpt = new MailAddress("u" + (i % USERS), "example.test");
+            Recipient.Mailbox mailbox = new Recipient.Mailbox(rcpt, "uid=x", Optional.empty(), OptionalLong.empty(), false);
+            if (!(mda.deliver(MailAddress.parse("bench@remote.test"), content, mailbox, rcpt)
+                    instanceof io.postern.delivery.LocalOutcome.Delivered)) {
+                throw new IllegalStateException("delivery failed");
+            }
+        });
+        return new Result(result.messages(), result.nanos(), result.latencies(), countFiles(dir));
+    }
+
     private static Result dovecot(Path dir, int messages, int concurrency, byte[] message) throws Exception {
         int port = Ports.free();
         for (String sub : List.of("run", "state", "mail", "home")) {
             Files.createDirectories(dir.resolve(sub));
         }
         // Dovecot never delivers as root: mail belongs to nobody, as a real deployment's vmail user.
-        new ProcessBuilder("chown", "-R", "65534:65534", dir.resolve("mail").toString(), dir.resolve("home").toString())
-                .inheritIO().start().waitFor();
+        run(List.of("chown", "-R", "65534:65534", dir.resolve("mail").toString(), dir.resolve("home").toString()));
         String conf = """
                 base_dir = %1$s/run
                 state_dir = %1$s/state
@@ -173,6 +198,101 @@ public final class DeliveryBenchmark {
         }
     }
 
+    /**
+     * Postfix has no LMTP server: smtp-source (one process per concurrent sender, each to its own
+     * user) feeds smtpd, the queue and virtual(8) writes the Maildirs; timed until every file is in new/.
+     */
+    private static Result postfix(Path dir, int messages, int concurrency) throws Exception {
+        int port = Ports.free();
+        for (String sub : List.of("log", "mail", "data", "queue")) {
+            Files.createDirectories(dir.resolve(sub));
+        }
+        run(List.of("chown", "65534:65534", dir.resolve("mail").toString()));
+        run(List.of("chown", "postfix", dir.resolve("data").toString()));
+        StringBuilder users = new StringBuilder();
+        for (int u = 0; u < USERS; u++) {
+            users.append("u").append(u).append("@example.test example.test/u").append(u).append("/\n");
+        }
+        Files.writeString(dir.resolve("vmailbox"), users);
+        Files.writeString(dir.resolve("main.cf"), """
+                compatibility_level = 3.6
+                queue_directory = %1$s/queue
+                data_directory = %1$s/data
+                maillog_file_prefixes = %1$s
+                maillog_file = %1$s/log/postfix.log
+                inet_interfaces = 127.0.0.1
+                inet_protocols = ipv4
+                myhostname = bench.test
+                mydestination =
+                alias_maps =
+                alias_database =
+                mynetworks = 127.0.0.0/8
+                smtpd_recipient_restrictions = permit_mynetworks, reject
+                virtual_mailbox_domains = example.test
+                virtual_mailbox_base = %1$s/mail
+                virtual_mailbox_maps = texthash:%1$s/vmailbox
+                virtual_uid_maps = static:65534
+                virtual_gid_maps = static:65534
+                virtual_transport = virtual
+                """.formatted(dir));
+        StringBuilder master = new StringBuilder();
+        for (String line : Files.readAllLines(Path.of("/etc/postfix/master.cf"))) {
+            if (line.isBlank() || line.startsWith("#") || Character.isWhitespace(line.charAt(0))) {
+                master.append(line).append('\n');
+                continue;
+            }
+            String[] f = line.trim().split("\\s+");
+            if (f[0].equals("smtp") && f[1].equals("inet")) {
+                f[0] = "127.0.0.1:" + port;
+            }
+            if (f.length >= 8) {
+                f[4] = "n"; // no chroot in a private instance
+            }
+            master.append(String.join(" ", f)).append('\n');
+        }
+        Files.writeString(dir.resolve("master.cf"), master);
+        run(List.of("postfix", "-c", dir.toString(), "start"));
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!Loopback.accepts("127.0.0.1", port)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("postfix did not start: " + Files.readString(dir.resolve("log/postfix.log")));
+                }
+                Thread.sleep(50);
+            }
+            long start = System.nanoTime();
+            List<Process> senders = new ArrayList<>();
+            for (int c = 0; c < concurrency; c++) {
+                int count = messages / concurrency + (c < messages % concurrency ? 1 : 0);
+                senders.add(new ProcessBuilder("smtp-source", "-s", "1", "-m", String.valueOf(count), "-l", "3900",
+                        "-f", "bench@remote.test", "-t", "u" + c + "@example.test", "127.0.0.1:" + port)
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("log/smtp-source-" + c + ".log").toFile())
+                        .start());
+            }
+            long deadline2 = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            long files;
+            while ((files = countFiles(dir.resolve("mail"))) < messages && System.nanoTime() < deadline2) {
+                Thread.sleep(10);
+            }
+            long nanos = System.nanoTime() - start;
+            for (Process p : senders) {
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            return new Result(messages, nanos, new long[0], files);
+        } finally {
+            run(List.of("postfix", "-c", dir.toString(), "stop"));
+        }
+    }
+
+    private static void run(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(command + " did not finish");
+        }
+    }
+
     @FunctionalInterface
     interface Delivery {
         void deliver(int worker, int index) throws Exception;
@@ -202,10 +322,24 @@ public final class DeliveryBenchmark {
         return new Result(messages, nanos, latencies, 0);
     }
 
+    /** Messages in {@code root/<domain>/<user>/new}; listing names only, as writers rename files meanwhile. */
     private static long countFiles(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            return walk.filter(p -> p.getParent().getFileName().toString().equals("new") && Files.isRegularFile(p)).count();
+        long count = 0;
+        try (Stream<Path> domains = Files.list(root)) {
+            for (Path domain : domains.toList()) {
+                try (Stream<Path> users = Files.list(domain)) {
+                    for (Path user : users.toList()) {
+                        Path newDir = user.resolve("new");
+                        if (Files.isDirectory(newDir)) {
+                            try (Stream<Path> files = Files.list(newDir)) {
+                                count += files.count();
+                            }
+                        }
+                    }
+                }
+            }
         }
+        return count;
     }
 
     /** One LMTP connection (RFC 2033), one recipient per transaction. */
