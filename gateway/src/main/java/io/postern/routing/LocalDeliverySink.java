@@ -182,7 +182,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         if (enhancedCode.equals("5.2.2") || enhancedCode.equals("5.3.4")) {
             return 552;
         }
-        if (enhancedCode.startsWith("5.1.") || enhancedCode.startsWith("5.2.")) {
+        if (enhancedCode.startsWith("5.1.") || enhancedCode.startsWith("5.2.") || enhancedCode.startsWith("5.7.")) {
             return 550;
         }
         return 554;

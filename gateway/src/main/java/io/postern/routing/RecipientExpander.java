@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,8 +37,12 @@ public final class RecipientExpander {
         this.maxTargets = maxTargets;
     }
 
-    public Expansion expand(MailAddress recipient) {
-        Walk walk = new Walk(recipient);
+    /**
+     * Expands {@code recipient} for a message from {@code sender} (empty: the null sender of a
+     * bounce). A group that lists allowed senders, at any depth, refuses everyone else (5.7.1).
+     */
+    public Expansion expand(MailAddress recipient, Optional<MailAddress> sender) {
+        Walk walk = new Walk(recipient, sender.map(MailAddress::key));
         walk.visit(recipient, 0);
         return walk.result();
     }
@@ -45,6 +50,7 @@ public final class RecipientExpander {
     /** One expansion's mutable state. */
     private final class Walk {
         private final MailAddress recipient;
+        private final Optional<String> sender;
         private final Set<String> seen = new HashSet<>();
         private final Set<String> path = new HashSet<>();
         private final Map<String, Expansion.LocalTarget> local = new LinkedHashMap<>();
@@ -53,8 +59,9 @@ public final class RecipientExpander {
         private boolean loop;
         private boolean tooMany;
 
-        Walk(MailAddress recipient) {
+        Walk(MailAddress recipient, Optional<String> sender) {
             this.recipient = recipient;
+            this.sender = sender;
         }
 
         void visit(MailAddress address, int depth) {
@@ -98,7 +105,14 @@ public final class RecipientExpander {
             switch (recipient) {
                 case Recipient.Mailbox mailbox -> addLocal(mailbox, address);
                 case Recipient.Alias alias -> alias.targets().forEach(t -> visit(t, depth + 1));
-                case Recipient.Group group -> group.members().forEach(m -> visit(m, depth + 1));
+                case Recipient.Group group -> {
+                    if (mayPost(group)) {
+                        group.members().forEach(m -> visit(m, depth + 1));
+                    } else {
+                        problems.add(new Expansion.Problem.Permanent(address, "5.7.1",
+                                "sender not allowed to post to this group"));
+                    }
+                }
                 case Recipient.Forward forward -> {
                     if (forward.keepCopy()) {
                         addLocal(forward.mailbox(), address);
@@ -108,6 +122,11 @@ public final class RecipientExpander {
                 case Recipient.Unknown unknown ->
                         problems.add(new Expansion.Problem.Permanent(address, "5.1.1", "no such user"));
             }
+        }
+
+        private boolean mayPost(Recipient.Group group) {
+            return group.allowedSenders().isEmpty() || sender.isPresent()
+                    && group.allowedSenders().stream().anyMatch(a -> a.key().equals(sender.get()));
         }
 
         private void addLocal(Recipient.Mailbox mailbox, MailAddress deliveredTo) {

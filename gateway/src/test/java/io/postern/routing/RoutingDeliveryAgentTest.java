@@ -162,4 +162,28 @@ class RoutingDeliveryAgentTest {
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(broken)), message("x@remote.test"));
         assertThat(results.get("x@remote.test").status()).isEqualTo(Status.DEFERRED);
     }
+
+    @Test
+    void theFrontRoleHandsEachLocalMailboxToLmtpOnceWithItsAddress() throws Exception {
+        ConcurrentLinkedQueue<String> lmtpInbox = new ConcurrentLinkedQueue<>();
+        DeliveryAgent lmtp = (message, recipients) -> CompletableFuture.completedFuture(recipients.stream().map(r -> {
+            lmtpInbox.add(r.address().toString());
+            return r.address().localPart().equals("bob") ? DeliveryResult.failed(r, "5.2.2", "552 5.2.2 mailbox full")
+                    : DeliveryResult.delivered(r, "250 2.0.0 ok", Optional.of("delivery-1"));
+        }).toList());
+        dir.put(new Recipient.Alias(addr("both@example.test"), List.of(addr("alice+x@example.test"), addr("bob@example.test"))));
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        agent = RoutingDeliveryAgent.withLmtpHandOff(dir, lmtp, Optional.of(remote),
+                DeliveryConfig.defaults(base.resolve("tmp")), meters);
+
+        Map<String, DeliveryResult> results = deliver(agent, message("alice+x@example.test", "both@example.test",
+                "friend@remote.test"));
+
+        assertThat(lmtpInbox).containsExactlyInAnyOrder("alice+x@example.test", "bob@example.test");
+        assertThat(results.get("alice+x@example.test").status()).as(results.get("alice+x@example.test").diagnostic()).isEqualTo(Status.DELIVERED);
+        assertThat(results.get("both@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.FAILED, "5.2.2");
+        assertThat(results.get("friend@remote.test").status()).isEqualTo(Status.DELIVERED);
+        assertThat(base.resolve("spool")).doesNotExist();
+    }
 }
