@@ -97,10 +97,15 @@ public final class MboxWriter {
         try {
             Path dotLock = mbox.resolveSibling(mbox.getFileName() + ".lock");
             takeDotLock(dotLock, deadline);
+            boolean created = !Files.exists(mbox);
             try (FileChannel channel = opener.open(mbox)) {
                 FileLock lock = fcntlLock(channel, deadline);
                 try {
-                    return append(channel, sender, prefix, content);
+                    long appended = append(channel, sender, prefix, content);
+                    if (created) {
+                        MaildirWriter.fsyncDirectory(mbox.getParent()); // the new file's name must survive a crash too
+                    }
+                    return appended;
                 } finally {
                     if (channel.isOpen()) {
                         lock.release();
