@@ -95,16 +95,21 @@ public final class MaildirWriter {
                 && Files.isDirectory(maildir.resolve("cur"))) {
             return;
         }
-        Path existing = maildir;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
+        createDirectoriesDurably(maildir);
         for (String sub : new String[] {"tmp", "new", "cur"}) {
             Files.createDirectories(maildir.resolve(sub));
         }
         fsyncDirectory(maildir);
-        // Every folder created on the way needs its entry made durable in its parent.
-        for (Path p = maildir; p != null && !p.equals(existing); p = p.getParent()) {
+    }
+
+    /** Like {@link Files#createDirectories}, then fsyncs the parent of every folder it created. */
+    static void createDirectoriesDurably(Path directory) throws IOException {
+        Path existing = directory;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        Files.createDirectories(directory);
+        for (Path p = directory; p != null && !p.equals(existing); p = p.getParent()) {
             if (p.getParent() != null) {
                 fsyncDirectory(p.getParent());
             }

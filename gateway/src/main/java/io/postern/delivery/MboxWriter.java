@@ -83,7 +83,7 @@ public final class MboxWriter {
     /** Appends one message; returns the number of bytes appended. */
     public long deliver(Path mbox, Optional<MailAddress> sender, byte[] prefix, MessageContent content)
             throws IOException {
-        Files.createDirectories(mbox.getParent());
+        MaildirWriter.createDirectoriesDurably(mbox.getParent());
         long deadline = System.nanoTime() + lockTimeout.toNanos();
         ReentrantLock local = LOCAL_LOCKS[Math.floorMod(mbox.hashCode(), LOCAL_LOCKS.length)];
         try {
