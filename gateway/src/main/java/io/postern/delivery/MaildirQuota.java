@@ -34,8 +34,8 @@ public final class MaildirQuota {
         long[] computed = compute(maildir);
         if (Files.isDirectory(maildir)) {
             String text = quotaBytes + "S\n" + computed[0] + " " + computed[1] + "\n";
-            Path tmp = maildir.resolve("tmp").resolve(FILE + "." + ProcessHandle.current().pid() + "."
-                    + Thread.currentThread().threadId());
+            // Random, not pid-based: pods on shared storage often all run as pid 1.
+            Path tmp = maildir.resolve("tmp").resolve(FILE + "." + java.util.UUID.randomUUID());
             Files.createDirectories(tmp.getParent());
             Files.writeString(tmp, text, StandardCharsets.US_ASCII);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
