@@ -24,7 +24,8 @@ public record PosternConfig(
         QueueConfig queue,
         SpoolConfig spool,
         LoggingConfig logging,
-        CacheConfig cache) {
+        CacheConfig cache,
+        DeliveryConfig delivery) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -34,7 +35,7 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -56,9 +57,10 @@ public record PosternConfig(
         SpoolConfig spool = SpoolConfig.from(root.section("spool"), base);
         LoggingConfig logging = LoggingConfig.from(root.section("logging"));
         CacheConfig cache = CacheConfig.from(root.section("cache"));
+        DeliveryConfig delivery = DeliveryConfig.from(root.section("delivery"), base);
         checkListeners(root, listeners, tls, admin);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging, cache);
+                spool, logging, cache, delivery);
     }
 
     private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {

@@ -1,0 +1,137 @@
+package io.postern.delivery;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.postern.config.SpoolConfig;
+import io.postern.config.SpoolFormat;
+import io.postern.directory.Recipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.MessageContent;
+import io.postern.mailbox.SpoolLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MDA: delivers one message to one mailbox: spool path through {@link SpoolLayout}, a
+ * {@code Delivered-To} loop check ({@link DeliveredToLoop}), quota, then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (fsync):
+ * callers run it on their own I/O threads. Immutable, thread-safe.
+ *
+ * <p>Metrics: {@code postern.delivery.local} (counter, tag {@code outcome}) and
+ * {@code postern.delivery.local.latency} (timer).
+ */
+public final class LocalDelivery {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalDelivery.class);
+
+    private final SpoolLayout layout;
+    private final SpoolFormat format;
+    private final MaildirWriter maildir;
+    private final MboxWriter mbox;
+    private final MeterRegistry registry;
+    private final Timer latency;
+
+    public LocalDelivery(SpoolConfig spool, String hostname, MeterRegistry registry) {
+        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname),
+                new MboxWriter(spool.lockTimeout(), spool.staleLockAge()), registry);
+    }
+
+    LocalDelivery(SpoolLayout layout, SpoolFormat format, MaildirWriter maildir, MboxWriter mbox,
+                  MeterRegistry registry) {
+        this.layout = layout;
+        this.format = format;
+        this.maildir = maildir;
+        this.mbox = mbox;
+        this.registry = registry;
+        this.latency = Timer.builder("postern.delivery.local.latency")
+                .description("time to write, fsync and rename one message into one spool")
+                .register(registry);
+    }
+
+    /**
+     * Writes {@code content} into {@code mailbox}'s spool with {@code Return-Path} and
+     * {@code Delivered-To} headers prepended. Never throws for a delivery problem.
+     */
+    public LocalOutcome deliver(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
+                                MailAddress deliveredTo) {
+        long started = System.nanoTime();
+        LocalOutcome outcome = attempt(returnPath, content, mailbox, deliveredTo);
+        latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        registry.counter("postern.delivery.local", "outcome", switch (outcome) {
+            case LocalOutcome.Delivered d -> "delivered";
+            case LocalOutcome.TempFailed t -> "deferred";
+            case LocalOutcome.PermFailed p -> "failed";
+        }).increment();
+        return outcome;
+    }
+
+    private LocalOutcome attempt(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
+                                 MailAddress deliveredTo) {
+        if (mailbox.disabled()) {
+            return new LocalOutcome.PermFailed("5.2.1", "mailbox disabled");
+        }
+        Path spool;
+        try {
+            spool = layout.spoolOf(mailbox);
+        } catch (SpoolLayout.UnsafeSpoolPath e) {
+            LOG.warn("event=unsafe-spool-path mailbox=\"{}\" dn=\"{}\" problem=\"{}\"", printable(mailbox.address().toString()),
+                    printable(mailbox.dn()), e.getMessage());
+            return new LocalOutcome.PermFailed("5.3.0", "mailbox path refused");
+        }
+        byte[] prefix = headers(returnPath, deliveredTo);
+        long size = prefix.length + content.size();
+        try {
+            if (DeliveredToLoop.seen(content, deliveredTo)) {
+                LOG.warn("event=delivered-to-loop mailbox=\"{}\"", deliveredTo);
+                return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
+            }
+            if (mailbox.quotaBytes().isPresent()) {
+                long quota = mailbox.quotaBytes().getAsLong();
+                long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)
+                        : (Files.isRegularFile(spool) ? Files.size(spool) : 0);
+                if (used + size > quota) {
+                    LOG.info("event=over-quota mailbox=\"{}\" used={} size={} quota={}", mailbox.address(), used, size,
+                            quota);
+                    return new LocalOutcome.PermFailed("5.2.2", "mailbox full");
+                }
+            }
+            return switch (format) {
+                case MAILDIR -> {
+                    Path file = maildir.deliver(spool, prefix, content);
+                    MaildirQuota.record(spool, Files.size(file));
+                    yield new LocalOutcome.Delivered(file);
+                }
+                case MBOX -> {
+                    mbox.deliver(spool, returnPath, prefix, content);
+                    yield new LocalOutcome.Delivered(spool);
+                }
+            };
+        } catch (MboxWriter.LockTimeout e) {
+            LOG.warn("event=mbox-locked mailbox=\"{}\" problem=\"{}\"", mailbox.address(), e.getMessage());
+            return new LocalOutcome.TempFailed("4.2.0", "mailbox locked, try again later");
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=spool-write-failed mailbox=\"{}\" error=\"{}: {}\"", mailbox.address(),
+                    e.getClass().getSimpleName(), e.getMessage());
+            return new LocalOutcome.TempFailed("4.3.0", "spool write failed");
+        }
+    }
+
+    /** The trace headers an MDA adds (RFC 5321 4.4 Return-Path; Delivered-To as Postfix and Dovecot write it). */
+    static byte[] headers(Optional<MailAddress> returnPath, MailAddress deliveredTo) {
+        String text = "Return-Path: <" + returnPath.map(MailAddress::toString).orElse("") + ">\r\n"
+                + "Delivered-To: " + deliveredTo + "\r\n";
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String printable(String value) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(value.length(), 120); i++) {
+            char c = value.charAt(i);
+            out.append(Character.isISOControl(c) || c == '"' ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,208 @@
+package io.postern.delivery;
+
+import io.postern.mail.MailAddress;
+import io.postern.mail.MessageContent;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Appends messages to an mbox file for legacy readers of {@code /var/mail/user}: mboxrd
+ * {@code From } quoting, LF line ends, a {@code <file>.lock} dot-lock (what mutt, procmail and
+ * Dovecot take) and an fcntl lock ({@link FileChannel#lock} is fcntl on Linux), then append,
+ * fsync, unlock. A failed append is truncated back to the old end of the file, so a reader never
+ * sees half a message. Immutable, thread-safe.
+ */
+public final class MboxWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(MboxWriter.class);
+    private static final DateTimeFormatter ASCTIME =
+            DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final long POLL_MILLIS = 20;
+    /** Threads of this process wait here instead of spinning on the dot-lock; striped to stay bounded. */
+    private static final ReentrantLock[] LOCAL_LOCKS = new ReentrantLock[64];
+
+    static {
+        for (int i = 0; i < LOCAL_LOCKS.length; i++) {
+            LOCAL_LOCKS[i] = new ReentrantLock();
+        }
+    }
+
+    /** Opens the mbox file for writing; a test seam for failing writes. */
+    @FunctionalInterface
+    public interface ChannelOpener {
+        FileChannel open(Path file) throws IOException;
+    }
+
+    /** The lock could not be taken within the timeout: try again later. */
+    public static final class LockTimeout extends IOException {
+        LockTimeout(String message) {
+            super(message);
+        }
+    }
+
+    private final Duration lockTimeout;
+    private final Duration staleLockAge;
+    private final ChannelOpener opener;
+    private final Clock clock;
+
+    public MboxWriter(Duration lockTimeout, Duration staleLockAge) {
+        this(lockTimeout, staleLockAge,
+                file -> FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                Clock.systemUTC());
+    }
+
+    MboxWriter(Duration lockTimeout, Duration staleLockAge, ChannelOpener opener, Clock clock) {
+        this.lockTimeout = lockTimeout;
+        this.staleLockAge = staleLockAge;
+        this.opener = opener;
+        this.clock = clock;
+    }
+
+    /** Appends one message; returns the number of bytes appended. */
+    public long deliver(Path mbox, Optional<MailAddress> sender, byte[] prefix, MessageContent content)
+            throws IOException {
+        MaildirWriter.createDirectoriesDurably(mbox.getParent());
+        long deadline = System.nanoTime() + lockTimeout.toNanos();
+        ReentrantLock local = LOCAL_LOCKS[Math.floorMod(mbox.hashCode(), LOCAL_LOCKS.length)];
+        try {
+            if (!local.tryLock(lockTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new LockTimeout("mbox busy in this process for " + lockTimeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockTimeout("interrupted while waiting for the mbox lock");
+        }
+        try {
+            Path dotLock = mbox.resolveSibling(mbox.getFileName() + ".lock");
+            takeDotLock(dotLock, deadline);
+            boolean created = !Files.exists(mbox);
+            try (FileChannel channel = opener.open(mbox)) {
+                FileLock lock = fcntlLock(channel, deadline);
+                try {
+                    long appended = append(channel, sender, prefix, content);
+                    if (created) {
+                        MaildirWriter.fsyncDirectory(mbox.getParent()); // the new file's name must survive a crash too
+                    }
+                    return appended;
+                } finally {
+                    if (channel.isOpen()) {
+                        lock.release();
+                    }
+                }
+            } finally {
+                Files.deleteIfExists(dotLock);
+            }
+        } finally {
+            local.unlock();
+        }
+    }
+
+    private long append(FileChannel channel, Optional<MailAddress> sender, byte[] prefix, MessageContent content)
+            throws IOException {
+        long start = channel.size();
+        try {
+            channel.position(start);
+            OutputStream raw = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+            raw.write(fromLine(sender).getBytes(StandardCharsets.UTF_8));
+            MboxrdOutput body = new MboxrdOutput(raw);
+            body.write(prefix);
+            try (InputStream in = content.open()) {
+                in.transferTo(body);
+            }
+            body.finishMessage();
+            channel.force(true);
+            return channel.size() - start;
+        } catch (IOException | RuntimeException e) {
+            truncateBack(channel, start);
+            throw e;
+        }
+    }
+
+    private static void truncateBack(FileChannel channel, long start) {
+        try {
+            channel.truncate(start);
+            channel.force(true);
+        } catch (IOException | RuntimeException again) {
+            LOG.error("event=mbox-truncate-failed size={} error=\"{}\"", start, again.getMessage());
+        }
+    }
+
+    String fromLine(Optional<MailAddress> sender) {
+        String who = sender.map(MailAddress::toString).orElse("MAILER-DAEMON").replaceAll("\\s", "_");
+        return "From " + who + " " + ASCTIME.format(clock.instant()) + "\n";
+    }
+
+    private void takeDotLock(Path dotLock, long deadline) throws IOException {
+        byte[] owner = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
+        while (true) {
+            try {
+                Files.write(dotLock, owner, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return;
+            } catch (FileAlreadyExistsException held) {
+                breakIfStale(dotLock);
+            }
+            pause(deadline, "dot-lock " + dotLock.getFileName() + " held");
+        }
+    }
+
+    private void breakIfStale(Path dotLock) throws IOException {
+        try {
+            Instant modified = Files.getLastModifiedTime(dotLock).toInstant();
+            if (modified.plus(staleLockAge).isBefore(clock.instant())) {
+                LOG.warn("event=mbox-stale-lock-removed lock=\"{}\" age={}", dotLock,
+                        Duration.between(modified, clock.instant()));
+                Files.deleteIfExists(dotLock);
+            }
+        } catch (NoSuchFileException gone) {
+            // released meanwhile: the next attempt takes it
+        }
+    }
+
+    private static FileLock fcntlLock(FileChannel channel, long deadline) throws IOException {
+        while (true) {
+            try {
+                FileLock lock = channel.tryLock();
+                if (lock != null) {
+                    return lock;
+                }
+            } catch (OverlappingFileLockException heldHere) {
+                // another channel of this process holds it: wait like for any other holder
+            }
+            pause(deadline, "fcntl lock held");
+        }
+    }
+
+    private static void pause(long deadline, String what) throws LockTimeout {
+        if (System.nanoTime() > deadline) {
+            throw new LockTimeout(what);
+        }
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LockTimeout("interrupted while waiting: " + what);
+        }
+    }
+}

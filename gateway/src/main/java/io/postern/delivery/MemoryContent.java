@@ -1,0 +1,27 @@
+package io.postern.delivery;
+
+import io.postern.mail.MessageContent;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+
+/** Message content held in memory (small LMTP messages, below {@code delivery.memoryThreshold}). Immutable. */
+public record MemoryContent(byte[] bytes) implements MessageContent {
+    public MemoryContent {
+        bytes = bytes.clone();
+    }
+
+    @Override
+    public byte[] bytes() {
+        return bytes.clone();
+    }
+
+    @Override
+    public InputStream open() {
+        return new ByteArrayInputStream(bytes);
+    }
+
+    @Override
+    public long size() {
+        return bytes.length;
+    }
+}

@@ -1,0 +1,22 @@
+/**
+ * Local delivery (the MDA): writes one message into one user's spool, Maildir by default
+ * ({@link io.postern.delivery.MaildirWriter}) or mbox ({@link io.postern.delivery.MboxWriter}),
+ * after a quota check ({@link io.postern.delivery.MaildirQuota}); {@link io.postern.delivery.LocalDelivery}
+ * ties them together and reports a {@link io.postern.delivery.LocalOutcome}.
+ *
+ * <p>Trust: the message bytes are untrusted but only copied (mbox {@code From } quoting is the one
+ * transformation). Spool paths come from the directory and the envelope and are untrusted: they are
+ * built only through {@link io.postern.mailbox.SpoolLayout}, which refuses anything that could leave
+ * the spool root; a refused path is a permanent failure with a log line.
+ *
+ * <p>Limits: mbox locks wait at most {@code spool.lockTimeout}; a dot-lock older than
+ * {@code spool.staleLockAge} is broken. {@code maildirsize} files over 5120 bytes are recomputed
+ * (Maildir++).
+ *
+ * <p>Failure: a delivery is complete only when the file is fsync'd and renamed into {@code new/}
+ * (Maildir) or appended and fsync'd (mbox); a failed mbox append is truncated back. I/O errors and
+ * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes, unsafe
+ * paths ({@code 5.3.0}) and a message that already carries {@code Delivered-To} for this address
+ * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged.
+ */
+package io.postern.delivery;

@@ -1,0 +1,172 @@
+package io.postern.routing;
+
+import io.postern.directory.Directory;
+import io.postern.directory.Lookup;
+import io.postern.directory.Recipient;
+import io.postern.mail.MailAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Expands one address through the directory: alias to its targets, group to its members (nested
+ * groups too), forward to its targets plus the mailbox when it keeps a copy; a subaddress is
+ * already its base mailbox ({@link Directory#resolve}). Every address is expanded at most once,
+ * which removes duplicates and ends loops; depth and size are bounded. May block on the
+ * directory. Immutable, thread-safe.
+ */
+public final class RecipientExpander {
+    private static final Logger LOG = LoggerFactory.getLogger(RecipientExpander.class);
+
+    private final Directory directory;
+    private final int maxDepth;
+    private final int maxTargets;
+
+    public RecipientExpander(Directory directory, int maxDepth, int maxTargets) {
+        if (maxDepth < 1 || maxTargets < 1) {
+            throw new IllegalArgumentException("expansion limits must be at least 1");
+        }
+        this.directory = directory;
+        this.maxDepth = maxDepth;
+        this.maxTargets = maxTargets;
+    }
+
+    /**
+     * Expands {@code recipient} for a message from {@code sender} (empty: the null sender of a
+     * bounce). A group that lists allowed senders, at any depth, refuses everyone else (5.7.1).
+     */
+    public Expansion expand(MailAddress recipient, Optional<MailAddress> sender) {
+        Walk walk = new Walk(recipient, sender.map(MailAddress::key));
+        walk.visit(recipient, 0);
+        return walk.result();
+    }
+
+    /** One expansion's mutable state. */
+    private final class Walk {
+        private final MailAddress recipient;
+        private final Optional<String> sender;
+        private final Set<String> seen = new HashSet<>();
+        private final Set<String> path = new HashSet<>();
+        private final Map<String, Expansion.LocalTarget> local = new LinkedHashMap<>();
+        private final Map<String, MailAddress> remote = new LinkedHashMap<>();
+        private final List<Expansion.Problem> problems = new ArrayList<>();
+        private boolean loop;
+        private boolean tooMany;
+
+        Walk(MailAddress recipient, Optional<String> sender) {
+            this.recipient = recipient;
+            this.sender = sender;
+        }
+
+        void visit(MailAddress address, int depth) {
+            String key = address.key();
+            if (!seen.add(key)) {
+                if (path.contains(key)) {
+                    loop = true;
+                }
+                return;
+            }
+            if (depth > maxDepth) {
+                problems.add(new Expansion.Problem.Permanent(address, "5.4.6",
+                        "expansion deeper than " + maxDepth + " levels"));
+                return;
+            }
+            switch (directory.isLocalDomain(address.domain())) {
+                case Lookup.TempFail<Boolean> t -> {
+                    problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                    return;
+                }
+                case Lookup.Found<Boolean> f when !f.value() -> {
+                    addRemote(address);
+                    return;
+                }
+                case Lookup.Found<Boolean> f -> {
+                    // local: resolve below
+                }
+            }
+            switch (directory.resolve(address)) {
+                case Lookup.TempFail<Recipient> t ->
+                        problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                case Lookup.Found<Recipient> f -> {
+                    path.add(key);
+                    resolved(address, f.value(), depth);
+                    path.remove(key);
+                }
+            }
+        }
+
+        private void resolved(MailAddress address, Recipient recipient, int depth) {
+            switch (recipient) {
+                case Recipient.Mailbox mailbox -> addLocal(mailbox, address);
+                case Recipient.Alias alias -> alias.targets().forEach(t -> visit(t, depth + 1));
+                case Recipient.Group group -> {
+                    if (mayPost(group)) {
+                        group.members().forEach(m -> visit(m, depth + 1));
+                    } else {
+                        problems.add(new Expansion.Problem.Permanent(address, "5.7.1",
+                                "sender not allowed to post to this group"));
+                    }
+                }
+                case Recipient.Forward forward -> {
+                    if (forward.keepCopy()) {
+                        addLocal(forward.mailbox(), address);
+                    }
+                    forward.targets().forEach(t -> visit(t, depth + 1));
+                }
+                case Recipient.Unknown unknown ->
+                        problems.add(new Expansion.Problem.Permanent(address, "5.1.1", "no such user"));
+            }
+        }
+
+        private boolean mayPost(Recipient.Group group) {
+            return group.allowedSenders().isEmpty() || sender.isPresent()
+                    && group.allowedSenders().stream().anyMatch(a -> a.key().equals(sender.get()));
+        }
+
+        private void addLocal(Recipient.Mailbox mailbox, MailAddress deliveredTo) {
+            if (mailbox.disabled()) {
+                problems.add(new Expansion.Problem.Permanent(deliveredTo, "5.2.1", "mailbox disabled"));
+                return;
+            }
+            String key = mailbox.address().key();
+            if (!local.containsKey(key) && room()) {
+                local.put(key, new Expansion.LocalTarget(mailbox, deliveredTo));
+            }
+        }
+
+        private void addRemote(MailAddress address) {
+            if (!remote.containsKey(address.key()) && room()) {
+                remote.put(address.key(), address);
+            }
+        }
+
+        private boolean room() {
+            if (local.size() + remote.size() < maxTargets) {
+                return true;
+            }
+            if (!tooMany) {
+                tooMany = true;
+                problems.add(new Expansion.Problem.Permanent(recipient, "5.5.3",
+                        "expands to more than " + maxTargets + " recipients"));
+            }
+            return false;
+        }
+
+        Expansion result() {
+            if (local.isEmpty() && remote.isEmpty() && problems.isEmpty()) {
+                LOG.warn("event=expansion-empty recipient=\"{}\" loop={}", recipient, loop);
+                problems.add(new Expansion.Problem.Permanent(recipient, "5.4.6",
+                        loop ? "alias or forward loop" : "expands to no recipient"));
+            } else if (loop) {
+                LOG.info("event=expansion-loop-cut recipient=\"{}\"", recipient);
+            }
+            return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems);
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package io.postern.routing;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.config.DeliveryConfig;
+import io.postern.delivery.LocalDelivery;
+import io.postern.delivery.LocalOutcome;
+import io.postern.directory.Directory;
+import io.postern.mail.DeliveryAgent;
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.QueuedMessage;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue's {@link DeliveryAgent}: expands every envelope recipient, delivers each distinct
+ * local mailbox once, hands each distinct remote address once to the outbound agent, and answers
+ * exactly one {@link DeliveryResult} per envelope recipient: delivered when all its targets were,
+ * failed when any failed permanently, deferred otherwise. Without an outbound agent remote targets
+ * are deferred with 4.4.0. Thread-safe; {@link #close()} stops its threads.
+ *
+ * <p>Local mailboxes are written in process through {@link LocalDelivery} on a bounded pool of
+ * I/O threads this agent owns (roles {@code all} and {@code delivery}), or handed to delivery
+ * workers through an LMTP {@link DeliveryAgent} (role {@code front}, {@link #withLmtpHandOff}):
+ * each mailbox then travels as one LMTP recipient, the address that led to it (so a {@code +tag}
+ * survives into {@code Delivered-To}).
+ *
+ * <p>A recipient whose targets were partly delivered and partly deferred is retried as a whole by
+ * the queue, so the delivered targets may get a second copy on retry (as with Postfix's local(8)).
+ *
+ * <p>Metrics: {@code postern.routing.results} (counter per envelope recipient, tag {@code outcome}).
+ */
+public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RoutingDeliveryAgent.class);
+
+    private final RecipientExpander expander;
+    private final Optional<LocalDelivery> mda;
+    private final Optional<DeliveryAgent> lmtp;
+    private final Optional<DeliveryAgent> remote;
+    private final MeterRegistry registry;
+    private final ExecutorService coordinator;
+    private final ExecutorService io;
+
+    /** Local mailboxes written in process (roles {@code all} and {@code delivery}). */
+    public RoutingDeliveryAgent(Directory directory, LocalDelivery local, Optional<DeliveryAgent> remote,
+                                DeliveryConfig config, MeterRegistry registry) {
+        this(directory, Optional.of(local), Optional.empty(), remote, config, registry);
+    }
+
+    /** Local mailboxes handed to delivery workers over LMTP (role {@code front}). */
+    public static RoutingDeliveryAgent withLmtpHandOff(Directory directory, DeliveryAgent lmtp,
+                                                       Optional<DeliveryAgent> remote, DeliveryConfig config,
+                                                       MeterRegistry registry) {
+        return new RoutingDeliveryAgent(directory, Optional.empty(), Optional.of(lmtp), remote, config, registry);
+    }
+
+    private RoutingDeliveryAgent(Directory directory, Optional<LocalDelivery> mda, Optional<DeliveryAgent> lmtp,
+                                 Optional<DeliveryAgent> remote, DeliveryConfig config, MeterRegistry registry) {
+        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients());
+        this.mda = mda;
+        this.lmtp = lmtp;
+        this.remote = remote;
+        this.registry = registry;
+        // Directory look-ups and waiting are cheap on virtual threads; fsyncs are bounded by the I/O pool.
+        this.coordinator = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("routing-", 0).factory());
+        AtomicInteger n = new AtomicInteger();
+        this.io = Executors.newFixedThreadPool(config.threads(), r -> {
+            Thread t = new Thread(r, "delivery-io-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public CompletableFuture<List<DeliveryResult>> deliver(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        List<EnvelopeRecipient> copy = List.copyOf(recipients);
+        return CompletableFuture.supplyAsync(() -> route(message, copy), coordinator).exceptionally(e -> {
+            // A bug or an unexpected directory exception must not lose mail: try again later.
+            LOG.error("event=routing-failed queue_id={} error=\"{}\"", message.queueId(), e.toString());
+            return copy.stream().map(r -> DeliveryResult.deferred(r, "4.3.0", "internal routing error")).toList();
+        });
+    }
+
+    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        Map<EnvelopeRecipient, Expansion> expansions = new LinkedHashMap<>();
+        Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
+        Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
+        Map<String, EnvelopeRecipient> remotes = new LinkedHashMap<>();
+        for (EnvelopeRecipient recipient : recipients) {
+            Expansion expansion = expansions.computeIfAbsent(recipient,
+                    r -> expander.expand(r.address(), message.envelope().sender()));
+            for (Expansion.LocalTarget target : expansion.local()) {
+                String key = target.mailbox().address().key();
+                if (locals.putIfAbsent(key, target) == null) {
+                    localRecipients.put(key, derived(target.deliveredTo(), recipient));
+                }
+            }
+            for (MailAddress address : expansion.remote()) {
+                remotes.putIfAbsent(address.key(), derived(address, recipient));
+            }
+        }
+        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients);
+        Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
+                List.copyOf(remotes.values()), a -> a.key());
+        Map<String, DeliveryResult> localResults = local.join();
+
+        List<DeliveryResult> results = new ArrayList<>();
+        for (EnvelopeRecipient recipient : recipients) {
+            DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults);
+            registry.counter("postern.routing.results", "outcome",
+                    result.status().name().toLowerCase(Locale.ROOT)).increment();
+            LOG.info("event=routed queue_id={} rcpt=\"{}\" status={} code={} detail=\"{}\"", message.queueId(),
+                    recipient.address(), result.status(), result.enhancedCode(), result.diagnostic());
+            results.add(result);
+        }
+        return results;
+    }
+
+    /** A target as a recipient of its own, keeping the DSN request and original recipient of the envelope one. */
+    private static EnvelopeRecipient derived(MailAddress target, EnvelopeRecipient from) {
+        return new EnvelopeRecipient(target, from.dsnNotify(),
+                from.originalRecipient().or(() -> Optional.of("rfc822;" + from.address())));
+    }
+
+    /** Results keyed by mailbox: written here in parallel on the I/O pool, or handed to LMTP in one call. */
+    private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message,
+                                                                        Map<String, Expansion.LocalTarget> locals,
+                                                                        Map<String, EnvelopeRecipient> recipients) {
+        if (locals.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        if (mda.isEmpty()) {
+            Map<String, String> byAddress = new HashMap<>();
+            recipients.forEach((mailboxKey, r) -> byAddress.put(r.address().key(), mailboxKey));
+            return CompletableFuture.supplyAsync(() -> handOff(lmtp, "no local transport configured", message,
+                    List.copyOf(recipients.values()), a -> byAddress.get(a.key())), coordinator);
+        }
+        Map<String, CompletableFuture<DeliveryResult>> futures = new LinkedHashMap<>();
+        locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> asResult(
+                recipients.get(key), mda.get().deliver(message.envelope().sender(), message.content(),
+                        target.mailbox(), target.deliveredTo())), io)));
+        return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Map<String, DeliveryResult> out = new HashMap<>();
+            futures.forEach((key, future) -> out.put(key, future.join()));
+            return out;
+        });
+    }
+
+    private static DeliveryResult asResult(EnvelopeRecipient target, LocalOutcome outcome) {
+        return switch (outcome) {
+            case LocalOutcome.Delivered d -> DeliveryResult.delivered(target, "delivered to mailbox", Optional.empty());
+            case LocalOutcome.PermFailed p -> DeliveryResult.failed(target, p.enhancedCode(), p.reason());
+            case LocalOutcome.TempFailed t -> DeliveryResult.deferred(target, t.enhancedCode(), t.reason());
+        };
+    }
+
+    /**
+     * Hands {@code targets} to {@code agent} and keys its results with {@code key}; a missing agent,
+     * a failed call or a missing result is a deferral, never a bounce.
+     */
+    private static Map<String, DeliveryResult> handOff(Optional<DeliveryAgent> agent, String absent,
+                                                       QueuedMessage message, List<EnvelopeRecipient> targets,
+                                                       java.util.function.Function<MailAddress, String> key) {
+        Map<String, DeliveryResult> out = new HashMap<>();
+        if (targets.isEmpty()) {
+            return out;
+        }
+        if (agent.isEmpty()) {
+            targets.forEach(t -> out.put(key.apply(t.address()), DeliveryResult.deferred(t, "4.4.0", absent)));
+            return out;
+        }
+        try {
+            for (DeliveryResult result : agent.get().deliver(message, targets).join()) {
+                String k = key.apply(result.recipient().address());
+                if (k != null) {
+                    out.putIfAbsent(k, result);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("event=hand-off-failed queue_id={} error=\"{}\"", message.queueId(), e.getMessage());
+        }
+        for (EnvelopeRecipient t : targets) {
+            out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, "4.4.0", "delivery gave no result"));
+        }
+        return out;
+    }
+
+    private static DeliveryResult combine(EnvelopeRecipient recipient, Expansion expansion,
+                                          Map<String, DeliveryResult> locals, Map<String, DeliveryResult> remotes) {
+        Optional<DeliveryResult> permanent = Optional.empty();
+        Optional<DeliveryResult> temporary = Optional.empty();
+        for (Expansion.Problem problem : expansion.problems()) {
+            switch (problem) {
+                case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
+                        DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
+                case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
+                        DeliveryResult.deferred(recipient, t.enhancedCode(), t.address() + ": " + t.reason())));
+            }
+        }
+        List<DeliveryResult> targets = new ArrayList<>();
+        expansion.local().forEach(t -> targets.add(locals.get(t.mailbox().address().key())));
+        expansion.remote().forEach(a -> targets.add(remotes.get(a.key())));
+        int delivered = 0;
+        Optional<String> remoteMta = Optional.empty();
+        for (DeliveryResult result : targets) {
+            String who = result.recipient().address().toString();
+            switch (result.status()) {
+                case DELIVERED -> {
+                    delivered++;
+                    remoteMta = remoteMta.or(result::remoteMta);
+                }
+                case FAILED -> permanent = permanent.or(() -> Optional.of(new DeliveryResult(recipient,
+                        DeliveryResult.Status.FAILED, result.enhancedCode(), who + ": " + result.diagnostic(),
+                        result.remoteMta())));
+                case DEFERRED -> temporary = temporary.or(() -> Optional.of(
+                        DeliveryResult.deferred(recipient, result.enhancedCode(), who + ": " + result.diagnostic())));
+            }
+        }
+        if (permanent.isPresent()) {
+            return permanent.get();
+        }
+        if (temporary.isPresent()) {
+            return temporary.get();
+        }
+        return DeliveryResult.delivered(recipient, "delivered to " + delivered + " target(s)", remoteMta);
+    }
+
+    @Override
+    public void close() {
+        coordinator.shutdown();
+        io.shutdown();
+        try {
+            if (!io.awaitTermination(10, TimeUnit.SECONDS)) {
+                io.shutdownNow();
+            }
+            coordinator.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            io.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/**
+ * Routing: what the recipients of a message really are, and who delivers to each.
+ * {@link io.postern.routing.RecipientExpander} expands aliases, groups (nested) and forwards
+ * through the {@link io.postern.directory.Directory}; {@link io.postern.routing.RoutingDeliveryAgent}
+ * writes local mailboxes through {@link io.postern.delivery.LocalDelivery} (or hands them to
+ * delivery workers over LMTP, role {@code front}) and hands remote addresses to an outbound
+ * {@link io.postern.mail.DeliveryAgent};
+ * {@link io.postern.routing.LocalDeliverySink} is the same for the {@code delivery} role's LMTP server.
+ *
+ * <p>Trust: envelope addresses are validated {@link io.postern.mail.MailAddress}es; directory data
+ * is trusted for meaning but not for paths (see {@link io.postern.mailbox.SpoolLayout}).
+ *
+ * <p>Limits: {@code delivery.maxExpansionDepth} (nesting) and {@code delivery.maxExpandedRecipients}
+ * (targets of one envelope recipient); exceeding either is a permanent failure for that recipient.
+ * Loops end at the first address seen twice; an expansion that reaches nobody fails with 5.4.6.
+ * A group that lists allowed senders refuses everyone else (5.7.1), however deeply it is nested.
+ *
+ * <p>Failure: a directory that cannot answer is always temporary (4.4.3), never a bounce. Each
+ * envelope recipient gets exactly one result: delivered when every target was, failed when any
+ * target failed permanently, deferred otherwise.
+ */
+package io.postern.routing;

@@ -1,0 +1,189 @@
+package io.postern.routing;
+
+import static io.postern.routing.MapDirectory.addr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.postern.config.DeliveryConfig;
+import io.postern.config.SpoolConfig;
+import io.postern.config.SpoolFormat;
+import io.postern.delivery.FileContent;
+import io.postern.delivery.LocalDelivery;
+import io.postern.directory.Recipient;
+import io.postern.mail.DeliveryAgent;
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.DeliveryResult.Status;
+import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.QueuedMessage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RoutingDeliveryAgentTest {
+    @TempDir
+    Path base;
+
+    private final MapDirectory dir = new MapDirectory("example.test")
+            .mailboxes("alice@example.test", "bob@example.test");
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    /** What the "remote MX" received: one entry per remote address handed over. */
+    private final ConcurrentLinkedQueue<String> remoteInbox = new ConcurrentLinkedQueue<>();
+    private final DeliveryAgent remote = (message, recipients) -> CompletableFuture.completedFuture(
+            recipients.stream().map(r -> {
+                remoteInbox.add(r.address() + " orcpt=" + r.originalRecipient().orElse("-"));
+                return switch (r.address().localPart()) {
+                    case "reject" -> DeliveryResult.failed(r, "5.1.1", "550 5.1.1 no such user");
+                    case "later" -> DeliveryResult.deferred(r, "4.4.1", "connection refused");
+                    default -> DeliveryResult.delivered(r, "250 ok", Optional.of("mx.remote.test"));
+                };
+            }).toList());
+    private RoutingDeliveryAgent agent;
+
+    @AfterEach
+    void close() {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+
+    private RoutingDeliveryAgent agent(Optional<DeliveryAgent> outbound) {
+        LocalDelivery mda = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
+                "{domain}/{localpart}"), "node-a", registry);
+        agent = new RoutingDeliveryAgent(dir, mda, outbound, DeliveryConfig.defaults(base.resolve("tmp")), registry);
+        return agent;
+    }
+
+    private QueuedMessage message(String... recipients) throws IOException {
+        Path content = base.resolve("content");
+        Files.writeString(content, "Subject: t\r\n\r\nbody\r\n");
+        List<EnvelopeRecipient> rcpts = Stream.of(recipients).map(r -> EnvelopeRecipient.of(addr(r))).toList();
+        Envelope envelope = new Envelope(Optional.of(addr("sender@remote.test")), rcpts, Envelope.BodyType.SEVEN_BIT,
+                false, Optional.empty(), Optional.empty(), new Envelope.SessionTrace("127.0.0.1", "localhost", "client",
+                "ESMTP", Optional.empty(), Optional.empty(), Instant.now()));
+        return new QueuedMessage("Q1", envelope, FileContent.of(content));
+    }
+
+    private Map<String, DeliveryResult> deliver(RoutingDeliveryAgent agent, QueuedMessage message) throws Exception {
+        List<DeliveryResult> results = agent.deliver(message, message.envelope().recipients()).get(10, TimeUnit.SECONDS);
+        assertThat(results).hasSize(message.envelope().recipients().size());
+        return results.stream().collect(Collectors.toMap(r -> r.recipient().address().toString(), r -> r));
+    }
+
+    private long messagesIn(String mailbox) throws IOException {
+        Path newDir = base.resolve("spool/example.test").resolve(mailbox).resolve("new");
+        if (!Files.isDirectory(newDir)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.list(newDir)) {
+            return files.count();
+        }
+    }
+
+    @Test
+    void oneResultPerEnvelopeRecipientAndEachMailboxWrittenOnce() throws Exception {
+        dir.put(new Recipient.Group(addr("team@example.test"), "cn=team",
+                List.of(addr("alice@example.test"), addr("bob@example.test"), addr("friend@remote.test")), List.of()));
+        QueuedMessage message = message("alice@example.test", "team@example.test", "alice+x@example.test",
+                "friend@remote.test");
+
+        Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)), message);
+
+        assertThat(results.values()).allSatisfy(r -> assertThat(r.status()).isEqualTo(Status.DELIVERED));
+        assertThat(messagesIn("alice")).isEqualTo(1);
+        assertThat(messagesIn("bob")).isEqualTo(1);
+        assertThat(remoteInbox).containsExactly("friend@remote.test orcpt=rfc822;team@example.test");
+        assertThat(results.get("friend@remote.test").remoteMta()).contains("mx.remote.test");
+        assertThat(registry.counter("postern.routing.results", "outcome", "delivered").count()).isEqualTo(4);
+    }
+
+    @Test
+    void permanentBeatsTemporaryAndQuotaFailsOnlyItsRecipient() throws Exception {
+        dir.put(new Recipient.Mailbox(addr("full@example.test"), "uid=full", Optional.empty(), OptionalLong.of(5), false));
+        dir.put(new Recipient.Alias(addr("list@example.test"),
+                List.of(addr("alice@example.test"), addr("later@remote.test"), addr("reject@remote.test"))));
+        dir.put(new Recipient.Alias(addr("slow@example.test"), List.of(addr("bob@example.test"), addr("later@remote.test"))));
+        QueuedMessage message = message("full@example.test", "bob@example.test", "list@example.test",
+                "slow@example.test", "nobody@example.test");
+
+        Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)), message);
+
+        assertThat(results.get("full@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.FAILED, "5.2.2");
+        assertThat(results.get("bob@example.test").status()).isEqualTo(Status.DELIVERED);
+        assertThat(results.get("list@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.FAILED, "5.1.1");
+        assertThat(results.get("slow@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.DEFERRED, "4.4.1");
+        assertThat(results.get("nobody@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.FAILED, "5.1.1");
+        assertThat(messagesIn("full")).isZero();
+        assertThat(messagesIn("bob")).isEqualTo(1);
+    }
+
+    @Test
+    void withoutOutboundRemoteTargetsAreDeferred() throws Exception {
+        Map<String, DeliveryResult> results = deliver(agent(Optional.empty()), message("x@remote.test", "alice@example.test"));
+        assertThat(results.get("x@remote.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.DEFERRED, "4.4.0");
+        assertThat(results.get("x@remote.test").diagnostic()).contains("no outbound transport configured");
+        assertThat(results.get("alice@example.test").status()).isEqualTo(Status.DELIVERED);
+    }
+
+    @Test
+    void anUnreachableDirectoryDefersNeverFails() throws Exception {
+        dir.down = true;
+        Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)),
+                message("alice@example.test", "x@remote.test"));
+        assertThat(results.values()).allSatisfy(r -> {
+            assertThat(r.status()).isEqualTo(Status.DEFERRED);
+            assertThat(r.enhancedCode()).isEqualTo("4.4.3");
+        });
+        assertThat(messagesIn("alice")).isZero();
+        assertThat(remoteInbox).isEmpty();
+    }
+
+    @Test
+    void aFailingOutboundAgentDefers() throws Exception {
+        DeliveryAgent broken = (m, r) -> CompletableFuture.failedFuture(new IllegalStateException("boom"));
+        Map<String, DeliveryResult> results = deliver(agent(Optional.of(broken)), message("x@remote.test"));
+        assertThat(results.get("x@remote.test").status()).isEqualTo(Status.DEFERRED);
+    }
+
+    @Test
+    void theFrontRoleHandsEachLocalMailboxToLmtpOnceWithItsAddress() throws Exception {
+        ConcurrentLinkedQueue<String> lmtpInbox = new ConcurrentLinkedQueue<>();
+        DeliveryAgent lmtp = (message, recipients) -> CompletableFuture.completedFuture(recipients.stream().map(r -> {
+            lmtpInbox.add(r.address().toString());
+            return r.address().localPart().equals("bob") ? DeliveryResult.failed(r, "5.2.2", "552 5.2.2 mailbox full")
+                    : DeliveryResult.delivered(r, "250 2.0.0 ok", Optional.of("delivery-1"));
+        }).toList());
+        dir.put(new Recipient.Alias(addr("both@example.test"), List.of(addr("alice+x@example.test"), addr("bob@example.test"))));
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        agent = RoutingDeliveryAgent.withLmtpHandOff(dir, lmtp, Optional.of(remote),
+                DeliveryConfig.defaults(base.resolve("tmp")), meters);
+
+        Map<String, DeliveryResult> results = deliver(agent, message("alice+x@example.test", "both@example.test",
+                "friend@remote.test"));
+
+        assertThat(lmtpInbox).containsExactlyInAnyOrder("alice+x@example.test", "bob@example.test");
+        assertThat(results.get("alice+x@example.test").status()).as(results.get("alice+x@example.test").diagnostic()).isEqualTo(Status.DELIVERED);
+        assertThat(results.get("both@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
+                .containsExactly(Status.FAILED, "5.2.2");
+        assertThat(results.get("friend@remote.test").status()).isEqualTo(Status.DELIVERED);
+        assertThat(base.resolve("spool")).doesNotExist();
+    }
+}
