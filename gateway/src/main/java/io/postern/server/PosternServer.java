@@ -5,10 +5,13 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
+import io.postern.directory.Directory;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.observability.AdminServer;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.pop3.Pop3Pipeline;
+import io.postern.pop3.Pop3Services;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -29,17 +32,25 @@ public final class PosternServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PosternServer.class);
 
     private final PosternConfig config;
+    /** The directory, once a part provides it; protocols that need it stay unserved without it. */
+    private final Optional<Directory> directory;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ListenerSet listeners;
     private AdminServer admin;
     private boolean closed;
 
-    private PosternServer(PosternConfig config) {
+    private PosternServer(PosternConfig config, Optional<Directory> directory) {
         this.config = config;
+        this.directory = directory;
     }
 
     public static PosternServer start(PosternConfig config) throws Exception {
-        PosternServer server = new PosternServer(config);
+        return start(config, Optional.empty());
+    }
+
+    /** Starts with a given directory (tests, or until the LDAP directory part is wired here). */
+    public static PosternServer start(PosternConfig config, Optional<Directory> directory) throws Exception {
+        PosternServer server = new PosternServer(config, directory);
         try {
             server.startParts();
         } catch (Exception e) {
@@ -56,7 +67,7 @@ public final class PosternServer implements AutoCloseable {
             resources.add(EmbeddedDirectoryServer.start(config.directory().embedded().get(), config.directory().baseDn()));
         }
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
-        Map<ListenerKind, ProtocolInitializer> protocols = protocols();
+        Map<ListenerKind, ProtocolInitializer> protocols = protocols(metrics, tls);
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {
@@ -79,14 +90,26 @@ public final class PosternServer implements AutoCloseable {
         };
     }
 
-    private Map<ListenerKind, ProtocolInitializer> protocols() {
+    private Map<ListenerKind, ProtocolInitializer> protocols(Metrics metrics, Optional<SslContext> tls) {
         String host = config.node().hostname();
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
         map.put(ListenerKind.MX, new UnservedProtocol("421 4.3.2 " + host + " SMTP is not served by this build\r\n"));
         map.put(ListenerKind.SUBMISSION, new UnservedProtocol("421 4.3.2 " + host + " submission is not served by this build\r\n"));
         map.put(ListenerKind.LMTP, new UnservedProtocol("421 4.3.2 " + host + " LMTP is not served by this build\r\n"));
-        map.put(ListenerKind.POP3, new UnservedProtocol("-ERR [SYS/TEMP] POP3 is not served by this build\r\n"));
+        map.put(ListenerKind.POP3, pop3(metrics, tls)
+                .orElse(new UnservedProtocol("-ERR [SYS/TEMP] POP3 is not served by this build\r\n")));
         return map;
+    }
+
+    /** POP3 needs the directory (logins, spool overrides); empty without one. */
+    private Optional<ProtocolInitializer> pop3(Metrics metrics, Optional<SslContext> tls) {
+        if (directory.isEmpty()) {
+            return Optional.empty();
+        }
+        Pop3Services services = Pop3Services.create(config.node().hostname(), config.pop3(), config.auth(),
+                config.spool(), directory.get(), tls, metrics.registry());
+        resources.add(services);
+        return Optional.of((listener, channel, pipeline) -> Pop3Pipeline.configure(pipeline, listener, services));
     }
 
     private List<ReadinessCheck> readinessChecks() {
