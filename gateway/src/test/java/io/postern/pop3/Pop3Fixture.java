@@ -54,8 +54,7 @@ final class Pop3Fixture implements AutoCloseable {
                 .add("bob@example.test", "bob-pw", true, Optional.empty(), "bob")
                 .add("carol@example.test", "carol-pw", false, Optional.of("special/carol-box"), "carol")
                 .add("evil@example.test", "evil-pw", false, Optional.of("../../etc"), "evil");
-        SelfSignedCertificates.Files cert = SelfSignedCertificates.ensure(dir.resolve("tls"), "mail.example.test");
-        SslContext ssl = SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile()).build();
+        SslContext ssl = serverTls();
         MailboxStore store = new MailboxStore(new SpoolLayout(spoolRoot, "{domain}/{localpart}"), format,
                 "node-a", config.lockLease(), Clock.systemUTC());
         this.services = new Pop3Services("mail.example.test", config, auth, directory, store, Optional.of(ssl),
@@ -65,6 +64,38 @@ final class Pop3Fixture implements AutoCloseable {
         ProtocolInitializer pop3 = (l, channel, pipeline) -> Pop3Pipeline.configure(pipeline, l, services);
         listeners.bind(listener, Optional.of(ssl), Map.of(ListenerKind.POP3, pop3));
         this.port = listeners.bound().getFirst().port();
+    }
+
+    private static SslContext sharedTls;
+
+    /** One self-signed certificate per test JVM (key generation is slow). */
+    static synchronized SslContext serverTls() throws Exception {
+        if (sharedTls == null) {
+            Path dir = Files.createTempDirectory("pop3-tls");
+            SelfSignedCertificates.Files cert = SelfSignedCertificates.ensure(dir, "mail.example.test");
+            sharedTls = SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile()).build();
+        }
+        return sharedTls;
+    }
+
+    /** A client socket factory that trusts the test certificate (any certificate: loopback tests only). */
+    static javax.net.ssl.SSLSocketFactory trustingClient() throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return context.getSocketFactory();
     }
 
     /** alice's Maildir. */
