@@ -73,9 +73,38 @@ public final class CanonicalMessageStream extends InputStream {
             }
             return;
         }
-        for (int i = 0; i < n; i++) {
-            accept(in[i]);
+        int i = 0;
+        while (i < n) {
+            if (scanning || (atLineStart && unquoteMboxrd && in[i] == '>')) {
+                accept(in[i++]);
+                continue;
+            }
+            // Fast path: copy up to the next LF in one go, then end the line with CRLF.
+            int lf = i;
+            while (lf < n && in[lf] != '\n') {
+                lf++;
+            }
+            if (lf > i) {
+                emit(in, i, lf - i);
+                lastWasCr = in[lf - 1] == '\r';
+                atLineStart = false;
+            }
+            if (lf < n) {
+                accept((byte) '\n');
+            }
+            i = lf + 1;
         }
+    }
+
+    private void emit(byte[] bytes, int from, int length) {
+        if (outLen + length > out.length) {
+            byte[] bigger = new byte[Math.max(out.length * 2, outLen + length)];
+            System.arraycopy(out, 0, bigger, 0, outLen);
+            out = bigger;
+        }
+        System.arraycopy(bytes, from, out, outLen, length);
+        outLen += length;
+        emittedAny = true;
     }
 
     private void accept(byte b) {

@@ -18,8 +18,8 @@ import java.util.UUID;
 /**
  * One POP3 session's claim on a mailbox, valid across every node that shares the spool storage.
  * The lock is a file beside the spool holding {@code node=... pid=... token=... expires=<epoch ms>};
- * it is created by writing a temporary file and hard-linking it to the lock name (atomic and
- * exclusive, also on NFS), refreshed by writing a new temporary file and renaming it over the
+ * it is created by writing a temporary file (not fsync'd, see writeTemp) and hard-linking it
+ * to the lock name (atomic and exclusive, also on NFS), refreshed by writing a new temporary file and renaming it over the
  * lock, and taken over only when its expiry has passed (the holder died). Node clocks are
  * assumed to agree within a small fraction of the lease (NTP). Mutable, thread-safe.
  */
@@ -147,7 +147,8 @@ public final class MailboxLock {
                 + " expires=" + (clock.millis() + lease.toMillis()) + "\n";
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII)));
-            channel.force(true);
+            // No fsync: the content is complete before the link or rename makes it visible (close-to-open
+            // on NFS), and a lock only has to outlive its holder, not a crash of the storage server.
         }
         return temp;
     }

@@ -56,19 +56,27 @@ final class MessageChunks implements ChunkedInput<ByteBuf> {
             return null;
         }
         int n = limitReached ? -1 : source.read(in);
-        ByteBuf out = allocator.buffer(Math.max(n, 0) * 2 + 8);
-        for (int i = 0; i < n && !limitReached; i++) {
-            byte b = in[i];
-            if (atLineStart && b == '.') {
+        ByteBuf out = allocator.buffer(Math.max(n, 0) + Math.max(n, 0) / 2 + 8);
+        // Line by line, copying whole runs: only a line's first octet needs a look (dot-stuffing).
+        int i = 0;
+        while (i < n && !limitReached) {
+            if (atLineStart && in[i] == '.') {
                 out.writeByte('.');
             }
-            out.writeByte(b);
-            if (b == '\n') {
+            int lf = i;
+            while (lf < n && in[lf] != '\n') {
+                lf++;
+            }
+            int end = lf < n ? lf + 1 : n;
+            out.writeBytes(in, i, end - i);
+            int length = lf - i;
+            lineHasContent |= length > 1 || (length == 1 && in[i] != '\r');
+            if (lf < n) {
                 lineEnded();
             } else {
                 atLineStart = false;
-                lineHasContent |= b != '\r';
             }
+            i = end;
         }
         if (n < 0 || limitReached) {
             if (!atLineStart) {

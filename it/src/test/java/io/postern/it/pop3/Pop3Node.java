@@ -38,9 +38,13 @@ public final class Pop3Node implements AutoCloseable {
 
     public Pop3Node(Path spoolRoot, String node, TlsMode tls, AuthConfig auth, Duration lease, Path tlsDir)
             throws Exception {
-        MapDirectory directory = new MapDirectory()
+        this(spoolRoot, node, tls, auth, lease, tlsDir, new MapDirectory()
                 .add("alice@example.test", "alice-pw", false, Optional.empty(), "alice")
-                .add("bob@example.test", "bob-pw", false, Optional.empty(), "bob");
+                .add("bob@example.test", "bob-pw", false, Optional.empty(), "bob"));
+    }
+
+    public Pop3Node(Path spoolRoot, String node, TlsMode tls, AuthConfig auth, Duration lease, Path tlsDir,
+                    MapDirectory directory) throws Exception {
         SelfSignedCertificates.Files cert = SelfSignedCertificates.ensure(tlsDir, "mail.example.test");
         SslContext ssl = SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile()).build();
         Pop3Config defaults = Pop3Config.defaults();
