@@ -8,6 +8,7 @@ import io.postern.config.Role;
 import io.postern.directory.Directory;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.observability.AdminServer;
+import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
 import io.postern.pop3.Pop3Pipeline;
@@ -61,6 +62,7 @@ public final class PosternServer implements AutoCloseable {
     }
 
     private void startParts() throws Exception {
+        LogFormat.apply(config.logging());
         Metrics metrics = new Metrics();
         resources.add(metrics);
         if (config.directory().embedded().isPresent()) {
