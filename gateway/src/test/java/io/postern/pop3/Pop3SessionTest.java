@@ -41,8 +41,9 @@ class Pop3SessionTest {
                 byte[] body = client.rawBody();
                 assertThat(new String(body, StandardCharsets.UTF_8)).isEqualTo(
                         "From: sender@example.test\r\nSubject: one\r\n\r\nHello\r\n..dot line\r\n.\r\n");
-                assertThat(names(pop3.maildir().resolve("cur"))).containsExactly("1700000001.M1P1.node-a,S=61:2,S");
+                // The next reply comes only after the transfer completed and the message was marked seen.
                 assertThat(client.command("UIDL 1")).isEqualTo(uidBefore);
+                assertThat(names(pop3.maildir().resolve("cur"))).containsExactly("1700000001.M1P1.node-a,S=61:2,S");
                 assertThat(client.command("DELE 2")).isEqualTo("+OK Message 2 deleted");
                 assertThat(client.command("QUIT")).isEqualTo("+OK Bye, 1 messages deleted");
             }
