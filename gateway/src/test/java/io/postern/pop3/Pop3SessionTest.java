@@ -295,13 +295,18 @@ class Pop3SessionTest {
     void connectionsPerClientAreCapped() throws Exception {
         Pop3Config config = new Pop3Config(Duration.ofMinutes(10), 100, 2, Duration.ofMinutes(2), 8192, 20, 100);
         try (Pop3Fixture pop3 = Pop3Fixture.start(dir, TlsMode.STARTTLS, Pop3Fixture.loopbackPlaintext(), config,
-                SpoolFormat.MAILDIR);
-             Pop3Client a = new Pop3Client(pop3.port); Pop3Client b = new Pop3Client(pop3.port);
-             Pop3Client c = new Pop3Client(pop3.port)) {
-            assertThat(a.line()).startsWith("+OK");
-            assertThat(b.line()).startsWith("+OK");
-            assertThat(c.line()).isEqualTo("-ERR [SYS/TEMP] Too many connections, try again later");
-            assertThat(c.closedByServer()).isTrue();
+                SpoolFormat.MAILDIR)) {
+            // One after the other: each greeting proves the connection was counted before the next.
+            try (Pop3Client a = new Pop3Client(pop3.port)) {
+                assertThat(a.line()).startsWith("+OK");
+                try (Pop3Client b = new Pop3Client(pop3.port)) {
+                    assertThat(b.line()).startsWith("+OK");
+                    try (Pop3Client c = new Pop3Client(pop3.port)) {
+                        assertThat(c.line()).isEqualTo("-ERR [SYS/TEMP] Too many connections, try again later");
+                        assertThat(c.closedByServer()).isTrue();
+                    }
+                }
+            }
         }
     }
 
