@@ -37,7 +37,7 @@ class Pop3ClusterIT {
         ExternalProcess process = ExternalProcess.start("node-b", dir.resolve("node-b"), List.of(java,
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Pop3Node.class.getName(), spool.toString(), "node-b", Long.toString(LEASE.toMillis()),
-                dir.resolve("tls-b").toString()));
+                dir.resolve("tls").toString()));
         process.awaitReady(Duration.ofSeconds(30), () -> {
             try {
                 return process.logText().contains("READY ");
@@ -63,7 +63,7 @@ class Pop3ClusterIT {
         }
         try (ExternalProcess nodeB = startSecondJvm(spool);
              Pop3Node nodeA = new Pop3Node(spool, "node-a", TlsMode.NONE,
-                     new AuthConfig(false, true, 100, Duration.ofMinutes(5)), LEASE, dir.resolve("tls-a"))) {
+                     new AuthConfig(false, true, 100, Duration.ofMinutes(5)), LEASE, dir.resolve("tls"))) {
             int portB = portOf(nodeB);
             // 1. A session on node B; node A refuses the same mailbox with IN-USE; bob is unaffected.
             try (LineClient onB = new LineClient(portB); LineClient onA = new LineClient(nodeA.port())) {
