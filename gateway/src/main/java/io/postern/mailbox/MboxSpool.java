@@ -2,8 +2,8 @@ package io.postern.mailbox;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -87,7 +87,10 @@ final class MboxSpool implements Spool {
             return new UpdateResult.Done(0);
         }
         Path temp = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ);
+        // An exclusive lock on the mbox while it is rewritten: a delivery that appends under
+        // FileChannel.lock() (fcntl) waits for the rename instead of writing into the old file.
+        try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+             FileLock ignored = source.lock();
              FileChannel target = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (int i = 0; i < ranges.size(); i++) {
                 if (!indexes.contains(i)) {
@@ -97,20 +100,15 @@ final class MboxSpool implements Spool {
             // Mail delivered while the session ran sits after the snapshot: keep it.
             copy(source, snapshotEnd, source.size(), target);
             target.force(true);
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             deleteQuietly(temp);
             return new UpdateResult.Partial(0, indexes.size());
         }
-        try {
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-                dir.force(true);
-            } catch (IOException ignored) {
-                // Not every file system lets a directory be fsync'd; the rename is already atomic.
-            }
-        } catch (IOException e) {
-            deleteQuietly(temp);
-            return new UpdateResult.Partial(0, indexes.size());
+        try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException ignored) {
+            // Not every file system lets a directory be fsync'd; the rename is already atomic.
         }
         return new UpdateResult.Done(indexes.size());
     }
