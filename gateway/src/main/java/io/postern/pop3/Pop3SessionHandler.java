@@ -8,14 +8,10 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsMode;
-import io.postern.directory.Login;
-import io.postern.directory.Lookup;
-import io.postern.directory.Recipient;
-import io.postern.mail.MailAddress;
 import io.postern.mailbox.OpenMailbox;
-import io.postern.mailbox.OpenResult;
 import io.postern.mailbox.SpoolMessage;
 import io.postern.mailbox.UpdateResult;
+import io.postern.pop3.Pop3Login.LoginOutcome;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
@@ -48,21 +44,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private enum State { AUTHORIZATION, SASL, TRANSACTION, CLOSED }
 
-    /** The outcome of a login attempt, computed off the event loop. */
-    private sealed interface LoginOutcome {
-        record LoggedIn(String login, OpenMailbox mailbox) implements LoginOutcome {
-        }
-
-        record Refused(String login, String why) implements LoginOutcome {
-        }
-
-        record Reply(String login, String reply, Pop3Metrics.LoginResult result, String why) implements LoginOutcome {
-        }
-    }
-
     private final ListenerConfig listener;
     private final Pop3Services services;
     private final Pop3LineDecoder lines;
+    private final Pop3Login logins;
     private final ArrayDeque<Pop3Input> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private InetAddress client;
@@ -81,6 +66,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         this.listener = listener;
         this.services = services;
         this.lines = lines;
+        this.logins = new Pop3Login(services);
     }
 
     @Override
@@ -323,56 +309,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             closeWith(Pop3Replies.TOO_MANY_FAILURES);
             return;
         }
-        offload(() -> authenticateAndOpen(login, password), this::loggedIn);
-    }
-
-    /** Off the event loop: directory bind, spool lookup, lock, listing. */
-    private LoginOutcome authenticateAndOpen(String login, String password) {
-        Login result = services.directory().authenticate(login, password);
-        return switch (result) {
-            case Login.Failed f -> new LoginOutcome.Refused(login, f.reason().name().toLowerCase(Locale.ROOT));
-            case Login.TempFail t -> new LoginOutcome.Reply(login, Pop3Replies.DIRECTORY_TEMP,
-                    Pop3Metrics.LoginResult.TEMPFAIL, t.reason());
-            case Login.Succeeded s -> open(login, s.identity().primaryAddress());
-        };
-    }
-
-    private LoginOutcome open(String login, MailAddress owner) {
-        Optional<String> spool;
-        switch (services.directory().resolve(owner)) {
-            case Lookup.TempFail<Recipient> t -> {
-                return new LoginOutcome.Reply(login, Pop3Replies.DIRECTORY_TEMP, Pop3Metrics.LoginResult.TEMPFAIL,
-                        t.reason());
-            }
-            case Lookup.Found<Recipient> f -> {
-                switch (f.value()) {
-                    case Recipient.Mailbox m -> {
-                        if (m.disabled()) {
-                            return new LoginOutcome.Refused(login, "disabled");
-                        }
-                        spool = m.spool();
-                    }
-                    case Recipient.Forward fw -> {
-                        if (fw.mailbox().disabled()) {
-                            return new LoginOutcome.Refused(login, "disabled");
-                        }
-                        spool = fw.mailbox().spool();
-                    }
-                    case Recipient.Alias a -> spool = Optional.empty();
-                    case Recipient.Group g -> spool = Optional.empty();
-                    case Recipient.Unknown u -> spool = Optional.empty();
-                }
-            }
-        }
-        return switch (services.mailboxes().open(owner, spool)) {
-            case OpenResult.Opened o -> new LoginOutcome.LoggedIn(login, o.mailbox());
-            case OpenResult.InUse u -> new LoginOutcome.Reply(login, Pop3Replies.IN_USE, Pop3Metrics.LoginResult.IN_USE,
-                    "held by " + u.holder());
-            case OpenResult.TempFailure t -> new LoginOutcome.Reply(login, Pop3Replies.STORAGE_TEMP,
-                    Pop3Metrics.LoginResult.TEMPFAIL, t.reason());
-            case OpenResult.PermFailure p -> new LoginOutcome.Reply(login, Pop3Replies.MAILBOX_PERM,
-                    Pop3Metrics.LoginResult.SYS_PERM, p.reason());
-        };
+        offload(() -> logins.attempt(login, password), this::loggedIn);
     }
 
     private void loggedIn(LoginOutcome outcome) {
