@@ -1,0 +1,104 @@
+package io.postern.pop3;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.postern.config.AuthConfig;
+import io.postern.config.Pop3Config;
+import io.postern.config.SpoolConfig;
+import io.postern.directory.Directory;
+import io.postern.mailbox.MailboxStore;
+import io.postern.mailbox.SpoolLayout;
+import io.postern.sasl.AuthFailureLimiter;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Everything POP3 sessions of one node share: configuration, the directory, the mailbox store
+ * (locks), the login failure limiter, the TLS context for STLS, meters, connection caps, and the
+ * executor that runs blocking work (directory binds, file listing, deletion) off the network
+ * threads. Immutable references; the parts are thread-safe. {@link #close()} stops the lock
+ * refresher (held locks are released) and the executor.
+ */
+public final class Pop3Services implements AutoCloseable {
+    private final String hostname;
+    private final Pop3Config config;
+    private final AuthConfig auth;
+    private final Directory directory;
+    private final MailboxStore mailboxes;
+    private final AuthFailureLimiter limiter;
+    private final Optional<SslContext> tls;
+    private final Pop3Metrics metrics;
+    private final ExecutorService blocking;
+    private final ConnectionLimitHandler connectionLimits;
+
+    public Pop3Services(String hostname, Pop3Config config, AuthConfig auth, Directory directory,
+                        MailboxStore mailboxes, Optional<SslContext> tls, MeterRegistry registry) {
+        this.hostname = Objects.requireNonNull(hostname);
+        this.config = Objects.requireNonNull(config);
+        this.auth = Objects.requireNonNull(auth);
+        this.directory = Objects.requireNonNull(directory);
+        this.mailboxes = Objects.requireNonNull(mailboxes);
+        this.tls = Objects.requireNonNull(tls);
+        this.limiter = new AuthFailureLimiter(auth.maxFailuresPerClient(), auth.failureWindow());
+        this.metrics = new Pop3Metrics(registry);
+        this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pop3-io-", 0).factory());
+        this.connectionLimits = new ConnectionLimitHandler(config.maxConnections(), config.maxConnectionsPerClient());
+    }
+
+    /** The usual construction: a mailbox store over the configured spools, locks named after this node. */
+    public static Pop3Services create(String hostname, Pop3Config config, AuthConfig auth, SpoolConfig spool,
+                                      Directory directory, Optional<SslContext> tls, MeterRegistry registry) {
+        MailboxStore store = new MailboxStore(new SpoolLayout(spool), spool.format(), hostname, config.lockLease(),
+                Clock.systemUTC());
+        return new Pop3Services(hostname, config, auth, directory, store, tls, registry);
+    }
+
+    String hostname() {
+        return hostname;
+    }
+
+    Pop3Config config() {
+        return config;
+    }
+
+    AuthConfig auth() {
+        return auth;
+    }
+
+    Directory directory() {
+        return directory;
+    }
+
+    public MailboxStore mailboxes() {
+        return mailboxes;
+    }
+
+    AuthFailureLimiter limiter() {
+        return limiter;
+    }
+
+    Optional<SslContext> tls() {
+        return tls;
+    }
+
+    public Pop3Metrics metrics() {
+        return metrics;
+    }
+
+    ExecutorService blocking() {
+        return blocking;
+    }
+
+    ConnectionLimitHandler connectionLimits() {
+        return connectionLimits;
+    }
+
+    @Override
+    public void close() {
+        blocking.shutdown();
+        mailboxes.close();
+    }
+}

@@ -1,0 +1,604 @@
+package io.postern.pop3;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.postern.config.ListenerConfig;
+import io.postern.config.TlsMode;
+import io.postern.mailbox.OpenMailbox;
+import io.postern.mailbox.SpoolMessage;
+import io.postern.mailbox.UpdateResult;
+import io.postern.pop3.Pop3Login.LoginOutcome;
+import io.postern.sasl.SaslExchange;
+import io.postern.sasl.SaslMechanism;
+import io.postern.sasl.SaslStep;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One POP3 session (RFC 1939 states AUTHORIZATION, TRANSACTION, UPDATE). Untrusted input: every
+ * line. Blocking work (directory, file listing, deletion) runs on the services' executor; while
+ * it runs, or while a message is being sent, further pipelined lines wait in a bounded queue.
+ * Nothing is deleted unless QUIT is received in TRANSACTION; a dropped or timed-out connection
+ * only releases the mailbox lock. Mutable, one per connection, used on its event loop only.
+ */
+final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
+    private static final Logger LOG = LoggerFactory.getLogger(Pop3SessionHandler.class);
+
+    private enum State { AUTHORIZATION, SASL, TRANSACTION, CLOSED }
+
+    private final ListenerConfig listener;
+    private final Pop3Services services;
+    private final Pop3LineDecoder lines;
+    private final Pop3Login logins;
+    private final ArrayDeque<Pop3Input> pending = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private InetAddress client;
+    private State state = State.AUTHORIZATION;
+    private boolean secure;
+    private boolean busy;
+    private int badCommands;
+    private Optional<String> user = Optional.empty();
+    private SaslExchange sasl;
+    private OpenMailbox mailbox;
+    private List<SpoolMessage> messages = List.of();
+    private final BitSet deleted = new BitSet();
+
+    Pop3SessionHandler(ListenerConfig listener, Pop3Services services, Pop3LineDecoder lines) {
+        super(Pop3Input.class);
+        this.listener = listener;
+        this.services = services;
+        this.lines = lines;
+        this.logins = new Pop3Login(services);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        this.secure = listener.tls() == TlsMode.IMPLICIT;
+        services.metrics().sessionOpened();
+        reply(Pop3Replies.GREETING);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        services.metrics().sessionClosed();
+        state = State.CLOSED;
+        pending.clear();
+        releaseMailbox();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent) {
+            closeWith(Pop3Replies.IDLE_TIMEOUT);
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("event=pop3-error client={} error=\"{}\"", client, cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Pop3Input input) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (busy) {
+            if (pending.size() >= services.config().maxPipelinedCommands()) {
+                closeWith(Pop3Replies.TOO_MANY_PIPELINED);
+                return;
+            }
+            pending.add(input);
+            return;
+        }
+        handle(input);
+    }
+
+    private void handle(Pop3Input input) {
+        switch (input) {
+            case Pop3Input.TooLong t -> bad(Pop3Replies.LINE_TOO_LONG);
+            case Pop3Input.Line line -> {
+                if (line.text().indexOf('\0') >= 0) {
+                    bad(Pop3Replies.NUL_IN_LINE);
+                } else if (state == State.SASL) {
+                    saslStep(sasl.respond(line.text()));
+                } else {
+                    command(line.text());
+                }
+            }
+        }
+    }
+
+    /** Runs queued lines once the session is idle again. */
+    private void drain() {
+        while (!busy && state != State.CLOSED && !pending.isEmpty()) {
+            handle(pending.poll());
+        }
+    }
+
+    private void command(String text) {
+        int space = text.indexOf(' ');
+        String verb = (space < 0 ? text : text.substring(0, space)).toUpperCase(Locale.ROOT);
+        String rest = space < 0 ? "" : text.substring(space + 1);
+        List<String> args = rest.isEmpty() ? List.of() : List.of(rest.split(" ", -1));
+        switch (verb) {
+            case "CAPA" -> capa();
+            case "QUIT" -> quit();
+            case "NOOP" -> inTransaction(() -> reply(Pop3Replies.NOOP));
+            case "STLS" -> inAuthorization(this::stls);
+            case "USER" -> inAuthorization(() -> user(args));
+            case "PASS" -> inAuthorization(() -> pass(rest));
+            case "AUTH" -> inAuthorization(() -> auth(args));
+            case "STAT" -> inTransaction(this::stat);
+            case "LIST" -> inTransaction(() -> list(args));
+            case "UIDL" -> inTransaction(() -> uidl(args));
+            case "RETR" -> inTransaction(() -> retr(args));
+            case "TOP" -> inTransaction(() -> top(args));
+            case "DELE" -> inTransaction(() -> dele(args));
+            case "RSET" -> inTransaction(this::rset);
+            default -> bad(Pop3Replies.UNKNOWN_COMMAND);
+        }
+    }
+
+    private void inAuthorization(Runnable action) {
+        if (state != State.AUTHORIZATION) {
+            bad(Pop3Replies.WRONG_STATE);
+            return;
+        }
+        action.run();
+    }
+
+    private void inTransaction(Runnable action) {
+        if (state != State.TRANSACTION) {
+            bad(Pop3Replies.WRONG_STATE);
+            return;
+        }
+        action.run();
+    }
+
+    // ---- AUTHORIZATION ----
+
+    private boolean plaintextAllowed() {
+        return secure || services.auth().allowPlaintext()
+                || (services.auth().allowPlaintextOnLoopback() && client.isLoopbackAddress());
+    }
+
+    private boolean stlsOffered() {
+        return !secure && listener.tls() == TlsMode.STARTTLS && services.tls().isPresent();
+    }
+
+    private void capa() {
+        StringBuilder out = new StringBuilder(Pop3Replies.CAPA).append("\r\n");
+        out.append("TOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n");
+        if (state == State.AUTHORIZATION) {
+            out.append("AUTH-RESP-CODE\r\n");
+            if (plaintextAllowed()) {
+                out.append("USER\r\nSASL PLAIN LOGIN\r\n");
+            }
+            if (stlsOffered()) {
+                out.append("STLS\r\n");
+            }
+        }
+        out.append("IMPLEMENTATION Postern\r\n.");
+        reply(out.toString());
+    }
+
+    private void stls() {
+        if (secure) {
+            bad(Pop3Replies.ALREADY_TLS);
+            return;
+        }
+        if (!stlsOffered()) {
+            bad(Pop3Replies.STLS_UNAVAILABLE);
+            return;
+        }
+        // RFC 2595 / James: what the client pipelined behind STLS must not be read as if it came over TLS.
+        lines.discardBuffered();
+        pending.clear();
+        ctx.pipeline().addFirst("tls", new SslHandler(services.tls().orElseThrow().newEngine(ctx.alloc()), true));
+        secure = true;
+        user = Optional.empty();
+        reply(Pop3Replies.STLS_GO);
+    }
+
+    private void user(List<String> args) {
+        if (!plaintextAllowed()) {
+            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            return;
+        }
+        if (args.size() != 1 || args.get(0).isEmpty()) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        user = Optional.of(args.get(0));
+        reply(Pop3Replies.USER_OK);
+    }
+
+    private void pass(String password) {
+        if (!plaintextAllowed()) {
+            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            return;
+        }
+        if (user.isEmpty()) {
+            bad(Pop3Replies.NEED_USER);
+            return;
+        }
+        String login = user.get();
+        user = Optional.empty();
+        if (password.isEmpty()) {
+            // An empty password is an anonymous bind on AD: never pass it on.
+            refuse(login, "empty password");
+            return;
+        }
+        login(login, password);
+    }
+
+    private void auth(List<String> args) {
+        if (args.isEmpty()) {
+            reply(Pop3Replies.AUTH_MECHANISMS + "\r\nPLAIN\r\nLOGIN\r\n.");
+            return;
+        }
+        if (!plaintextAllowed()) {
+            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            return;
+        }
+        Optional<SaslMechanism> mechanism = SaslMechanism.named(args.get(0));
+        if (mechanism.isEmpty() || args.size() > 2) {
+            bad(args.size() > 2 ? Pop3Replies.BAD_ARGUMENTS : Pop3Replies.AUTH_UNKNOWN_MECHANISM);
+            return;
+        }
+        Optional<String> initial = args.size() == 2 ? Optional.of(args.get(1)) : Optional.empty();
+        SaslExchange.Start start = SaslExchange.start(mechanism.get(), initial);
+        sasl = start.exchange();
+        saslStep(start.firstStep());
+    }
+
+    private void saslStep(SaslStep step) {
+        switch (step) {
+            case SaslStep.Challenge c -> {
+                state = State.SASL;
+                reply(String.format(Pop3Replies.SASL_CONTINUE, c.base64()));
+            }
+            case SaslStep.Credentials c -> {
+                state = State.AUTHORIZATION;
+                sasl = null;
+                login(c.login(), c.password());
+            }
+            case SaslStep.Cancelled c -> {
+                state = State.AUTHORIZATION;
+                sasl = null;
+                reply(Pop3Replies.AUTH_CANCELLED);
+            }
+            case SaslStep.Malformed m -> {
+                state = State.AUTHORIZATION;
+                sasl = null;
+                bad(Pop3Replies.AUTH_MALFORMED);
+            }
+        }
+    }
+
+    private void login(String login, String password) {
+        if (services.limiter().blocked(client)) {
+            services.metrics().login(Pop3Metrics.LoginResult.BLOCKED);
+            LOG.info("event=pop3-login result=blocked client={} login=\"{}\"", client.getHostAddress(), printable(login));
+            closeWith(Pop3Replies.TOO_MANY_FAILURES);
+            return;
+        }
+        offload(() -> logins.attempt(login, password), this::loggedIn);
+    }
+
+    private void loggedIn(LoginOutcome outcome) {
+        switch (outcome) {
+            case LoginOutcome.LoggedIn in -> {
+                if (state == State.CLOSED) {
+                    in.mailbox().close();
+                    return;
+                }
+                mailbox = in.mailbox();
+                messages = mailbox.messages();
+                state = State.TRANSACTION;
+                services.metrics().login(Pop3Metrics.LoginResult.OK);
+                long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
+                LOG.info("event=pop3-login result=ok client={} login=\"{}\" messages={} octets={}",
+                        client.getHostAddress(), printable(in.login()), messages.size(), octets);
+                reply(String.format(Pop3Replies.LOGGED_IN, messages.size(), octets));
+            }
+            case LoginOutcome.Refused r -> refuse(r.login(), r.why());
+            case LoginOutcome.Reply r -> {
+                services.metrics().login(r.result());
+                LOG.info("event=pop3-login result={} client={} login=\"{}\" reason=\"{}\"",
+                        r.result().name().toLowerCase(Locale.ROOT), client.getHostAddress(), printable(r.login()),
+                        r.why());
+                reply(r.reply());
+            }
+        }
+    }
+
+    private void refuse(String login, String why) {
+        services.limiter().recordFailure(client);
+        services.metrics().login(Pop3Metrics.LoginResult.FAILED);
+        LOG.info("event=pop3-login result=failed client={} login=\"{}\" reason={}", client.getHostAddress(),
+                printable(login), why);
+        if (state != State.CLOSED) {
+            reply(Pop3Replies.AUTH_FAILED);
+        }
+    }
+
+    // ---- TRANSACTION ----
+
+    private void stat() {
+        int count = 0;
+        long octets = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            if (!deleted.get(i)) {
+                count++;
+                octets += messages.get(i).size();
+            }
+        }
+        reply(String.format(Pop3Replies.STAT, count, octets));
+    }
+
+    private void list(List<String> args) {
+        if (args.size() > 1) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        if (args.size() == 1) {
+            messageNumber(args.get(0)).ifPresent(i ->
+                    reply(String.format(Pop3Replies.LIST_ONE, i + 1, messages.get(i).size())));
+            return;
+        }
+        int count = 0;
+        long octets = 0;
+        StringBuilder body = new StringBuilder(messages.size() * 16);
+        for (int i = 0; i < messages.size(); i++) {
+            if (!deleted.get(i)) {
+                count++;
+                octets += messages.get(i).size();
+                body.append(i + 1).append(' ').append(messages.get(i).size()).append("\r\n");
+            }
+        }
+        reply(String.format(Pop3Replies.LIST_ALL, count, octets) + "\r\n" + body + ".");
+    }
+
+    private void uidl(List<String> args) {
+        if (args.size() > 1) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        if (args.size() == 1) {
+            messageNumber(args.get(0)).ifPresent(i ->
+                    reply(String.format(Pop3Replies.UIDL_ONE, i + 1, messages.get(i).uid())));
+            return;
+        }
+        StringBuilder out = new StringBuilder(messages.size() * 48).append(Pop3Replies.UIDL_ALL).append("\r\n");
+        for (int i = 0; i < messages.size(); i++) {
+            if (!deleted.get(i)) {
+                out.append(i + 1).append(' ').append(messages.get(i).uid()).append("\r\n");
+            }
+        }
+        reply(out.append('.').toString());
+    }
+
+    private void retr(List<String> args) {
+        if (args.size() != 1) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        messageNumber(args.get(0)).ifPresent(i -> send(i, -1,
+                String.format(Pop3Replies.RETR, messages.get(i).size())));
+    }
+
+    private void top(List<String> args) {
+        if (args.size() != 2) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        Optional<Long> lines = number(args.get(1));
+        if (lines.isEmpty()) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        messageNumber(args.get(0)).ifPresent(i -> send(i, lines.get(), Pop3Replies.TOP));
+    }
+
+    /** Streams message {@code index}; RETR ({@code bodyLines < 0}) also marks it seen. */
+    private void send(int index, long bodyLines, String okLine) {
+        InputStream in;
+        try {
+            in = mailbox.open(index);
+        } catch (IOException e) {
+            LOG.warn("event=pop3-read-failed client={} uid={} error=\"{}\"", client.getHostAddress(),
+                    messages.get(index).uid(), e.getMessage());
+            reply(Pop3Replies.MESSAGE_UNREADABLE);
+            return;
+        }
+        write(okLine);
+        MessageChunks chunks = new MessageChunks(in, bodyLines);
+        busy = true;
+        ctx.writeAndFlush(chunks).addListener(future -> {
+            if (!future.isSuccess()) {
+                // The client already has "+OK": without the terminating dot it would hang, so end the session.
+                ctx.close();
+                return;
+            }
+            if (bodyLines < 0) {
+                services.metrics().retrBytes(chunks.progress());
+                try {
+                    mailbox.markSeen(index);
+                } catch (IOException e) {
+                    LOG.warn("event=pop3-mark-seen-failed uid={} error=\"{}\"", messages.get(index).uid(),
+                            e.getMessage());
+                }
+            }
+            busy = false;
+            drain();
+        });
+    }
+
+    private void dele(List<String> args) {
+        if (args.size() != 1) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return;
+        }
+        messageNumber(args.get(0)).ifPresent(i -> {
+            deleted.set(i);
+            reply(String.format(Pop3Replies.DELE, i + 1));
+        });
+    }
+
+    private void rset() {
+        int restored = deleted.cardinality();
+        deleted.clear();
+        reply(String.format(Pop3Replies.RSET, restored));
+    }
+
+    private void quit() {
+        if (state != State.TRANSACTION) {
+            closeWith(Pop3Replies.BYE);
+            return;
+        }
+        Set<Integer> doomed = new HashSet<>();
+        deleted.stream().forEach(doomed::add);
+        OpenMailbox open = mailbox;
+        offload(() -> open.delete(doomed), result -> {
+            String text = switch (result) {
+                case UpdateResult.Done d -> String.format(Pop3Replies.BYE_UPDATED, d.deleted());
+                case UpdateResult.Partial p -> String.format(Pop3Replies.UPDATE_PARTIAL, p.failed(), doomed.size());
+                case UpdateResult.LockLost l -> Pop3Replies.UPDATE_LOCK_LOST;
+            };
+            LOG.info("event=pop3-update client={} result=\"{}\"", client.getHostAddress(), result);
+            releaseMailbox();
+            closeWith(text);
+        });
+    }
+
+    /** A message number from the client: 1..count, not deleted; else replies and returns empty. */
+    private Optional<Integer> messageNumber(String arg) {
+        Optional<Long> n = number(arg);
+        if (n.isEmpty()) {
+            bad(Pop3Replies.BAD_ARGUMENTS);
+            return Optional.empty();
+        }
+        if (n.get() < 1 || n.get() > messages.size()) {
+            reply(Pop3Replies.NO_SUCH_MESSAGE);
+            return Optional.empty();
+        }
+        int index = (int) (n.get() - 1);
+        if (deleted.get(index)) {
+            reply(String.format(Pop3Replies.ALREADY_DELETED, index + 1));
+            return Optional.empty();
+        }
+        return Optional.of(index);
+    }
+
+    /** Digits only (so {@code -1}, {@code +1}, {@code 1e3} are refused), at most 18 of them. */
+    private static Optional<Long> number(String arg) {
+        if (arg.isEmpty() || arg.length() > 18) {
+            return arg.length() > 18 && arg.chars().allMatch(Character::isDigit)
+                    ? Optional.of(Long.MAX_VALUE) : Optional.empty();
+        }
+        for (int i = 0; i < arg.length(); i++) {
+            if (arg.charAt(i) < '0' || arg.charAt(i) > '9') {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(Long.parseLong(arg));
+    }
+
+    // ---- plumbing ----
+
+    private <T> void offload(Supplier<T> work, java.util.function.Consumer<T> then) {
+        busy = true;
+        try {
+            services.blocking().execute(() -> {
+                T result;
+                try {
+                    result = work.get();
+                } catch (RuntimeException e) {
+                    LOG.warn("event=pop3-internal-error client={} error=\"{}\"", client.getHostAddress(), e.toString());
+                    ctx.executor().execute(() -> closeWith(Pop3Replies.STORAGE_TEMP));
+                    return;
+                }
+                ctx.executor().execute(() -> {
+                    busy = false;
+                    then.accept(result);
+                    drain();
+                });
+            });
+        } catch (RejectedExecutionException e) {
+            busy = false;
+            closeWith(Pop3Replies.SHUTTING_DOWN);
+        }
+    }
+
+    private void bad(String text) {
+        badCommands++;
+        if (badCommands > services.config().maxBadCommands()) {
+            closeWith(Pop3Replies.TOO_MANY_BAD);
+            return;
+        }
+        reply(text);
+    }
+
+    private void write(String text) {
+        ByteBuf buf = ctx.alloc().buffer(text.length() + 2);
+        buf.writeCharSequence(text, StandardCharsets.UTF_8);
+        buf.writeByte('\r').writeByte('\n');
+        ctx.write(buf);
+    }
+
+    private void reply(String text) {
+        write(text);
+        ctx.flush();
+    }
+
+    private void closeWith(String text) {
+        state = State.CLOSED;
+        pending.clear();
+        write(text);
+        ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void releaseMailbox() {
+        if (mailbox != null) {
+            OpenMailbox open = mailbox;
+            mailbox = null;
+            open.close();
+        }
+    }
+
+    private static String printable(String value) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < Math.min(value.length(), 100); i++) {
+            char c = value.charAt(i);
+            out.append(c < 0x20 || c == '"' || c == 0x7f ? '?' : c);
+        }
+        return out.toString();
+    }
+}
