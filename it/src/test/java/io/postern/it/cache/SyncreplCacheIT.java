@@ -98,6 +98,24 @@ class SyncreplCacheIT {
                 assertThat(addDelay).isLessThan(1000);
                 assertThat(modifyDelay).isLessThan(1000);
 
+                // Steady state: LDAP searches per answered question, counted by the adapter.
+                java.util.List<MailAddress> hot = new java.util.ArrayList<>();
+                for (String user : new String[] {"alice", "bob", "carol", "dave", "erin", "info", "sales", "team"}) {
+                    hot.add(address(user + "@example.test"));
+                }
+                for (int i = 0; hot.size() < 20; i++) {
+                    hot.add(address("nobody" + i + "@example.test"));
+                }
+                hot.forEach(cache::resolve);
+                double searchesBefore = registry.get("postern.directory.ldap.round.trips").functionCounter().count();
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(cache.resolve(hot.get(i % hot.size()))).isInstanceOf(Lookup.Found.class);
+                }
+                double perResolve = (registry.get("postern.directory.ldap.round.trips").functionCounter().count()
+                        - searchesBefore) / 1000;
+                System.out.printf("LDAP searches per resolve at steady state: %.4f%n", perResolve);
+                assertThat(perResolve).isLessThanOrEqualTo(0.01);
+
                 // Outage: every server gone.
                 slapd.kill();
                 await(Duration.ofSeconds(5), () -> cache.health().state() == DirectoryHealth.State.DOWN);
