@@ -113,7 +113,7 @@ public final class ChangeTracker implements AutoCloseable {
                 connection = pool.getConnection();
                 current = connection;
                 listener.reachability(true, "ok");
-                ChangeTracking chosen = choose(connection.getRootDSE());
+                ChangeTracking chosen = choose(cache.changeTracking(), pushRefused, connection.getRootDSE());
                 mode = chosen;
                 LOG.info("event=directory-tracking mode={} server={}:{}", ConfigName.of(chosen),
                         connection.getConnectedAddress(), connection.getConnectedPort());
@@ -172,8 +172,8 @@ public final class ChangeTracker implements AutoCloseable {
         }
     }
 
-    ChangeTracking choose(RootDSE root) {
-        ChangeTracking wanted = cache.changeTracking();
+    /** The mechanism to use: the configured one, or for {@code auto} the best {@code root} offers. */
+    static ChangeTracking choose(ChangeTracking wanted, boolean pushRefused, RootDSE root) {
         if (pushRefused && wanted != ChangeTracking.OFF) {
             return ChangeTracking.POLL;
         }
