@@ -7,7 +7,6 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.PosternConfig;
@@ -74,7 +73,8 @@ public final class LdapDirectory implements Directory, AutoCloseable {
 
     /** Connects to the servers of {@code config} ({@code urls}, else SRV records of {@code domain}, else the embedded server). */
     public static LdapDirectory connect(DirectoryConfig config, List<String> configDomains) throws IOException {
-        return connect(config, configDomains, new CompositeMeterRegistry());
+        // The global registry records nothing until a registry is added to it: the CLI's case.
+        return connect(config, configDomains, io.micrometer.core.instrument.Metrics.globalRegistry);
     }
 
     public static LdapDirectory connect(PosternConfig config, MeterRegistry meters) throws IOException {
@@ -88,12 +88,6 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
         return new LdapDirectory(config, configDomains, Optional.of(connections), connections.search(),
                 connections.bind(), meters);
-    }
-
-    /** Over an existing connection or server (tests with the in-memory server); binds use {@code bindPool}. */
-    static LdapDirectory over(DirectoryConfig config, List<String> configDomains, LDAPInterface search,
-            com.unboundid.ldap.sdk.LDAPConnectionPool bindPool) {
-        return new LdapDirectory(config, configDomains, Optional.empty(), search, bindPool, new CompositeMeterRegistry());
     }
 
     static List<URI> serverUrls(DirectoryConfig config) throws IOException {

@@ -137,7 +137,7 @@ final class Searcher {
     }
 
     static String describe(LDAPException e) {
-        String message = e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getExceptionMessage();
+        String message = e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage();
         return e.getResultCode().getName() + " (" + e.getResultCode().intValue() + ")"
                 + (message == null || message.isEmpty() ? "" : ": " + message.replace('\n', ' '));
     }
