@@ -5,7 +5,6 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPInterface;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryMapping;
@@ -57,7 +56,9 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.connections = connections;
         this.meters = meters;
         DirectoryMapping mapping = config.mapping();
-        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis());
+        Counter roundTrips = Counter.builder("postern.directory.ldap.round.trips")
+                .description("LDAP requests sent by the directory adapter").register(meters);
+        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis(), roundTrips::increment);
         this.reader = new EntryReader(mapping.attributes());
         this.userFilter = parse(mapping.filters().user()).orElseThrow();
         this.groupFilter = parse(mapping.filters().group());
@@ -67,8 +68,6 @@ public final class LdapDirectory implements Directory, AutoCloseable {
                 groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
                         ? "member" : mapping.attributes().member().get(0))), userFilter);
         this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
-        FunctionCounter.builder("postern.directory.ldap.round.trips", searcher, Searcher::roundTrips)
-                .description("LDAP searches sent by the directory adapter").register(meters);
     }
 
     /** Connects to the servers of {@code config} ({@code urls}, else SRV records of {@code domain}, else the embedded server). */
