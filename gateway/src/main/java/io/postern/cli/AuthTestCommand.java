@@ -36,7 +36,7 @@ final class AuthTestCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         String password = readPassword();
-        try (DirectoryCommandSupport.Session session = support.open()) {
+        try (DirectoryCommandSupport.Session session = support.open(spec.commandLine())) {
             var directory = session.directory();
             out.println("profile:  " + directory.profileName());
             out.println("servers:  " + directory.servers());

@@ -39,15 +39,14 @@ final class DirectoryCommandSupport {
         }
     }
 
-    Session open() throws IOException {
+    Session open(picocli.CommandLine cli) throws IOException {
         PosternConfig loaded;
         if (demo) {
             loaded = DemoCommand.load(DemoCommand.home());
         } else if (config != null) {
             loaded = ConfigLoader.withSystemEnvironment().load(config);
         } else {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--config FILE or --demo is required");
+            throw new picocli.CommandLine.ParameterException(cli, "--config FILE or --demo is required");
         }
         DirectoryConfig directoryConfig = loaded.directory();
         Optional<EmbeddedDirectoryServer> embedded = Optional.empty();

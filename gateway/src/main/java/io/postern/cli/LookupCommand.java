@@ -39,7 +39,7 @@ final class LookupCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("postern: '" + address + "' is not an address Postern accepts");
             return Main.EXIT_USAGE;
         }
-        try (DirectoryCommandSupport.Session session = support.open()) {
+        try (DirectoryCommandSupport.Session session = support.open(spec.commandLine())) {
             var directory = session.directory();
             out.println("profile:  " + directory.profileName());
             out.println("servers:  " + directory.servers());

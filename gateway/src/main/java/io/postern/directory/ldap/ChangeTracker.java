@@ -370,7 +370,7 @@ public final class ChangeTracker implements AutoCloseable {
 
     /** Lists every entry under the base and lets the index publish what differs from what it knew. */
     private void fullListing(LDAPConnection connection) throws LDAPException {
-        Searcher searcher = new Searcher(connection, config.pageSize(), config.responseTimeout().toMillis());
+        Searcher searcher = new Searcher(connection, config.pageSize(), config.responseTimeout().toMillis(), () -> { });
         Map<String, EntryIndex.Snapshot> all = new HashMap<>();
         try {
             for (SearchResultEntry entry : searcher.paged(DirectoryTrace.off(), config.baseDn(),

@@ -7,7 +7,6 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.GroupExpansionConfig;
 import io.postern.mail.MailAddress;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,11 +129,5 @@ final class GroupExpander {
         } catch (com.unboundid.ldap.sdk.LDAPException e) {
             return dn.toLowerCase(Locale.ROOT);
         }
-    }
-
-    static List<String> sorted(Set<String> values) {
-        List<String> out = new ArrayList<>(values);
-        out.sort(null);
-        return out;
     }
 }

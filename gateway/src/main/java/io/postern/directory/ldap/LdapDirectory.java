@@ -5,9 +5,7 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPInterface;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.PosternConfig;
@@ -58,7 +56,9 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.connections = connections;
         this.meters = meters;
         DirectoryMapping mapping = config.mapping();
-        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis());
+        Counter roundTrips = Counter.builder("postern.directory.ldap.round.trips")
+                .description("LDAP requests sent by the directory adapter").register(meters);
+        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis(), roundTrips::increment);
         this.reader = new EntryReader(mapping.attributes());
         this.userFilter = parse(mapping.filters().user()).orElseThrow();
         this.groupFilter = parse(mapping.filters().group());
@@ -68,13 +68,12 @@ public final class LdapDirectory implements Directory, AutoCloseable {
                 groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
                         ? "member" : mapping.attributes().member().get(0))), userFilter);
         this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
-        FunctionCounter.builder("postern.directory.ldap.round.trips", searcher, Searcher::roundTrips)
-                .description("LDAP searches sent by the directory adapter").register(meters);
     }
 
     /** Connects to the servers of {@code config} ({@code urls}, else SRV records of {@code domain}, else the embedded server). */
     public static LdapDirectory connect(DirectoryConfig config, List<String> configDomains) throws IOException {
-        return connect(config, configDomains, new CompositeMeterRegistry());
+        // The global registry records nothing until a registry is added to it: the CLI's case.
+        return connect(config, configDomains, io.micrometer.core.instrument.Metrics.globalRegistry);
     }
 
     public static LdapDirectory connect(PosternConfig config, MeterRegistry meters) throws IOException {
@@ -88,12 +87,6 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
         return new LdapDirectory(config, configDomains, Optional.of(connections), connections.search(),
                 connections.bind(), meters);
-    }
-
-    /** Over an existing connection or server (tests with the in-memory server); binds use {@code bindPool}. */
-    static LdapDirectory over(DirectoryConfig config, List<String> configDomains, LDAPInterface search,
-            com.unboundid.ldap.sdk.LDAPConnectionPool bindPool) {
-        return new LdapDirectory(config, configDomains, Optional.empty(), search, bindPool, new CompositeMeterRegistry());
     }
 
     static List<URI> serverUrls(DirectoryConfig config) throws IOException {
@@ -141,7 +134,8 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             trace.note("domain " + key + ": listed in the configuration (domains)");
             return count("domain", Lookup.found(true));
         }
-        if (!config.domainsFromDirectory() || domainFilter.isEmpty() || key.isEmpty() || key.length() > MailAddress.MAX_DOMAIN) {
+        if (!config.domainsFromDirectory() || domainFilter.isEmpty() || key.isEmpty() || key.length() > MailAddress.MAX_DOMAIN
+                || !matchable(key)) {
             trace.note("domain " + key + ": not in the configuration"
                     + (config.domainsFromDirectory() ? "" : " (directory.domainsFromDirectory is off)"));
             return count("domain", Lookup.found(false));
@@ -164,8 +158,10 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     public Lookup<Recipient> resolve(MailAddress address, DirectoryTrace trace) {
         trace.note("profile " + profileName() + "; address " + address);
         if (address.localPart().isEmpty() || address.localPart().length() > MailAddress.MAX_LOCAL_PART
-                || address.domain().length() > MailAddress.MAX_DOMAIN) {
-            trace.note("longer than RFC 5321 allows: unknown without asking the directory");
+                || address.domain().length() > MailAddress.MAX_DOMAIN || !matchable(address.localPart())
+                || !matchable(address.domain())) {
+            // LDAP matching folds spaces (" alice" equals "alice"): such values never reach a lookup.
+            trace.note("longer than RFC 5321 allows, or with spaces or control characters: unknown without asking");
             return count("resolve", Lookup.found(new Recipient.Unknown(address)));
         }
         try {
@@ -378,6 +374,12 @@ public final class LdapDirectory implements Directory, AutoCloseable {
                     ? List.of(target + " (unknown)") : finalMailboxes(f.value(), trace, depth + 1);
             case Lookup.TempFail<Recipient> t -> List.of(target + " (try again later)");
         };
+    }
+
+    /** No control characters, no leading, trailing or doubled white space (LDAP matching would fold them). */
+    static boolean matchable(String value) {
+        return value.equals(value.strip()) && !value.contains("  ")
+                && value.chars().noneMatch(c -> Character.isISOControl(c) || c == '\u00a0');
     }
 
     private static Optional<Filter> parse(String text) {

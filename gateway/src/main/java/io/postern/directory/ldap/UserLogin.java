@@ -49,9 +49,9 @@ final class UserLogin {
             return new Login.Failed(Login.Reason.EMPTY_PASSWORD);
         }
         if (login == null || login.isEmpty() || login.length() > MAX_LOGIN || password.length() > MAX_PASSWORD
-                || login.chars().anyMatch(Character::isISOControl)) {
+                || !LdapDirectory.matchable(login)) {
             trace.note("login refused before searching: empty, longer than " + MAX_LOGIN
-                    + " characters, password longer than " + MAX_PASSWORD + ", or control characters");
+                    + " characters, password longer than " + MAX_PASSWORD + ", spaces at either end, or control characters");
             return new Login.Failed(Login.Reason.INVALID_LOGIN);
         }
         List<SearchResultEntry> found;

@@ -33,15 +33,20 @@ final class InMemoryDirectory implements AutoCloseable {
     }
 
     static InMemoryDirectory openldap(String ldifName) throws Exception {
-        return start("dc=example,dc=test", false, ldif(ldifName));
+        return start("dc=example,dc=test", false, ldif(ldifName), 0);
+    }
+
+    /** On a fixed port, so that a test can stop and restart the listener at the same address. */
+    static InMemoryDirectory openldap(String ldifName, int port) throws Exception {
+        return start("dc=example,dc=test", false, ldif(ldifName), port);
     }
 
     static InMemoryDirectory activeDirectory() throws Exception {
         Path sample = Path.of(InMemoryDirectory.class.getResource("ad-sample.ldif").toURI());
-        return start("DC=ad,DC=example,DC=test", true, sample);
+        return start("DC=ad,DC=example,DC=test", true, sample, 0);
     }
 
-    private static InMemoryDirectory start(String base, boolean ad, Path ldif) throws Exception {
+    private static InMemoryDirectory start(String base, boolean ad, Path ldif, int port) throws Exception {
         InMemoryDirectoryServerConfig config = new InMemoryDirectoryServerConfig(base);
         config.addAdditionalBindCredentials(ADMIN_DN, ADMIN_PW);
         Schema schema = EmbeddedDirectoryServer.schema();
@@ -51,7 +56,7 @@ final class InMemoryDirectory implements AutoCloseable {
             }
         }
         config.setSchema(schema);
-        config.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("ldap", InetAddress.getLoopbackAddress(), 0, null));
+        config.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("ldap", InetAddress.getLoopbackAddress(), port, null));
         InMemoryDirectoryServer server = new InMemoryDirectoryServer(config);
         server.importFromLDIF(true, ldif.toFile());
         server.startListening();
