@@ -37,7 +37,9 @@ class ChangeTrackerTest {
         assertThat(ChangeTracker.choose(ChangeTracking.AUTO, false, null)).isEqualTo(ChangeTracking.POLL);
         assertThat(ChangeTracker.choose(ChangeTracking.AUTO, true, root(ChangeTracker.CONTENT_SYNC_OID)))
                 .as("the server refused it once").isEqualTo(ChangeTracking.POLL);
-        assertThat(ChangeTracker.choose(ChangeTracking.DIRSYNC, false, root())).isEqualTo(ChangeTracking.POLL);
+        assertThat(ChangeTracker.choose(ChangeTracking.DIRSYNC, false, root())).isEqualTo(ChangeTracking.DIRSYNC);
+        assertThat(ChangeTracker.choose(ChangeTracking.DIRSYNC, true, root())).as("refused: no replication right")
+                .isEqualTo(ChangeTracking.POLL);
         assertThat(ChangeTracker.choose(ChangeTracking.OFF, true, root())).isEqualTo(ChangeTracking.OFF);
         assertThat(ChangeTracker.choose(ChangeTracking.SYNCREPL, false, root())).isEqualTo(ChangeTracking.SYNCREPL);
     }

@@ -38,9 +38,10 @@ class SambaCacheIT {
     @Test
     void aNewUserBecomesDeliverableAndADisabledUserStopsReceiving() throws Exception {
         try (CacheSambaDc dc = CacheSambaDc.start(dir.resolve("dc"))) {
-            // auto picks change notification from the rootDSE; poll is the uSNChanged path.
+            // auto picks change notification from the rootDSE; poll is the uSNChanged path; dirsync as configured.
             exercise(dc, "auto", "pushed", ChangeTracking.NOTIFICATION);
             exercise(dc, "poll", "polled", ChangeTracking.POLL);
+            exercise(dc, "dirsync", "synced", ChangeTracking.DIRSYNC);
         }
     }
 

@@ -98,6 +98,27 @@ class SyncreplCacheIT {
                 assertThat(addDelay).isLessThan(1000);
                 assertThat(modifyDelay).isLessThan(1000);
 
+                // A password change takes effect at once, although the login is remembered for minutes.
+                assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                slapd.modify("""
+                        dn: uid=alice,ou=people,dc=example,dc=test
+                        changetype: modify
+                        replace: userPassword
+                        userPassword: alice-new-pw
+                        """);
+                long passwordDelay = millisUntil(() -> cache.authenticate("alice", "alice-pw")
+                        instanceof io.postern.directory.Login.Failed);
+                assertThat(cache.authenticate("alice", "alice-new-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                System.out.printf("old password refused %d ms after ldapmodify returned%n", passwordDelay);
+                assertThat(passwordDelay).isLessThan(1000);
+
+                // The push search outlives the response timeout (2 s): no reconnection while idle.
+                Thread.sleep(2500);
+                assertThat(tracker.sessions()).as("tracking sessions").isEqualTo(1);
+                assertThat(registry.find("postern.directory.changes").tag("kind", "modify").counter().count())
+                        .as("only the changes made: erin, alice's password").isEqualTo(2);
+
                 // Steady state: LDAP searches per answered question, counted by the adapter.
                 java.util.List<MailAddress> hot = new java.util.ArrayList<>();
                 for (String user : new String[] {"alice", "bob", "carol", "dave", "erin", "info", "sales", "team"}) {
