@@ -97,7 +97,6 @@ final class LoginCache {
                 }
             }
             case Login.TempFail t -> {
-                health.down(t.reason());
                 if (matches) {
                     stale.increment();
                     return new Login.Succeeded(remembered.identity());

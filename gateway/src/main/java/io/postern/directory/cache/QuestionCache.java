@@ -182,10 +182,9 @@ final class QuestionCache<K, V> {
                 health.up();
                 yield new Answer<>(found.value(), ticker.read(), isNegative.test(found.value()));
             }
-            case Lookup.TempFail<V> fail -> {
-                health.down(fail.reason());
-                yield new Failure<>(fail.reason());
-            }
+            // Not health.down(): a TempFail may be one bad entry (two entries with one address),
+            // not an outage. "Down" comes from change tracking and the readiness probe.
+            case Lookup.TempFail<V> fail -> new Failure<>(fail.reason());
         };
     }
 
