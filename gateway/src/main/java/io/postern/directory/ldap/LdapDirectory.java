@@ -84,9 +84,17 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             throws IOException {
         List<URI> urls = serverUrls(config);
         LdapConnections connections = LdapConnections.open(config, urls);
-        LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
-        return new LdapDirectory(config, configDomains, Optional.of(connections), connections.search(),
-                connections.bind(), meters);
+        LdapDirectory directory = new LdapDirectory(config, configDomains, Optional.of(connections),
+                connections.search(), connections.bind(), meters);
+        Optional<String> problem = directory.unhealthy();
+        if (problem.isPresent()) {
+            // Starting anyway: questions answer "try again later" until a server answers.
+            LOG.warn("event=directory-unreachable-at-start profile={} servers=\"{}\" reason=\"{}\"",
+                    profileName(config), urls, problem.get());
+        } else {
+            LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
+        }
+        return directory;
     }
 
     static List<URI> serverUrls(DirectoryConfig config) throws IOException {
