@@ -21,6 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +53,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     private final Optional<Filter> aliasFilter;
     private final Optional<Filter> domainFilter;
     private final MeterRegistry meters;
+    private final AtomicReference<CompletableFuture<Optional<String>>> probing = new AtomicReference<>();
 
     private LdapDirectory(DirectoryConfig config, List<String> configDomains, Optional<LdapConnections> connections,
             LDAPInterface search, com.unboundid.ldap.sdk.LDAPConnectionPool bindPool, MeterRegistry meters) {
@@ -315,8 +321,27 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         return result;
     }
 
-    /** Empty when a server answers the root DSE within a second; else why not. Never throws. */
+    /**
+     * Empty when a server answers the root DSE within a second; else why not. Never throws and never
+     * waits longer than a second, even when connecting to a silent server takes the whole connect
+     * timeout: the probe runs on its own virtual thread, and only one at a time.
+     */
     public Optional<String> unhealthy() {
+        CompletableFuture<Optional<String>> probe = probing.updateAndGet(current -> current != null && !current.isDone()
+                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Thread.ofVirtual().start(task)));
+        try {
+            return probe.get(READINESS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return Optional.of("directory: no answer within " + READINESS_TIMEOUT_MILLIS + " ms");
+        } catch (ExecutionException e) {
+            return Optional.of("directory: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("directory: interrupted");
+        }
+    }
+
+    private Optional<String> probeNow() {
         try {
             searcher.probe(READINESS_TIMEOUT_MILLIS);
             return Optional.empty();
