@@ -30,6 +30,7 @@ import io.postern.config.DirectoryProfile;
 import io.postern.directory.DirectoryChangeListener;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -37,8 +38,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +80,7 @@ public final class ChangeTracker implements AutoCloseable {
     private volatile LDAPConnection current;
     /** Set when the server refused a push mechanism it advertised: poll from then on. */
     private volatile boolean pushRefused;
-    private final java.util.concurrent.atomic.AtomicInteger sessions = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger sessions = new AtomicInteger();
 
     private ChangeTracker(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
                           DirectoryChangeListener listener) throws IOException {
@@ -205,7 +209,7 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     private String[] attributes(String idAttribute) {
-        List<String> names = new java.util.ArrayList<>(index.attributesToRead());
+        List<String> names = new ArrayList<>(index.attributesToRead());
         names.add(idAttribute);
         return names.toArray(new String[0]);
     }
@@ -319,7 +323,7 @@ public final class ChangeTracker implements AutoCloseable {
                 ended.complete(result);
             }
         };
-        List<String> names = new java.util.ArrayList<>(List.of(attributes(idAttribute())));
+        List<String> names = new ArrayList<>(List.of(attributes(idAttribute())));
         names.add("isDeleted");
         SearchRequest request = new SearchRequest(results, config.baseDn(), SearchScope.SUB,
                 Filter.createPresenceFilter("objectClass"), names.toArray(new String[0]));
@@ -365,7 +369,7 @@ public final class ChangeTracker implements AutoCloseable {
 
     /** One DirSync exchange (as many pages as the server has), returning the cookie for the next. */
     private ASN1OctetString dirsyncRound(LDAPConnection connection, ASN1OctetString cookie,
-                                         java.util.function.Consumer<SearchResultEntry> each) throws LDAPException {
+                                         Consumer<SearchResultEntry> each) throws LDAPException {
         ASN1OctetString next = cookie;
         boolean more;
         do {
@@ -419,7 +423,7 @@ public final class ChangeTracker implements AutoCloseable {
                     Filter.createGreaterOrEqualFilter("uSNChanged", Long.toString(highest + 1)), attributes("objectGUID"));
             request.setResponseTimeoutMillis(config.responseTimeout().toMillis());
             request.addControl(new Control(AD_SHOW_DELETED_OID, false));
-            List<String> names = new java.util.ArrayList<>(List.of(request.getAttributes()));
+            List<String> names = new ArrayList<>(List.of(request.getAttributes()));
             names.add("isDeleted");
             request.setAttributes(names);
             SearchResult result = connection.search(request);
@@ -480,7 +484,7 @@ public final class ChangeTracker implements AutoCloseable {
                 if (!connection.isConnected()) {
                     throw new LDAPException(ResultCode.SERVER_DOWN, "connection closed");
                 }
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new LDAPException(ResultCode.LOCAL_ERROR, e.getCause().toString());
             }
         }
