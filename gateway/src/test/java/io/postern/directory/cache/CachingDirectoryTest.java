@@ -41,7 +41,7 @@ class CachingDirectoryTest {
 
     @AfterEach
     void stop() {
-        executor.shutdownNow();
+        executor.close(); // waits for background reloads, so that Caffeine never meets a closed executor
     }
 
     private static CacheConfig config(Duration refreshAhead, int maxSize) {
