@@ -6,7 +6,7 @@ public enum ChangeTracking {
     AUTO,
     /** RFC 4533 content synchronisation, refreshAndPersist (OpenLDAP syncprov). */
     SYNCREPL,
-    /** Active Directory DirSync control (1.2.840.113556.1.4.841); needs the replicating-changes right. */
+    /** Active Directory DirSync control (1.2.840.113556.1.4.841), polled with its cookie; needs the replicating-changes right. */
     DIRSYNC,
     /** Active Directory change notification control (1.2.840.113556.1.4.528). */
     NOTIFICATION,

@@ -95,7 +95,8 @@ public record DirectoryConfig(
         if (embedded.isEmpty() && !node.has("urls") && domain.isEmpty()) {
             node.error("urls", "is required (or directory.domain for DNS SRV discovery, or directory.embedded)");
         }
-        String baseDn = node.string("baseDn", embedded.isPresent() ? "dc=example,dc=test" : "");
+        String baseDn = node.string("baseDn", embedded.isPresent() ? "dc=example,dc=test"
+                : domain.map(DirectoryConfig::domainDn).orElse(""));
         if (baseDn.isEmpty() && embedded.isEmpty()) {
             node.error("baseDn", "is required");
         }
@@ -130,6 +131,17 @@ public record DirectoryConfig(
         return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
                 connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
                 dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, mapping, subaddress, groups);
+    }
+
+    /** {@code ad.example.com} as a DN, {@code DC=ad,DC=example,DC=com}: AD's naming context for its DNS domain. */
+    static String domainDn(String domain) {
+        StringBuilder dn = new StringBuilder();
+        for (String label : domain.split("\\.")) {
+            if (!label.isEmpty()) {
+                dn.append(dn.isEmpty() ? "" : ",").append("DC=").append(label);
+            }
+        }
+        return dn.toString();
     }
 
     static ConfigNode.Parsed<URI> parseUrl(String text) {

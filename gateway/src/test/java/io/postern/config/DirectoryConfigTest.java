@@ -53,6 +53,8 @@ class DirectoryConfigTest {
         assertThat(d.groups().strategy()).isEqualTo(GroupExpansionConfig.Strategy.IN_CHAIN);
         assertThat(d.globalCatalog()).isTrue();
         assertThat(d.dnsServer()).contains("127.0.0.1:5353");
+        assertThat(parse("profile: active-directory\ndomain: ad.example.test").directory().baseDn())
+                .isEqualTo("DC=ad,DC=example,DC=test");
     }
 
     @Test

@@ -14,10 +14,12 @@ import io.postern.mail.MailAddress;
 import io.postern.observability.ReadinessCheck;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,11 +150,11 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
      * The {@code directory} condition of {@code /readyz} with a bounded probe of the directory
      * (empty when a server answers, else why not): ready when it answers or the cache is warm.
      */
-    public ReadinessCheck readiness(java.util.function.Supplier<java.util.Optional<String>> probe) {
+    public ReadinessCheck readiness(Supplier<Optional<String>> probe) {
         return new DirectoryReadiness(health, this::cachedAnswers) {
             @Override
             public Status check() {
-                java.util.Optional<String> problem = probe.get();
+                Optional<String> problem = probe.get();
                 if (problem.isEmpty()) {
                     health.up();
                 } else {
@@ -176,7 +178,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     }
 
     /** Stored login hash, for tests that check it is never the password. */
-    java.util.Optional<byte[]> storedLoginHash(String login) {
+    Optional<byte[]> storedLoginHash(String login) {
         return logins.storedHash(login);
     }
 

@@ -8,8 +8,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 
 /**
- * Whether the directory answers, as last seen by the cache's own loads and by the change
- * tracker. Feeds the {@code postern.directory.up} gauge and {@link DirectoryReadiness}.
+ * Whether the directory answers: up on any answer of the directory, down only when change
+ * tracking (or the readiness probe) finds no server at all; a single TempFail may be a bad
+ * entry, not an outage. Feeds the {@code postern.directory.up} gauge and {@link DirectoryReadiness}.
  * Thread-safe.
  */
 public final class DirectoryHealth {

@@ -2,6 +2,7 @@ package io.postern.directory.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,6 +11,7 @@ import io.postern.directory.DirectoryChange;
 import io.postern.directory.Login;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiFunction;
 
@@ -44,8 +46,8 @@ final class LoginCache {
         Duration lifetime = config.maxStale().compareTo(config.loginTtl()) > 0 ? config.maxStale() : config.loginTtl();
         this.cache = Caffeine.newBuilder().maximumSize(config.maxSize()).ticker(ticker)
                 .expireAfterWrite(lifetime.isZero() ? Duration.ofNanos(1) : lifetime)
-                .removalListener((String k, Remembered v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-                    if (cause != com.github.benmanes.caffeine.cache.RemovalCause.REPLACED) {
+                .removalListener((String k, Remembered v, RemovalCause cause) -> {
+                    if (cause != RemovalCause.REPLACED) {
                         Counter.builder("postern.directory.cache.evictions").tag("question", "login")
                                 .tag("cause", cause.name().toLowerCase(Locale.ROOT)).register(registry).increment();
                     }
@@ -97,7 +99,6 @@ final class LoginCache {
                 }
             }
             case Login.TempFail t -> {
-                health.down(t.reason());
                 if (matches) {
                     stale.increment();
                     return new Login.Succeeded(remembered.identity());
@@ -121,8 +122,8 @@ final class LoginCache {
     }
 
     /** The stored hash of a remembered login, for tests. */
-    java.util.Optional<byte[]> storedHash(String login) {
-        return java.util.Optional.ofNullable(cache.getIfPresent(login.toLowerCase(Locale.ROOT)))
+    Optional<byte[]> storedHash(String login) {
+        return Optional.ofNullable(cache.getIfPresent(login.toLowerCase(Locale.ROOT)))
                 .map(r -> r.hash().hashBytes());
     }
 }

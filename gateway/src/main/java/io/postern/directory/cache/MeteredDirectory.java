@@ -6,6 +6,7 @@ import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.mail.MailAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -43,7 +44,7 @@ public final class MeteredDirectory implements Directory {
         long start = System.nanoTime();
         Login answer = delegate.authenticate(login, password);
         String outcome = answer instanceof Login.TempFail ? "tempfail" : "found";
-        timer("login", outcome).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        timer("login", outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         return answer;
     }
 
@@ -51,7 +52,7 @@ public final class MeteredDirectory implements Directory {
         long start = System.nanoTime();
         Lookup<T> answer = call.get();
         String outcome = answer instanceof Lookup.TempFail ? "tempfail" : "found";
-        timer(operation, outcome).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        timer(operation, outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
         return answer;
     }
 

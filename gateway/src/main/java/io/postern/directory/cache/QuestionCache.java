@@ -11,8 +11,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.CacheConfig;
 import io.postern.directory.Lookup;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -141,7 +143,7 @@ final class QuestionCache<K, V> {
     private Loaded<V> join(CompletableFuture<Loaded<V>> future) {
         try {
             return future.join();
-        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        } catch (CompletionException | CancellationException e) {
             // The loader never throws on purpose (TempFail is a value); anything else is a bug in
             // the adapter, and still must not turn into a permanent answer.
             return new Failure<>("directory lookup failed: " + e.getCause());
@@ -182,10 +184,9 @@ final class QuestionCache<K, V> {
                 health.up();
                 yield new Answer<>(found.value(), ticker.read(), isNegative.test(found.value()));
             }
-            case Lookup.TempFail<V> fail -> {
-                health.down(fail.reason());
-                yield new Failure<>(fail.reason());
-            }
+            // Not health.down(): a TempFail may be one bad entry (two entries with one address),
+            // not an outage. "Down" comes from change tracking and the readiness probe.
+            case Lookup.TempFail<V> fail -> new Failure<>(fail.reason());
         };
     }
 
@@ -194,7 +195,7 @@ final class QuestionCache<K, V> {
             return;
         }
         Counter.builder("postern.directory.cache.evictions").tag("question", question)
-                .tag("cause", cause.name().toLowerCase(java.util.Locale.ROOT))
+                .tag("cause", cause.name().toLowerCase(Locale.ROOT))
                 .description("entries removed: size (bound reached), expired, explicit (a change or a resync)")
                 .register(registry).increment();
     }

@@ -22,6 +22,7 @@ import com.unboundid.ldap.sdk.controls.ContentSyncRequestControl;
 import com.unboundid.ldap.sdk.controls.ContentSyncRequestMode;
 import com.unboundid.ldap.sdk.controls.ContentSyncState;
 import com.unboundid.ldap.sdk.controls.ContentSyncStateControl;
+import com.unboundid.ldap.sdk.experimental.ActiveDirectoryDirSyncControl;
 import io.postern.config.CacheConfig;
 import io.postern.config.ChangeTracking;
 import io.postern.config.DirectoryConfig;
@@ -29,6 +30,7 @@ import io.postern.config.DirectoryProfile;
 import io.postern.directory.DirectoryChangeListener;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -36,8 +38,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * ({@code cache.changeTracking: auto}): RFC 4533 content sync refreshAndPersist (OpenLDAP
  * syncprov), Active Directory change notification (1.2.840.113556.1.4.528), else polling
  * (uSNChanged against highestCommittedUSN on AD, a listing elsewhere) every
- * {@code cache.pollInterval}. Reconnects with exponential backoff up to
+ * {@code cache.pollInterval}; AD DirSync (1.2.840.113556.1.4.841) when configured, polled with
+ * its cookie at the same interval. Reconnects with exponential backoff up to
  * {@code cache.reconnectMaxBackoff}; after a gap, a full listing is compared with what was known
  * so that exactly the missed changes are published. Runs on its own daemon thread; thread-safe;
  * {@link #close()} stops it.
@@ -74,6 +80,7 @@ public final class ChangeTracker implements AutoCloseable {
     private volatile LDAPConnection current;
     /** Set when the server refused a push mechanism it advertised: poll from then on. */
     private volatile boolean pushRefused;
+    private final AtomicInteger sessions = new AtomicInteger();
 
     private ChangeTracker(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
                           DirectoryChangeListener listener) throws IOException {
@@ -99,6 +106,11 @@ public final class ChangeTracker implements AutoCloseable {
         return tracker;
     }
 
+    /** How many tracking sessions (connections) were started: one, unless the connection was lost. */
+    public int sessions() {
+        return sessions.get();
+    }
+
     /** The mechanism in use (OFF until connected). */
     public ChangeTracking mode() {
         return mode;
@@ -112,8 +124,9 @@ public final class ChangeTracker implements AutoCloseable {
             try {
                 connection = pool.getConnection();
                 current = connection;
+                sessions.incrementAndGet();
                 listener.reachability(true, "ok");
-                ChangeTracking chosen = choose(connection.getRootDSE());
+                ChangeTracking chosen = choose(cache.changeTracking(), pushRefused, connection.getRootDSE());
                 mode = chosen;
                 LOG.info("event=directory-tracking mode={} server={}:{}", ConfigName.of(chosen),
                         connection.getConnectedAddress(), connection.getConnectedPort());
@@ -121,7 +134,8 @@ public final class ChangeTracker implements AutoCloseable {
                 switch (chosen) {
                     case SYNCREPL -> syncrepl(connection);
                     case NOTIFICATION -> notification(connection);
-                    case POLL, DIRSYNC -> poll(connection);
+                    case DIRSYNC -> dirsync(connection);
+                    case POLL -> poll(connection);
                     case OFF, AUTO -> probe(connection);
                 }
             } catch (LDAPException e) {
@@ -135,7 +149,8 @@ public final class ChangeTracker implements AutoCloseable {
                         || code == ResultCode.INSUFFICIENT_ACCESS_RIGHTS || code == ResultCode.PROTOCOL_ERROR) {
                     // The server refused the mechanism (no syncprov on this database, no right for
                     // DirSync): a listing and polling still work.
-                    pushRefused = mode == ChangeTracking.SYNCREPL || mode == ChangeTracking.NOTIFICATION;
+                    pushRefused = mode == ChangeTracking.SYNCREPL || mode == ChangeTracking.NOTIFICATION
+                            || mode == ChangeTracking.DIRSYNC;
                 }
                 reachability(pool);
             } catch (InterruptedException e) {
@@ -172,13 +187,13 @@ public final class ChangeTracker implements AutoCloseable {
         }
     }
 
-    ChangeTracking choose(RootDSE root) {
-        ChangeTracking wanted = cache.changeTracking();
+    /** The mechanism to use: the configured one, or for {@code auto} the best {@code root} offers. */
+    static ChangeTracking choose(ChangeTracking wanted, boolean pushRefused, RootDSE root) {
         if (pushRefused && wanted != ChangeTracking.OFF) {
             return ChangeTracking.POLL;
         }
         if (wanted != ChangeTracking.AUTO) {
-            return wanted == ChangeTracking.DIRSYNC ? ChangeTracking.POLL : wanted;
+            return wanted;
         }
         if (root == null) {
             return ChangeTracking.POLL;
@@ -194,7 +209,7 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     private String[] attributes(String idAttribute) {
-        List<String> names = new java.util.ArrayList<>(index.attributesToRead());
+        List<String> names = new ArrayList<>(index.attributesToRead());
         names.add(idAttribute);
         return names.toArray(new String[0]);
     }
@@ -275,6 +290,7 @@ public final class ChangeTracker implements AutoCloseable {
         SearchRequest request = new SearchRequest(results, config.baseDn(), SearchScope.SUB,
                 Filter.createPresenceFilter("objectClass"), attributes("entryUUID"));
         request.setIntermediateResponseListener(info);
+        request.setResponseTimeoutMillis(0); // a persistent search never "times out": it ends when the connection does
         // No cookie: every (re)connection starts with a full refresh, which the index compares
         // with what it knew, so a gap publishes exactly the changes that were missed.
         request.addControl(new ContentSyncRequestControl(true, ContentSyncRequestMode.REFRESH_AND_PERSIST,
@@ -307,10 +323,11 @@ public final class ChangeTracker implements AutoCloseable {
                 ended.complete(result);
             }
         };
-        List<String> names = new java.util.ArrayList<>(List.of(attributes(idAttribute())));
+        List<String> names = new ArrayList<>(List.of(attributes(idAttribute())));
         names.add("isDeleted");
         SearchRequest request = new SearchRequest(results, config.baseDn(), SearchScope.SUB,
                 Filter.createPresenceFilter("objectClass"), names.toArray(new String[0]));
+        request.setResponseTimeoutMillis(0); // a persistent search never "times out": it ends when the connection does
         request.addControl(new Control(AD_NOTIFICATION_OID, true));
         request.addControl(new Control(AD_SHOW_DELETED_OID, false));
         connection.asyncSearch(request);
@@ -318,6 +335,68 @@ public final class ChangeTracker implements AutoCloseable {
         fullListing(connection);
         LOG.info("event=directory-tracking-ready mode=notification entries={}", index.size());
         awaitEnd(connection, ended);
+    }
+
+    // ---- Active Directory DirSync (needs the "Replicating Directory Changes" right) ----
+
+    private void dirsync(LDAPConnection connection) throws LDAPException, InterruptedException {
+        // The first round (no cookie) returns every object with every requested attribute: the listing.
+        Map<String, EntryIndex.Snapshot> all = new HashMap<>();
+        ASN1OctetString cookie = dirsyncRound(connection, null, entry -> all.put(id(entry), index.snapshot(entry)));
+        index.listed(all);
+        LOG.info("event=directory-tracking-ready mode=dirsync entries={} interval_ms={}", index.size(),
+                cache.pollInterval().toMillis());
+        while (!closed) {
+            Thread.sleep(cache.pollInterval().toMillis());
+            cookie = dirsyncRound(connection, cookie, entry -> {
+                String id = id(entry);
+                if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
+                    index.deleted(id, Optional.empty());
+                    return;
+                }
+                // Later rounds carry only the changed attributes: read the whole entry again.
+                try {
+                    SearchResultEntry full = connection.getEntry(entry.getDN(), attributes(idAttribute()));
+                    if (full != null) {
+                        index.changed(id, index.snapshot(full), false);
+                    }
+                } catch (LDAPException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+    }
+
+    /** One DirSync exchange (as many pages as the server has), returning the cookie for the next. */
+    private ASN1OctetString dirsyncRound(LDAPConnection connection, ASN1OctetString cookie,
+                                         Consumer<SearchResultEntry> each) throws LDAPException {
+        ASN1OctetString next = cookie;
+        boolean more;
+        do {
+            // No attribute list: DirSync reports an object only when a *requested* attribute
+            // changed, and a disabled account or a new password changes attributes the snapshot
+            // does not hold (userAccountControl, pwdLastSet).
+            SearchRequest request = new SearchRequest(config.baseDn(), SearchScope.SUB,
+                    Filter.createPresenceFilter("objectClass"));
+            request.setResponseTimeoutMillis(config.responseTimeout().toMillis());
+            request.addControl(new ActiveDirectoryDirSyncControl(true, 0, 0, next));
+            SearchResult result = connection.search(request);
+            try {
+                result.getSearchEntries().forEach(each);
+            } catch (IllegalStateException e) {
+                if (e.getCause() instanceof LDAPException ldap) {
+                    throw ldap;
+                }
+                throw e;
+            }
+            ActiveDirectoryDirSyncControl response = ActiveDirectoryDirSyncControl.get(result);
+            if (response == null) {
+                throw new LDAPException(ResultCode.UNAVAILABLE_CRITICAL_EXTENSION, "no DirSync response control");
+            }
+            next = response.getCookie();
+            more = response.getFlags() != 0;
+        } while (more);
+        return next;
     }
 
     // ---- polling ----
@@ -344,7 +423,7 @@ public final class ChangeTracker implements AutoCloseable {
                     Filter.createGreaterOrEqualFilter("uSNChanged", Long.toString(highest + 1)), attributes("objectGUID"));
             request.setResponseTimeoutMillis(config.responseTimeout().toMillis());
             request.addControl(new Control(AD_SHOW_DELETED_OID, false));
-            List<String> names = new java.util.ArrayList<>(List.of(request.getAttributes()));
+            List<String> names = new ArrayList<>(List.of(request.getAttributes()));
             names.add("isDeleted");
             request.setAttributes(names);
             SearchResult result = connection.search(request);
@@ -370,7 +449,7 @@ public final class ChangeTracker implements AutoCloseable {
 
     /** Lists every entry under the base and lets the index publish what differs from what it knew. */
     private void fullListing(LDAPConnection connection) throws LDAPException {
-        Searcher searcher = new Searcher(connection, config.pageSize(), config.responseTimeout().toMillis());
+        Searcher searcher = new Searcher(connection, config.pageSize(), config.responseTimeout().toMillis(), () -> { });
         Map<String, EntryIndex.Snapshot> all = new HashMap<>();
         try {
             for (SearchResultEntry entry : searcher.paged(DirectoryTrace.off(), config.baseDn(),
@@ -405,7 +484,7 @@ public final class ChangeTracker implements AutoCloseable {
                 if (!connection.isConnected()) {
                     throw new LDAPException(ResultCode.SERVER_DOWN, "connection closed");
                 }
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new LDAPException(ResultCode.LOCAL_ERROR, e.getCause().toString());
             }
         }

@@ -33,7 +33,8 @@ public final class DirectoryTrace {
                 + (entries == 1 ? " entry" : " entries"));
     }
 
-    void note(String text) {
+    /** A free-form step, for example a cache layer's "hit" or "miss". */
+    public void note(String text) {
         add(text);
     }
 

@@ -7,7 +7,6 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.GroupExpansionConfig;
 import io.postern.mail.MailAddress;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,16 +30,14 @@ final class GroupExpander {
     private final DirectoryMapping mapping;
     private final GroupExpansionConfig limits;
     private final Filter groupFilter;
-    private final Filter userFilter;
 
     GroupExpander(Searcher searcher, EntryReader reader, DirectoryMapping mapping, GroupExpansionConfig limits,
-            Filter groupFilter, Filter userFilter) {
+            Filter groupFilter) {
         this.searcher = searcher;
         this.reader = reader;
         this.mapping = mapping;
         this.limits = limits;
         this.groupFilter = groupFilter;
-        this.userFilter = userFilter;
     }
 
     List<MailAddress> members(Entry group, DirectoryTrace trace) throws DirectoryUnavailable {
@@ -58,8 +55,11 @@ final class GroupExpander {
     private void inChain(Entry group, Map<String, MailAddress> members, DirectoryTrace trace)
             throws DirectoryUnavailable {
         trace.note("expansion: in-chain rule " + IN_CHAIN_RULE + " (nested members in one search)");
-        Filter chain = Filter.createANDFilter(userFilter,
-                Filter.createExtensibleMatchFilter("memberOf", IN_CHAIN_RULE, false, group.getDN()));
+        // Every nested member that is not itself a group: users, and also contacts (external
+        // addresses in a distribution list); entries without an address are skipped below.
+        Filter chain = Filter.createANDFilter(
+                Filter.createExtensibleMatchFilter("memberOf", IN_CHAIN_RULE, false, group.getDN()),
+                Filter.createNOTFilter(groupFilter));
         List<SearchResultEntry> entries = searcher.paged(trace, mapping.bases().users(), chain, reader.recipientAttributes());
         for (SearchResultEntry entry : entries) {
             addLeaf(entry, members, trace);
@@ -130,11 +130,5 @@ final class GroupExpander {
         } catch (com.unboundid.ldap.sdk.LDAPException e) {
             return dn.toLowerCase(Locale.ROOT);
         }
-    }
-
-    static List<String> sorted(Set<String> values) {
-        List<String> out = new ArrayList<>(values);
-        out.sort(null);
-        return out;
     }
 }

@@ -99,8 +99,10 @@ final class LdapConnections implements AutoCloseable {
         pool.setCreateIfNecessary(true);
         pool.setMaxWaitTimeMillis(config.connectTimeout().toMillis());
         pool.setRetryFailedOperationsDueToInvalidConnections(true);
+        // Background checks only: checking again after a failed operation would add another full
+        // response timeout to every answer from a silent server (the failed connection is dropped anyway).
         pool.setHealthCheck(new GetEntryLDAPConnectionPoolHealthCheck("", config.responseTimeout().toMillis(),
-                false, false, false, false, true, true));
+                false, false, false, false, true, false));
         pool.setHealthCheckIntervalMillis(config.healthCheckInterval().toMillis());
         return pool;
     }

@@ -5,9 +5,7 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.LDAPInterface;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.PosternConfig;
@@ -23,6 +21,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +53,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     private final Optional<Filter> aliasFilter;
     private final Optional<Filter> domainFilter;
     private final MeterRegistry meters;
+    private final AtomicReference<CompletableFuture<Optional<String>>> probing = new AtomicReference<>();
 
     private LdapDirectory(DirectoryConfig config, List<String> configDomains, Optional<LdapConnections> connections,
             LDAPInterface search, com.unboundid.ldap.sdk.LDAPConnectionPool bindPool, MeterRegistry meters) {
@@ -58,7 +62,9 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.connections = connections;
         this.meters = meters;
         DirectoryMapping mapping = config.mapping();
-        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis());
+        Counter roundTrips = Counter.builder("postern.directory.ldap.round.trips")
+                .description("LDAP requests sent by the directory adapter").register(meters);
+        this.searcher = new Searcher(search, config.pageSize(), config.responseTimeout().toMillis(), roundTrips::increment);
         this.reader = new EntryReader(mapping.attributes());
         this.userFilter = parse(mapping.filters().user()).orElseThrow();
         this.groupFilter = parse(mapping.filters().group());
@@ -66,15 +72,14 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.domainFilter = parse(mapping.filters().domain());
         this.groups = new GroupExpander(searcher, reader, mapping, config.groups(),
                 groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
-                        ? "member" : mapping.attributes().member().get(0))), userFilter);
+                        ? "member" : mapping.attributes().member().get(0))));
         this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
-        FunctionCounter.builder("postern.directory.ldap.round.trips", searcher, Searcher::roundTrips)
-                .description("LDAP searches sent by the directory adapter").register(meters);
     }
 
     /** Connects to the servers of {@code config} ({@code urls}, else SRV records of {@code domain}, else the embedded server). */
     public static LdapDirectory connect(DirectoryConfig config, List<String> configDomains) throws IOException {
-        return connect(config, configDomains, new CompositeMeterRegistry());
+        // The global registry records nothing until a registry is added to it: the CLI's case.
+        return connect(config, configDomains, io.micrometer.core.instrument.Metrics.globalRegistry);
     }
 
     public static LdapDirectory connect(PosternConfig config, MeterRegistry meters) throws IOException {
@@ -85,15 +90,17 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             throws IOException {
         List<URI> urls = serverUrls(config);
         LdapConnections connections = LdapConnections.open(config, urls);
-        LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
-        return new LdapDirectory(config, configDomains, Optional.of(connections), connections.search(),
-                connections.bind(), meters);
-    }
-
-    /** Over an existing connection or server (tests with the in-memory server); binds use {@code bindPool}. */
-    static LdapDirectory over(DirectoryConfig config, List<String> configDomains, LDAPInterface search,
-            com.unboundid.ldap.sdk.LDAPConnectionPool bindPool) {
-        return new LdapDirectory(config, configDomains, Optional.empty(), search, bindPool, new CompositeMeterRegistry());
+        LdapDirectory directory = new LdapDirectory(config, configDomains, Optional.of(connections),
+                connections.search(), connections.bind(), meters);
+        Optional<String> problem = directory.unhealthy();
+        if (problem.isPresent()) {
+            // Starting anyway: questions answer "try again later" until a server answers.
+            LOG.warn("event=directory-unreachable-at-start profile={} servers=\"{}\" reason=\"{}\"",
+                    profileName(config), urls, problem.get());
+        } else {
+            LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
+        }
+        return directory;
     }
 
     static List<URI> serverUrls(DirectoryConfig config) throws IOException {
@@ -314,8 +321,27 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         return result;
     }
 
-    /** Empty when a server answers the root DSE within a second; else why not. Never throws. */
+    /**
+     * Empty when a server answers the root DSE within a second; else why not. Never throws and never
+     * waits longer than a second, even when connecting to a silent server takes the whole connect
+     * timeout: the probe runs on its own virtual thread, and only one at a time.
+     */
     public Optional<String> unhealthy() {
+        CompletableFuture<Optional<String>> probe = probing.updateAndGet(current -> current != null && !current.isDone()
+                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Thread.ofVirtual().start(task)));
+        try {
+            return probe.get(READINESS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return Optional.of("directory: no answer within " + READINESS_TIMEOUT_MILLIS + " ms");
+        } catch (ExecutionException e) {
+            return Optional.of("directory: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.of("directory: interrupted");
+        }
+    }
+
+    private Optional<String> probeNow() {
         try {
             searcher.probe(READINESS_TIMEOUT_MILLIS);
             return Optional.empty();

@@ -15,7 +15,6 @@ import com.unboundid.ldap.sdk.controls.SimplePagedResultsControl;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Searches on the service account's pool. Turns every {@link LDAPException} into
@@ -30,10 +29,12 @@ final class Searcher {
     private final LDAPInterface ldap;
     private final int pageSize;
     private final int timeoutMillis;
-    private final AtomicLong roundTrips = new AtomicLong();
+    private final Runnable roundTrip;
 
-    Searcher(LDAPInterface ldap, int pageSize, long timeoutMillis) {
+    /** {@code roundTrip} runs once per request sent (a metrics counter). */
+    Searcher(LDAPInterface ldap, int pageSize, long timeoutMillis, Runnable roundTrip) {
         this.ldap = ldap;
+        this.roundTrip = roundTrip;
         this.pageSize = pageSize;
         this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeoutMillis);
     }
@@ -117,12 +118,8 @@ final class Searcher {
         }
     }
 
-    long roundTrips() {
-        return roundTrips.get();
-    }
-
     private SearchResult search(SearchRequest request) throws LDAPSearchException {
-        roundTrips.incrementAndGet();
+        roundTrip.run();
         try {
             return ldap.search(request);
         } catch (RuntimeException e) {
@@ -137,7 +134,7 @@ final class Searcher {
     }
 
     static String describe(LDAPException e) {
-        String message = e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getExceptionMessage();
+        String message = e.getDiagnosticMessage() != null ? e.getDiagnosticMessage() : e.getMessage();
         return e.getResultCode().getName() + " (" + e.getResultCode().intValue() + ")"
                 + (message == null || message.isEmpty() ? "" : ": " + message.replace('\n', ' '));
     }

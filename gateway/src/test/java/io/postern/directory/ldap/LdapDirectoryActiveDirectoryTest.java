@@ -75,9 +75,9 @@ class LdapDirectoryActiveDirectoryTest {
     }
 
     @Test
-    void nestedDistributionGroupsSkipDisabledMembersAndLoops() {
+    void nestedDistributionGroupsWithContactsSkipDisabledMembersAndLoops() {
         assertThat(resolve("all@example.test")).isInstanceOfSatisfying(Recipient.Group.class, g -> assertThat(g.members())
-                .containsExactly(a("alice.smith@example.test"), a("bob.jones@example.test")));
+                .containsExactly(a("alice.smith@example.test"), a("partner@elsewhere.test"), a("bob.jones@example.test")));
     }
 
     @Test

@@ -207,7 +207,7 @@ class LdapDirectoryOpenLdapTest {
 
     @Test
     void pagedSearchesFetchEveryPage() throws Exception {
-        Searcher searcher = new Searcher(ldap.server, 3, 2000);
+        Searcher searcher = new Searcher(ldap.server, 3, 2000, () -> { });
         DirectoryTrace trace = DirectoryTrace.recording();
         var entries = searcher.paged(trace, "dc=example,dc=test",
                 com.unboundid.ldap.sdk.Filter.createPresenceFilter("objectClass"), "1.1");

@@ -83,4 +83,26 @@ class LdapDirectoryUnavailableTest {
             ldap.close();
         }
     }
+
+    @Test
+    void aSilentServerCostsAtMostTheResponseTimeoutAndReadinessAtMostASecond() throws Exception {
+        // Accepts TCP connections and never says a word: the worst kind of outage.
+        try (ServerSocket silent = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            PosternConfig config = InMemoryDirectory.config("""
+                    urls: [ldap://127.0.0.1:%d]
+                    baseDn: dc=example,dc=test
+                    connectTimeout: 1s
+                    responseTimeout: 2s
+                    """.formatted(silent.getLocalPort()));
+            try (LdapDirectory directory = LdapDirectory.connect(config.directory(), config.domains())) {
+                long start = System.nanoTime();
+                assertThat(directory.unhealthy()).isPresent();
+                assertThat(System.nanoTime() - start).isLessThan(1_500_000_000L);
+                start = System.nanoTime();
+                assertThat(directory.resolve(MailAddress.parse("alice@example.test").orElseThrow()))
+                        .isInstanceOf(Lookup.TempFail.class);
+                assertThat(System.nanoTime() - start).isLessThan(6_000_000_000L);
+            }
+        }
+    }
 }

@@ -14,7 +14,8 @@ import java.util.List;
  * A private slapd with the syncprov overlay (RFC 4533), seeded with ldif/openldap/sample.ldif,
  * following docs real-servers.md. Minimal on purpose: replace with the directory suite's Slapd
  * harness once both are merged. Can be killed (SIGKILL) and started again on the same data and
- * port. Mutable, one owner.
+ * port. Runs with log level {@code stats} so that searches can be counted on the server side.
+ * Mutable, one owner.
  */
 final class CacheSlapd implements AutoCloseable {
     static final String BASE = "dc=example,dc=test";
@@ -104,7 +105,7 @@ final class CacheSlapd implements AutoCloseable {
     void start() throws Exception {
         String ldapi = "ldapi://" + URLEncoder.encode(dir.resolve("run/ldapi").toString(), StandardCharsets.UTF_8);
         process = ExternalProcess.start("slapd", dir, List.of("/usr/sbin/slapd", "-F", dir.resolve("slapd.d").toString(),
-                "-h", url() + "/ " + ldapi, "-d", "0"));
+                "-h", url() + "/ " + ldapi, "-d", "stats"));
         process.awaitReady(Duration.ofSeconds(20), () -> {
             try {
                 return ExternalProcess.run(dir, Duration.ofSeconds(5), List.of("ldapsearch", "-x", "-H", url(),
@@ -123,6 +124,11 @@ final class CacheSlapd implements AutoCloseable {
     void modify(String ldif) throws Exception {
         check(ExternalProcess.run(dir, Duration.ofSeconds(10), ldif, List.of("ldapmodify", "-x", "-H", url(), "-D",
                 ADMIN, "-w", PASSWORD)));
+    }
+
+    /** Searches slapd has logged so far (its "stats" log level: one SRCH line per search request). */
+    long searches() throws IOException {
+        return process.logText().lines().filter(line -> line.contains(" SRCH base=")).count();
     }
 
     void kill() throws InterruptedException {

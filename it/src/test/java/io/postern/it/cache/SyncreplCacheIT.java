@@ -98,6 +98,51 @@ class SyncreplCacheIT {
                 assertThat(addDelay).isLessThan(1000);
                 assertThat(modifyDelay).isLessThan(1000);
 
+                // A password change takes effect at once, although the login is remembered for minutes.
+                assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                assertThat(cache.authenticate("alice", "alice-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                slapd.modify("""
+                        dn: uid=alice,ou=people,dc=example,dc=test
+                        changetype: modify
+                        replace: userPassword
+                        userPassword: alice-new-pw
+                        """);
+                long passwordDelay = millisUntil(() -> cache.authenticate("alice", "alice-pw")
+                        instanceof io.postern.directory.Login.Failed);
+                assertThat(cache.authenticate("alice", "alice-new-pw")).isInstanceOf(io.postern.directory.Login.Succeeded.class);
+                System.out.printf("old password refused %d ms after ldapmodify returned%n", passwordDelay);
+                assertThat(passwordDelay).isLessThan(1000);
+
+                // The push search outlives the response timeout (2 s): no reconnection while idle.
+                Thread.sleep(2500);
+                assertThat(tracker.sessions()).as("tracking sessions").isEqualTo(1);
+                assertThat(registry.find("postern.directory.changes").tag("kind", "modify").counter().count())
+                        .as("only the changes made: erin, alice's password").isEqualTo(2);
+
+                // Steady state: LDAP searches per answered question, counted by the adapter.
+                java.util.List<MailAddress> hot = new java.util.ArrayList<>();
+                for (String user : new String[] {"alice", "bob", "carol", "dave", "erin", "info", "sales", "team"}) {
+                    hot.add(address(user + "@example.test"));
+                }
+                for (int i = 0; hot.size() < 20; i++) {
+                    hot.add(address("nobody" + i + "@example.test"));
+                }
+                hot.forEach(cache::resolve);
+                double searchesBefore = registry.get("postern.directory.ldap.round.trips").counter().count();
+                long slapdBefore = slapd.searches();
+                for (int i = 0; i < 1000; i++) {
+                    assertThat(cache.resolve(hot.get(i % hot.size()))).isInstanceOf(Lookup.Found.class);
+                }
+                double perResolve = (registry.get("postern.directory.ldap.round.trips").counter().count()
+                        - searchesBefore) / 1000;
+                Thread.sleep(200); // slapd writes its log asynchronously
+                double slapdPerResolve = (slapd.searches() - slapdBefore) / 1000.0;
+                System.out.printf("LDAP searches per resolve at steady state: %.4f (adapter), %.4f (slapd log)%n",
+                        perResolve, slapdPerResolve);
+                assertThat(perResolve).isLessThanOrEqualTo(0.01);
+                assertThat(slapdPerResolve).isLessThanOrEqualTo(0.01);
+                assertThat(slapd.searches()).as("the slapd count works").isGreaterThan(20);
+
                 // Outage: every server gone.
                 slapd.kill();
                 await(Duration.ofSeconds(5), () -> cache.health().state() == DirectoryHealth.State.DOWN);

@@ -29,16 +29,27 @@ public final class Slapd implements AutoCloseable {
     /** How Postern's schema gets into slapd: the cn=config LDIF (slapd -F), or the .schema file included by slapd.conf (slapd -f). */
     public enum SchemaForm { CN_CONFIG_LDIF, SCHEMA_FILE }
 
+    /** TLS for {@link #startWithTls}: a certificate and key in PEM, and the port of ldaps://. */
+    public record Tls(Path certificate, Path privateKey, int ldapsPort) {
+    }
+
     private final ExternalProcess process;
     private final Path dir;
     private final int port;
     private final String suffix;
+    private final int ldapsPort;
 
-    private Slapd(ExternalProcess process, Path dir, int port, String suffix) {
+    private Slapd(ExternalProcess process, Path dir, int port, String suffix, int ldapsPort) {
         this.process = process;
         this.dir = dir;
         this.port = port;
         this.suffix = suffix;
+        this.ldapsPort = ldapsPort;
+    }
+
+    /** Like {@link #start(Path, Path)}, also serving ldaps:// and StartTLS with the given certificate. */
+    public static Slapd startWithTls(Path dir, Path ldif, Tls tls) throws IOException, InterruptedException {
+        return start(dir, ldif, SchemaForm.CN_CONFIG_LDIF, SUFFIX, Ports.free(), tls);
     }
 
     /** slapd with suffix dc=example,dc=test, Postern's schema from its cn=config LDIF, data from {@code ldif}. */
@@ -52,13 +63,24 @@ public final class Slapd implements AutoCloseable {
 
     public static Slapd start(Path dir, Path ldif, SchemaForm form, String suffix, int port)
             throws IOException, InterruptedException {
+        return start(dir, ldif, form, suffix, port, null);
+    }
+
+    private static Slapd start(Path dir, Path ldif, SchemaForm form, String suffix, int port, Tls tls)
+            throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("slapd.d"));
         Files.createDirectories(dir.resolve("data"));
         Files.createDirectories(dir.resolve("run"));
         Path schemaDir = home().resolve("directory-schema/src/main/schema");
         Duration step = Duration.ofSeconds(30);
         if (form == SchemaForm.CN_CONFIG_LDIF) {
-            Files.writeString(dir.resolve("slapd.ldif"), configLdif(dir, suffix, schemaDir.resolve("postern.ldif")));
+            String config = configLdif(dir, suffix, schemaDir.resolve("postern.ldif"));
+            if (tls != null) {
+                config = config.replace("olcLogLevel: none\n", "olcLogLevel: none\nolcTLSCertificateFile: "
+                        + tls.certificate().toAbsolutePath() + "\nolcTLSCertificateKeyFile: " + tls.privateKey().toAbsolutePath()
+                        + "\n");
+            }
+            Files.writeString(dir.resolve("slapd.ldif"), config);
             check(ExternalProcess.run(dir, step, List.of("/usr/sbin/slapadd", "-n0", "-F", dir.resolve("slapd.d").toString(),
                     "-l", dir.resolve("slapd.ldif").toString())), "slapadd -n0");
         } else {
@@ -75,9 +97,10 @@ public final class Slapd implements AutoCloseable {
         check(ExternalProcess.run(dir, step, slapadd), "slapadd -n1 " + ldif.getFileName());
         List<String> daemon = new java.util.ArrayList<>(List.of("/usr/sbin/slapd", "-d", "0"));
         daemon.addAll(configOption);
-        daemon.addAll(List.of("-h", "ldap://127.0.0.1:" + port + "/ " + ldapi(dir)));
+        daemon.addAll(List.of("-h", "ldap://127.0.0.1:" + port + "/ " + ldapi(dir)
+                + (tls == null ? "" : " ldaps://127.0.0.1:" + tls.ldapsPort() + "/")));
         ExternalProcess process = ExternalProcess.start("slapd", dir, daemon);
-        Slapd slapd = new Slapd(process, dir, port, suffix);
+        Slapd slapd = new Slapd(process, dir, port, suffix, tls == null ? -1 : tls.ldapsPort());
         try {
             process.awaitReady(Duration.ofSeconds(15), slapd::answersOnOwnSocket);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -95,6 +118,11 @@ public final class Slapd implements AutoCloseable {
 
     public String url() {
         return "ldap://127.0.0.1:" + port;
+    }
+
+    /** ldaps://127.0.0.1:PORT when started with TLS. */
+    public String ldapsUrl() {
+        return "ldaps://127.0.0.1:" + ldapsPort;
     }
 
     public int port() {
