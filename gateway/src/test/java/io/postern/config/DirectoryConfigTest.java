@@ -74,7 +74,8 @@ class DirectoryConfigTest {
         assertThat(d.mapping().filters().alias()).isEmpty();
         assertThat(d.mapping().attributes().mail()).isEqualTo("rfc822Mailbox");
         assertThat(d.subaddress().baseOf("alice+x")).isEqualTo("alice+x");
-        assertThat(d.groups()).isEqualTo(new GroupExpansionConfig(GroupExpansionConfig.Strategy.ITERATIVE, 3, 50));
+        assertThat(d.groups()).isEqualTo(new GroupExpansionConfig(GroupExpansionConfig.Strategy.ITERATIVE, 3, 50,
+                "entryDN", 100));
     }
 
     @Test
@@ -85,7 +86,7 @@ class DirectoryConfigTest {
                 filters: { user: "(objectClass=inetOrgPerson", group: "" }
                 attributes: { mail: "mail; drop", member: ["member", "1bad"], login: [] }
                 subaddress: { separators: "@" }
-                groups: { expansion: sideways, maxDepth: 0, maxMembers: 0, colour: blue }
+                groups: { expansion: sideways, maxDepth: 0, maxMembers: 0, colour: blue, batchSize: 0, dnAttribute: "a b" }
                 pageSize: 0
                 healthCheckInterval: 10ms
                 dnsServer: dns.example.test
@@ -98,6 +99,8 @@ class DirectoryConfigTest {
                         "directory.groups.maxDepth: 0 is out of range (1-100)",
                         "directory.groups.maxMembers: 0 is out of range (1-1000000)",
                         "directory.groups.colour: unknown key",
+                        "directory.groups.batchSize: 0 is out of range (1-1000)",
+                        "directory.groups.dnAttribute: 'a b' is not an attribute name",
                         "directory.pageSize: 0 is out of range (1-100000)",
                         "directory.healthCheckInterval: must be at least 100ms",
                         "directory.dnsServer: 'dns.example.test' is not an IP address (optionally with :port)");

@@ -7,6 +7,8 @@ import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.GroupExpansionConfig;
 import io.postern.mail.MailAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,14 +32,16 @@ final class GroupExpander {
     private final DirectoryMapping mapping;
     private final GroupExpansionConfig limits;
     private final Filter groupFilter;
+    private final String searchRoot;
 
     GroupExpander(Searcher searcher, EntryReader reader, DirectoryMapping mapping, GroupExpansionConfig limits,
-            Filter groupFilter) {
+            Filter groupFilter, String searchRoot) {
         this.searcher = searcher;
         this.reader = reader;
         this.mapping = mapping;
         this.limits = limits;
         this.groupFilter = groupFilter;
+        this.searchRoot = searchRoot;
     }
 
     List<MailAddress> members(Entry group, DirectoryTrace trace) throws DirectoryUnavailable {
@@ -70,18 +74,21 @@ final class GroupExpander {
             throws DirectoryUnavailable {
         trace.enter();
         try {
+            List<String> pending = new ArrayList<>();
             for (String dn : reader.memberDns(group)) {
-                if (!seen.add(normalize(dn))) {
+                if (seen.add(normalize(dn))) {
+                    pending.add(dn);
+                } else {
                     trace.note(dn + ": already expanded (loop or repeat), skipped");
-                    continue;
                 }
-                Optional<SearchResultEntry> member = searcher.read(DirectoryTrace.off(), dn,
-                        Filter.createPresenceFilter("objectClass"), reader.memberAttributes());
-                if (member.isEmpty()) {
+            }
+            Map<String, Entry> fetched = fetch(pending);
+            for (String dn : pending) {
+                Entry entry = fetched.get(normalize(dn));
+                if (entry == null) {
                     trace.note(dn + ": no such entry, skipped");
                     continue;
                 }
-                Entry entry = member.get();
                 if (isGroup(entry)) {
                     if (depth >= limits.maxDepth()) {
                         throw new DirectoryUnavailable("group nesting deeper than directory.groups.maxDepth ("
@@ -96,6 +103,36 @@ final class GroupExpander {
         } finally {
             trace.exit();
         }
+    }
+
+    /**
+     * The entries of {@code dns}, by normalized DN: {@code batchSize} per search through the DN
+     * attribute, then one by one for any the batches missed (an entry outside {@code searchRoot},
+     * or a server that cannot match on the attribute).
+     */
+    private Map<String, Entry> fetch(List<String> dns) throws DirectoryUnavailable {
+        Map<String, Entry> out = new HashMap<>();
+        String dnAttribute = limits.dnAttribute();
+        if (!dnAttribute.isEmpty() && dns.size() > 1) {
+            for (int from = 0; from < dns.size(); from += limits.batchSize()) {
+                List<Filter> any = new ArrayList<>();
+                for (String dn : dns.subList(from, Math.min(dns.size(), from + limits.batchSize()))) {
+                    any.add(Filter.createEqualityFilter(dnAttribute, dn));
+                }
+                for (SearchResultEntry entry : searcher.limited(DirectoryTrace.off(), searchRoot,
+                        Filter.createORFilter(any), any.size(), reader.memberAttributes())) {
+                    out.put(normalize(entry.getDN()), entry);
+                }
+            }
+        }
+        for (String dn : dns) {
+            if (!out.containsKey(normalize(dn))) {
+                Optional<SearchResultEntry> entry = searcher.read(DirectoryTrace.off(), dn,
+                        Filter.createPresenceFilter("objectClass"), reader.memberAttributes());
+                entry.ifPresent(e -> out.put(normalize(dn), e));
+            }
+        }
+        return out;
     }
 
     private void addLeaf(Entry entry, Map<String, MailAddress> members, DirectoryTrace trace)

@@ -72,7 +72,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.domainFilter = parse(mapping.filters().domain());
         this.groups = new GroupExpander(searcher, reader, mapping, config.groups(),
                 groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
-                        ? "member" : mapping.attributes().member().get(0))));
+                        ? "member" : mapping.attributes().member().get(0))), config.baseDn());
         this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
     }
 

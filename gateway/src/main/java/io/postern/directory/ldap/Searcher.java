@@ -42,7 +42,13 @@ final class Searcher {
     /** A lookup by equality: at most {@link #LOOKUP_SIZE_LIMIT} entries (more means ambiguous). */
     List<SearchResultEntry> lookup(DirectoryTrace trace, String base, Filter filter, String... attributes)
             throws DirectoryUnavailable {
-        SearchRequest request = new SearchRequest(base, SearchScope.SUB, DereferencePolicy.NEVER, LOOKUP_SIZE_LIMIT,
+        return limited(trace, base, filter, LOOKUP_SIZE_LIMIT, attributes);
+    }
+
+    /** At most {@code sizeLimit} entries; when there are more, the first ones. */
+    List<SearchResultEntry> limited(DirectoryTrace trace, String base, Filter filter, int sizeLimit, String... attributes)
+            throws DirectoryUnavailable {
+        SearchRequest request = new SearchRequest(base, SearchScope.SUB, DereferencePolicy.NEVER, sizeLimit,
                 0, false, filter, attributes);
         request.setResponseTimeoutMillis(timeoutMillis);
         try {

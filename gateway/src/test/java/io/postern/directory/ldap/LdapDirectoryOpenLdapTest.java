@@ -215,4 +215,21 @@ class LdapDirectoryOpenLdapTest {
         assertThat(trace.lines().get(0)).contains("pages)");
         assertThat(trace.lines().get(0)).doesNotContain("(paged, 1 page)");
     }
+
+    @Test
+    void membersAreReadInBatchesThroughEntryDn() throws Exception {
+        double[] trips = new double[2];
+        List<Recipient> answers = new java.util.ArrayList<>();
+        String[] settings = {"", "groups: { dnAttribute: \"\" }"};
+        for (int i = 0; i < 2; i++) {
+            var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            PosternConfig config = ldap.openldapConfig(settings[i]);
+            try (LdapDirectory d = LdapDirectory.connect(config.directory(), config.domains(), registry)) {
+                answers.add(resolve(d, "all@example.test"));
+                trips[i] = registry.get("postern.directory.ldap.round.trips").counter().count();
+            }
+        }
+        assertThat(answers.get(0)).isEqualTo(answers.get(1));
+        assertThat(trips[0]).as("batched").isLessThan(trips[1]);
+    }
 }
