@@ -23,7 +23,8 @@ public record PosternConfig(
         Pop3Config pop3,
         QueueConfig queue,
         SpoolConfig spool,
-        LoggingConfig logging) {
+        LoggingConfig logging,
+        OutboundConfig outbound) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -33,7 +34,7 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, outbound);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -56,7 +57,7 @@ public record PosternConfig(
         LoggingConfig logging = LoggingConfig.from(root.section("logging"));
         checkListeners(root, listeners, tls, admin);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging);
+                spool, logging, OutboundConfig.from(root.section("outbound"), base));
     }
 
     private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {
