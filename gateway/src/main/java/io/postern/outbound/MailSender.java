@@ -130,7 +130,8 @@ final class MailSender implements AutoCloseable {
         Optional<String> mta = Optional.empty();
         boolean allPermanent = !destination.targets().isEmpty();
         for (MailSender.Target target : destination.targets()) {
-            String key = client.protocol() + "|" + target.address() + "|" + destination.policy() + "|"
+            // The host name is part of the key: TLS verification and the reported Remote-MTA depend on it.
+            String key = client.protocol() + "|" + target.hostName() + "|" + target.address() + "|" + destination.policy() + "|"
                     + destination.credentials().map(SmtpClient.Credentials::username).orElse("");
             boolean mayReuse = true;
             while (true) {
