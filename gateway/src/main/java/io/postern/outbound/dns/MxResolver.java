@@ -62,8 +62,8 @@ public final class MxResolver {
         } catch (TextParseException e) {
             return new Route.PermanentFailure("5.1.2", "invalid domain name " + domain);
         }
-        Lookup mx = lookup(name, Type.MX);
-        Record[] answers = mx.run();
+        Lookup mx = run(name, Type.MX);
+        Record[] answers = mx.getAnswers();
         return switch (mx.getResult()) {
             case Lookup.SUCCESSFUL -> fromMx(domain, answers);
             case Lookup.TYPE_NOT_FOUND -> implicitMx(domain, name);
@@ -126,8 +126,8 @@ public final class MxResolver {
         boolean temporary = false;
         String problem = "";
         for (int type : new int[] {Type.A, Type.AAAA}) {
-            Lookup lookup = lookup(name, type);
-            Record[] answers = lookup.run();
+            Lookup lookup = run(name, type);
+            Record[] answers = lookup.getAnswers();
             switch (lookup.getResult()) {
                 case Lookup.SUCCESSFUL -> {
                     for (Record answer : answers) {
@@ -149,6 +149,20 @@ public final class MxResolver {
             }
         }
         return new Addresses(out, temporary, problem);
+    }
+
+    /**
+     * Runs a query, once more when it failed for want of an answer (timeout, SERVFAIL, a lost UDP
+     * packet): one retry turns a dropped datagram into a delay instead of a deferral.
+     */
+    private Lookup run(Name name, int type) {
+        Lookup lookup = lookup(name, type);
+        lookup.run();
+        if (lookup.getResult() == Lookup.TRY_AGAIN || lookup.getResult() == Lookup.UNRECOVERABLE) {
+            lookup = lookup(name, type);
+            lookup.run();
+        }
+        return lookup;
     }
 
     private Lookup lookup(Name name, int type) {
