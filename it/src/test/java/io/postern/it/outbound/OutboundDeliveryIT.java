@@ -41,6 +41,9 @@ class OutboundDeliveryIT {
     static SmtpSink greylisting;
     static SmtpSink rejecting;
     static SmtpSink busy;
+    static SmtpSink sevenBit;
+    static SmtpSink slow;
+    static SmtpSink chatty;
     static OutboundDelivery delivery;
     static SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -58,6 +61,9 @@ class OutboundDeliveryIT {
                 .mx("cname.test", "alias.cname.test", 10).cname("alias.cname.test", "mx1.prio.test")
                 .nullMx("nullmx.test")
                 .host("implicit.test", "127.0.0.2")
+                .mx("seven.test", "mx.seven.test", 10).host("mx.seven.test", "127.0.0.12")
+                .mx("slow.test", "mx.slow.test", 10).host("mx.slow.test", "127.0.0.13")
+                .mx("longline.test", "mx.longline.test", 10).host("mx.longline.test", "127.0.0.14")
                 .start(dir.resolve("dns"));
         port = Ports.free();
         primary = SmtpSink.start(dir, "primary", "127.0.0.2", port);
@@ -67,17 +73,25 @@ class OutboundDeliveryIT {
         rejecting = SmtpSink.start(dir, "rejecting", "127.0.0.6", port,
                 "-f", "RCPT", "-B", "550 5.1.1 No such user here");
         busy = SmtpSink.start(dir, "busy", "127.0.0.7", port, "-r", "CONNECT", "-b", "421 4.3.2 Too busy");
+        sevenBit = SmtpSink.start(dir, "sevenbit", "127.0.0.12", port, "-8");
+        slow = SmtpSink.start(dir, "slow", "127.0.0.13", port, "-w", "3");
+        chatty = SmtpSink.start(dir, "chatty", "127.0.0.14", port, "-h", "h" + "x".repeat(600) + ".longline.test");
         delivery = OutboundDelivery.create(config(Optional.empty()), "postern.test", registry);
     }
 
     static OutboundConfig config(Optional<OutboundConfig.RelayHost> relay) {
         OutboundConfig d = OutboundConfig.defaults();
-        OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5),
-                Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
-                Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5));
+        return config(relay, Duration.ofSeconds(5), d.connections(), d.maxRecipientsPerTransaction(),
+                d.maxReplyLineLength(), d.maxReplyLines());
+    }
+
+    static OutboundConfig config(Optional<OutboundConfig.RelayHost> relay, Duration replyTimeout,
+                                 OutboundConfig.Connections connections, int maxRecipients, int maxLine, int maxLines) {
+        OutboundConfig d = OutboundConfig.defaults();
+        OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), replyTimeout, replyTimeout,
+                replyTimeout, replyTimeout, replyTimeout, replyTimeout, replyTimeout, replyTimeout);
         return new OutboundConfig(port, List.of(new OutboundConfig.HostPort("127.0.0.1", dns.port())),
-                Duration.ofSeconds(2), t, d.tls(), relay, d.connections(), d.maxRecipientsPerTransaction(),
-                d.maxReplyLineLength(), d.maxReplyLines(), List.of());
+                Duration.ofSeconds(2), t, d.tls(), relay, connections, maxRecipients, maxLine, maxLines, List.of());
     }
 
     @AfterAll
@@ -85,7 +99,8 @@ class OutboundDeliveryIT {
         if (delivery != null) {
             delivery.close();
         }
-        for (AutoCloseable c : new AutoCloseable[] {primary, secondary, greylisting, rejecting, busy, dns}) {
+        for (AutoCloseable c : new AutoCloseable[] {primary, secondary, greylisting, rejecting, busy, sevenBit, slow,
+                chatty, dns}) {
             if (c != null) {
                 c.close();
             }
@@ -208,5 +223,105 @@ class OutboundDeliveryIT {
         }
         String received = secondary.awaitMessage(Duration.ofSeconds(5), "relay-1");
         assertThat(received).contains("X-Rcpt-Args: <x@nosuch.test>", "X-Rcpt-Args: <y@outside.example>");
+    }
+
+    @Test
+    void eightBitContentFailsWith563AtAServerWithout8BitMimeAndIsFlaggedWhereSupported() throws Exception {
+        QueuedMessage m = eightBit(message(dir, "eight-1", List.of(rcpt("h@seven.test"), rcpt("i@prio.test"))));
+        Map<String, DeliveryResult> results = deliver(delivery, m);
+        assertThat(results.get("h@seven.test").status()).as(results.get("h@seven.test").toString())
+                .isEqualTo(DeliveryResult.Status.FAILED);
+        assertThat(results.get("h@seven.test").enhancedCode()).isEqualTo("5.6.3");
+        assertThat(results.get("i@prio.test").status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(primary.awaitMessage(Duration.ofSeconds(5), "eight-1")).contains("X-Mail-Args: <alice@origin.test> BODY=8BITMIME");
+        assertThat(sevenBit.messages()).isEmpty();
+    }
+
+    private static QueuedMessage eightBit(QueuedMessage m) throws java.io.IOException {
+        Path file = java.nio.file.Files.createTempFile(dir, "eight-", ".eml");
+        try (var in = m.content().open()) {
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            java.nio.file.Files.writeString(file, text + "caf\u00e9 cr\u00e8me\r\n", java.nio.charset.StandardCharsets.UTF_8);
+        }
+        io.postern.mail.MessageContent content = new io.postern.mail.MessageContent() {
+            @Override
+            public java.io.InputStream open() throws java.io.IOException {
+                return java.nio.file.Files.newInputStream(file);
+            }
+
+            @Override
+            public long size() {
+                return file.toFile().length();
+            }
+        };
+        io.postern.mail.Envelope e = m.envelope();
+        return new QueuedMessage(m.queueId(), new io.postern.mail.Envelope(e.sender(), e.recipients(),
+                io.postern.mail.Envelope.BodyType.EIGHT_BIT_MIME, false, e.dsnReturn(), e.dsnEnvelopeId(), e.trace()), content);
+    }
+
+    @Test
+    void aReplyTimeoutDefersWith442() throws Exception {
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(1),
+                OutboundConfig.Connections.defaults(), 50, 2048, 100), "postern.test", new SimpleMeterRegistry())) {
+            DeliveryResult r = deliver(agent, message(dir, "slow-1", List.of(rcpt("j@slow.test")))).get("j@slow.test");
+            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.enhancedCode()).isEqualTo("4.4.2");
+            assertThat(r.diagnostic()).contains("timeout after 1s waiting for reply to", "from mx.slow.test[127.0.0.13]");
+        }
+    }
+
+    @Test
+    void aReplyLineOverTheLimitEndsTheSessionAndDefers() throws Exception {
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
+                OutboundConfig.Connections.defaults(), 50, 512, 100), "postern.test", new SimpleMeterRegistry())) {
+            DeliveryResult r = deliver(agent, message(dir, "long-1", List.of(rcpt("k@longline.test")))).get("k@longline.test");
+            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.diagnostic()).contains("TooLongFrameException");
+        }
+        assertThat(chatty.messages()).isEmpty();
+    }
+
+    @Test
+    void aReplyWithMoreLinesThanTheLimitEndsTheSessionAndDefers() throws Exception {
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
+                OutboundConfig.Connections.defaults(), 50, 2048, 5), "postern.test", new SimpleMeterRegistry())) {
+            DeliveryResult r = deliver(agent, message(dir, "lines-1", List.of(rcpt("l@prio.test")))).get("l@prio.test");
+            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.diagnostic()).contains("reply of more than 5 lines");
+        }
+    }
+
+    @Test
+    void recipientAndReuseLimitsSplitTransactionsAndConnections() throws Exception {
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
+                new OutboundConfig.Connections(4, Duration.ofSeconds(10), 1), 2, 2048, 100), "postern.test", own)) {
+            List<EnvelopeRecipient> five = List.of(rcpt("m1@prio.test"), rcpt("m2@prio.test"), rcpt("m3@prio.test"),
+                    rcpt("m4@prio.test"), rcpt("m5@prio.test"));
+            assertThat(deliver(agent, message(dir, "split-1", five)).values())
+                    .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+            assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "opened").count())
+                    .isEqualTo(3.0);
+            assertThat(agent.idleConnections()).isZero();
+        }
+        Thread.sleep(200);
+        List<String> split = primary.messages().stream().filter(s -> s.contains("split-1")).toList();
+        assertThat(split).hasSize(3);
+        assertThat(split).allSatisfy(s -> assertThat(s.split("X-Rcpt-Args:", -1).length - 1).isBetween(1, 2));
+    }
+
+    @Test
+    void relayCredentialsAreNeverSentWithoutTls() throws Exception {
+        OutboundConfig.RelayHost relay = new OutboundConfig.RelayHost(new OutboundConfig.HostPort("127.0.0.3", port),
+                Optional.of("postern"), Optional.of("secret"), OutboundConfig.TlsPolicy.REQUIRED);
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.of(relay)), "postern.test",
+                new SimpleMeterRegistry())) {
+            DeliveryResult r = deliver(agent, message(dir, "auth-1", List.of(rcpt("n@outside.example"))))
+                    .get("n@outside.example");
+            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.enhancedCode()).isEqualTo("4.7.4");
+            assertThat(r.diagnostic()).contains("STARTTLS was not offered").doesNotContain("secret");
+        }
+        assertThat(secondary.messages()).noneMatch(s -> s.contains("auth-1"));
     }
 }
