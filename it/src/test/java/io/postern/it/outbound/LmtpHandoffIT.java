@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.OutboundConfig;
+import io.postern.it.servers.DovecotLmtp;
 import io.postern.it.servers.SmtpSink;
 import io.postern.it.support.Ports;
 import io.postern.mail.DeliveryResult;
@@ -18,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The front role's LMTP hand-off to delivery workers, against smtp-sink in LMTP mode (-L). */
+/** The front role's LMTP hand-off to delivery workers, against Dovecot's LMTP and smtp-sink in LMTP mode (-L). */
 class LmtpHandoffIT {
     @TempDir
     Path dir;
@@ -79,6 +80,27 @@ class LmtpHandoffIT {
                 assertThat(r.enhancedCode()).isEqualTo("4.4.1");
                 assertThat(r.diagnostic()).contains("connect to", "failed");
             });
+        }
+    }
+
+    @Test
+    void dovecotLmtpAnswersPerRecipientAndTheMessageLandsInTheMaildir() throws Exception {
+        int port = Ports.free();
+        try (DovecotLmtp dovecot = DovecotLmtp.start(dir.resolve("dovecot"), port, List.of("alice@local.test"));
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(new OutboundConfig.HostPort("127.0.0.1", Ports.free()),
+                     new OutboundConfig.HostPort("localhost", port))), "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message(dir, "lmtp-4", List.of(rcpt("alice@local.test"), rcpt("bob@local.test")));
+            java.util.Map<String, DeliveryResult> results = handoff.deliver(m, m.envelope().recipients())
+                    .get(30, TimeUnit.SECONDS).stream()
+                    .collect(java.util.stream.Collectors.toMap(r -> r.recipient().address().toString(), r -> r));
+            assertThat(results.get("alice@local.test").status()).as(results.toString())
+                    .isEqualTo(DeliveryResult.Status.DELIVERED);
+            assertThat(results.get("alice@local.test").diagnostic()).startsWith("250 2.0.0 <alice@local.test>");
+            assertThat(results.get("bob@local.test").status()).isEqualTo(DeliveryResult.Status.FAILED);
+            assertThat(results.get("bob@local.test").enhancedCode()).isEqualTo("5.1.1");
+            assertThat(results.get("bob@local.test").diagnostic()).contains("User doesn't exist");
+            assertThat(dovecot.newMessages("alice@local.test")).singleElement().satisfies(text -> assertThat(text)
+                    .contains("Subject: outbound lmtp-4", "\r\n.leading dot line\r\n..two dots\r\n".replace("\r\n", "\n")));
         }
     }
 }
