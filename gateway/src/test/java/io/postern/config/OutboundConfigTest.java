@@ -107,4 +107,18 @@ class OutboundConfigTest {
                 "outbound.lmtpTargets[1]: 'a:24' is listed twice",
                 "outbound.colour: unknown key");
     }
+
+    @Test
+    void wholeFileCarriesTheOutboundSectionAndWithRoleKeepsIt() throws Exception {
+        String demo;
+        try (var in = ConfigLoader.class.getResourceAsStream("/io/postern/cli/demo.yaml")) {
+            demo = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        PosternConfig plain = new ConfigLoader(new SecretResolver(Map.of())).parse(demo, Path.of("/srv"), "demo.yaml");
+        assertThat(plain.outbound()).isEqualTo(OutboundConfig.defaults());
+        PosternConfig configured = new ConfigLoader(new SecretResolver(Map.of())).parse(
+                demo + "\noutbound:\n  lmtpTargets: [\"delivery:24\"]\n", Path.of("/srv"), "demo.yaml");
+        assertThat(configured.withRole(Role.FRONT).outbound().lmtpTargets()).extracting(Object::toString)
+                .containsExactly("delivery:24");
+    }
 }
