@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.OutboundConfig;
 import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.it.servers.Dnsmasq;
+import io.postern.it.servers.DovecotLmtp;
 import io.postern.it.servers.PostfixMx;
 import io.postern.it.servers.SmtpSink;
 import io.postern.it.support.ExternalProcess;
@@ -36,6 +37,7 @@ class OutboundTlsIT {
     static Path dir;
 
     static Dnsmasq dns;
+    static DovecotLmtp sasl;
     static PostfixMx postfix;
     static SmtpSink plain;
     static OutboundDelivery delivery;
@@ -57,8 +59,10 @@ class OutboundTlsIT {
                 .mx("plain.test", "mx.plain.test", 10).host("mx.plain.test", "127.0.0.11")
                 .start(dir.resolve("dns"));
         port = Ports.free();
+        sasl = DovecotLmtp.start(dir.resolve("dovecot"), Ports.free(), List.of("relay@postern.test:s3cret-pw"));
         postfix = PostfixMx.start(dir.resolve("postfix"), port, "mx.tls.test", pki.resolve("cert.pem"),
-                pki.resolve("key.pem"), List.of("tls.test", "verified.test", "wrongname.test"));
+                pki.resolve("key.pem"), List.of("tls.test", "verified.test", "wrongname.test"),
+                Optional.of(sasl.authSocket()));
         plain = SmtpSink.start(dir, "plain", "127.0.0.11", port);
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10),
@@ -84,7 +88,7 @@ class OutboundTlsIT {
         if (delivery != null) {
             delivery.close();
         }
-        for (AutoCloseable c : new AutoCloseable[] {postfix, plain, dns}) {
+        for (AutoCloseable c : new AutoCloseable[] {postfix, sasl, plain, dns}) {
             if (c != null) {
                 c.close();
             }
@@ -131,5 +135,38 @@ class OutboundTlsIT {
         assertThat(r.enhancedCode()).isEqualTo("4.7.4");
         assertThat(r.diagnostic()).contains("STARTTLS was not offered");
         assertThat(plain.messages()).isEmpty();
+    }
+
+    private static DeliveryResult viaRelay(String marker, String to, String password) throws Exception {
+        OutboundConfig base = OutboundConfig.defaults();
+        OutboundConfig.RelayHost relay = new OutboundConfig.RelayHost(new OutboundConfig.HostPort("127.0.0.1", port),
+                Optional.of("relay@postern.test"), Optional.of(password), TlsPolicy.REQUIRED);
+        OutboundConfig config = new OutboundConfig(port, List.of(), Duration.ofSeconds(2), base.timeouts(), base.tls(),
+                Optional.of(relay), base.connections(), base.maxRecipientsPerTransaction(), base.maxReplyLineLength(),
+                base.maxReplyLines(), List.of());
+        try (OutboundDelivery agent = OutboundDelivery.create(config, "postern.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message(dir, marker, List.of(rcpt(to)));
+            return agent.deliver(m, m.envelope().recipients()).get(60, TimeUnit.SECONDS).getFirst();
+        }
+    }
+
+    @Test
+    void relayHostWithAuthPlainOverStarttls() throws Exception {
+        DeliveryResult r = viaRelay("auth-1", "frank@anywhere.example", "s3cret-pw");
+        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.remoteMta().orElseThrow()).isEqualTo("127.0.0.1[127.0.0.1]:" + port);
+        postfix.awaitLogLine(Duration.ofSeconds(10), "sasl_method=PLAIN", "sasl_username=relay@postern.test");
+        postfix.awaitLogLine(Duration.ofSeconds(10), "to=<frank@anywhere.example>", "status=sent");
+    }
+
+    @Test
+    void aRefusedRelayLoginDefersAndNeverBounces() throws Exception {
+        DeliveryResult r = viaRelay("auth-2", "gina@anywhere.example", "wrong");
+        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+        assertThat(r.enhancedCode()).isEqualTo("4.7.8");
+        assertThat(r.diagnostic()).contains("authentication at relay host 127.0.0.1[127.0.0.1]:" + port + " failed: 535")
+                .doesNotContain("wrong");
+        Thread.sleep(300);
+        assertThat(postfix.log()).doesNotContain("to=<gina@anywhere.example>");
     }
 }

@@ -15,15 +15,25 @@ import java.util.stream.Stream;
 /**
  * A private Dovecot serving only LMTP on 127.0.0.1: the given users (a passwd-file, mail as
  * nobody) get Maildirs under {@code DIR/mail/<domain>/<user>/Maildir}; any other address is
- * refused per recipient with {@code 550 5.1.1}. Started in the foreground, stopped with SIGTERM.
+ * refused per recipient with {@code 550 5.1.1}. A user written {@code user@domain:password} can
+ * also log in through the SASL socket {@link #authSocket()} (for Postfix's smtpd_sasl_type=dovecot).
+ * Started in the foreground, stopped with SIGTERM.
  */
 public final class DovecotLmtp implements AutoCloseable {
     private final ExternalProcess process;
     private final Path mail;
 
-    private DovecotLmtp(ExternalProcess process, Path mail) {
+    private final Path authSocket;
+
+    private DovecotLmtp(ExternalProcess process, Path mail, Path authSocket) {
         this.process = process;
         this.mail = mail;
+        this.authSocket = authSocket;
+    }
+
+    /** A SASL server socket anyone may connect to (mode 0666). */
+    public Path authSocket() {
+        return authSocket;
     }
 
     public static DovecotLmtp start(Path dir, int port, List<String> users) throws IOException, InterruptedException {
@@ -39,9 +49,11 @@ public final class DovecotLmtp implements AutoCloseable {
         }
         Files.setPosixFilePermissions(mail, PosixFilePermissions.fromString("rwxrwxrwx"));
         StringBuilder passwd = new StringBuilder();
-        for (String user : users) {
+        for (String entry : users) {
+            String user = entry.contains(":") ? entry.substring(0, entry.indexOf(':')) : entry;
+            String password = entry.contains(":") ? entry.substring(entry.indexOf(':') + 1) : "unused";
             String[] parts = user.split("@");
-            passwd.append(user).append(":{PLAIN}unused:65534:65534::").append(mail.resolve(parts[1]).resolve(parts[0]))
+            passwd.append(user).append(":{PLAIN}").append(password).append(":65534:65534::").append(mail.resolve(parts[1]).resolve(parts[0]))
                     .append('\n');
         }
         Path usersFile = dir.resolve("users");
@@ -59,10 +71,12 @@ public final class DovecotLmtp implements AutoCloseable {
                 "userdb {", "  driver = passwd-file", "  args = " + usersFile, "}",
                 "service lmtp {", "  inet_listener lmtp {", "    address = 127.0.0.1", "    port = " + port, "  }", "}",
                 "service anvil {", "  chroot =", "}",
+                "service auth {", "  unix_listener auth-postfix {", "    mode = 0666", "  }", "}",
+                "auth_mechanisms = plain",
                 ""), StandardCharsets.US_ASCII);
         ExternalProcess process = ExternalProcess.start("dovecot", dir, List.of("dovecot", "-F", "-c", conf.toString()));
         process.awaitReady(Duration.ofSeconds(15), () -> Loopback.accepts("127.0.0.1", port));
-        return new DovecotLmtp(process, mail);
+        return new DovecotLmtp(process, mail, base.resolve("auth-postfix"));
     }
 
     /** The messages in {@code user@domain}'s Maildir {@code new/}, as text. */

@@ -29,6 +29,16 @@ public final class PostfixMx implements AutoCloseable {
 
     public static PostfixMx start(Path dir, int port, String hostname, Path certificate, Path privateKey,
                                   List<String> domains) throws IOException, InterruptedException {
+        return start(dir, port, hostname, certificate, privateKey, domains, java.util.Optional.empty());
+    }
+
+    /**
+     * With {@code saslSocket} (a Dovecot auth socket), smtpd offers AUTH after STARTTLS and relays
+     * to any domain only for authenticated clients; other clients may still send to {@code domains}.
+     */
+    public static PostfixMx start(Path dir, int port, String hostname, Path certificate, Path privateKey,
+                                  List<String> domains, java.util.Optional<Path> saslSocket)
+            throws IOException, InterruptedException {
         Path etc = Files.createDirectories(dir.resolve("etc"));
         Files.createDirectories(dir.resolve("queue"));
         Path data = Files.createDirectories(dir.resolve("data"));
@@ -63,7 +73,11 @@ public final class PostfixMx implements AutoCloseable {
                 "smtpd_tls_cert_file = " + certificate,
                 "smtpd_tls_key_file = " + privateKey,
                 "smtpd_tls_loglevel = 1",
-                "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
+                saslSocket.isPresent()
+                        ? "smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination"
+                        : "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
+                saslSocket.map(s -> "smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_path = " + s
+                        + "\nsmtpd_tls_auth_only = yes").orElse(""),
                 ""), StandardCharsets.US_ASCII);
         Files.writeString(etc.resolve("master.cf"), String.join("\n",
                 "127.0.0.1:" + port + " inet n - n - - smtpd",
