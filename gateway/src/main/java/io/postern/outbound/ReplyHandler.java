@@ -11,7 +11,8 @@ import java.util.concurrent.BlockingQueue;
 /**
  * Assembles reply lines (already split by the line decoder) into {@link SmtpReply} values and
  * hands them to the connection's queue; a closed channel or a garbled reply is queued as an
- * {@link Event.Closed}. Untrusted input: at most {@code maxLines} lines per reply. Mutable, one per channel.
+ * {@link Event.Closed}. Untrusted input: at most {@code maxLines} lines per reply and
+ * {@code maxWaiting} replies not yet read (a server cannot flood the heap). Mutable, one per channel.
  */
 final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
     sealed interface Event {
@@ -24,13 +25,15 @@ final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
 
     private final BlockingQueue<Event> events;
     private final int maxLines;
+    private final int maxWaiting;
     private final List<String> lines = new ArrayList<>();
     private int code = -1;
     private boolean closed;
 
-    ReplyHandler(BlockingQueue<Event> events, int maxLines) {
+    ReplyHandler(BlockingQueue<Event> events, int maxLines, int maxWaiting) {
         this.events = events;
         this.maxLines = maxLines;
+        this.maxWaiting = maxWaiting;
     }
 
     @Override
@@ -60,6 +63,10 @@ final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
             return;
         }
         if (line.length() == 3 || line.charAt(3) == ' ') {
+            if (events.size() >= maxWaiting) {
+                fail(ctx, "more than " + maxWaiting + " replies sent without being asked for");
+                return;
+            }
             events.add(new Event.Reply(new SmtpReply(code, lines)));
             lines.clear();
             code = -1;

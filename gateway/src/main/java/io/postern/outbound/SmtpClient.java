@@ -85,7 +85,7 @@ final class SmtpClient {
             SmtpConnection connection;
             try {
                 connection = SmtpConnection.connect(bootstrap, address, hostName, config.timeouts().connect(),
-                        config.maxReplyLineLength(), config.maxReplyLines());
+                        config.maxReplyLineLength(), config.maxReplyLines(), config.maxRecipientsPerTransaction() + 16);
             } catch (SessionFailure e) {
                 metrics.connection(protocol, "failed");
                 return new Opened.Unavailable(e.enhancedCode(), e.getMessage(), false, Optional.empty());

@@ -9,7 +9,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
@@ -51,7 +50,7 @@ final class SmtpConnection implements AutoCloseable {
 
     /** Opens a TCP connection (no greeting read yet). {@code hostName} names the peer in diagnostics. */
     static SmtpConnection connect(Bootstrap bootstrap, InetSocketAddress address, String hostName, Duration timeout,
-                                  int maxLineLength, int maxLines) throws SessionFailure {
+                                  int maxLineLength, int maxLines, int maxWaitingReplies) throws SessionFailure {
         LinkedBlockingQueue<ReplyHandler.Event> events = new LinkedBlockingQueue<>();
         String remoteMta = hostName + "[" + address.getAddress().getHostAddress() + "]:" + address.getPort();
         ChannelFuture future = bootstrap.clone()
@@ -59,9 +58,10 @@ final class SmtpConnection implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // Bounded: line length (framer), lines per reply and replies waiting (handler).
                         ch.pipeline()
-                                .addLast("lines", new LineBasedFrameDecoder(maxLineLength, true, true))
-                                .addLast("replies", new ReplyHandler(events, maxLines));
+                                .addLast("lines", new ReplyLineDecoder(maxLineLength))
+                                .addLast("replies", new ReplyHandler(events, maxLines, maxWaitingReplies));
                     }
                 })
                 .connect(address);
@@ -167,7 +167,20 @@ final class SmtpConnection implements AutoCloseable {
         parameters.setEndpointIdentificationAlgorithm(verify ? "HTTPS" : null);
         engine.setSSLParameters(parameters);
         handler.setHandshakeTimeoutMillis(timeout.toMillis());
-        channel.pipeline().addFirst("tls", handler);
+        // On the event loop, so that no read slips in between the check and the TLS handler.
+        Future<Boolean> installed = channel.eventLoop().submit(() -> {
+            ReplyLineDecoder lines = channel.pipeline().get(ReplyLineDecoder.class);
+            if (!events.isEmpty() || lines == null || lines.buffered() > 0) {
+                return false;
+            }
+            channel.pipeline().addFirst("tls", handler);
+            return true;
+        });
+        if (!awaitUninterruptibly(installed, timeout) || !installed.isSuccess() || !installed.getNow()) {
+            close();
+            throw new SessionFailure("4.7.5", "TLS with " + remoteMta + " not started: the server sent data behind "
+                    + "its reply to STARTTLS");
+        }
         Future<Channel> handshake = handler.handshakeFuture();
         if (!awaitUninterruptibly(handshake, timeout.plusSeconds(1)) || !handshake.isSuccess()) {
             close();
