@@ -120,9 +120,9 @@ public record OutboundConfig(
 
     /** One timeout per stage of the client's dialogue (RFC 5321 4.5.3.2 minimums as defaults). */
     public record Timeouts(Duration connect, Duration greeting, Duration helo, Duration mail, Duration rcpt,
-                           Duration dataInit, Duration dataBlock, Duration dataDone, Duration quit) {
+                           Duration dataInit, Duration dataBlock, Duration dataDone) {
         public Timeouts {
-            for (Duration d : List.of(connect, greeting, helo, mail, rcpt, dataInit, dataBlock, dataDone, quit)) {
+            for (Duration d : List.of(connect, greeting, helo, mail, rcpt, dataInit, dataBlock, dataDone)) {
                 Objects.requireNonNull(d);
             }
         }
@@ -130,7 +130,7 @@ public record OutboundConfig(
         public static Timeouts rfc5321() {
             return new Timeouts(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofMinutes(5),
                     Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofMinutes(3),
-                    Duration.ofMinutes(10), Duration.ofMinutes(5));
+                    Duration.ofMinutes(10));
         }
 
         static Timeouts from(ConfigNode node) {
@@ -143,8 +143,7 @@ public record OutboundConfig(
                     positive(node, "rcpt", d.rcpt()),
                     positive(node, "dataInit", d.dataInit()),
                     positive(node, "dataBlock", d.dataBlock()),
-                    positive(node, "dataDone", d.dataDone()),
-                    positive(node, "quit", d.quit()));
+                    positive(node, "dataDone", d.dataDone()));
         }
     }
 

@@ -28,7 +28,7 @@ class LmtpHandoffIT {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), Duration.ofSeconds(5),
                 Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(5),
-                Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(5));
+                Duration.ofSeconds(5), Duration.ofSeconds(10));
         return new OutboundConfig(d.port(), List.of(), d.dnsTimeout(), t, d.tls(), d.relayHost(), d.connections(),
                 d.maxRecipientsPerTransaction(), d.maxReplyLineLength(), d.maxReplyLines(), targets);
     }

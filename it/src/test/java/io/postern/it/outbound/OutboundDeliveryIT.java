@@ -89,7 +89,7 @@ class OutboundDeliveryIT {
                                  OutboundConfig.Connections connections, int maxRecipients, int maxLine, int maxLines) {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), replyTimeout, replyTimeout,
-                replyTimeout, replyTimeout, replyTimeout, replyTimeout, replyTimeout, replyTimeout);
+                replyTimeout, replyTimeout, replyTimeout, replyTimeout, replyTimeout);
         return new OutboundConfig(port, List.of(new OutboundConfig.HostPort("127.0.0.1", dns.port())),
                 Duration.ofSeconds(2), t, d.tls(), relay, connections, maxRecipients, maxLine, maxLines, List.of());
     }

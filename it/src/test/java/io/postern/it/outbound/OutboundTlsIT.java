@@ -67,7 +67,7 @@ class OutboundTlsIT {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(3), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(5));
+                Duration.ofSeconds(10), Duration.ofSeconds(20));
         OutboundConfig.Tls tls = new OutboundConfig.Tls(TlsPolicy.OPPORTUNISTIC, Map.of("verified.test", TlsPolicy.VERIFY,
                 "wrongname.test", TlsPolicy.VERIFY, "plain.test", TlsPolicy.REQUIRED), Optional.of(pki.resolve("ca.pem")));
         OutboundConfig config = new OutboundConfig(port, List.of(new OutboundConfig.HostPort("127.0.0.1", dns.port())),
