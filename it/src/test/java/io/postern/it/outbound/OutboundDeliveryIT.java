@@ -44,6 +44,7 @@ class OutboundDeliveryIT {
     static SmtpSink sevenBit;
     static SmtpSink slow;
     static SmtpSink chatty;
+    static SmtpSink oldFashioned;
     static OutboundDelivery delivery;
     static SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
@@ -64,6 +65,7 @@ class OutboundDeliveryIT {
                 .mx("seven.test", "mx.seven.test", 10).host("mx.seven.test", "127.0.0.12")
                 .mx("slow.test", "mx.slow.test", 10).host("mx.slow.test", "127.0.0.13")
                 .mx("longline.test", "mx.longline.test", 10).host("mx.longline.test", "127.0.0.14")
+                .mx("helo.test", "mx.helo.test", 10).host("mx.helo.test", "127.0.0.15")
                 .start(dir.resolve("dns"));
         port = Ports.free();
         primary = SmtpSink.start(dir, "primary", "127.0.0.2", port);
@@ -76,6 +78,7 @@ class OutboundDeliveryIT {
         sevenBit = SmtpSink.start(dir, "sevenbit", "127.0.0.12", port, "-8");
         slow = SmtpSink.start(dir, "slow", "127.0.0.13", port, "-w", "3");
         chatty = SmtpSink.start(dir, "chatty", "127.0.0.14", port, "-h", "h" + "x".repeat(600) + ".longline.test");
+        oldFashioned = SmtpSink.start(dir, "helo-only", "127.0.0.15", port, "-e");
         delivery = OutboundDelivery.create(config(Optional.empty()), "postern.test", registry);
     }
 
@@ -100,7 +103,7 @@ class OutboundDeliveryIT {
             delivery.close();
         }
         for (AutoCloseable c : new AutoCloseable[] {primary, secondary, greylisting, rejecting, busy, sevenBit, slow,
-                chatty, dns}) {
+                chatty, oldFashioned, dns}) {
             if (c != null) {
                 c.close();
             }
@@ -323,5 +326,13 @@ class OutboundDeliveryIT {
             assertThat(r.diagnostic()).contains("STARTTLS was not offered").doesNotContain("secret");
         }
         assertThat(secondary.messages()).noneMatch(s -> s.contains("auth-1"));
+    }
+
+    @Test
+    void aServerWithoutEsmtpGetsHelo() throws Exception {
+        DeliveryResult r = deliver(delivery, message(dir, "helo-1", List.of(rcpt("o@helo.test")))).get("o@helo.test");
+        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(oldFashioned.awaitMessage(Duration.ofSeconds(5), "helo-1"))
+                .contains("X-Client-Proto: SMTP", "X-Helo-Args: postern.test", "X-Mail-Args: <alice@origin.test>\n");
     }
 }
