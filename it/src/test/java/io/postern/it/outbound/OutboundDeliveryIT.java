@@ -335,4 +335,23 @@ class OutboundDeliveryIT {
         assertThat(oldFashioned.awaitMessage(Duration.ofSeconds(5), "helo-1"))
                 .contains("X-Client-Proto: SMTP", "X-Helo-Args: postern.test", "X-Mail-Args: <alice@origin.test>\n");
     }
+
+    @Test
+    void aDnsServerThatNeverAnswersDefersWith443() throws Exception {
+        try (java.net.DatagramSocket silent = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            OutboundConfig base = config(Optional.empty());
+            OutboundConfig mute = new OutboundConfig(base.port(),
+                    List.of(new OutboundConfig.HostPort("127.0.0.1", silent.getLocalPort())), Duration.ofMillis(200),
+                    base.timeouts(), base.tls(), Optional.empty(), base.connections(), base.maxRecipientsPerTransaction(),
+                    base.maxReplyLineLength(), base.maxReplyLines(), List.of());
+            long start = System.nanoTime();
+            try (OutboundDelivery agent = OutboundDelivery.create(mute, "postern.test", new SimpleMeterRegistry())) {
+                DeliveryResult r = deliver(agent, message(dir, "mute-1", List.of(rcpt("p@prio.test")))).get("p@prio.test");
+                assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+                assertThat(r.enhancedCode()).isEqualTo("4.4.3");
+                assertThat(r.diagnostic()).contains("DNS lookup of MX for prio.test failed");
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
 }
