@@ -226,15 +226,21 @@ public record OutboundConfig(
         }
     }
 
-    /** Connection reuse: idle connections kept per destination, for how long, and how many messages each. */
-    public record Connections(int maxIdlePerDestination, Duration idleTimeout, int maxMessagesPerConnection) {
+    /**
+     * Sessions per destination: at most {@code maxPerDestination} deliveries at once (Postfix's
+     * default_destination_concurrency_limit), idle sessions kept for reuse, for how long, and how
+     * many messages each.
+     */
+    public record Connections(int maxPerDestination, int maxIdlePerDestination, Duration idleTimeout,
+                              int maxMessagesPerConnection) {
         public static Connections defaults() {
-            return new Connections(4, Duration.ofSeconds(10), 100);
+            return new Connections(20, 4, Duration.ofSeconds(10), 100);
         }
 
         static Connections from(ConfigNode node) {
             Connections d = defaults();
             return new Connections(
+                    node.integer("maxPerDestination", d.maxPerDestination(), 1, 10_000),
                     node.integer("maxIdlePerDestination", d.maxIdlePerDestination(), 0, 1000),
                     positive(node, "idleTimeout", d.idleTimeout()),
                     node.integer("maxMessagesPerConnection", d.maxMessagesPerConnection(), 1, 1_000_000));

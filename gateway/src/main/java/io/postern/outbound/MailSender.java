@@ -53,6 +53,7 @@ final class MailSender implements AutoCloseable {
     private final SmtpClient client;
     private final ConnectionPool pool;
     private final OutboundMetrics metrics;
+    private final DestinationLimiter limiter;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
     private MailSender(OutboundConfig config, EventLoopGroup group, SmtpClient client, ConnectionPool pool,
@@ -62,6 +63,7 @@ final class MailSender implements AutoCloseable {
         this.client = client;
         this.pool = pool;
         this.metrics = metrics;
+        this.limiter = new DestinationLimiter(config.connections().maxPerDestination());
     }
 
     static MailSender start(OutboundConfig config, String heloName, SmtpClient.Protocol protocol, MeterRegistry registry) {
@@ -116,8 +118,15 @@ final class MailSender implements AutoCloseable {
     List<DeliveryResult> send(Destination destination, QueuedMessage message, List<EnvelopeRecipient> recipients) {
         List<DeliveryResult> out = new ArrayList<>();
         int chunk = config.maxRecipientsPerTransaction();
-        for (int from = 0; from < recipients.size(); from += chunk) {
-            out.addAll(sendTransaction(destination, message, recipients.subList(from, Math.min(recipients.size(), from + chunk))));
+        try (DestinationLimiter.Slot slot = limiter.acquire(destination.label())) {
+            for (int from = 0; from < recipients.size(); from += chunk) {
+                out.addAll(sendTransaction(destination, message,
+                        recipients.subList(from, Math.min(recipients.size(), from + chunk))));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return everyone(recipients.subList(out.size(), recipients.size()), Diagnostics.INTERNAL_CODE,
+                    "interrupted while waiting for a session to " + destination.label());
         }
         out.forEach(r -> metrics.result(client.protocol(), r));
         return List.copyOf(out);

@@ -51,7 +51,7 @@ class OutboundConfigTest {
                     destinations:
                       - {domain: Bank.Example, policy: verify}
                   relayHost: {host: "smtp.provider.net:587", username: postern, password: "${env:RELAY_PW}"}
-                  connections: {maxIdlePerDestination: 1, idleTimeout: 2s, maxMessagesPerConnection: 7}
+                  connections: {maxPerDestination: 3, maxIdlePerDestination: 1, idleTimeout: 2s, maxMessagesPerConnection: 7}
                   maxRecipientsPerTransaction: 3
                   lmtpTargets: ["delivery.mail.svc:24", "127.0.0.1"]
                 """, Map.of("RELAY_PW", "s3cret"));
@@ -70,6 +70,7 @@ class OutboundConfigTest {
         assertThat(relay.tls()).isEqualTo(OutboundConfig.TlsPolicy.REQUIRED);
         assertThat(relay.toString()).doesNotContain("s3cret");
         assertThat(c.connections().maxMessagesPerConnection()).isEqualTo(7);
+        assertThat(c.connections().maxPerDestination()).isEqualTo(3);
         assertThat(c.maxRecipientsPerTransaction()).isEqualTo(3);
         assertThat(c.lmtpTargets()).extracting(Object::toString).containsExactly("delivery.mail.svc:24", "127.0.0.1:24");
     }
@@ -85,7 +86,7 @@ class OutboundConfigTest {
                     policy: maybe
                     destinations: [{domain: "not a domain", policy: verify}, {domain: a.example}]
                   relayHost: {host: relay.example, username: u, tls: opportunistic}
-                  connections: {maxMessagesPerConnection: 0}
+                  connections: {maxMessagesPerConnection: 0, maxPerDestination: 0}
                   maxReplyLineLength: 100
                   lmtpTargets: ["a:24", "a:24"]
                   colour: blue
@@ -103,6 +104,7 @@ class OutboundConfigTest {
                 "outbound.relayHost.tls: must be required or verify when username/password are set "
                         + "(AUTH is never sent in plaintext)",
                 "outbound.connections.maxMessagesPerConnection: 0 is out of range (1-1000000)",
+                "outbound.connections.maxPerDestination: 0 is out of range (1-10000)",
                 "outbound.maxReplyLineLength: 100 is out of range (512-1000000)",
                 "outbound.lmtpTargets[1]: 'a:24' is listed twice",
                 "outbound.colour: unknown key");

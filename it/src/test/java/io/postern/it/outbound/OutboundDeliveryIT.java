@@ -298,7 +298,7 @@ class OutboundDeliveryIT {
     void recipientAndReuseLimitsSplitTransactionsAndConnections() throws Exception {
         SimpleMeterRegistry own = new SimpleMeterRegistry();
         try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
-                new OutboundConfig.Connections(4, Duration.ofSeconds(10), 1), 2, 2048, 100), "postern.test", own)) {
+                new OutboundConfig.Connections(20, 4, Duration.ofSeconds(10), 1), 2, 2048, 100), "postern.test", own)) {
             List<EnvelopeRecipient> five = List.of(rcpt("m1@prio.test"), rcpt("m2@prio.test"), rcpt("m3@prio.test"),
                     rcpt("m4@prio.test"), rcpt("m5@prio.test"));
             assertThat(deliver(agent, message(dir, "split-1", five)).values())
@@ -352,6 +352,27 @@ class OutboundDeliveryIT {
                 assertThat(r.diagnostic()).contains("DNS lookup of MX for prio.test failed");
             }
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void theDestinationConcurrencyLimitQueuesABurstOnOneSession() throws Exception {
+        SimpleMeterRegistry own = new SimpleMeterRegistry();
+        try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
+                new OutboundConfig.Connections(1, 4, Duration.ofSeconds(10), 100), 50, 2048, 100), "postern.test", own)) {
+            List<java.util.concurrent.CompletableFuture<List<DeliveryResult>>> burst = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                QueuedMessage m = message(dir, "burst-" + i, List.of(rcpt("q" + i + "@prio.test")));
+                burst.add(agent.deliver(m, m.envelope().recipients()));
+            }
+            for (var f : burst) {
+                assertThat(f.get(60, TimeUnit.SECONDS)).singleElement()
+                        .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+            }
+            assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "opened").count())
+                    .isEqualTo(1.0);
+            assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "reused").count())
+                    .isEqualTo(5.0);
         }
     }
 }
