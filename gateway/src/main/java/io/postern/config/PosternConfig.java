@@ -25,7 +25,8 @@ public record PosternConfig(
         SpoolConfig spool,
         LoggingConfig logging,
         CacheConfig cache,
-        DeliveryConfig delivery) {
+        DeliveryConfig delivery,
+        OutboundConfig outbound) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -35,7 +36,7 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -60,7 +61,8 @@ public record PosternConfig(
         DeliveryConfig delivery = DeliveryConfig.from(root.section("delivery"), base);
         checkListeners(root, listeners, tls, admin);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging, cache, delivery);
+                spool, logging, cache, delivery,
+                OutboundConfig.from(root.section("outbound"), base));
     }
 
     private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {

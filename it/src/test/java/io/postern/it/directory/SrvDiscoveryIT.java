@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xbill.DNS.Type;
 
 /**
  * With directory.domain and no URL, Postern finds its servers from _ldap._tcp SRV records (here
@@ -32,12 +31,12 @@ class SrvDiscoveryIT {
     void serversComeFromSrvRecordsInPriorityAndWeightOrderAndFailOver() throws Exception {
         Path demo = DirectoryItSupport.repo("ldif/demo.ldif");
         try (Slapd preferred = Slapd.start(dir.resolve("a"), demo); Slapd backup = Slapd.start(dir.resolve("b"), demo);
-                Dnsmasq dns = Dnsmasq.start(dir.resolve("dns"), List.of(
-                        "--srv-host=_ldap._tcp.corp.example.test,localhost," + backup.port() + ",10,100",
-                        "--srv-host=_ldap._tcp.corp.example.test,localhost," + preferred.port() + ",0,100",
-                        "--srv-host=_ldap._tcp.corp.example.test,localhost,1,0,5",
-                        "--srv-host=_gc._tcp.corp.example.test,localhost,3268,0,100"),
-                        "_ldap._tcp.corp.example.test", Type.SRV)) {
+                Dnsmasq dns = Dnsmasq.builder()
+                        .option("--srv-host=_ldap._tcp.corp.example.test,localhost," + backup.port() + ",10,100")
+                        .option("--srv-host=_ldap._tcp.corp.example.test,localhost," + preferred.port() + ",0,100")
+                        .option("--srv-host=_ldap._tcp.corp.example.test,localhost,1,0,5")
+                        .option("--srv-host=_gc._tcp.corp.example.test,localhost,3268,0,100")
+                        .start(dir.resolve("dns"))) {
             List<URI> found = SrvDiscovery.discover("corp.example.test", Optional.of(dns.address()), false, false);
             assertThat(found).containsExactly(URI.create("ldap://localhost:" + preferred.port()),
                     URI.create("ldap://localhost:1"), URI.create("ldap://localhost:" + backup.port()));

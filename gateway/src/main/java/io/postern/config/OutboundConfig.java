@@ -1,0 +1,282 @@
+package io.postern.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Outbound delivery: the SMTP client that sends remote mail to the recipient domain's MX (or to a
+ * relay host), and the LMTP client that hands local mail from the {@code front} role to delivery
+ * workers. Immutable. Every limit and timeout is named here with one default (docs/configuration.md,
+ * section outbound); the timeouts default to RFC 5321 4.5.3.2.
+ */
+public record OutboundConfig(
+        int port,
+        List<HostPort> dnsServers,
+        Duration dnsTimeout,
+        Timeouts timeouts,
+        Tls tls,
+        Optional<RelayHost> relayHost,
+        Connections connections,
+        int maxRecipientsPerTransaction,
+        int maxReplyLineLength,
+        int maxReplyLines,
+        List<HostPort> lmtpTargets) {
+
+    public static final int SMTP_PORT = 25;
+    public static final int LMTP_PORT = 24;
+    public static final int DNS_PORT = 53;
+
+    public OutboundConfig {
+        dnsServers = List.copyOf(dnsServers);
+        Objects.requireNonNull(dnsTimeout);
+        Objects.requireNonNull(timeouts);
+        Objects.requireNonNull(tls);
+        Objects.requireNonNull(relayHost);
+        Objects.requireNonNull(connections);
+        lmtpTargets = List.copyOf(lmtpTargets);
+    }
+
+    /** Every default: what an empty {@code outbound:} section reads as. */
+    public static OutboundConfig defaults() {
+        return new OutboundConfig(SMTP_PORT, List.of(), Duration.ofSeconds(5), Timeouts.rfc5321(),
+                new Tls(TlsPolicy.OPPORTUNISTIC, Map.of(), Optional.empty()), Optional.empty(),
+                Connections.defaults(), 50, 2048, 100, List.of());
+    }
+
+    /** The TLS policy for one destination domain (or the relay host's name). */
+    public TlsPolicy tlsPolicyFor(String destination) {
+        return tls.destinations().getOrDefault(destination.toLowerCase(Locale.ROOT), tls.policy());
+    }
+
+    /**
+     * How the client uses STARTTLS. {@code opportunistic}: when offered, without checking the
+     * certificate (RFC 7435), falling back to plaintext when the handshake fails; {@code required}:
+     * TLS or no delivery (deferred), certificate not checked; {@code verify}: TLS with a certificate
+     * that chains to a trusted CA and names the host; {@code none}: never.
+     */
+    public enum TlsPolicy { NONE, OPPORTUNISTIC, REQUIRED, VERIFY }
+
+    /** A host name or IP address and a port, as written in {@code host:port} (IPv6 as {@code [::1]:53}). */
+    public record HostPort(String host, int port) {
+        public HostPort {
+            Objects.requireNonNull(host);
+            if (host.isEmpty() || port < 1 || port > 65535) {
+                throw new IllegalArgumentException("bad host or port: " + host + ":" + port);
+            }
+        }
+
+        static ConfigNode.Parsed<HostPort> parse(String text, int defaultPort) {
+            String host = text.trim();
+            int port = defaultPort;
+            if (host.startsWith("[")) {
+                int close = host.indexOf(']');
+                if (close < 0) {
+                    return ConfigNode.Parsed.problem("'" + text + "' has '[' without ']'");
+                }
+                String rest = host.substring(close + 1);
+                host = host.substring(1, close);
+                if (!rest.isEmpty()) {
+                    if (!rest.startsWith(":")) {
+                        return ConfigNode.Parsed.problem("'" + text + "' is not host:port");
+                    }
+                    port = parsePort(rest.substring(1));
+                }
+            } else if (host.indexOf(':') >= 0 && host.indexOf(':') == host.lastIndexOf(':')) {
+                port = parsePort(host.substring(host.indexOf(':') + 1));
+                host = host.substring(0, host.indexOf(':'));
+            } else if (host.indexOf(':') >= 0) {
+                return ConfigNode.Parsed.problem("'" + text + "': write an IPv6 address as [address]:port");
+            }
+            if (port < 1) {
+                return ConfigNode.Parsed.problem("'" + text + "' has no valid port (1-65535)");
+            }
+            if (host.isEmpty() || !host.matches("[A-Za-z0-9.:_-]+")) {
+                return ConfigNode.Parsed.problem("'" + text + "' is not a host name or address");
+            }
+            return ConfigNode.Parsed.ok(new HostPort(host, port));
+        }
+
+        private static int parsePort(String text) {
+            try {
+                int port = Integer.parseInt(text);
+                return port >= 1 && port <= 65535 ? port : -1;
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** One timeout per stage of the client's dialogue (RFC 5321 4.5.3.2 minimums as defaults). */
+    public record Timeouts(Duration connect, Duration greeting, Duration helo, Duration mail, Duration rcpt,
+                           Duration dataInit, Duration dataBlock, Duration dataDone) {
+        public Timeouts {
+            for (Duration d : List.of(connect, greeting, helo, mail, rcpt, dataInit, dataBlock, dataDone)) {
+                Objects.requireNonNull(d);
+            }
+        }
+
+        public static Timeouts rfc5321() {
+            return new Timeouts(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofMinutes(5),
+                    Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofMinutes(2), Duration.ofMinutes(3),
+                    Duration.ofMinutes(10));
+        }
+
+        static Timeouts from(ConfigNode node) {
+            Timeouts d = rfc5321();
+            return new Timeouts(
+                    positive(node, "connect", d.connect()),
+                    positive(node, "greeting", d.greeting()),
+                    positive(node, "helo", d.helo()),
+                    positive(node, "mail", d.mail()),
+                    positive(node, "rcpt", d.rcpt()),
+                    positive(node, "dataInit", d.dataInit()),
+                    positive(node, "dataBlock", d.dataBlock()),
+                    positive(node, "dataDone", d.dataDone()));
+        }
+    }
+
+    /** The default STARTTLS policy, per-destination overrides, and extra trusted CAs for {@code verify}. */
+    public record Tls(TlsPolicy policy, Map<String, TlsPolicy> destinations, Optional<Path> trustFile) {
+        public Tls {
+            Objects.requireNonNull(policy);
+            destinations = Map.copyOf(destinations);
+            Objects.requireNonNull(trustFile);
+        }
+
+        static Tls from(ConfigNode node, Path base) {
+            TlsPolicy policy = node.enumValue("policy", TlsPolicy.class, TlsPolicy.OPPORTUNISTIC);
+            Map<String, TlsPolicy> destinations = new LinkedHashMap<>();
+            List<ConfigNode> overrides = node.sections("destinations");
+            for (ConfigNode override : overrides) {
+                ConfigNode.Parsed<String> domain = PosternConfig.parseDomain(override.required("domain"));
+                TlsPolicy value = override.enumValue("policy", TlsPolicy.class, policy);
+                if (!override.has("policy")) {
+                    override.error("policy", "is required");
+                }
+                if (domain.problem() != null) {
+                    override.error("domain", domain.problem());
+                } else if (destinations.putIfAbsent(domain.value(), value) != null) {
+                    override.error("domain", "'" + domain.value() + "' is listed twice");
+                }
+            }
+            Optional<Path> trust = node.optionalString("trustFile").map(base::resolve);
+            return new Tls(policy, destinations, trust);
+        }
+    }
+
+    /**
+     * A relay host (smarthost) that takes all remote mail instead of the MX. Credentials are used
+     * with AUTH PLAIN, and only over TLS: with credentials the TLS policy must be {@code required}
+     * or {@code verify}.
+     */
+    public record RelayHost(HostPort address, Optional<String> username, Optional<String> password,
+                            TlsPolicy tls) {
+        public RelayHost {
+            Objects.requireNonNull(address);
+            Objects.requireNonNull(username);
+            Objects.requireNonNull(password);
+            Objects.requireNonNull(tls);
+        }
+
+        @Override
+        public String toString() {
+            return "RelayHost[" + address + ", username=" + username.orElse("") + ", tls=" + tls + "]";
+        }
+
+        static Optional<RelayHost> from(ConfigNode node, ConfigNode parent) {
+            if (!parent.has("relayHost")) {
+                return Optional.empty();
+            }
+            String raw = node.required("host");
+            int defaultPort = node.port("port", 25);
+            ConfigNode.Parsed<HostPort> address = HostPort.parse(raw, defaultPort);
+            Optional<String> username = node.optionalString("username");
+            Optional<String> password = node.optionalString("password");
+            boolean credentials = username.isPresent() || password.isPresent();
+            TlsPolicy tls = node.enumValue("tls", TlsPolicy.class,
+                    credentials ? TlsPolicy.REQUIRED : TlsPolicy.OPPORTUNISTIC);
+            if (raw.isEmpty()) {
+                return Optional.empty();
+            }
+            if (address.problem() != null) {
+                node.error("host", address.problem());
+                return Optional.empty();
+            }
+            if (username.isPresent() != password.isPresent()) {
+                node.error(username.isPresent() ? "password" : "username",
+                        "is required when " + (username.isPresent() ? "username" : "password") + " is set");
+            }
+            if (credentials && (tls == TlsPolicy.NONE || tls == TlsPolicy.OPPORTUNISTIC)) {
+                node.error("tls", "must be required or verify when username/password are set "
+                        + "(AUTH is never sent in plaintext)");
+            }
+            return Optional.of(new RelayHost(address.value(), username, password, tls));
+        }
+    }
+
+    /**
+     * Sessions per destination: at most {@code maxPerDestination} deliveries at once (Postfix's
+     * default_destination_concurrency_limit), idle sessions kept for reuse, for how long, and how
+     * many messages each.
+     */
+    public record Connections(int maxPerDestination, int maxIdlePerDestination, Duration idleTimeout,
+                              int maxMessagesPerConnection) {
+        public static Connections defaults() {
+            return new Connections(20, 4, Duration.ofSeconds(10), 100);
+        }
+
+        static Connections from(ConfigNode node) {
+            Connections d = defaults();
+            return new Connections(
+                    node.integer("maxPerDestination", d.maxPerDestination(), 1, 10_000),
+                    node.integer("maxIdlePerDestination", d.maxIdlePerDestination(), 0, 1000),
+                    positive(node, "idleTimeout", d.idleTimeout()),
+                    node.integer("maxMessagesPerConnection", d.maxMessagesPerConnection(), 1, 1_000_000));
+        }
+    }
+
+    static OutboundConfig from(ConfigNode node, Path base) {
+        OutboundConfig d = defaults();
+        int port = node.port("port", SMTP_PORT);
+        List<HostPort> dns = node.parsedStrings("dnsServers", List.of(), s -> HostPort.parse(s, DNS_PORT));
+        Duration dnsTimeout = positive(node, "dnsTimeout", d.dnsTimeout());
+        Timeouts timeouts = Timeouts.from(node.section("timeouts"));
+        Tls tls = Tls.from(node.section("tls"), base);
+        Optional<RelayHost> relay = RelayHost.from(node.section("relayHost"), node);
+        Connections connections = Connections.from(node.section("connections"));
+        int maxRcpt = node.integer("maxRecipientsPerTransaction", d.maxRecipientsPerTransaction(), 1, 100_000);
+        int maxLine = node.integer("maxReplyLineLength", d.maxReplyLineLength(), 512, 1_000_000);
+        int maxLines = node.integer("maxReplyLines", d.maxReplyLines(), 1, 100_000);
+        List<HostPort> lmtp = node.parsedStrings("lmtpTargets", List.of(), s -> HostPort.parse(s, LMTP_PORT));
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < lmtp.size(); i++) {
+            if (seen.contains(lmtp.get(i).toString())) {
+                node.problems().add(node.pathOf("lmtpTargets") + "[" + i + "]", "'" + lmtp.get(i) + "' is listed twice");
+            }
+            seen.add(lmtp.get(i).toString());
+        }
+        return new OutboundConfig(port, dns, dnsTimeout, timeouts, tls, relay, connections, maxRcpt, maxLine, maxLines,
+                lmtp);
+    }
+
+    private static Duration positive(ConfigNode node, String key, Duration fallback) {
+        Duration value = node.duration(key, fallback);
+        if (value.isZero()) {
+            node.error(key, "must be greater than zero");
+            return fallback;
+        }
+        return value;
+    }
+}

@@ -1,0 +1,209 @@
+package io.postern.outbound;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.postern.config.OutboundConfig;
+import io.postern.config.OutboundConfig.TlsPolicy;
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.QueuedMessage;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * The engine shared by {@link OutboundDelivery} and {@link LmtpHandoff}: sends one message to one
+ * destination (a list of addresses in the order to try), splitting the recipients into
+ * transactions of at most {@code maxRecipientsPerTransaction}, taking sessions from the pool or
+ * opening new ones, and moving to the next address when a host cannot take the session. Each
+ * delivery runs on its own virtual thread; the network I/O is Netty's. Thread-safe.
+ */
+final class MailSender implements AutoCloseable {
+    /** One address to try and the host name it belongs to (for TLS and diagnostics). */
+    record Target(String hostName, InetSocketAddress address) {
+        Target {
+            Objects.requireNonNull(hostName);
+            Objects.requireNonNull(address);
+        }
+    }
+
+    /** Where one group of recipients goes: label for metrics, targets in order, TLS policy, credentials. */
+    record Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials) {
+        Destination {
+            Objects.requireNonNull(label);
+            targets = List.copyOf(targets);
+            Objects.requireNonNull(policy);
+            Objects.requireNonNull(credentials);
+        }
+    }
+
+    private final OutboundConfig config;
+    private final EventLoopGroup group;
+    private final SmtpClient client;
+    private final ConnectionPool pool;
+    private final OutboundMetrics metrics;
+    private final DestinationLimiter limiter;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+
+    private MailSender(OutboundConfig config, EventLoopGroup group, SmtpClient client, ConnectionPool pool,
+                       OutboundMetrics metrics) {
+        this.config = config;
+        this.group = group;
+        this.client = client;
+        this.pool = pool;
+        this.metrics = metrics;
+        this.limiter = new DestinationLimiter(config.connections().maxPerDestination());
+    }
+
+    static MailSender start(OutboundConfig config, String heloName, SmtpClient.Protocol protocol, MeterRegistry registry) {
+        ClientTransport transport = ClientTransport.best();
+        EventLoopGroup group = transport.newGroup(2);
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.channel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true);
+        OutboundMetrics metrics = new OutboundMetrics(registry);
+        SmtpClient client;
+        try {
+            client = new SmtpClient(bootstrap, config, heloName, protocol, metrics);
+        } catch (SSLException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("cannot set up outbound TLS: " + e.getMessage(), e);
+        }
+        ConnectionPool pool = new ConnectionPool(config.connections(), config.timeouts().helo(), protocol, metrics);
+        long sweep = Math.max(250, Math.min(1000, config.connections().idleTimeout().toMillis() / 2));
+        group.scheduleAtFixedRate(pool::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        return new MailSender(config, group, client, pool, metrics);
+    }
+
+    /** Runs {@code work} on a virtual thread; a bug inside defers the recipients instead of failing the future. */
+    CompletableFuture<List<DeliveryResult>> async(List<EnvelopeRecipient> recipients, Supplier<List<DeliveryResult>> work) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return work.get();
+            } catch (RuntimeException e) {
+                return recipients.stream().map(r -> ReplyMapping.local(r, Diagnostics.INTERNAL_CODE,
+                        Diagnostics.internal(e), Optional.empty())).toList();
+            }
+        }, executor);
+    }
+
+    /** Combines per-group futures into one list, in any order. */
+    static CompletableFuture<List<DeliveryResult>> all(List<CompletableFuture<List<DeliveryResult>>> parts) {
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            List<DeliveryResult> out = new ArrayList<>();
+            parts.forEach(p -> out.addAll(p.join()));
+            return List.copyOf(out);
+        });
+    }
+
+    /** The same result for every recipient (a routing failure), counted in the metrics. */
+    List<DeliveryResult> everyone(List<EnvelopeRecipient> recipients, String code, String diagnostic) {
+        List<DeliveryResult> out = recipients.stream()
+                .map(r -> ReplyMapping.local(r, code, diagnostic, Optional.empty())).toList();
+        out.forEach(r -> metrics.result(client.protocol(), r));
+        return out;
+    }
+
+    List<DeliveryResult> send(Destination destination, QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        List<DeliveryResult> out = new ArrayList<>();
+        int chunk = config.maxRecipientsPerTransaction();
+        try (DestinationLimiter.Slot slot = limiter.acquire(destination.label())) {
+            for (int from = 0; from < recipients.size(); from += chunk) {
+                out.addAll(sendTransaction(destination, message,
+                        recipients.subList(from, Math.min(recipients.size(), from + chunk))));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return everyone(recipients.subList(out.size(), recipients.size()), Diagnostics.INTERNAL_CODE,
+                    "interrupted while waiting for a session to " + destination.label());
+        }
+        out.forEach(r -> metrics.result(client.protocol(), r));
+        return List.copyOf(out);
+    }
+
+    private List<DeliveryResult> sendTransaction(Destination destination, QueuedMessage message,
+                                                 List<EnvelopeRecipient> recipients) {
+        String code = Diagnostics.LMTP_TARGETS_CODE;
+        String diagnostic = destination.targets().isEmpty() ? Diagnostics.noLmtpTargets() : "no host to try";
+        Optional<String> mta = Optional.empty();
+        boolean allPermanent = !destination.targets().isEmpty();
+        for (MailSender.Target target : destination.targets()) {
+            // The host name is part of the key: TLS verification and the reported Remote-MTA depend on it.
+            String key = client.protocol() + "|" + target.hostName() + "|" + target.address() + "|" + destination.policy() + "|"
+                    + destination.credentials().map(SmtpClient.Credentials::username).orElse("");
+            boolean mayReuse = true;
+            while (true) {
+                long start = System.nanoTime();
+                Optional<SmtpConnection> pooled = mayReuse ? pool.take(key) : Optional.empty();
+                SmtpConnection connection;
+                if (pooled.isPresent()) {
+                    connection = pooled.get();
+                } else {
+                    SmtpClient.Opened opened = client.open(target.address(), target.hostName(), destination.policy(),
+                            destination.credentials());
+                    if (opened instanceof SmtpClient.Opened.Unavailable u) {
+                        code = u.enhancedCode();
+                        diagnostic = u.diagnostic();
+                        mta = u.remoteMta();
+                        allPermanent &= u.permanent();
+                        break;
+                    }
+                    connection = ((SmtpClient.Opened.Ready) opened).connection();
+                }
+                MailTransaction.Outcome outcome = MailTransaction.run(connection, message, recipients,
+                        config.timeouts(), client.protocol() == SmtpClient.Protocol.LMTP);
+                if (outcome.tryNextHost()) {
+                    SessionFailure failure = outcome.failure().orElseThrow();
+                    code = failure.enhancedCode();
+                    diagnostic = failure.getMessage();
+                    mta = Optional.of(connection.remoteMta());
+                    allPermanent = false;
+                    if (pooled.isPresent()) {
+                        mayReuse = false;
+                        continue;
+                    }
+                    break;
+                }
+                metrics.transaction(client.protocol(), destination.label(), Duration.ofNanos(System.nanoTime() - start));
+                if (outcome.reusable()) {
+                    pool.release(key, connection);
+                } else {
+                    connection.close();
+                }
+                return outcome.results();
+            }
+        }
+        // Every host refused or failed: bounce only when all of them said 5xx, otherwise try again later.
+        String finalCode = allPermanent ? code : "4" + code.substring(1);
+        String finalDiagnostic = diagnostic;
+        Optional<String> finalMta = mta;
+        return recipients.stream().map(r -> ReplyMapping.local(r, finalCode, finalDiagnostic, finalMta)).toList();
+    }
+
+    int idleConnections() {
+        return pool.idleCount();
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

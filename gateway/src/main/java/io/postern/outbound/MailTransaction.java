@@ -1,0 +1,259 @@
+package io.postern.outbound;
+
+import io.postern.config.OutboundConfig;
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.QueuedMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One mail transaction on a ready session: MAIL, RCPT for each recipient, DATA with the streamed
+ * content, and the final reply (one for SMTP, one per accepted recipient for LMTP). Uses
+ * PIPELINING (RFC 2920) when offered, SIZE, BODY=8BITMIME, SMTPUTF8 and DSN parameters.
+ *
+ * <p>8-bit content to a server without 8BITMIME (RFC 6152 3): the content is scanned, and if it
+ * really holds 8-bit bytes the recipients FAIL with 5.6.3; a message declared 8BITMIME that is in
+ * fact 7-bit is sent as is. We do not downgrade to quoted-printable: rewriting MIME structure
+ * breaks DKIM signatures and needs a full MIME parser in the delivery path.
+ *
+ * <p>Stateless; {@link #run} blocks (virtual thread).
+ */
+final class MailTransaction {
+    private MailTransaction() {
+    }
+
+    /**
+     * The results, whether the session may be reused, and whether the host refused before anything
+     * was decided (so the next host may be tried).
+     */
+    record Outcome(List<DeliveryResult> results, boolean reusable, boolean tryNextHost, Optional<SessionFailure> failure) {
+        Outcome {
+            results = List.copyOf(results);
+        }
+    }
+
+    static Outcome run(SmtpConnection connection, QueuedMessage message, List<EnvelopeRecipient> recipients,
+                       OutboundConfig.Timeouts timeouts, boolean lmtp) {
+        String mta = connection.remoteMta();
+        Extensions ext = connection.extensions();
+        Envelope envelope = message.envelope();
+        Optional<String> refusal = precheck(message, recipients, ext, mta);
+        if (refusal.isPresent()) {
+            String code = refusal.get().substring(0, 5);
+            String text = refusal.get().substring(6);
+            return new Outcome(recipients.stream()
+                    .map(r -> ReplyMapping.local(r, code, text, Optional.of(mta))).toList(), true, false, Optional.empty());
+        }
+        Map<EnvelopeRecipient, DeliveryResult> results = new LinkedHashMap<>();
+        List<EnvelopeRecipient> accepted = new ArrayList<>();
+        boolean mailAccepted = false;
+        try {
+            boolean pipelining = ext.has("PIPELINING");
+            String mail = mailCommand(message, ext);
+            SmtpReply mailReply;
+            List<SmtpReply> rcptReplies = new ArrayList<>();
+            SmtpReply dataReply = null;
+            if (pipelining) {
+                connection.write(mail);
+                for (EnvelopeRecipient r : recipients) {
+                    connection.write(rcptCommand(r, ext));
+                }
+                connection.write("DATA");
+                mailReply = connection.read("MAIL FROM", timeouts.mail());
+                for (int i = 0; i < recipients.size(); i++) {
+                    rcptReplies.add(connection.read("RCPT TO", timeouts.rcpt()));
+                }
+                dataReply = connection.read("DATA", timeouts.dataInit());
+            } else {
+                mailReply = connection.command(mail, timeouts.mail());
+                if (mailReply.positive()) {
+                    for (EnvelopeRecipient r : recipients) {
+                        rcptReplies.add(connection.command(rcptCommand(r, ext), timeouts.rcpt()));
+                    }
+                }
+            }
+            mailAccepted = mailReply.positive();
+            if (!mailReply.positive()) {
+                for (EnvelopeRecipient r : recipients) {
+                    results.put(r, ReplyMapping.result(r, mailReply, mta));
+                }
+                return finishWithoutData(connection, recipients, results, dataReply, timeouts);
+            }
+            for (int i = 0; i < recipients.size(); i++) {
+                EnvelopeRecipient r = recipients.get(i);
+                SmtpReply reply = rcptReplies.get(i);
+                if (reply.positive()) {
+                    accepted.add(r);
+                } else {
+                    results.put(r, ReplyMapping.result(r, reply, mta));
+                }
+            }
+            if (accepted.isEmpty()) {
+                return finishWithoutData(connection, recipients, results, dataReply, timeouts);
+            }
+            if (dataReply == null) {
+                dataReply = connection.command("DATA", timeouts.dataInit());
+            }
+            if (dataReply.code() != 354) {
+                for (EnvelopeRecipient r : accepted) {
+                    results.put(r, ReplyMapping.result(r, dataReply, mta));
+                }
+                return finishWithoutData(connection, recipients, results, null, timeouts);
+            }
+            try (InputStream in = message.content().open()) {
+                connection.writeContent(in, timeouts.dataBlock());
+            }
+            connection.countMessage();
+            if (lmtp) {
+                for (EnvelopeRecipient r : accepted) {
+                    results.put(r, ReplyMapping.result(r, connection.read("end of data", timeouts.dataDone()), mta));
+                }
+            } else {
+                SmtpReply done = connection.read("end of data", timeouts.dataDone());
+                for (EnvelopeRecipient r : accepted) {
+                    results.put(r, ReplyMapping.result(r, done, mta));
+                }
+            }
+            return new Outcome(ordered(recipients, results), true, false, Optional.empty());
+        } catch (SessionFailure e) {
+            connection.close();
+            for (EnvelopeRecipient r : recipients) {
+                results.putIfAbsent(r, ReplyMapping.local(r, e.enhancedCode(), e.getMessage(), Optional.of(mta)));
+            }
+            return new Outcome(ordered(recipients, results), false, !mailAccepted, Optional.of(e));
+        } catch (IOException e) {
+            // Reading our own stored content failed: the remote side is fine, we are not.
+            connection.close();
+            for (EnvelopeRecipient r : recipients) {
+                results.putIfAbsent(r, ReplyMapping.local(r, Diagnostics.INTERNAL_CODE,
+                        "cannot read the stored message: " + e.getMessage(), Optional.of(mta)));
+            }
+            return new Outcome(ordered(recipients, results), false, false, Optional.empty());
+        }
+    }
+
+    /** No data will be sent: close an unexpectedly opened DATA, then RSET so the session can be reused. */
+    private static Outcome finishWithoutData(SmtpConnection connection, List<EnvelopeRecipient> recipients,
+                                             Map<EnvelopeRecipient, DeliveryResult> results, SmtpReply dataReply,
+                                             OutboundConfig.Timeouts timeouts) throws SessionFailure {
+        if (dataReply != null && dataReply.code() == 354) {
+            // RFC 2920 3.1: a server that opened DATA with no valid recipient gets an empty message.
+            connection.write(".");
+            connection.read("end of data", timeouts.dataDone());
+        }
+        SmtpReply rset = connection.command("RSET", timeouts.helo());
+        return new Outcome(ordered(recipients, results), rset.positive(), false, Optional.empty());
+    }
+
+    private static List<DeliveryResult> ordered(List<EnvelopeRecipient> recipients,
+                                                Map<EnvelopeRecipient, DeliveryResult> results) {
+        return recipients.stream().map(results::get).toList();
+    }
+
+    /** A reason (code, space, text) not to send at all: too big, 8-bit or UTF-8 the server cannot take. */
+    static Optional<String> precheck(QueuedMessage message, List<EnvelopeRecipient> recipients, Extensions ext,
+                                     String mta) {
+        long size = message.content().size();
+        if (ext.has("SIZE") && ext.maxSize() > 0 && size > ext.maxSize()) {
+            return Optional.of(Diagnostics.TOO_BIG_CODE + " " + Diagnostics.tooBig(mta, size, ext.maxSize()));
+        }
+        Envelope envelope = message.envelope();
+        if (envelope.bodyType() == Envelope.BodyType.BINARY_MIME) {
+            return Optional.of(Diagnostics.EIGHT_BIT_CODE + " " + Diagnostics.binary(mta));
+        }
+        if (envelope.bodyType() == Envelope.BodyType.EIGHT_BIT_MIME && !ext.has("8BITMIME") && hasEightBit(message)) {
+            return Optional.of(Diagnostics.EIGHT_BIT_CODE + " " + Diagnostics.eightBit(mta));
+        }
+        if (!ext.has("SMTPUTF8") && needsUtf8(envelope, recipients)) {
+            return Optional.of(Diagnostics.SMTPUTF8_CODE + " " + Diagnostics.smtpUtf8(mta));
+        }
+        return Optional.empty();
+    }
+
+    private static boolean hasEightBit(QueuedMessage message) {
+        byte[] buffer = new byte[64 * 1024];
+        try (InputStream in = message.content().open()) {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] < 0) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            // Unreadable now: let the transfer itself fail and defer.
+            return false;
+        }
+    }
+
+    private static boolean needsUtf8(Envelope envelope, List<EnvelopeRecipient> recipients) {
+        if (envelope.sender().isPresent() && !ascii(envelope.sender().get())) {
+            return true;
+        }
+        return recipients.stream().anyMatch(r -> !ascii(r.address()));
+    }
+
+    private static boolean ascii(MailAddress address) {
+        return address.toString().chars().allMatch(c -> c < 128);
+    }
+
+    static String mailCommand(QueuedMessage message, Extensions ext) {
+        Envelope envelope = message.envelope();
+        StringBuilder out = new StringBuilder("MAIL FROM:<")
+                .append(envelope.sender().map(MailAddress::toString).orElse("")).append('>');
+        if (ext.has("SIZE")) {
+            out.append(" SIZE=").append(message.content().size());
+        }
+        if (envelope.bodyType() == Envelope.BodyType.EIGHT_BIT_MIME && ext.has("8BITMIME")) {
+            out.append(" BODY=8BITMIME");
+        }
+        if (envelope.smtpUtf8() && ext.has("SMTPUTF8")) {
+            out.append(" SMTPUTF8");
+        }
+        if (ext.has("DSN")) {
+            envelope.dsnReturn().ifPresent(ret -> out.append(" RET=").append(ret.name()));
+            envelope.dsnEnvelopeId().ifPresent(id -> out.append(" ENVID=").append(xtext(id)));
+        }
+        return out.toString();
+    }
+
+    static String rcptCommand(EnvelopeRecipient recipient, Extensions ext) {
+        StringBuilder out = new StringBuilder("RCPT TO:<").append(recipient.address()).append('>');
+        if (ext.has("DSN")) {
+            if (!recipient.dsnNotify().isEmpty()) {
+                out.append(" NOTIFY=").append(String.join(",", recipient.dsnNotify().stream()
+                        .map(n -> n.name().toUpperCase(Locale.ROOT)).sorted().toList()));
+            }
+            recipient.originalRecipient().ifPresent(orcpt -> {
+                int semi = orcpt.indexOf(';');
+                out.append(" ORCPT=").append(semi > 0 ? orcpt : "rfc822;" + xtext(orcpt));
+            });
+        }
+        return out.toString();
+    }
+
+    /** RFC 3461 4: printable ASCII except '+' and '=' as is, everything else as +HH. */
+    static String xtext(String value) {
+        StringBuilder out = new StringBuilder();
+        for (byte b : value.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c >= 33 && c <= 126 && c != '+' && c != '=') {
+                out.append((char) c);
+            } else {
+                out.append('+').append(String.format("%02X", c));
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,26 @@
+package io.postern.outbound;
+
+import java.io.IOException;
+
+/**
+ * The connection to a remote server failed (refused, timed out, closed, TLS broke, garbled
+ * replies): always temporary, the message is deferred or the next host is tried. Carries the
+ * RFC 3463 code and a diagnostic for the queue.
+ */
+final class SessionFailure extends IOException {
+    private final String enhancedCode;
+
+    SessionFailure(String enhancedCode, String diagnostic) {
+        super(diagnostic);
+        this.enhancedCode = enhancedCode;
+    }
+
+    SessionFailure(String enhancedCode, String diagnostic, Throwable cause) {
+        super(diagnostic, cause);
+        this.enhancedCode = enhancedCode;
+    }
+
+    String enhancedCode() {
+        return enhancedCode;
+    }
+}

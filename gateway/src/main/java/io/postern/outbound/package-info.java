@@ -1,0 +1,18 @@
+/**
+ * Outbound delivery: the SMTP client that sends remote mail to the recipient domain's MX or a
+ * relay host ({@link io.postern.outbound.OutboundDelivery}), and the same client in LMTP mode
+ * that hands local mail from the front role to delivery workers
+ * ({@link io.postern.outbound.LmtpHandoff}). Both are {@link io.postern.mail.DeliveryAgent}s:
+ * exactly one result per recipient, never an exception for a recipient-level problem.
+ *
+ * <p>Trust: remote replies and DNS answers are untrusted. Limits (config {@code outbound}): reply
+ * line length and lines per reply, recipients per transaction, a timeout for every stage (RFC 5321
+ * 4.5.3.2 defaults), idle sessions per destination, messages per session. Message content is
+ * streamed from the queue in 64 KiB chunks, never held whole.
+ *
+ * <p>Failure: connection problems, timeouts, TLS failures and DNS outages are temporary (DEFERRED,
+ * 4.x.x); a 5xx reply, a null MX or NXDOMAIN is permanent (FAILED, 5.x.x, the remote reply as
+ * diagnostic). The protocol code runs as straight-line blocking code on virtual threads; the I/O is
+ * Netty (this package imports Netty, as protocol packages do, because it is the client side of one).
+ */
+package io.postern.outbound;

@@ -1,0 +1,59 @@
+package io.postern.outbound;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ReplyMappingTest {
+    private static final EnvelopeRecipient BOB = EnvelopeRecipient.of(new MailAddress("bob", "example.net"));
+    private static final String MTA = "mx1.example.net[192.0.2.1]:25";
+
+    @Test
+    void positiveReplyIsDeliveredWithRemoteMta() {
+        DeliveryResult r = ReplyMapping.result(BOB, new SmtpReply(250, List.of("2.0.0 Ok: queued as 4ABC")), MTA);
+        assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.enhancedCode()).isEqualTo("2.0.0");
+        assertThat(r.diagnostic()).isEqualTo("250 2.0.0 Ok: queued as 4ABC");
+        assertThat(r.remoteMta()).contains(MTA);
+    }
+
+    @Test
+    void transientReplyIsDeferredWithItsEnhancedCode() {
+        DeliveryResult r = ReplyMapping.result(BOB, new SmtpReply(452, List.of("4.2.2 Mailbox full")), MTA);
+        assertThat(r.status()).isEqualTo(DeliveryResult.Status.DEFERRED);
+        assertThat(r.enhancedCode()).isEqualTo("4.2.2");
+        assertThat(r.diagnostic()).isEqualTo("452 4.2.2 Mailbox full");
+    }
+
+    @Test
+    void permanentReplyFailsWithTheRemoteTextOnOneLine() {
+        DeliveryResult r = ReplyMapping.result(BOB,
+                new SmtpReply(550, List.of("5.1.1 <bob@example.net>: Recipient address rejected", "User unknown")), MTA);
+        assertThat(r.status()).isEqualTo(DeliveryResult.Status.FAILED);
+        assertThat(r.enhancedCode()).isEqualTo("5.1.1");
+        assertThat(r.diagnostic()).isEqualTo("550 5.1.1 <bob@example.net>: Recipient address rejected User unknown");
+        assertThat(r.remoteMta()).contains(MTA);
+    }
+
+    @Test
+    void missingOrMismatchedEnhancedCodeFallsBackToTheClass() {
+        assertThat(ReplyMapping.result(BOB, new SmtpReply(554, List.of("no thanks")), MTA).enhancedCode()).isEqualTo("5.0.0");
+        assertThat(ReplyMapping.result(BOB, new SmtpReply(451, List.of("5.7.1 confused server")), MTA).enhancedCode())
+                .isEqualTo("4.0.0");
+        assertThat(ReplyMapping.result(BOB, new SmtpReply(421, List.of()), MTA).status())
+                .isEqualTo(DeliveryResult.Status.DEFERRED);
+    }
+
+    @Test
+    void localFailuresFollowTheCodeClass() {
+        assertThat(ReplyMapping.local(BOB, "5.1.10", "null MX", Optional.empty()).status())
+                .isEqualTo(DeliveryResult.Status.FAILED);
+        assertThat(ReplyMapping.local(BOB, "4.4.3", "dns down", Optional.empty()).status())
+                .isEqualTo(DeliveryResult.Status.DEFERRED);
+    }
+}
