@@ -1,23 +1,22 @@
 package io.postern.server;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
 import io.postern.directory.Directory;
-import io.postern.directory.cache.CachingDirectory;
-import io.postern.directory.ldap.ChangeTracker;
-import io.postern.directory.ldap.EmbeddedDirectoryServer;
-import io.postern.directory.ldap.LdapDirectory;
+import io.postern.mail.DeliveryAgent;
+import io.postern.mail.MessageSink;
 import io.postern.observability.AdminServer;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
 import io.postern.observability.WritableDirectoryCheck;
+import io.postern.queue.MailQueue;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,18 +27,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running node: starts the parts its role needs in dependency order (metrics, directory,
- * TLS, listeners, admin endpoint) and stops them in reverse, draining sessions first.
- * Thread-safe; {@link #close()} is idempotent.
+ * message path, TLS, listeners, admin endpoint) and stops them in reverse, draining sessions
+ * first. Thread-safe; {@link #close()} is idempotent.
  */
 public final class PosternServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PosternServer.class);
 
     private final PosternConfig config;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
+    private DirectoryService directory;
+    private MessagePath path;
     private ListenerSet listeners;
     private AdminServer admin;
-    private LdapDirectory directory;
-    private CachingDirectory cachedDirectory;
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -47,9 +46,14 @@ public final class PosternServer implements AutoCloseable {
     }
 
     public static PosternServer start(PosternConfig config) throws Exception {
+        return start(config, Optional.empty());
+    }
+
+    /** With a directory of the caller's (tests); empty means the configured LDAP directory behind the cache. */
+    public static PosternServer start(PosternConfig config, Optional<Directory> directory) throws Exception {
         PosternServer server = new PosternServer(config);
         try {
-            server.startParts();
+            server.startParts(directory);
         } catch (Exception e) {
             server.close();
             throw e;
@@ -57,24 +61,15 @@ public final class PosternServer implements AutoCloseable {
         return server;
     }
 
-    private void startParts() throws Exception {
+    private void startParts(Optional<Directory> givenDirectory) throws Exception {
         LogFormat.apply(config.logging());
-        Metrics metrics = new Metrics();
-        resources.add(metrics);
-        var directoryConfig = config.directory();
-        if (config.directory().embedded().isPresent()) {
-            EmbeddedDirectoryServer embedded = EmbeddedDirectoryServer.start(config.directory().embedded().get(),
-                    config.directory().baseDn());
-            resources.add(embedded);
-            directoryConfig = directoryConfig.withUrls(List.of(java.net.URI.create(embedded.url())));
-        }
-        directory = LdapDirectory.connect(directoryConfig, config.domains(), metrics.registry());
-        resources.add(directory);
-        cachedDirectory = CachingDirectory.wrap(directory, config.cache(), metrics.registry());
-        resources.add(cachedDirectory);
-        resources.add(ChangeTracker.start(directory, config.cache(), cachedDirectory));
+        Metrics metrics = resources.add(new Metrics());
+        MeterRegistry registry = metrics.registry();
+        directory = DirectoryService.start(config, givenDirectory, registry, resources);
+        path = MessagePath.start(config, directory.directory(), registry, resources);
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
-        Map<ListenerKind, ProtocolInitializer> protocols = protocols();
+        Map<ListenerKind, ProtocolInitializer> protocols =
+                Protocols.build(config, directory.directory(), path, tls, registry, resources);
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {
@@ -83,6 +78,13 @@ public final class PosternServer implements AutoCloseable {
         }
         if (config.admin().enabled()) {
             admin = AdminServer.start(config.admin().address(), config.admin().port(), metrics, readinessChecks());
+            path.queue().ifPresent(queue -> {
+                var api = queue.adminApi();
+                admin.route("/queue/", (method, requestPath, query) -> {
+                    var reply = api.handle(method, requestPath, query);
+                    return new AdminServer.Reply(reply.status(), reply.body());
+                });
+            });
         }
         LOG.info("event=started role={} transport={} listeners=\"{}\" admin={}",
                 config.node().role().name().toLowerCase(Locale.ROOT), listeners.transportName(), describeListeners(),
@@ -97,20 +99,10 @@ public final class PosternServer implements AutoCloseable {
         };
     }
 
-    private Map<ListenerKind, ProtocolInitializer> protocols() {
-        String host = config.node().hostname();
-        Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
-        map.put(ListenerKind.MX, new UnservedProtocol("421 4.3.2 " + host + " SMTP is not served by this build\r\n"));
-        map.put(ListenerKind.SUBMISSION, new UnservedProtocol("421 4.3.2 " + host + " submission is not served by this build\r\n"));
-        map.put(ListenerKind.LMTP, new UnservedProtocol("421 4.3.2 " + host + " LMTP is not served by this build\r\n"));
-        map.put(ListenerKind.POP3, new UnservedProtocol("-ERR [SYS/TEMP] POP3 is not served by this build\r\n"));
-        return map;
-    }
-
-    /** /readyz: the queue (not kept by delivery nodes) and the spools must be writable. */
+    /** /readyz: the directory answers (or the cache is warm), the queue (not kept by delivery nodes) and spools are writable. */
     private List<ReadinessCheck> readinessChecks() {
         List<ReadinessCheck> checks = new ArrayList<>();
-        checks.add(cachedDirectory.readiness(directory::unhealthy));
+        checks.add(directory.readiness());
         if (config.node().role() != Role.DELIVERY) {
             checks.add(new WritableDirectoryCheck("queue", config.queue().directory()));
         }
@@ -133,9 +125,24 @@ public final class PosternServer implements AutoCloseable {
         return listeners == null ? List.of() : listeners.bound();
     }
 
-    /** The directory every part asks (recipients, logins, domains); started before the listeners. */
+    /** The directory every part asks (recipients, logins, domains), behind the cache. */
     public Directory directory() {
-        return cachedDirectory;
+        return directory.directory();
+    }
+
+    /** The node-local queue (front and all roles). */
+    public Optional<MailQueue> queue() {
+        return path.queue();
+    }
+
+    /** Routing and delivery, as the queue calls it. */
+    public DeliveryAgent deliveryAgent() {
+        return path.routing();
+    }
+
+    /** Where LMTP puts what it receives: local delivery (or the hand-off to delivery workers on a front node). */
+    public MessageSink localDeliverySink() {
+        return path.lmtpSink();
     }
 
     public int adminPort() {
@@ -154,13 +161,6 @@ public final class PosternServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception e) {
-                LOG.warn("event=close-failed resource={} error=\"{}\"", resources.get(i).getClass().getSimpleName(),
-                        e.getMessage());
-            }
-        }
+        resources.close();
     }
 }

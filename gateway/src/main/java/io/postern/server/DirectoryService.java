@@ -1,0 +1,46 @@
+package io.postern.server;
+
+import io.postern.config.PosternConfig;
+import io.postern.directory.Directory;
+import io.postern.directory.cache.CachingDirectory;
+import io.postern.directory.ldap.ChangeTracker;
+import io.postern.directory.ldap.EmbeddedDirectoryServer;
+import io.postern.directory.ldap.LdapDirectory;
+import io.postern.observability.ReadinessCheck;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The directory every part of a node asks: the LDAP adapter (pointed at the embedded in-memory
+ * server when the configuration has one) behind the cache, kept fresh by change tracking. A test
+ * may give its own {@link Directory} instead; then nothing here talks LDAP.
+ */
+record DirectoryService(Directory directory, ReadinessCheck readiness) {
+
+    static DirectoryService start(PosternConfig config, Optional<Directory> given, MeterRegistry registry,
+                                  Resources resources) throws Exception {
+        if (given.isPresent()) {
+            return new DirectoryService(given.get(), new AlwaysReady("directory"));
+        }
+        var directoryConfig = config.directory();
+        if (directoryConfig.embedded().isPresent()) {
+            EmbeddedDirectoryServer embedded = resources.add(
+                    EmbeddedDirectoryServer.start(directoryConfig.embedded().get(), directoryConfig.baseDn()));
+            directoryConfig = directoryConfig.withUrls(List.of(URI.create(embedded.url())));
+        }
+        LdapDirectory ldap = resources.add(LdapDirectory.connect(directoryConfig, config.domains(), registry));
+        CachingDirectory cached = resources.add(CachingDirectory.wrap(ldap, config.cache(), registry));
+        resources.add(ChangeTracker.start(ldap, config.cache(), cached));
+        return new DirectoryService(cached, cached.readiness(ldap::unhealthy));
+    }
+
+    /** Readiness of a directory the caller vouches for (tests). */
+    private record AlwaysReady(String name) implements ReadinessCheck {
+        @Override
+        public Status check() {
+            return Status.ok();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.postern.server;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.config.PosternConfig;
+import io.postern.config.Role;
+import io.postern.delivery.LocalDelivery;
+import io.postern.directory.Directory;
+import io.postern.mail.DeliveryAgent;
+import io.postern.mail.MailAddress;
+import io.postern.mail.MessageSink;
+import io.postern.outbound.LmtpHandoff;
+import io.postern.outbound.OutboundDelivery;
+import io.postern.queue.MailQueue;
+import io.postern.routing.LocalDeliverySink;
+import io.postern.routing.RoutingDeliveryAgent;
+import java.util.Optional;
+
+/**
+ * The parts a message travels through after a front end accepted it, as the role needs them
+ * (architecture.md, "Roles"):
+ * <ul>
+ * <li>{@code all}: queue, routing, in-process MDA, outbound SMTP; LMTP delivers in process.</li>
+ * <li>{@code front}: queue, routing, outbound SMTP; local mailboxes go to the LMTP delivery
+ * workers in {@code outbound.lmtpTargets} (in process when that list is empty).</li>
+ * <li>{@code delivery}: no queue; LMTP delivers into the spools.</li>
+ * </ul>
+ */
+record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgent routing) {
+
+    static MessagePath start(PosternConfig config, Directory directory, MeterRegistry registry, Resources resources)
+            throws Exception {
+        Role role = config.node().role();
+        String hostname = config.node().hostname();
+        boolean handOff = role == Role.FRONT && !config.outbound().lmtpTargets().isEmpty();
+
+        Optional<DeliveryAgent> remote = Optional.empty();
+        if (role != Role.DELIVERY) {
+            remote = Optional.of(resources.add(OutboundDelivery.create(config.outbound(), hostname, registry)));
+        }
+        RoutingDeliveryAgent routing;
+        if (handOff) {
+            LmtpHandoff lmtp = resources.add(LmtpHandoff.create(config.outbound(), hostname, registry));
+            routing = RoutingDeliveryAgent.withLmtpHandOff(directory, lmtp, remote, config.delivery(), registry);
+        } else {
+            LocalDelivery mda = new LocalDelivery(config.spool(), hostname, registry);
+            routing = new RoutingDeliveryAgent(directory, mda, remote, config.delivery(), registry);
+        }
+        resources.add(routing);
+        LocalDeliverySink lmtpSink = resources.add(new LocalDeliverySink(routing, config.delivery()));
+
+        Optional<MailQueue> queue = Optional.empty();
+        if (role != Role.DELIVERY) {
+            MailQueue started = resources.add(MailQueue.start(config.queue(), hostname, postmaster(config), registry));
+            started.setDeliveryAgent(routing);
+            queue = Optional.of(started);
+        }
+        return new MessagePath(queue, lmtpSink, routing);
+    }
+
+    /** Where undeliverable bounces go: {@code queue.postmaster}, else postmaster of the first local domain. */
+    static MailAddress postmaster(PosternConfig config) {
+        String domain = config.domains().isEmpty() ? config.node().hostname() : config.domains().get(0);
+        return config.queue().postmaster().flatMap(MailAddress::parse)
+                .orElse(new MailAddress("postmaster", domain));
+    }
+
+    /** SMTP and submission hand messages to the queue; a delivery node has none. */
+    Optional<MessageSink> smtpSink() {
+        return queue.map(MailQueue::sink);
+    }
+}

@@ -1,0 +1,63 @@
+package io.postern.server;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.postern.config.ListenerKind;
+import io.postern.config.PosternConfig;
+import io.postern.directory.Directory;
+import io.postern.lmtp.LmtpPipeline;
+import io.postern.pop3.Pop3Pipeline;
+import io.postern.pop3.Pop3Services;
+import io.postern.sasl.AuthFailureLimiter;
+import io.postern.smtp.SmtpPipeline;
+import io.postern.smtp.SmtpServices;
+import io.postern.smtp.inbound.policy.ConnectionLimits;
+import java.time.Clock;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Builds the pipeline initializer of each listener kind from the node's parts: SMTP and
+ * submission into the queue, LMTP into local delivery, POP3 over the spools. A kind the role
+ * has no sink for (SMTP on a delivery node) answers "not served" and closes.
+ */
+final class Protocols {
+    private Protocols() {
+    }
+
+    static Map<ListenerKind, ProtocolInitializer> build(PosternConfig config, Directory directory, MessagePath path,
+                                                        Optional<SslContext> tls, MeterRegistry registry,
+                                                        Resources resources) {
+        String host = config.node().hostname();
+        ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+        resources.add(blocking::shutdownNow);
+        AuthFailureLimiter authFailures = new AuthFailureLimiter(config.auth().maxFailuresPerClient(),
+                config.auth().failureWindow());
+        SmtpServices smtp = new SmtpServices(host, config.smtp(), config.auth(), config.relay(), config.domains(),
+                directory, path.lmtpSink(), tls, registry, authFailures,
+                new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
+                blocking, Clock.systemDefaultZone());
+
+        Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
+        if (path.smtpSink().isPresent()) {
+            SmtpServices queueing = smtp.withSink(path.smtpSink().get());
+            ProtocolInitializer smtpInitializer = (listener, channel, pipeline) ->
+                    SmtpPipeline.configure(pipeline, listener, queueing);
+            map.put(ListenerKind.MX, smtpInitializer);
+            map.put(ListenerKind.SUBMISSION, smtpInitializer);
+        } else {
+            map.put(ListenerKind.MX, new UnservedProtocol("421 4.3.2 " + host + " SMTP is not served by a delivery node\r\n"));
+            map.put(ListenerKind.SUBMISSION,
+                    new UnservedProtocol("421 4.3.2 " + host + " submission is not served by a delivery node\r\n"));
+        }
+        map.put(ListenerKind.LMTP, (listener, channel, pipeline) ->
+                LmtpPipeline.configure(pipeline, listener, smtp, path.lmtpSink()));
+        Pop3Services pop3 = resources.add(Pop3Services.create(host, config.pop3(), config.auth(), config.spool(),
+                directory, tls, registry));
+        map.put(ListenerKind.POP3, (listener, channel, pipeline) -> Pop3Pipeline.configure(pipeline, listener, pop3));
+        return map;
+    }
+}
