@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
         description = "Postern: an LDAP-backed mail gateway (SMTP, LMTP, POP3).",
-        subcommands = {ServeCommand.class, DemoCommand.class, CheckConfigCommand.class, VersionCommand.class,
+        subcommands = {ServeCommand.class, DemoCommand.class, CheckConfigCommand.class, VersionCommand.class, QueueCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

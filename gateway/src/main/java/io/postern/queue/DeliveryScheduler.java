@@ -55,6 +55,11 @@ final class DeliveryScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryScheduler.class);
     /** How soon a message is looked at again when only some of its domains had a free slot. */
     private static final Duration SLOT_WAIT = Duration.ofSeconds(1);
+    /**
+     * Set on a due time returned by an attempt when the heap entry must run even though the
+     * envelope on disk names another time (destination backoff: not worth a rewrite per message).
+     */
+    private static final long FORCED_DUE = 1L << 62;
     /** How soon a message is retried when its own bookkeeping could not be written (disk full). */
     private static final Duration BOOKKEEPING_RETRY = Duration.ofMinutes(1);
 
@@ -263,7 +268,8 @@ final class DeliveryScheduler implements AutoCloseable {
         try {
             inFlight.remove(id);
             if (nextDue >= 0) {
-                heap.push(nextDue, id);
+                boolean forced = (nextDue & FORCED_DUE) != 0;
+                heap.push(nextDue & ~FORCED_DUE, forced ? id | LongHeap.FORCED : id);
             }
             changed.signalAll();
         } finally {
@@ -314,14 +320,14 @@ final class DeliveryScheduler implements AutoCloseable {
     // ---- one attempt -------------------------------------------------------------------------
 
     private void attempt(long id, long due, boolean forced) {
-        long nextDue = -1;
+        long next = -1;
         try {
-            nextDue = attemptOrPark(id, due, forced);
+            next = attemptOrPark(id, due, forced);
         } catch (RuntimeException | Error e) {
             LOG.error("event=attempt-error id={} error=\"{}\"", QueueId.format(id), e.toString());
-            nextDue = clock.millis() + BOOKKEEPING_RETRY.toMillis();
+            next = (clock.millis() + BOOKKEEPING_RETRY.toMillis()) | FORCED_DUE;
         } finally {
-            release(id, nextDue);
+            release(id, next);
         }
     }
 
@@ -359,7 +365,7 @@ final class DeliveryScheduler implements AutoCloseable {
                 Destination d = destinations.computeIfAbsent(domain, k -> new Destination());
                 if (d.backoffUntil > now.toEpochMilli()) {
                     backoffUntil = Math.min(backoffUntil, d.backoffUntil);
-                } else if (d.active >= config.destinationConcurrency()) {
+                } else if (d.active >= limit(d)) {
                     full = full == null ? domain : full;
                 } else {
                     d.active++;
@@ -374,8 +380,7 @@ final class DeliveryScheduler implements AutoCloseable {
             lock.unlock();
         }
         if (go.isEmpty()) {
-            QueueRecord later = record.withSchedule(record.attempts(), Instant.ofEpochMilli(backoffUntil));
-            return save(later, now);
+            return backoffUntil | FORCED_DUE;
         }
         QueuedMessage message = new QueuedMessage(record.queueId(), record.envelope(),
                 store.content(id, record.contentSize()));
@@ -413,6 +418,11 @@ final class DeliveryScheduler implements AutoCloseable {
         return finish(updated, end);
     }
 
+    /** A destination that keeps failing gets one probe delivery at a time until one succeeds. */
+    private int limit(Destination d) {
+        return d.failures >= config.destinationFailureThreshold() ? 1 : config.destinationConcurrency();
+    }
+
     private void endDestination(String domain, List<DeliveryResult> results, long now) {
         boolean allDeferred = !results.isEmpty()
                 && results.stream().allMatch(r -> r.status() == DeliveryResult.Status.DEFERRED);
@@ -431,9 +441,15 @@ final class DeliveryScheduler implements AutoCloseable {
                 d.failures = 0;
                 d.backoffUntil = 0;
             }
-            Long waiting = d.parked.poll();
-            if (waiting != null) {
-                heap.push(now, waiting | LongHeap.FORCED);
+            if (d.backoffUntil > now) {
+                // Dead: everything waiting for it is looked at again when the backoff ends.
+                while (!d.parked.isEmpty()) {
+                    heap.push(d.backoffUntil, d.parked.poll() | LongHeap.FORCED);
+                }
+            } else {
+                for (int free = limit(d) - d.active; free > 0 && !d.parked.isEmpty(); free--) {
+                    heap.push(now, d.parked.poll() | LongHeap.FORCED);
+                }
             }
             if (d.active == 0 && d.failures == 0 && d.parked.isEmpty()) {
                 destinations.remove(domain);

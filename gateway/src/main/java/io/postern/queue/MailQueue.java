@@ -120,6 +120,11 @@ public final class MailQueue implements AutoCloseable {
         return new QueueAdminApi(this);
     }
 
+    /** Makes the scheduler look at the clock again (tests that move a fake clock). */
+    void poke() {
+        scheduler.wake();
+    }
+
     long fsyncCount() {
         return committer.fsyncCount();
     }

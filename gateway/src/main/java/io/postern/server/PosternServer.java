@@ -9,6 +9,7 @@ import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.observability.AdminServer;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.queue.MailQueue;
 import io.postern.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -32,6 +33,7 @@ public final class PosternServer implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ListenerSet listeners;
     private AdminServer admin;
+    private MailQueue queue;
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -52,6 +54,11 @@ public final class PosternServer implements AutoCloseable {
     private void startParts() throws Exception {
         Metrics metrics = new Metrics();
         resources.add(metrics);
+        if (config.node().role() != Role.DELIVERY) {
+            // No DeliveryAgent yet: messages are accepted and wait until one is set through queue().
+            queue = MailQueue.start(config.queue(), config.node().hostname(), postmaster(), metrics.registry());
+            resources.add(queue);
+        }
         if (config.directory().embedded().isPresent()) {
             resources.add(EmbeddedDirectoryServer.start(config.directory().embedded().get(), config.directory().baseDn()));
         }
@@ -65,10 +72,28 @@ public final class PosternServer implements AutoCloseable {
         }
         if (config.admin().enabled()) {
             admin = AdminServer.start(config.admin().address(), config.admin().port(), metrics, readinessChecks());
+            if (queue != null) {
+                var api = queue.adminApi();
+                admin.route("/queue/", (method, path, query) -> {
+                    var reply = api.handle(method, path, query);
+                    return new AdminServer.Reply(reply.status(), reply.body());
+                });
+            }
         }
         LOG.info("event=started role={} transport={} listeners=\"{}\" admin={}",
                 config.node().role().name().toLowerCase(Locale.ROOT), listeners.transportName(), describeListeners(),
                 admin == null ? "off" : config.admin().address() + ":" + admin.port());
+    }
+
+    private io.postern.mail.MailAddress postmaster() {
+        String domain = config.domains().isEmpty() ? config.node().hostname() : config.domains().get(0);
+        return io.postern.mail.MailAddress.parse(config.queue().postmaster().orElse("postmaster@" + domain))
+                .orElse(new io.postern.mail.MailAddress("postmaster", domain));
+    }
+
+    /** The node-local queue (front and all roles): its sink for SMTP, and setDeliveryAgent for delivery. */
+    public Optional<MailQueue> queue() {
+        return Optional.ofNullable(queue);
     }
 
     /** front: every listener; delivery: LMTP only; all: every listener. */
