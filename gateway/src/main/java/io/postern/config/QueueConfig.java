@@ -69,7 +69,7 @@ public record QueueConfig(
         }
         Duration delayNotice = node.duration("delayNotice", Duration.ZERO);
         if (delayNotice.compareTo(maxLifetime) >= 0) {
-            node.error("delayNotice", delayNotice + " is not shorter than maxLifetime (" + maxLifetime + ")");
+            node.error("delayNotice", human(delayNotice) + " is not shorter than maxLifetime (" + human(maxLifetime) + ")");
             delayNotice = Duration.ZERO;
         }
         Duration commitMaxDelay = node.duration("commitMaxDelay", Duration.ZERO);
@@ -100,6 +100,21 @@ public record QueueConfig(
     /** The delay before attempt {@code attempt + 1}, given that {@code attempt} attempts were made (>= 1). */
     public Duration retryDelay(int attempt) {
         return retrySchedule.get(Math.min(Math.max(attempt, 1), retrySchedule.size()) - 1);
+    }
+
+    /** A duration the way it is written in the file: {@code 90s}, {@code 4h}, {@code 5d}. */
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 86_400_000 == 0) {
+            return ms / 86_400_000 + "d";
+        }
+        if (ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
     static ConfigNode.Parsed<Duration> parseDelay(String text) {
