@@ -28,6 +28,7 @@ public record QueueConfig(
         Duration delayNotice,
         int commitBatchSize,
         Duration commitMaxDelay,
+        int commitSyncThreads,
         long bounceSizeLimit,
         Optional<String> postmaster) {
 
@@ -51,7 +52,7 @@ public record QueueConfig(
     /** The queue at {@code directory} with every other setting at its default. */
     public QueueConfig(Path directory, Duration maxLifetime) {
         this(directory, maxLifetime, DEFAULT_RETRY_SCHEDULE, 64, 20, 5, Duration.ofMinutes(5), Duration.ZERO, 256,
-                Duration.ZERO, 50_000, Optional.empty());
+                Duration.ZERO, 32, 50_000, Optional.empty());
     }
 
     static QueueConfig from(ConfigNode node, Path base) {
@@ -93,6 +94,7 @@ public record QueueConfig(
                 delayNotice,
                 node.integer("commitBatchSize", 256, 1, 100_000),
                 commitMaxDelay,
+                node.integer("commitSyncThreads", 32, 1, 1024),
                 node.size("bounceSizeLimit", 50_000),
                 postmaster);
     }

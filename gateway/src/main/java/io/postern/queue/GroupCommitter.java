@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -18,14 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes queue changes durable in batches: one thread takes every change that is waiting (up to
- * {@code batchSize}, optionally waiting {@code maxDelay} for more), fsyncs their files, renames
- * them into place, and fsyncs the {@code messages/} directory once for the whole batch. While one
- * batch is being synced the next one gathers, so under load many messages share each directory
- * sync and the file system's journal commit (on ext4 one journal commit covers every file's
- * metadata in the batch). A change's future completes only after all of that returned; on any
- * I/O error it completes exceptionally and its {@code undo} removes whatever was renamed, so
- * nothing that is not durable stays visible. Thread-safe.
+ * Makes queue changes durable in two stages. First each change's files are fsync'd on a pool of
+ * {@code syncThreads} threads, so concurrent messages' fsyncs overlap and the file system merges
+ * them into shared journal commits (ext4/jbd2 and XFS batch concurrent fsyncs). Then one thread
+ * takes every change that is ready (up to {@code batchSize}, optionally waiting {@code maxDelay}
+ * for more), renames them into place and fsyncs the {@code messages/} directory once for the
+ * whole batch; while it syncs, the next batch gathers. A change's future completes only after
+ * both stages returned; on any I/O error it completes exceptionally and its {@code undo} removes
+ * whatever was renamed, so nothing that is not durable stays visible. Thread-safe.
  */
 final class GroupCommitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GroupCommitter.class);
@@ -48,13 +50,16 @@ final class GroupCommitter implements AutoCloseable {
     private final LongAdder fsyncs = new LongAdder();
     private final LongAdder batches = new LongAdder();
     private final Thread thread;
+    private final ExecutorService syncers;
     private volatile boolean closed;
 
-    GroupCommitter(Path directory, IoHooks hooks, int batchSize, Duration maxDelay) {
+    GroupCommitter(Path directory, IoHooks hooks, int batchSize, Duration maxDelay, int syncThreads) {
         this.directory = directory;
         this.hooks = hooks;
         this.batchSize = batchSize;
         this.maxDelay = maxDelay;
+        this.syncers = Executors.newFixedThreadPool(syncThreads,
+                Thread.ofPlatform().name("queue-fsync-", 0).daemon().factory());
         this.thread = Thread.ofPlatform().name("queue-commit").daemon().start(this::run);
     }
 
@@ -65,7 +70,25 @@ final class GroupCommitter implements AutoCloseable {
             change.done().completeExceptionally(new IOException("queue is closed"));
             return change.done();
         }
-        waiting.add(change);
+        if (change.sync().isEmpty()) {
+            waiting.add(change);
+            return change.done();
+        }
+        try {
+            syncers.execute(() -> {
+                try {
+                    for (FileChannel channel : change.sync()) {
+                        fsync(channel, null);
+                    }
+                    waiting.add(change);
+                } catch (IOException e) {
+                    LOG.warn("event=fsync-failed error=\"{}\"", e.toString());
+                    fail(List.of(change), e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            fail(List.of(change), new IOException("queue is closed"));
+        }
         return change.done();
     }
 
@@ -119,9 +142,6 @@ final class GroupCommitter implements AutoCloseable {
         List<Change> ok = new ArrayList<>(batch.size());
         for (Change change : batch) {
             try {
-                for (FileChannel channel : change.sync()) {
-                    fsync(channel, null);
-                }
                 for (Path[] rename : change.renames()) {
                     Files.move(rename[0], rename[1], StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -181,6 +201,12 @@ final class GroupCommitter implements AutoCloseable {
 
     @Override
     public void close() {
+        syncers.shutdown();
+        try {
+            syncers.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closed = true;
         try {
             thread.join(10_000);

@@ -70,7 +70,8 @@ public final class MailQueue implements AutoCloseable {
         this.files = QueueFiles.open(config.directory());
         this.lock = files.tryLock().orElseThrow(() -> new IOException("queue directory " + files.root
                 + " is in use by another process (a running node?)"));
-        this.committer = new GroupCommitter(files.messages, hooks, config.commitBatchSize(), config.commitMaxDelay());
+        this.committer = new GroupCommitter(files.messages, hooks, config.commitBatchSize(), config.commitMaxDelay(),
+                config.commitSyncThreads());
         this.store = new QueueStore(files, committer, hooks);
         QueueId ids = new QueueId(clock);
         this.firstNewId = ids.next();

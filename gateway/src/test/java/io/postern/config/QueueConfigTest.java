@@ -42,6 +42,7 @@ class QueueConfigTest {
                   delayNotice: 4h
                   commitBatchSize: 32
                   commitMaxDelay: 2ms
+                  commitSyncThreads: 4
                   bounceSizeLimit: 1MiB
                   postmaster: hostmaster@example.test
                 """).queue();
@@ -53,6 +54,7 @@ class QueueConfigTest {
         assertThat(q.delayNotice()).isEqualTo(Duration.ofHours(4));
         assertThat(q.commitBatchSize()).isEqualTo(32);
         assertThat(q.commitMaxDelay()).isEqualTo(Duration.ofMillis(2));
+        assertThat(q.commitSyncThreads()).isEqualTo(4);
         assertThat(q.bounceSizeLimit()).isEqualTo(1024 * 1024);
         assertThat(q.postmaster()).contains("hostmaster@example.test");
     }
@@ -86,7 +88,7 @@ class QueueConfigTest {
     @Test
     void recordRejectsAnEmptySchedule() {
         assertThatThrownBy(() -> new QueueConfig(Path.of("q"), Duration.ofDays(1), List.of(), 1, 1, 1,
-                Duration.ofMinutes(1), Duration.ZERO, 1, Duration.ZERO, 1, java.util.Optional.empty()))
+                Duration.ofMinutes(1), Duration.ZERO, 1, Duration.ZERO, 1, 1, java.util.Optional.empty()))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

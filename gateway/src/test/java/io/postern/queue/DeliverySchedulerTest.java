@@ -30,7 +30,7 @@ class DeliverySchedulerTest {
     private QueueConfig config(List<Duration> schedule, Duration lifetime, Duration delayNotice, int threshold,
                                int perDestination) {
         return new QueueConfig(dir, lifetime, schedule, 16, perDestination, threshold, Duration.ofMinutes(10),
-                delayNotice, 64, Duration.ZERO, 50_000, Optional.empty());
+                delayNotice, 64, Duration.ZERO, 32, 50_000, Optional.empty());
     }
 
     @Test

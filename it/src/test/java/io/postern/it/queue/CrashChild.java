@@ -50,7 +50,7 @@ public final class CrashChild {
         Path dir = Path.of(args[1]);
         Path deliveries = Path.of(args[2]);
         QueueConfig config = new QueueConfig(dir, Duration.ofDays(5), List.of(Duration.ofSeconds(1)), 4, 20, 1000,
-                Duration.ofSeconds(1), Duration.ZERO, 256, Duration.ZERO, 50_000, Optional.empty());
+                Duration.ofSeconds(1), Duration.ZERO, 256, Duration.ZERO, 32, 50_000, Optional.empty());
         try (MailQueue queue = MailQueue.start(config, "mx.example.test",
                 MailAddress.parse("postmaster@example.test").orElseThrow(), new SimpleMeterRegistry(),
                 Clock.systemUTC(), io.postern.queue.IoHooks.NONE)) {
