@@ -474,8 +474,14 @@ public final class MailQueue implements AutoCloseable {
     @Override
     public void close() {
         scheduler.close();
-        committer.close();
         threads.shutdown();
+        try {
+            // Let running attempts write their results, so a clean stop never re-offers a recipient.
+            threads.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        committer.close();
         try {
             lock.close();
         } catch (IOException e) {
