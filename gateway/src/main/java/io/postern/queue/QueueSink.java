@@ -98,6 +98,7 @@ final class QueueSink implements MessageSink {
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
         private long size;
         private boolean finished;
+        private SinkException failure;
 
         private SpoolingMessage(long id, Envelope envelope, Origin origin, Path tmpContent, FileChannel channel) {
             this.id = id;
@@ -113,6 +114,9 @@ final class QueueSink implements MessageSink {
 
         @Override
         public void write(byte[] bytes, int offset, int length) throws SinkException {
+            if (failure != null) {
+                throw failure; // the session may keep streaming DATA after the first error
+            }
             if (finished) {
                 throw new IllegalStateException("message already committed or aborted");
             }
@@ -129,7 +133,8 @@ final class QueueSink implements MessageSink {
                 }
             } catch (IOException e) {
                 abort();
-                throw new SinkException(NO_SPACE, "cannot write the queue file: " + e.getMessage(), e);
+                failure = new SinkException(NO_SPACE, "cannot write the queue file: " + e.getMessage(), e);
+                throw failure;
             }
         }
 
@@ -144,6 +149,9 @@ final class QueueSink implements MessageSink {
 
         @Override
         public CompletableFuture<Acceptance> commit() {
+            if (failure != null) {
+                return CompletableFuture.failedFuture(failure);
+            }
             if (finished) {
                 throw new IllegalStateException("message already committed or aborted");
             }
@@ -176,9 +184,9 @@ final class QueueSink implements MessageSink {
             CompletableFuture<Acceptance> result = new CompletableFuture<>();
             committer.submit(List.of(channel, envelopeChannel), renames, List.of(),
                             () -> deleteQuietly(env, content, tmpEnvelope, tmpContent))
-                    .whenComplete((ok, failure) -> completions.execute(() -> {
-                        if (failure != null) {
-                            result.completeExceptionally(sinkFailure(failure));
+                    .whenComplete((ok, error) -> completeOffCommitter(() -> {
+                        if (error != null) {
+                            result.completeExceptionally(sinkFailure(error));
                             return;
                         }
                         try {
@@ -200,6 +208,15 @@ final class QueueSink implements MessageSink {
             finished = true;
             closeQuietly(channel);
             deleteQuietly(tmpContent);
+        }
+    }
+
+    /** Runs the session's continuation off the committer thread; inline if the executor is shut down. */
+    private void completeOffCommitter(Runnable task) {
+        try {
+            completions.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            task.run();
         }
     }
 

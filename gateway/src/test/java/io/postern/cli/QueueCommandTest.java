@@ -106,4 +106,38 @@ class QueueCommandTest {
             assertThat(r.err()).contains("in use");
         }
     }
+
+    @Test
+    void onlineThroughTheAdminEndpoint() throws Exception {
+        Path q = dir.resolve("q");
+        String id = enqueueOne(q);
+        MailAddress postmaster = MailAddress.parse("postmaster@example.test").orElseThrow();
+        try (MailQueue running = MailQueue.start(new QueueConfig(q, Duration.ofDays(5)), "mx.example.test",
+                postmaster, new SimpleMeterRegistry());
+             io.postern.observability.Metrics metrics = new io.postern.observability.Metrics()) {
+            running.recovered().get();
+            io.postern.observability.AdminServer admin = io.postern.observability.AdminServer.start("127.0.0.1", 0,
+                    metrics, List.of());
+            try {
+                var api = running.adminApi();
+                admin.route("/queue/", (m, p, query) -> {
+                    var r = api.handle(m, p, query);
+                    return new io.postern.observability.AdminServer.Reply(r.status(), r.body());
+                });
+                String endpoint = "127.0.0.1:" + admin.port();
+                Run list = run("queue", "--admin", endpoint, "list");
+                assertThat(list.exit()).isZero();
+                assertThat(list.out()).contains(id);
+                assertThat(run("queue", "--admin", endpoint, "hold", id).exit()).isZero();
+                assertThat(running.show(id).orElseThrow()).contains("state: hold");
+                assertThat(run("queue", "--admin", endpoint, "show", "../x").exit()).isEqualTo(Main.EXIT_USAGE);
+                Run missing = run("queue", "--admin", endpoint, "show", "0000000000000001");
+                assertThat(missing.exit()).isEqualTo(Main.EXIT_RUNTIME);
+            } finally {
+                admin.close();
+            }
+        }
+        Run unreachable = run("queue", "--admin", "127.0.0.1:1", "list");
+        assertThat(unreachable.exit()).isEqualTo(Main.EXIT_RUNTIME);
+    }
 }

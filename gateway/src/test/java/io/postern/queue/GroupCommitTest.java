@@ -107,6 +107,8 @@ class GroupCommitTest {
             hooks.diskFull.set(true);
             assertThatThrownBy(() -> m.write(big, 0, big.length)).isInstanceOf(SinkException.class)
                     .satisfies(e -> assertThat(((SinkException) e).enhancedCode()).isEqualTo("4.3.1"));
+            assertThatThrownBy(() -> m.write(big, 0, 10)).isInstanceOf(SinkException.class);
+            assertThatThrownBy(() -> m.commit().get()).cause().isInstanceOf(SinkException.class);
             assertThatThrownBy(() -> queue.sink().open(QueueFixture.envelope("alice@example.test", "bob@example.net")))
                     .isInstanceOf(SinkException.class);
 
