@@ -400,14 +400,37 @@ final class DeliveryScheduler implements AutoCloseable {
                     .map(r -> DeliveryResult.deferred(r, "4.3.0", "delivery failed: " + e))
                     .toList()));
         }
-        List<DeliveryResult> results = new ArrayList<>();
+        QueueRecord updated = record;
+        List<Integer> waiting = new ArrayList<>();
         for (int i = 0; i < go.size(); i++) {
-            List<DeliveryResult> domainResults = calls.get(i).join();
-            results.addAll(domainResults);
-            endDestination(go.get(i), domainResults, now.toEpochMilli());
+            waiting.add(i);
+        }
+        while (!waiting.isEmpty()) {
+            CompletableFuture.anyOf(waiting.stream().map(calls::get).toArray(CompletableFuture[]::new)).join();
+            boolean delivered = false;
+            for (var it = waiting.iterator(); it.hasNext(); ) {
+                int i = it.next();
+                if (!calls.get(i).isDone()) {
+                    continue;
+                }
+                it.remove();
+                List<DeliveryResult> domainResults = calls.get(i).join();
+                endDestination(go.get(i), domainResults, now.toEpochMilli());
+                updated = apply(record, updated, domainResults, clock.instant());
+                delivered |= domainResults.stream().anyMatch(r -> r.status() == DeliveryResult.Status.DELIVERED);
+            }
+            if (delivered && !waiting.isEmpty()) {
+                // Other domains are still running: record these deliveries now, so a crash meanwhile
+                // does not offer them again. A failure here is retried by the final write below.
+                try {
+                    store.rewrite(updated).join();
+                } catch (RuntimeException e) {
+                    LOG.warn("event=bookkeeping-failed id={} error=\"{}\"", record.queueId(), e.toString());
+                }
+            }
         }
         Instant end = clock.instant();
-        QueueRecord updated = apply(record, results, end);
+        updated = updated.withSchedule(record.attempts() + 1, record.nextAttempt());
         boolean skipped = go.size() < byDomain.size();
         Instant next = skipped ? end.plus(SLOT_WAIT) : end.plus(config.retryDelay(updated.attempts()));
         if (backoffUntil != Long.MAX_VALUE && go.size() + (full == null ? 0 : 1) < byDomain.size()) {
@@ -463,9 +486,9 @@ final class DeliveryScheduler implements AutoCloseable {
         }
     }
 
-    /** Applies the agent's results, logs one line and one measurement per recipient. */
-    private QueueRecord apply(QueueRecord record, List<DeliveryResult> results, Instant now) {
-        List<RecipientState> states = new ArrayList<>(record.recipients());
+    /** Applies the agent's results to {@code current}, logs one line and one measurement per recipient. */
+    private QueueRecord apply(QueueRecord record, QueueRecord current, List<DeliveryResult> results, Instant now) {
+        List<RecipientState> states = new ArrayList<>(current.recipients());
         Duration delay = Duration.between(record.arrival(), now);
         for (DeliveryResult result : results) {
             for (int i = 0; i < states.size(); i++) {
@@ -489,7 +512,7 @@ final class DeliveryScheduler implements AutoCloseable {
                 break;
             }
         }
-        return record.withRecipients(states).withSchedule(record.attempts() + 1, record.nextAttempt());
+        return current.withRecipients(states);
     }
 
     private QueueRecord expire(QueueRecord record, Instant now) {

@@ -78,9 +78,9 @@ class DeliverySchedulerTest {
                     QueueFixture.message("retry me"));
             String id = a.queueId();
             await(WAIT, () -> agent.to("bob@example.net").size() == 1);
-            await(WAIT, () -> queue.show(id).orElse("").contains("attempts: 1"));
-            assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T00:01:00Z")
-                    .contains("4.4.1").contains("deferred");
+            await(WAIT, () -> queue.show(id).orElse("").contains("state: deferred"));
+            assertThat(queue.show(id).get()).contains("attempts: 1").contains("next-attempt: 2026-01-01T00:01:00Z")
+                    .contains("4.4.1");
 
             clock.advance(Duration.ofSeconds(59));
             queue.poke();
@@ -279,5 +279,35 @@ class DeliverySchedulerTest {
         }
         assertThat(agent.to("a@fast.example")).hasSize(1);
         assertThat(agent.to("b@slow.example")).hasSize(2);
+    }
+
+    @Test
+    void aFastDomainIsRecordedWhileASlowOneIsStillRunning() throws Exception {
+        CompletableFuture<Void> slowGate = new CompletableFuture<>();
+        DeliveryAgent agent = (QueuedMessage message, List<EnvelopeRecipient> recipients) -> {
+            CompletableFuture<Void> gate = recipients.get(0).address().domain().equals("slow.example")
+                    ? slowGate : CompletableFuture.completedFuture(null);
+            return gate.thenApply(ignored -> recipients.stream()
+                    .map(r -> DeliveryResult.delivered(r, "ok", Optional.empty())).toList());
+        };
+        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+            queue.setDeliveryAgent(agent);
+            String id = QueueFixture.accept(queue, QueueFixture.envelope("alice@example.test", "a@fast.example",
+                    "b@slow.example"), "x\r\n").queueId();
+            // On disk (what a restart would read), not just in memory.
+            Path env = dir.resolve("messages").resolve(id + ".env");
+            await(WAIT, () -> {
+                try {
+                    return java.nio.file.Files.readString(env).contains("rcpt=a@fast.example;notify=;orcpt=;"
+                            + "orcpt-present=false;state=DELIVERED");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertThat(java.nio.file.Files.readString(env)).contains("rcpt=b@slow.example;notify=;orcpt=;"
+                    + "orcpt-present=false;state=PENDING");
+            slowGate.complete(null);
+            await(WAIT, () -> queue.show(id).isEmpty());
+        }
     }
 }
