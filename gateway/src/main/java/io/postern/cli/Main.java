@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionCommand.Provider.class,
         description = "Postern: an LDAP-backed mail gateway (SMTP, LMTP, POP3).",
         subcommands = {ServeCommand.class, DemoCommand.class, CheckConfigCommand.class, VersionCommand.class,
-                LookupCommand.class, AuthTestCommand.class,
+                LookupCommand.class, AuthTestCommand.class, QueueCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -40,6 +40,42 @@ public final class AdminServer implements AutoCloseable {
         return new AdminServer(server, executor);
     }
 
+    /** A text route added by another part (the queue's /queue/...): method, path, query in; status and text out. */
+    @FunctionalInterface
+    public interface Route {
+        Reply handle(String method, String path, String query);
+    }
+
+    /** What a {@link Route} answers. */
+    public record Reply(int status, String body) {
+    }
+
+    /**
+     * Serves every path under {@code prefix} with {@code route}. GET and HEAD pass as they are;
+     * anything else must carry the {@code X-Postern-Admin} header, so that a web page open in a
+     * browser on this host cannot change anything (it could not send that header without a
+     * CORS preflight, which this server never answers).
+     */
+    public void route(String prefix, Route route) {
+        server.createContext(prefix, exchange -> {
+            String method = exchange.getRequestMethod();
+            boolean read = method.equals("GET") || method.equals("HEAD");
+            if (!read && !exchange.getRequestHeaders().containsKey("X-Postern-Admin")) {
+                respond(exchange, 403, "text/plain", "changes need the X-Postern-Admin header\n");
+                return;
+            }
+            exchange.getRequestBody().close();
+            Reply reply;
+            try {
+                reply = route.handle(method.equals("HEAD") ? "GET" : method, exchange.getRequestURI().getPath(),
+                        exchange.getRequestURI().getRawQuery());
+            } catch (RuntimeException e) {
+                reply = new Reply(500, "internal error: " + e.getClass().getSimpleName() + "\n");
+            }
+            respond(exchange, reply.status(), "text/plain; charset=utf-8", reply.body());
+        });
+    }
+
     public int port() {
         return server.getAddress().getPort();
     }

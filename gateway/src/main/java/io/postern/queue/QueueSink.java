@@ -1,0 +1,242 @@
+package io.postern.queue;
+
+import io.postern.mail.Acceptance;
+import io.postern.mail.Envelope;
+import io.postern.mail.IncomingMessage;
+import io.postern.mail.MessageSink;
+import io.postern.mail.SinkException;
+import io.postern.queue.QueueRecord.Origin;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The queue as a {@link MessageSink}: content streams into {@code tmp/ID.msg}; commit writes the
+ * envelope to {@code tmp/}, hands both to the {@link GroupCommitter} (fsync, rename into
+ * {@code messages/}, directory fsync) and completes with the queue id only after that. Any write
+ * or sync error completes with {@link SinkException} {@code 4.3.1} and removes the files; nothing
+ * is sticky, so the next message tries the disk again (recovery when space returns is automatic).
+ * Thread-safe; each {@link IncomingMessage} is used by one session at a time.
+ */
+final class QueueSink implements MessageSink {
+    static final String NO_SPACE = "4.3.1";
+    private static final int BUFFER = 64 * 1024;
+
+    private final QueueFiles files;
+    private final GroupCommitter committer;
+    private final QueueId ids;
+    private final Clock clock;
+    private final IoHooks hooks;
+    private final Executor completions;
+    private final Consumer<QueueRecord> onDurable;
+    private final AtomicLong serial = new AtomicLong();
+
+    QueueSink(QueueFiles files, GroupCommitter committer, QueueId ids, Clock clock, IoHooks hooks, Executor completions,
+              Consumer<QueueRecord> onDurable) {
+        this.files = files;
+        this.committer = committer;
+        this.ids = ids;
+        this.clock = clock;
+        this.hooks = hooks;
+        this.completions = completions;
+        this.onDurable = onDurable;
+    }
+
+    @Override
+    public IncomingMessage open(Envelope envelope) throws SinkException {
+        return open(envelope, Origin.MESSAGE);
+    }
+
+    SpoolingMessage open(Envelope envelope, Origin origin) throws SinkException {
+        if (envelope.recipients().isEmpty()) {
+            throw new IllegalArgumentException("a message needs at least one recipient");
+        }
+        for (int tries = 0; tries < 100; tries++) {
+            long id = ids.next();
+            if (files.exists(id)) {
+                continue; // the clock went back since an earlier run: never reuse a live id
+            }
+            Path tmp = files.tmpContent(id);
+            try {
+                hooks.beforeWrite(tmp);
+                FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return new SpoolingMessage(id, envelope, origin, tmp, channel);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                continue;
+            } catch (IOException e) {
+                throw new SinkException(NO_SPACE, "cannot create a queue file: " + e.getMessage(), e);
+            }
+        }
+        throw new SinkException(NO_SPACE, "cannot find a free queue id");
+    }
+
+    /** {@link SinkException} from a failed commit future, whatever wrapped it. */
+    static SinkException sinkFailure(Throwable t) {
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        return cause instanceof SinkException s ? s
+                : new SinkException(NO_SPACE, "cannot make the message durable: " + cause.getMessage(), cause);
+    }
+
+    /** One message being received. Mutable, one session at a time. */
+    final class SpoolingMessage implements IncomingMessage {
+        private final long id;
+        private final Envelope envelope;
+        private final Origin origin;
+        private final Path tmpContent;
+        private final FileChannel channel;
+        private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
+        private long size;
+        private boolean finished;
+        private SinkException failure;
+
+        private SpoolingMessage(long id, Envelope envelope, Origin origin, Path tmpContent, FileChannel channel) {
+            this.id = id;
+            this.envelope = envelope;
+            this.origin = origin;
+            this.tmpContent = tmpContent;
+            this.channel = channel;
+        }
+
+        String queueId() {
+            return QueueId.format(id);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws SinkException {
+            if (failure != null) {
+                throw failure; // the session may keep streaming DATA after the first error
+            }
+            if (finished) {
+                throw new IllegalStateException("message already committed or aborted");
+            }
+            try {
+                while (length > 0) {
+                    int n = Math.min(length, buffer.remaining());
+                    buffer.put(bytes, offset, n);
+                    offset += n;
+                    length -= n;
+                    size += n;
+                    if (!buffer.hasRemaining()) {
+                        drain();
+                    }
+                }
+            } catch (IOException e) {
+                abort();
+                failure = new SinkException(NO_SPACE, "cannot write the queue file: " + e.getMessage(), e);
+                throw failure;
+            }
+        }
+
+        private void drain() throws IOException {
+            hooks.beforeWrite(tmpContent);
+            buffer.flip();
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            buffer.clear();
+        }
+
+        @Override
+        public CompletableFuture<Acceptance> commit() {
+            if (failure != null) {
+                return CompletableFuture.failedFuture(failure);
+            }
+            if (finished) {
+                throw new IllegalStateException("message already committed or aborted");
+            }
+            finished = true;
+            Path tmpEnvelope = files.tmpEnvelope(id, serial.incrementAndGet());
+            FileChannel envelopeChannel = null;
+            QueueRecord record;
+            try {
+                drain();
+                record = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
+                hooks.beforeWrite(tmpEnvelope);
+                envelopeChannel = FileChannel.open(tmpEnvelope, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                ByteBuffer bytes = ByteBuffer.wrap(QueueRecordCodec.encode(record));
+                while (bytes.hasRemaining()) {
+                    envelopeChannel.write(bytes);
+                }
+            } catch (IOException e) {
+                closeQuietly(channel);
+                closeQuietly(envelopeChannel);
+                deleteQuietly(tmpContent, tmpEnvelope);
+                return CompletableFuture.failedFuture(
+                        new SinkException(NO_SPACE, "cannot write the queue file: " + e.getMessage(), e));
+            }
+            Path content = files.content(id);
+            Path env = files.envelope(id);
+            List<Path[]> renames = new ArrayList<>();
+            // Content first: the envelope's arrival in messages/ is the commit point.
+            renames.add(new Path[] {tmpContent, content});
+            renames.add(new Path[] {tmpEnvelope, env});
+            CompletableFuture<Acceptance> result = new CompletableFuture<>();
+            committer.submit(List.of(channel, envelopeChannel), renames, List.of(),
+                            () -> deleteQuietly(env, content, tmpEnvelope, tmpContent))
+                    .whenComplete((ok, error) -> completeOffCommitter(() -> {
+                        if (error != null) {
+                            result.completeExceptionally(sinkFailure(error));
+                            return;
+                        }
+                        try {
+                            onDurable.accept(record);
+                        } finally {
+                            result.complete(new Acceptance(queueId(), envelope.recipients().stream()
+                                    .map(r -> (Acceptance.RecipientOutcome) new Acceptance.RecipientOutcome.Accepted())
+                                    .toList()));
+                        }
+                    }));
+            return result;
+        }
+
+        @Override
+        public void abort() {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            closeQuietly(channel);
+            deleteQuietly(tmpContent);
+        }
+    }
+
+    /** Runs the session's continuation off the committer thread; inline if the executor is shut down. */
+    private void completeOffCommitter(Runnable task) {
+        try {
+            completions.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // nothing to save: the file is being dropped
+            }
+        }
+    }
+
+    static void deleteQuietly(Path... paths) {
+        for (Path path : paths) {
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                // recovery at the next start deletes tmp/ and orphaned content files
+            }
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * The node-local durable queue: the {@link io.postern.mail.MessageSink} that SMTP writes into,
+ * the scheduler that hands messages to a {@link io.postern.mail.DeliveryAgent}, retries with
+ * backoff, RFC 3464 DSNs, and the operator's commands. The only package that names queue files
+ * ({@link io.postern.queue.QueueFiles}); every id from outside passes {@link io.postern.queue.QueueId#parse}
+ * first.
+ *
+ * <p>Durability: a message is acknowledged only after its content, its envelope and the
+ * directory entries are fsync'd (group commit: many messages share one batch). Per-recipient
+ * results are written before the message is rescheduled or removed. {@code kill -9} at any moment
+ * loses nothing acknowledged; the only possible duplicate is a recipient whose delivery finished
+ * in the instant before its result was written (agents that must be exactly-once name their output
+ * by queue id and recipient).
+ *
+ * <p>Trust: envelopes come from the SMTP layer (validated addresses); files in the queue
+ * directory are re-read as untrusted (a damaged one is moved to {@code corrupt/}); admin paths
+ * and CLI arguments are untrusted. Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
+ * per scheduled message (ids and due times only). Failures: disk errors answer
+ * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky.
+ */
+package io.postern.queue;
