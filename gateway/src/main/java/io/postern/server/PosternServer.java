@@ -5,17 +5,28 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
+import io.postern.directory.Directory;
 import io.postern.directory.ldap.EmbeddedDirectoryServer;
+import io.postern.lmtp.LmtpPipeline;
+import io.postern.mail.MessageSink;
 import io.postern.observability.AdminServer;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
+import io.postern.sasl.AuthFailureLimiter;
+import io.postern.smtp.SmtpPipeline;
+import io.postern.smtp.SmtpServices;
+import io.postern.smtp.inbound.policy.ConnectionLimits;
 import io.postern.tls.TlsContexts;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,17 +40,40 @@ public final class PosternServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PosternServer.class);
 
     private final PosternConfig config;
+    private final Parts parts;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private ListenerSet listeners;
     private AdminServer admin;
     private boolean closed;
 
-    private PosternServer(PosternConfig config) {
+    /**
+     * Parts built elsewhere that the protocol front ends need: the directory, the queue (sink for
+     * MX and submission) and the delivery layer (sink for LMTP). A listener whose parts are
+     * absent keeps answering "not served".
+     */
+    public record Parts(Optional<Directory> directory, Optional<MessageSink> queue, Optional<MessageSink> delivery) {
+        public Parts {
+            Objects.requireNonNull(directory);
+            Objects.requireNonNull(queue);
+            Objects.requireNonNull(delivery);
+        }
+
+        public static Parts none() {
+            return new Parts(Optional.empty(), Optional.empty(), Optional.empty());
+        }
+    }
+
+    private PosternServer(PosternConfig config, Parts parts) {
         this.config = config;
+        this.parts = parts;
     }
 
     public static PosternServer start(PosternConfig config) throws Exception {
-        PosternServer server = new PosternServer(config);
+        return start(config, Parts.none());
+    }
+
+    public static PosternServer start(PosternConfig config, Parts parts) throws Exception {
+        PosternServer server = new PosternServer(config, parts);
         try {
             server.startParts();
         } catch (Exception e) {
@@ -56,7 +90,7 @@ public final class PosternServer implements AutoCloseable {
             resources.add(EmbeddedDirectoryServer.start(config.directory().embedded().get(), config.directory().baseDn()));
         }
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
-        Map<ListenerKind, ProtocolInitializer> protocols = protocols();
+        Map<ListenerKind, ProtocolInitializer> protocols = protocols(tls, metrics);
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {
@@ -79,13 +113,38 @@ public final class PosternServer implements AutoCloseable {
         };
     }
 
-    private Map<ListenerKind, ProtocolInitializer> protocols() {
+    private Map<ListenerKind, ProtocolInitializer> protocols(Optional<SslContext> tls, Metrics metrics) {
         String host = config.node().hostname();
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
         map.put(ListenerKind.MX, new UnservedProtocol("421 4.3.2 " + host + " SMTP is not served by this build\r\n"));
         map.put(ListenerKind.SUBMISSION, new UnservedProtocol("421 4.3.2 " + host + " submission is not served by this build\r\n"));
         map.put(ListenerKind.LMTP, new UnservedProtocol("421 4.3.2 " + host + " LMTP is not served by this build\r\n"));
+        smtpProtocols(tls, metrics).forEach(map::put);
         map.put(ListenerKind.POP3, new UnservedProtocol("-ERR [SYS/TEMP] POP3 is not served by this build\r\n"));
+        return map;
+    }
+
+    /** SMTP, submission and LMTP initializers for the parts that are present (issue 5). */
+    private Map<ListenerKind, ProtocolInitializer> smtpProtocols(Optional<SslContext> tls, Metrics metrics) {
+        Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
+        if (parts.directory().isEmpty()) {
+            return map;
+        }
+        ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+        resources.add(blocking::shutdownNow);
+        SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
+                config.domains(), parts.directory().get(), parts.queue().or(parts::delivery).orElseThrow(), tls,
+                metrics.registry(),
+                new AuthFailureLimiter(config.auth().maxFailuresPerClient(), config.auth().failureWindow()),
+                new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
+                blocking, Clock.systemDefaultZone());
+        if (parts.queue().isPresent()) {
+            ProtocolInitializer smtp = (listener, channel, pipeline) -> SmtpPipeline.configure(pipeline, listener, services);
+            map.put(ListenerKind.MX, smtp);
+            map.put(ListenerKind.SUBMISSION, smtp);
+        }
+        parts.delivery().ifPresent(delivery -> map.put(ListenerKind.LMTP,
+                (listener, channel, pipeline) -> LmtpPipeline.configure(pipeline, listener, services, delivery)));
         return map;
     }
 

@@ -58,7 +58,8 @@ public final class CommandParser {
             case RCPT -> rcpt(rest);
             case BDAT -> bdat(rest);
             case AUTH -> auth(rest);
-            case DATA, RSET, QUIT, STARTTLS -> rest.isEmpty()
+            case DATA -> rest.isEmpty() ? new Command.Data() : new Command.Invalid(SmtpReply.SYNTAX);
+            case RSET, QUIT, STARTTLS -> rest.isEmpty()
                     ? new Command.Simple(verb) : new Command.Invalid(SmtpReply.SYNTAX);
             case NOOP, VRFY, EXPN, HELP -> new Command.Simple(verb);
         };
