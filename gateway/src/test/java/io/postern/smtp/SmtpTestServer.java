@@ -48,9 +48,7 @@ public final class SmtpTestServer implements AutoCloseable {
         this.listener = config.listeners().getFirst();
         Optional<SslContext> tls = Optional.empty();
         if (config.tls().configured()) {
-            SelfSignedCertificates.Files files = SelfSignedCertificates.ensure(dir.resolve("tls"), config.node().hostname());
-            tls = Optional.of(SslContextBuilder.forServer(files.certificate().toFile(), files.privateKey().toFile())
-                    .protocols("TLSv1.3", "TLSv1.2").build());
+            tls = Optional.of(sharedTls());
         }
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
                 config.domains(), directory, sink, tls, new SimpleMeterRegistry(),
@@ -69,6 +67,19 @@ public final class SmtpTestServer implements AutoCloseable {
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
+    }
+
+    private static SslContext sharedTls;
+
+    /** One self-signed certificate per JVM: creating a key pair is the slowest part of a TLS test. */
+    static synchronized SslContext sharedTls() throws Exception {
+        if (sharedTls == null) {
+            Path dir = java.nio.file.Files.createTempDirectory("postern-smtp-tls");
+            SelfSignedCertificates.Files files = SelfSignedCertificates.ensure(dir, "mx.test");
+            sharedTls = SslContextBuilder.forServer(files.certificate().toFile(), files.privateKey().toFile())
+                    .protocols("TLSv1.3", "TLSv1.2").build();
+        }
+        return sharedTls;
     }
 
     /** The YAML of a typical test node; {@code extra} is appended (top-level sections). */

@@ -75,7 +75,11 @@ class SmtpTranscriptTest {
                 for (String line : dialogue) {
                     step++;
                     String where = name + " step " + step + " (" + line + ")";
-                    run(line, client, server, where);
+                    try {
+                        run(line, client, server, where);
+                    } catch (java.io.IOException e) {
+                        throw new AssertionError(where + ": " + e, e);
+                    }
                 }
             }
         }

@@ -120,6 +120,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext context) {
+        releaseInput();
+    }
+
+    private void releaseInput() {
         if (input != null && input.refCnt() > 0) {
             input.release();
         }
@@ -170,6 +174,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             connectionCounted = false;
             services.connections().release(client);
         }
+        releaseInput();
         context.fireChannelInactive();
     }
 
