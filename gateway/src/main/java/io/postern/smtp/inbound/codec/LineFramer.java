@@ -66,6 +66,11 @@ public final class LineFramer {
         return new Line(bytes);
     }
 
+    /** True while the rest of a too-long line is being skipped. */
+    public boolean skipping() {
+        return skipping;
+    }
+
     /** Forgets a line being skipped (after STARTTLS, when all buffered input is dropped). */
     public void reset() {
         skipping = false;

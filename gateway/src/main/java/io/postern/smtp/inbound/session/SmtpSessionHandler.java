@@ -216,16 +216,17 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         if (input.refCnt() == 0) {
             return;
         }
-        while (!suspended && mode != Mode.CLOSED && input.isReadable()) {
+        boolean progress = true;
+        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable()) {
             switch (mode) {
-                case COMMAND, AUTH -> readLine();
+                case COMMAND, AUTH -> progress = readLine();
                 case DATA -> readData();
                 case BDAT -> readChunk();
-                case CLOSED -> {
-                }
+                case CLOSED -> progress = false;
             }
         }
-        if (input.isReadable() && mode == Mode.COMMAND && partialLineSince == 0) {
+        boolean partial = input.isReadable() || framer.skipping();
+        if (partial && mode == Mode.COMMAND && partialLineSince == 0) {
             partialLineSince = System.nanoTime();
         }
         input.discardSomeReadBytes();
@@ -234,11 +235,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void readLine() {
+    /** False when the input ends inside a line (wait for more). */
+    private boolean readLine() {
         int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2 : config.maxCommandLine();
         switch (framer.next(input, max)) {
             case LineFramer.NeedMore n -> {
-                return;
+                return false;
             }
             case LineFramer.TooLong t -> {
                 partialLineSince = 0;
@@ -257,6 +259,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 }
             }
         }
+        return true;
     }
 
     private void readData() {
@@ -953,7 +956,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         if (partialLineSince != 0 && mode == Mode.COMMAND) {
             due = Math.min(due, partialLineSince + config.commandTimeout().toNanos());
         }
-        timer = ctx.executor().schedule(this::checkTimeout, Math.max(due - now, TimeUnit.MILLISECONDS.toNanos(10)),
+        // The mode may change before the deadline (DATA, a partial line): never sleep past the shortest timeout.
+        long shortest = Math.min(config.idleTimeout().toNanos(),
+                Math.min(config.dataTimeout().toNanos(), config.commandTimeout().toNanos()));
+        long wait = Math.min(due - now, shortest);
+        timer = ctx.executor().schedule(this::checkTimeout, Math.max(wait, TimeUnit.MILLISECONDS.toNanos(10)),
                 TimeUnit.NANOSECONDS);
     }
 
