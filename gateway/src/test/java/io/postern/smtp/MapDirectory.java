@@ -30,6 +30,7 @@ public final class MapDirectory implements Directory {
         d.mailbox("bob@example.com", false);
         d.mailbox("disabled@example.com", true);
         d.mailbox("jörg@example.com", false);
+        d.mailbox("postmaster@example.com", false);
         d.recipients.put("info@example.com", new Recipient.Alias(addr("info@example.com"), List.of(addr("alice@example.com"))));
         d.recipients.put("staff@example.com", new Recipient.Group(addr("staff@example.com"), "cn=staff",
                 List.of(addr("alice@example.com"), addr("bob@example.com")), List.of()));

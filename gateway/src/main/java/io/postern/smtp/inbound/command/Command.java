@@ -32,6 +32,13 @@ public sealed interface Command {
         }
     }
 
+    /** RFC 5321 4.5.1: {@code RCPT TO:<Postmaster>} without a domain must be accepted. */
+    record RcptPostmaster(Map<String, String> parameters) implements Command {
+        public RcptPostmaster {
+            parameters = Map.copyOf(parameters);
+        }
+    }
+
     record Data() implements Command {
     }
 

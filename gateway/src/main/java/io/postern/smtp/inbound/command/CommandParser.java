@@ -99,6 +99,9 @@ public final class CommandParser {
         if (params.isEmpty()) {
             return new Command.Invalid(SmtpReply.SYNTAX);
         }
+        if (path.get().address().equalsIgnoreCase("postmaster")) {
+            return new Command.RcptPostmaster(params.get());
+        }
         // Source routes, percent hacks, bang paths, IP literals and trailing dots are refused by MailAddress.
         Optional<MailAddress> recipient = MailAddress.parse(path.get().address());
         return recipient.<Command>map(r -> new Command.Rcpt(r, params.get()))

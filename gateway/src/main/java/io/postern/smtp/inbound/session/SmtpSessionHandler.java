@@ -294,6 +294,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             case Command.Hello hello -> hello(hello);
             case Command.Mail mail -> mail(mail);
             case Command.Rcpt rcpt -> rcpt(rcpt);
+            case Command.RcptPostmaster(var parameters) -> postmaster().ifPresentOrElse(
+                    address -> rcpt(new Command.Rcpt(address, parameters)),
+                    () -> error(SmtpReply.UNKNOWN_USER));
             case Command.Data d -> data();
             case Command.Bdat bdat -> bdat(bdat);
             case Command.Auth auth -> auth(auth);
@@ -502,6 +505,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 reply(answer);
             }
         });
+    }
+
+    /** The postmaster of the first local domain (RFC 5321 4.5.1), resolved like any recipient. */
+    private Optional<MailAddress> postmaster() {
+        return services.domains().stream().findFirst().flatMap(d -> MailAddress.parse("postmaster@" + d));
     }
 
     private void data() {
