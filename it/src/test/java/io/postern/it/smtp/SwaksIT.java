@@ -101,7 +101,7 @@ class SwaksIT {
     }
 
     @Test
-    void pipeliningAndBdat() throws Exception {
+    void pipelining() throws Exception {
         int before = node.accepted().size();
         ExternalProcess.Result r = swaks(List.of("--server", "127.0.0.1:" + node.mxPort, "--pipeline",
                 "--from", "sender@remote.test", "--to", "alice@example.com,bob@example.com",
