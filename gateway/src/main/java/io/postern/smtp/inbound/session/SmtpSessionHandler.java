@@ -28,6 +28,7 @@ import io.postern.smtp.inbound.codec.LineFramer;
 import io.postern.smtp.inbound.codec.MessageStream;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
+import io.postern.smtp.inbound.command.EnvelopeParameters;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
 import io.postern.smtp.inbound.policy.SenderPolicy;
@@ -37,9 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -369,60 +368,24 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             error(SmtpReply.AUTH_REQUIRED);
             return;
         }
-        Map<String, String> p = mail.parameters();
-        for (String key : p.keySet()) {
-            if (!Set.of("SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH").contains(key)) {
-                error(SmtpReply.UNKNOWN_PARAMETER);
+        EnvelopeParameters.Mail p;
+        switch (EnvelopeParameters.mail(mail.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
+                error(why);
                 return;
             }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
         }
-        if (p.containsKey("SIZE")) {
-            if (!p.get("SIZE").matches("[0-9]{1,18}")) {
-                error(SmtpReply.SYNTAX);
-                return;
-            }
-            if (Long.parseLong(p.get("SIZE")) > config.maxMessageSize()) {
-                error(SmtpReply.MESSAGE_TOO_BIG);
-                return;
-            }
-        }
-        Envelope.BodyType body = Envelope.BodyType.SEVEN_BIT;
-        if (p.containsKey("BODY")) {
-            switch (p.get("BODY").toUpperCase(java.util.Locale.ROOT)) {
-                case "7BIT" -> body = Envelope.BodyType.SEVEN_BIT;
-                case "8BITMIME" -> body = Envelope.BodyType.EIGHT_BIT_MIME;
-                default -> {
-                    error(SmtpReply.SYNTAX);
-                    return;
-                }
-            }
-        }
-        boolean utf8 = p.containsKey("SMTPUTF8");
-        if ((utf8 && !p.get("SMTPUTF8").isEmpty())
-                || (!utf8 && mail.sender().map(SmtpSessionHandler::nonAscii).orElse(false))) {
-            error(utf8 ? SmtpReply.SYNTAX : SmtpReply.UTF8_NEEDS_SMTPUTF8);
+        if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
+            error(SmtpReply.MESSAGE_TOO_BIG);
             return;
         }
-        Optional<Envelope.DsnReturn> ret = Optional.empty();
-        if (p.containsKey("RET")) {
-            switch (p.get("RET").toUpperCase(java.util.Locale.ROOT)) {
-                case "FULL" -> ret = Optional.of(Envelope.DsnReturn.FULL);
-                case "HDRS" -> ret = Optional.of(Envelope.DsnReturn.HDRS);
-                default -> {
-                    error(SmtpReply.SYNTAX);
-                    return;
-                }
-            }
+        if (!p.smtpUtf8() && mail.sender().map(SmtpSessionHandler::nonAscii).orElse(false)) {
+            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
+            return;
         }
-        Optional<String> envid = Optional.empty();
-        if (p.containsKey("ENVID")) {
-            envid = CommandParser.decodeXtext(p.get("ENVID")).filter(v -> !v.isEmpty() && v.length() <= 100);
-            if (envid.isEmpty()) {
-                error(SmtpReply.SYNTAX);
-                return;
-            }
-        }
-        Transaction started = new Transaction(mail.sender(), body, utf8, ret, envid);
+        Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
+                p.envelopeId());
         if (listener.authRequired()) {
             Login.Identity who = identity.orElseThrow();
             offload(() -> senderPolicy.decide(who, mail.sender()), answer -> {
@@ -456,41 +419,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
             return;
         }
-        Set<EnvelopeRecipient.DsnNotify> notify = new HashSet<>();
-        Optional<String> orcpt = Optional.empty();
-        for (Map.Entry<String, String> e : rcpt.parameters().entrySet()) {
-            switch (e.getKey()) {
-                case "NOTIFY" -> {
-                    for (String v : e.getValue().split(",", -1)) {
-                        try {
-                            notify.add(EnvelopeRecipient.DsnNotify.valueOf(v.toUpperCase(java.util.Locale.ROOT)));
-                        } catch (IllegalArgumentException bad) {
-                            error(SmtpReply.SYNTAX);
-                            return;
-                        }
-                    }
-                    if (notify.contains(EnvelopeRecipient.DsnNotify.NEVER) && notify.size() > 1) {
-                        error(SmtpReply.SYNTAX);
-                        return;
-                    }
-                }
-                case "ORCPT" -> {
-                    int semi = e.getValue().indexOf(';');
-                    Optional<String> decoded = semi <= 0 ? Optional.empty()
-                            : CommandParser.decodeXtext(e.getValue().substring(semi + 1));
-                    if (decoded.isEmpty() || decoded.get().length() > 500) {
-                        error(SmtpReply.SYNTAX);
-                        return;
-                    }
-                    orcpt = Optional.of(e.getValue().substring(0, semi) + ";" + decoded.get());
-                }
-                default -> {
-                    error(SmtpReply.UNKNOWN_PARAMETER);
-                    return;
-                }
+        EnvelopeParameters.Rcpt p;
+        switch (EnvelopeParameters.rcpt(rcpt.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Rcpt>(SmtpReply why) -> {
+                error(why);
+                return;
             }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
         }
-        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), notify, orcpt);
+        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
         RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
         Transaction current = transaction;
         offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
