@@ -70,11 +70,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final RecipientPolicy recipientPolicy;
     private final SenderPolicy senderPolicy;
     private final LineFramer framer = new LineFramer();
-    private final byte[] scratch = new byte[SCRATCH];
     private final Counter messagesAccepted;
     private final Counter errorReplies;
 
     private ChannelHandlerContext ctx;
+    // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
+    private byte[] scratch;
     private ByteBuf input;
     private InetAddress client;
     private boolean connectionCounted;
@@ -114,7 +115,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
-        this.input = context.alloc().heapBuffer(1024);
+        this.input = context.alloc().heapBuffer(256);
     }
 
     @Override
@@ -261,10 +262,18 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
+    private byte[] scratch() {
+        if (scratch == null) {
+            scratch = new byte[SCRATCH];
+        }
+        return scratch;
+    }
+
     private void readData() {
+        byte[] buffer = scratch();
         int length = Math.min(input.readableBytes(), SCRATCH);
-        input.getBytes(input.readerIndex(), scratch, 0, length);
-        int consumed = dataDecoder.decode(scratch, 0, length);
+        input.getBytes(input.readerIndex(), buffer, 0, length);
+        int consumed = dataDecoder.decode(buffer, 0, length);
         input.skipBytes(consumed);
         if (dataDecoder.finished()) {
             dataDecoder = null;
@@ -274,11 +283,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void readChunk() {
+        byte[] buffer = scratch();
         int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
-        input.readBytes(scratch, 0, length);
+        input.readBytes(buffer, 0, length);
         bdatRemaining -= length;
         if (bdatDiscardReply.isEmpty()) {
-            transaction.stream.write(scratch, 0, length);
+            transaction.stream.write(buffer, 0, length);
         }
         if (bdatRemaining == 0) {
             chunkDone();
