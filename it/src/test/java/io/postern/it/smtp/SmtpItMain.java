@@ -8,7 +8,8 @@ public final class SmtpItMain {
     }
 
     public static void main(String[] args) throws Exception {
-        SmtpItNode node = new SmtpItNode(Path.of(args[0]), "smtp: {maxMessageSize: 200m}\n");
+        String yaml = args.length > 1 ? args[1] : "smtp: {maxMessageSize: 200m}\n";
+        SmtpItNode node = new SmtpItNode(Path.of(args[0]), yaml);
         System.out.println("READY " + node.mxPort);
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
