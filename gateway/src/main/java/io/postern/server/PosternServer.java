@@ -10,6 +10,7 @@ import io.postern.directory.ldap.EmbeddedDirectoryServer;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.mail.MessageSink;
 import io.postern.observability.AdminServer;
+import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
 import io.postern.sasl.AuthFailureLimiter;
@@ -84,6 +85,7 @@ public final class PosternServer implements AutoCloseable {
     }
 
     private void startParts() throws Exception {
+        LogFormat.apply(config.logging());
         Metrics metrics = new Metrics();
         resources.add(metrics);
         if (config.directory().embedded().isPresent()) {

@@ -79,12 +79,31 @@ public final class ExternalProcess implements AutoCloseable {
         throw new IllegalStateException(name + " not ready within " + timeout + ": " + logText());
     }
 
+    /** Waits until the process's output contains {@code text}. */
+    public void awaitLog(Duration timeout, String text) throws InterruptedException, IOException {
+        awaitReady(timeout, () -> {
+            try {
+                return logText().contains(text);
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     public String logText() throws IOException {
         return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
     }
 
     public long pid() {
         return process.pid();
+    }
+
+    /** The exit code, waiting at most 20 s for the process to end. */
+    public int exitCode() throws InterruptedException {
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " still running");
+        }
+        return process.exitValue();
     }
 
     public boolean isAlive() {

@@ -1,0 +1,5 @@
+/**
+ * The server TLS context (TLS 1.2 and 1.3): PEM files, or a self-signed certificate created once
+ * for the demo. Trusted input: files named by the operator.
+ */
+package io.postern.tls;
