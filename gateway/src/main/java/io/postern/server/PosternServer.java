@@ -129,13 +129,14 @@ public final class PosternServer implements AutoCloseable {
     /** SMTP, submission and LMTP initializers for the parts that are present (issue 5). */
     private Map<ListenerKind, ProtocolInitializer> smtpProtocols(Optional<SslContext> tls, Metrics metrics) {
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
-        if (parts.directory().isEmpty()) {
+        Optional<MessageSink> anySink = parts.queue().or(parts::delivery);
+        if (parts.directory().isEmpty() || anySink.isEmpty()) {
             return map;
         }
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         resources.add(blocking::shutdownNow);
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
-                config.domains(), parts.directory().get(), parts.queue().or(parts::delivery).orElseThrow(), tls,
+                config.domains(), parts.directory().get(), anySink.get(), tls,
                 metrics.registry(),
                 new AuthFailureLimiter(config.auth().maxFailuresPerClient(), config.auth().failureWindow()),
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
