@@ -579,10 +579,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
                 };
                 LOG.info("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                perRecipient(t, () -> error(reply));
+                perRecipient(t, reply.line());
             } else {
                 String code = t.sinkFailure.enhancedCode();
-                perRecipient(t, () -> error(SmtpReply.STORAGE_TEMP_FAIL, code));
+                perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
             }
             return;
         }
@@ -649,17 +649,21 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 ? failure.getCause() : failure;
         LOG.warn("event=commit-failed client={} error=\"{}\"", client.getHostAddress(), cause.toString());
         if (cause instanceof SinkException sink) {
-            perRecipient(t, () -> error(SmtpReply.STORAGE_TEMP_FAIL, sink.enhancedCode()));
+            perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(sink.enhancedCode()));
         } else {
-            perRecipient(t, () -> error(SmtpReply.LOCAL_ERROR));
+            perRecipient(t, SmtpReply.LOCAL_ERROR.line());
         }
     }
 
-    /** SMTP answers a message once; LMTP once per accepted recipient (RFC 2033 4.2). */
-    private void perRecipient(Transaction t, Runnable replyOnce) {
-        int times = lmtp ? t.recipients.size() : 1;
-        for (int i = 0; i < times && mode != Mode.CLOSED; i++) {
-            replyOnce.run();
+    /**
+     * SMTP answers a message once; LMTP once per accepted recipient (RFC 2033 4.2). The failure
+     * counts once against the error limit, so that a session is not cut off in the middle of its
+     * per-recipient replies.
+     */
+    private void perRecipient(Transaction t, String errorLine) {
+        countedWrite(errorLine);
+        for (int i = 1; lmtp && i < t.recipients.size() && mode != Mode.CLOSED; i++) {
+            write(errorLine);
         }
     }
 
