@@ -2,7 +2,12 @@ package io.postern.config;
 
 import java.time.Duration;
 
-/** Limits and behaviour of SMTP, submission and LMTP sessions. Every limit a client controls is here. */
+/**
+ * Limits and behaviour of SMTP, submission and LMTP sessions. Every limit a client controls is here.
+ * {@code idleTimeout}: no input while a command is awaited; {@code commandTimeout}: one command
+ * line started but not finished (slow drip); {@code dataTimeout}: no input inside DATA or BDAT.
+ * {@code traceAuthenticatedUser} puts the login name into the Received header.
+ */
 public record SmtpConfig(
         long maxMessageSize,
         int maxRecipients,
@@ -15,7 +20,9 @@ public record SmtpConfig(
         Duration idleTimeout,
         Duration dataTimeout,
         Duration greetingDelay,
-        BareLineEndings bareLineEndings) {
+        BareLineEndings bareLineEndings,
+        Duration commandTimeout,
+        boolean traceAuthenticatedUser) {
 
     /** What to do with a lone CR or LF inside DATA (SMTP smuggling defence). */
     public enum BareLineEndings { REJECT, NORMALIZE }
@@ -33,6 +40,8 @@ public record SmtpConfig(
                 node.duration("idleTimeout", Duration.ofMinutes(5)),
                 node.duration("dataTimeout", Duration.ofMinutes(10)),
                 node.duration("greetingDelay", Duration.ZERO),
-                node.enumValue("bareLineEndings", BareLineEndings.class, BareLineEndings.REJECT));
+                node.enumValue("bareLineEndings", BareLineEndings.class, BareLineEndings.REJECT),
+                node.duration("commandTimeout", Duration.ofMinutes(5)),
+                node.bool("traceAuthenticatedUser", false));
     }
 }

@@ -1,0 +1,60 @@
+package io.postern.smtp;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.ssl.SslContext;
+import io.postern.config.AuthConfig;
+import io.postern.config.RelayConfig;
+import io.postern.config.SmtpConfig;
+import io.postern.directory.Directory;
+import io.postern.mail.MessageSink;
+import io.postern.sasl.AuthFailureLimiter;
+import io.postern.smtp.inbound.policy.ConnectionLimits;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/**
+ * Everything an SMTP or LMTP session needs from the rest of the node, built once per node and
+ * shared by all sessions of all SMTP-family listeners. {@code blocking} runs directory look-ups
+ * and logins so that the event loop never waits on LDAP. {@code sink} is the queue for MX and
+ * submission listeners, the delivery layer for LMTP. Immutable (its parts are thread-safe).
+ */
+public record SmtpServices(
+        String hostname,
+        SmtpConfig smtp,
+        AuthConfig auth,
+        RelayConfig relay,
+        List<String> domains,
+        Directory directory,
+        MessageSink sink,
+        Optional<SslContext> tls,
+        MeterRegistry meters,
+        AuthFailureLimiter authFailures,
+        ConnectionLimits connections,
+        Executor blocking,
+        Clock clock) {
+
+    public SmtpServices {
+        Objects.requireNonNull(hostname);
+        Objects.requireNonNull(smtp);
+        Objects.requireNonNull(auth);
+        Objects.requireNonNull(relay);
+        domains = List.copyOf(domains);
+        Objects.requireNonNull(directory);
+        Objects.requireNonNull(sink);
+        Objects.requireNonNull(tls);
+        Objects.requireNonNull(meters);
+        Objects.requireNonNull(authFailures);
+        Objects.requireNonNull(connections);
+        Objects.requireNonNull(blocking);
+        Objects.requireNonNull(clock);
+    }
+
+    /** The same services with another sink (LMTP listeners deliver instead of queueing). */
+    public SmtpServices withSink(MessageSink other) {
+        return new SmtpServices(hostname, smtp, auth, relay, domains, directory, other, tls, meters, authFailures,
+                connections, blocking, clock);
+    }
+}

@@ -1,0 +1,218 @@
+package io.postern.smtp.inbound.codec;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The content stage after DATA decoding (or raw BDAT chunks): enforces line endings, line
+ * length, message size and the Received-header hop count, notes whether Message-ID and Date are
+ * present, and passes the bytes on. Bare CR or LF are rejected (only a flag is set; the session
+ * answers 554 5.5.2 at the end of the message) or normalised to CRLF. After the first problem
+ * nothing more is passed on. Mutable, one per message.
+ */
+public final class MessageStream {
+    /** Where accepted content goes (the session's IncomingMessage). */
+    @FunctionalInterface
+    public interface Sink {
+        void write(byte[] bytes, int offset, int length);
+    }
+
+    /** The first problem found, in the order the session reports them. */
+    public enum Problem { TOO_BIG, BARE_LINE_ENDING, LINE_TOO_LONG, MAIL_LOOP }
+
+    /** Limits and policy for one message. */
+    public record Limits(long maxSize, int maxLineLength, int maxReceivedHeaders, boolean normalizeBareLineEndings) {
+    }
+
+    private static final int HEADER_PREFIX = 16;
+    private static final byte[] CRLF = {'\r', '\n'};
+
+    private final Limits limits;
+    private final Sink sink;
+    private final byte[] out = new byte[8192];
+    private int outLength;
+    private long size;
+    private int lineLength;
+    private boolean pendingCr;
+    private boolean inHeaders = true;
+    private final byte[] linePrefix = new byte[HEADER_PREFIX];
+    private int prefixLength;
+    private int receivedHeaders;
+    private boolean hasMessageId;
+    private boolean hasDate;
+    private Problem problem;
+    private HeaderEndListener headerEnd = () -> new byte[0];
+
+    /** Called at the blank line that ends the header section; may return header lines to insert there. */
+    @FunctionalInterface
+    public interface HeaderEndListener {
+        byte[] missingHeaders();
+    }
+
+    public MessageStream(Limits limits, Sink sink) {
+        this.limits = limits;
+        this.sink = sink;
+    }
+
+    public void onHeaderEnd(HeaderEndListener listener) {
+        this.headerEnd = listener;
+    }
+
+    public void write(byte[] bytes, int offset, int length) {
+        for (int i = offset; i < offset + length && problem == null; i++) {
+            accept(bytes[i]);
+        }
+        flush();
+    }
+
+    /** Ends the content: a CR still pending is a bare CR; headers never closed are closed here. */
+    public void finish() {
+        if (problem == null && pendingCr) {
+            pendingCr = false;
+            bareLineEnding();
+        }
+        if (problem == null && inHeaders) {
+            if (lineLength > 0) {
+                endOfHeaderLine();
+                append(CRLF, 0, 2);
+            }
+            inHeaders = false;
+            byte[] missing = headerEnd.missingHeaders();
+            append(missing, 0, missing.length);
+        }
+        flush();
+    }
+
+    public Optional<Problem> problem() {
+        return Optional.ofNullable(problem);
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public boolean hasMessageId() {
+        return hasMessageId;
+    }
+
+    public boolean hasDate() {
+        return hasDate;
+    }
+
+    public int receivedHeaders() {
+        return receivedHeaders;
+    }
+
+    private void accept(byte b) {
+        if (pendingCr) {
+            pendingCr = false;
+            if (b == '\n') {
+                endOfLine();
+                return;
+            }
+            bareLineEnding();
+            if (problem != null) {
+                return;
+            }
+        }
+        if (b == '\r') {
+            pendingCr = true;
+        } else if (b == '\n') {
+            bareLineEnding();
+        } else {
+            content(b);
+        }
+    }
+
+    private void bareLineEnding() {
+        if (limits.normalizeBareLineEndings()) {
+            endOfLine();
+        } else {
+            fail(Problem.BARE_LINE_ENDING);
+        }
+    }
+
+    private void content(byte b) {
+        lineLength++;
+        if (lineLength > limits.maxLineLength() - 2) {
+            fail(Problem.LINE_TOO_LONG);
+            return;
+        }
+        if (inHeaders && prefixLength < HEADER_PREFIX) {
+            linePrefix[prefixLength++] = b;
+        }
+        appendByte(b);
+    }
+
+    private void endOfLine() {
+        if (inHeaders) {
+            if (lineLength == 0) {
+                inHeaders = false;
+                byte[] missing = headerEnd.missingHeaders();
+                append(missing, 0, missing.length);
+            } else {
+                endOfHeaderLine();
+            }
+        }
+        lineLength = 0;
+        prefixLength = 0;
+        append(CRLF, 0, 2);
+    }
+
+    private void endOfHeaderLine() {
+        String prefix = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+        if (prefix.startsWith("received:")) {
+            receivedHeaders++;
+            if (receivedHeaders > limits.maxReceivedHeaders()) {
+                fail(Problem.MAIL_LOOP);
+            }
+        } else if (prefix.startsWith("message-id:")) {
+            hasMessageId = true;
+        } else if (prefix.startsWith("date:")) {
+            hasDate = true;
+        }
+    }
+
+    private void fail(Problem found) {
+        if (problem == null) {
+            problem = found;
+            outLength = 0;
+        }
+    }
+
+    private void append(byte[] bytes, int offset, int length) {
+        if (problem != null) {
+            return;
+        }
+        size += length;
+        if (size > limits.maxSize()) {
+            fail(Problem.TOO_BIG);
+            return;
+        }
+        for (int i = 0; i < length; i++) {
+            if (outLength == out.length) {
+                flush();
+            }
+            out[outLength++] = bytes[offset + i];
+        }
+    }
+
+    private void appendByte(byte b) {
+        if (++size > limits.maxSize()) {
+            fail(Problem.TOO_BIG);
+            return;
+        }
+        if (outLength == out.length) {
+            flush();
+        }
+        out[outLength++] = b;
+    }
+
+    private void flush() {
+        if (outLength > 0 && problem == null) {
+            sink.write(out, 0, outLength);
+        }
+        outLength = 0;
+    }
+}

@@ -1,0 +1,948 @@
+package io.postern.smtp.inbound.session;
+
+import io.micrometer.core.instrument.Counter;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.postern.config.ListenerConfig;
+import io.postern.config.ListenerKind;
+import io.postern.config.SmtpConfig;
+import io.postern.config.TlsMode;
+import io.postern.directory.Login;
+import io.postern.mail.Acceptance;
+import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.SinkException;
+import io.postern.sasl.SaslExchange;
+import io.postern.sasl.SaslMechanism;
+import io.postern.sasl.SaslStep;
+import io.postern.smtp.SmtpReply;
+import io.postern.smtp.SmtpServices;
+import io.postern.smtp.inbound.codec.DataDecoder;
+import io.postern.smtp.inbound.codec.LineFramer;
+import io.postern.smtp.inbound.codec.MessageStream;
+import io.postern.smtp.inbound.command.Command;
+import io.postern.smtp.inbound.command.CommandParser;
+import io.postern.smtp.inbound.command.EnvelopeParameters;
+import io.postern.smtp.inbound.policy.AuthPolicy;
+import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.inbound.policy.SenderPolicy;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One SMTP, submission or LMTP session: framing, state machine, limits and timeouts. Input is
+ * kept in one bounded buffer and consumed one unit at a time (command line, SASL line, DATA
+ * bytes, BDAT chunk), so that pipelined commands are handled in order and a mode change (354,
+ * BDAT, STARTTLS) applies to the very next byte. Directory look-ups, logins and commits run off
+ * the event loop; while one is pending the session is suspended (reads paused, input kept).
+ *
+ * <p>Mutable, not thread-safe: every method runs on the channel's event loop.
+ */
+public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpSessionHandler.class);
+    private static final int SCRATCH = 8192;
+
+    private enum Mode { COMMAND, AUTH, DATA, BDAT, CLOSED }
+
+    private final ListenerConfig listener;
+    private final SmtpServices services;
+    private final SmtpConfig config;
+    private final boolean lmtp;
+    private final AuthPolicy authPolicy;
+    private final RecipientPolicy recipientPolicy;
+    private final SenderPolicy senderPolicy;
+    private final LineFramer framer = new LineFramer();
+    private final Counter messagesAccepted;
+    private final Counter errorReplies;
+
+    private ChannelHandlerContext ctx;
+    // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
+    private byte[] scratch;
+    private ByteBuf input;
+    private InetAddress client;
+    private boolean connectionCounted;
+    private boolean greeted;
+    private boolean suspended;
+    private Mode mode = Mode.COMMAND;
+    private String heloName;
+    private boolean extended;
+    private boolean tlsActive;
+    private Optional<Login.Identity> identity = Optional.empty();
+    private SaslExchange sasl;
+    private Transaction transaction;
+    private DataDecoder dataDecoder;
+    private long bdatRemaining;
+    private boolean bdatLast;
+    private Optional<String> bdatDiscardReply = Optional.empty();
+    private int errors;
+    private long lastActivity;
+    private long partialLineSince;
+    private ScheduledFuture<?> timer;
+
+    public SmtpSessionHandler(ListenerConfig listener, SmtpServices services) {
+        this.listener = listener;
+        this.services = services;
+        this.config = services.smtp();
+        this.lmtp = listener.kind() == ListenerKind.LMTP;
+        this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
+        this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
+                services.relay(), !lmtp);
+        this.senderPolicy = new SenderPolicy(services.directory());
+        this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
+        this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
+    }
+
+    // ---- lifecycle -------------------------------------------------------------------------
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+        this.input = context.alloc().heapBuffer(256);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        releaseInput();
+    }
+
+    private void releaseInput() {
+        if (input != null && input.refCnt() > 0) {
+            input.release();
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        services.meters().counter("postern.smtp.sessions", "listener", listener.name()).increment();
+        client = context.channel().remoteAddress() instanceof InetSocketAddress a
+                ? a.getAddress() : InetAddress.getLoopbackAddress();
+        tlsActive = context.pipeline().get(SslHandler.class) != null;
+        if (!services.connections().tryAcquire(client)) {
+            LOG.info("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
+            closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
+            return;
+        }
+        connectionCounted = true;
+        lastActivity = System.nanoTime();
+        armTimer();
+        if (config.greetingDelay().isZero()) {
+            greet();
+        } else {
+            context.executor().schedule(this::greet, config.greetingDelay().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void greet() {
+        if (mode == Mode.CLOSED || !ctx.channel().isActive()) {
+            return;
+        }
+        greeted = true;
+        reply(lmtp ? SmtpReply.LMTP_GREETING : SmtpReply.GREETING, services.hostname());
+        ctx.flush();
+        process();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+        mode = Mode.CLOSED;
+        if (transaction != null) {
+            transaction.abort();
+            transaction = null;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        if (connectionCounted) {
+            connectionCounted = false;
+            services.connections().release(client);
+        }
+        releaseInput();
+        context.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (!(msg instanceof ByteBuf bytes)) {
+            context.fireChannelRead(msg);
+            return;
+        }
+        try {
+            if (mode == Mode.CLOSED) {
+                return;
+            }
+            if (!greeted) {
+                // An early talker does not wait for the greeting: a spam engine, not an MTA.
+                LOG.info("event=early-talker client={} listener={}", client.getHostAddress(), listener.name());
+                closeWith(SmtpReply.EARLY_TALKER);
+                return;
+            }
+            lastActivity = System.nanoTime();
+            input.writeBytes(bytes);
+        } finally {
+            bytes.release();
+        }
+        process();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        LOG.debug("event=session-error client={} error=\"{}\"", client == null ? "?" : client.getHostAddress(),
+                cause.toString());
+        mode = Mode.CLOSED;
+        context.close();
+    }
+
+    // ---- input loop ------------------------------------------------------------------------
+
+    private void process() {
+        if (input.refCnt() == 0) {
+            return;
+        }
+        boolean progress = true;
+        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable()) {
+            switch (mode) {
+                case COMMAND, AUTH -> progress = readLine();
+                case DATA -> readData();
+                case BDAT -> readChunk();
+                case CLOSED -> progress = false;
+            }
+        }
+        boolean partial = input.isReadable() || framer.skipping();
+        if (partial && mode == Mode.COMMAND && partialLineSince == 0) {
+            partialLineSince = System.nanoTime();
+        }
+        input.discardSomeReadBytes();
+        if (mode != Mode.CLOSED) {
+            ctx.flush();
+        }
+    }
+
+    /** False when the input ends inside a line (wait for more). */
+    private boolean readLine() {
+        int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2 : config.maxCommandLine();
+        switch (framer.next(input, max)) {
+            case LineFramer.NeedMore n -> {
+                return false;
+            }
+            case LineFramer.TooLong t -> {
+                partialLineSince = 0;
+                if (mode == Mode.AUTH) {
+                    mode = Mode.COMMAND;
+                    sasl = null;
+                }
+                error(SmtpReply.LINE_TOO_LONG);
+            }
+            case LineFramer.Line(byte[] bytes) -> {
+                partialLineSince = 0;
+                if (mode == Mode.AUTH) {
+                    saslResponse(new String(bytes, StandardCharsets.US_ASCII));
+                } else {
+                    handle(CommandParser.parse(bytes));
+                }
+            }
+        }
+        return true;
+    }
+
+    private byte[] scratch() {
+        if (scratch == null) {
+            scratch = new byte[SCRATCH];
+        }
+        return scratch;
+    }
+
+    private void readData() {
+        byte[] buffer = scratch();
+        int length = Math.min(input.readableBytes(), SCRATCH);
+        input.getBytes(input.readerIndex(), buffer, 0, length);
+        int consumed = dataDecoder.decode(buffer, 0, length);
+        input.skipBytes(consumed);
+        if (dataDecoder.finished()) {
+            dataDecoder = null;
+            mode = Mode.COMMAND;
+            endOfMessage();
+        }
+    }
+
+    private void readChunk() {
+        byte[] buffer = scratch();
+        int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
+        input.readBytes(buffer, 0, length);
+        bdatRemaining -= length;
+        if (bdatDiscardReply.isEmpty()) {
+            transaction.stream.write(buffer, 0, length);
+        }
+        if (bdatRemaining == 0) {
+            chunkDone();
+        }
+    }
+
+    // ---- commands --------------------------------------------------------------------------
+
+    private void handle(Command command) {
+        switch (command) {
+            case Command.Invalid(SmtpReply reply) -> error(reply);
+            case Command.Hello hello -> hello(hello);
+            case Command.Mail mail -> mail(mail);
+            case Command.Rcpt rcpt -> rcpt(rcpt);
+            case Command.RcptPostmaster(var parameters) -> postmaster().ifPresentOrElse(
+                    address -> rcpt(new Command.Rcpt(address, parameters)),
+                    () -> error(SmtpReply.UNKNOWN_USER));
+            case Command.Data d -> data();
+            case Command.Bdat bdat -> bdat(bdat);
+            case Command.Auth auth -> auth(auth);
+            case Command.Simple(Command.Verb verb) -> simple(verb);
+        }
+    }
+
+    private void simple(Command.Verb verb) {
+        switch (verb) {
+            case RSET -> {
+                resetTransaction();
+                reply(SmtpReply.RESET_OK);
+            }
+            case NOOP -> reply(SmtpReply.OK);
+            case QUIT -> closeWith(SmtpReply.CLOSING, services.hostname());
+            case VRFY -> reply(SmtpReply.VRFY);
+            case EXPN -> error(SmtpReply.NOT_IMPLEMENTED);
+            case HELP -> reply(SmtpReply.HELP);
+            case STARTTLS -> startTls();
+            default -> error(SmtpReply.UNKNOWN_COMMAND);
+        }
+    }
+
+    private void hello(Command.Hello hello) {
+        boolean allowed = lmtp ? hello.verb() == Command.Verb.LHLO : hello.verb() != Command.Verb.LHLO;
+        if (!allowed) {
+            error(SmtpReply.UNKNOWN_COMMAND);
+            return;
+        }
+        resetTransaction();
+        heloName = hello.clientName();
+        extended = hello.verb() != Command.Verb.HELO;
+        if (!extended) {
+            reply(SmtpReply.HELO_OK, services.hostname());
+            return;
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("PIPELINING");
+        lines.add("SIZE " + config.maxMessageSize());
+        lines.add("8BITMIME");
+        lines.add("SMTPUTF8");
+        lines.add("ENHANCEDSTATUSCODES");
+        lines.add("CHUNKING");
+        lines.add("DSN");
+        if (startTlsAvailable()) {
+            lines.add("STARTTLS");
+        }
+        if (authPolicy.offered(tlsActive, client) && identity.isEmpty()) {
+            lines.add("AUTH PLAIN LOGIN");
+        }
+        StringBuilder out = new StringBuilder(SmtpReply.EHLO_FIRST.continuation(services.hostname(),
+                TraceHeaders.safe(heloName)));
+        for (int i = 0; i < lines.size(); i++) {
+            out.append(i == lines.size() - 1 ? SmtpReply.HELO_OK.line(lines.get(i))
+                    : SmtpReply.HELO_OK.continuation(lines.get(i)));
+        }
+        write(out.toString());
+    }
+
+    private void mail(Command.Mail mail) {
+        if (heloName == null) {
+            error(SmtpReply.HELO_FIRST);
+            return;
+        }
+        if (transaction != null) {
+            error(SmtpReply.NESTED_MAIL);
+            return;
+        }
+        if (listener.authRequired() && identity.isEmpty()) {
+            error(SmtpReply.AUTH_REQUIRED);
+            return;
+        }
+        EnvelopeParameters.Mail p;
+        switch (EnvelopeParameters.mail(mail.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
+                error(why);
+                return;
+            }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
+        }
+        if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
+            error(SmtpReply.MESSAGE_TOO_BIG);
+            return;
+        }
+        if (!p.smtpUtf8() && mail.sender().map(SmtpSessionHandler::nonAscii).orElse(false)) {
+            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
+            return;
+        }
+        Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
+                p.envelopeId());
+        if (listener.authRequired()) {
+            Login.Identity who = identity.orElseThrow();
+            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> {
+                if (answer == SmtpReply.SENDER_OK) {
+                    transaction = started;
+                    reply(answer);
+                } else {
+                    error(answer, who.login());
+                }
+            });
+            return;
+        }
+        transaction = started;
+        reply(SmtpReply.SENDER_OK);
+    }
+
+    private void rcpt(Command.Rcpt rcpt) {
+        if (transaction == null) {
+            error(SmtpReply.NEED_MAIL);
+            return;
+        }
+        if (transaction.message != null) {
+            error(SmtpReply.BAD_SEQUENCE);
+            return;
+        }
+        if (transaction.recipients.size() >= config.maxRecipients()) {
+            error(SmtpReply.TOO_MANY_RECIPIENTS);
+            return;
+        }
+        if (!transaction.smtpUtf8 && nonAscii(rcpt.recipient())) {
+            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
+            return;
+        }
+        EnvelopeParameters.Rcpt p;
+        switch (EnvelopeParameters.rcpt(rcpt.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Rcpt>(SmtpReply why) -> {
+                error(why);
+                return;
+            }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
+        }
+        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
+        RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
+        Transaction current = transaction;
+        offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
+            if (answer != SmtpReply.RECIPIENT_OK) {
+                error(answer);
+            } else if (current != transaction) {
+                error(SmtpReply.NEED_MAIL);
+            } else {
+                if (!current.hasRecipient(rcpt.recipient())) {
+                    current.recipients.add(recipient);
+                }
+                reply(answer);
+            }
+        });
+    }
+
+    /** The postmaster of the first local domain (RFC 5321 4.5.1), resolved like any recipient. */
+    private Optional<MailAddress> postmaster() {
+        return services.domains().stream().findFirst().flatMap(d -> MailAddress.parse("postmaster@" + d));
+    }
+
+    private void data() {
+        if (transaction == null) {
+            error(SmtpReply.NEED_MAIL);
+            return;
+        }
+        if (transaction.recipients.isEmpty()) {
+            error(SmtpReply.NO_VALID_RECIPIENTS);
+            return;
+        }
+        if (transaction.usesBdat) {
+            error(SmtpReply.MIXED_DATA_BDAT);
+            return;
+        }
+        Optional<String> refused = openMessage();
+        if (refused.isPresent()) {
+            resetTransaction();
+            countedWrite(refused.get());
+            return;
+        }
+        dataDecoder = new DataDecoder(transaction.stream::write);
+        mode = Mode.DATA;
+        reply(SmtpReply.START_DATA);
+    }
+
+    private void bdat(Command.Bdat bdat) {
+        bdatRemaining = bdat.size();
+        bdatLast = bdat.last();
+        bdatDiscardReply = Optional.empty();
+        if (transaction == null) {
+            bdatDiscardReply = Optional.of(SmtpReply.NEED_MAIL.line());
+        } else if (transaction.recipients.isEmpty()) {
+            bdatDiscardReply = Optional.of(SmtpReply.NO_VALID_RECIPIENTS.line());
+        } else if (transaction.message == null && transaction.usesBdat) {
+            bdatDiscardReply = Optional.of(SmtpReply.BAD_SEQUENCE.line());
+        } else if (transaction.message == null) {
+            transaction.usesBdat = true;
+            // When the sink refuses, the chunk still follows on the wire: read it, then answer.
+            bdatDiscardReply = openMessage();
+        } else if (!transaction.usesBdat) {
+            bdatDiscardReply = Optional.of(SmtpReply.MIXED_DATA_BDAT.line());
+        }
+        mode = Mode.BDAT;
+        if (bdatRemaining == 0) {
+            chunkDone();
+        }
+    }
+
+    private void chunkDone() {
+        mode = Mode.COMMAND;
+        if (bdatDiscardReply.isPresent()) {
+            String why = bdatDiscardReply.get();
+            bdatDiscardReply = Optional.empty();
+            // RFC 3030: after a failed chunk the transaction is over; later chunks get 503.
+            resetTransaction();
+            countedWrite(why);
+            return;
+        }
+        if (bdatLast) {
+            endOfMessage();
+            return;
+        }
+        Optional<MessageStream.Problem> problem = transaction.stream.problem();
+        if (problem.isPresent() || transaction.sinkFailure != null) {
+            endOfMessage();
+            return;
+        }
+        reply(SmtpReply.CHUNK_OK, transaction.stream.size());
+    }
+
+    /** Opens the sink and writes the Received header; the error reply when the sink refuses. */
+    private Optional<String> openMessage() {
+        Envelope envelope = envelope();
+        try {
+            transaction.message = services.sink().open(envelope);
+        } catch (SinkException e) {
+            LOG.warn("event=sink-open-failed code={} error=\"{}\"", e.enhancedCode(), e.getMessage());
+            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.line(e.enhancedCode()));
+        } catch (RuntimeException e) {
+            LOG.warn("event=sink-open-failed error=\"{}\"", e.toString());
+            return Optional.of(SmtpReply.LOCAL_ERROR.line());
+        }
+        Transaction t = transaction;
+        MessageStream stream = new MessageStream(new MessageStream.Limits(config.maxMessageSize(),
+                config.maxTextLine(), config.maxReceivedHeaders(),
+                config.bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE), t::write);
+        if (listener.kind() == ListenerKind.SUBMISSION) {
+            stream.onHeaderEnd(() -> TraceHeaders.missing(services.hostname(), stream.hasMessageId(), stream.hasDate(),
+                    services.clock()));
+        }
+        byte[] received = TraceHeaders.received(services.hostname(), envelope, tlsDescription(),
+                config.traceAuthenticatedUser(), services.clock());
+        t.write(received, 0, received.length);
+        t.stream = stream;
+        return Optional.empty();
+    }
+
+    private Envelope envelope() {
+        Envelope.SessionTrace trace = new Envelope.SessionTrace(client.getHostAddress(), client.getHostAddress(),
+                heloName, protocolName(), identity.map(Login.Identity::login), tlsCipher(),
+                services.clock().instant());
+        return new Envelope(transaction.sender, transaction.recipients, transaction.bodyType, transaction.smtpUtf8,
+                transaction.dsnReturn, transaction.envelopeId, trace);
+    }
+
+    /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
+    private void endOfMessage() {
+        Transaction t = transaction;
+        t.stream.finish();
+        Optional<MessageStream.Problem> problem = t.stream.problem();
+        if (problem.isPresent() || t.sinkFailure != null) {
+            t.abort();
+            transaction = null;
+            if (problem.isPresent()) {
+                SmtpReply reply = switch (problem.get()) {
+                    case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
+                    case BARE_LINE_ENDING -> SmtpReply.BARE_LINE_ENDING;
+                    case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
+                    case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
+                };
+                LOG.info("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
+                perRecipient(t, reply.line());
+            } else {
+                String code = t.sinkFailure.enhancedCode();
+                perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
+            }
+            return;
+        }
+        CompletableFuture<Acceptance> commit;
+        try {
+            commit = t.message.commit();
+        } catch (RuntimeException e) {
+            commit = CompletableFuture.failedFuture(e);
+        }
+        suspend();
+        commit.whenComplete((acceptance, failure) -> onLoop(() -> {
+            resume();
+            if (mode == Mode.CLOSED) {
+                return;
+            }
+            transaction = null;
+            if (failure != null) {
+                t.abort();
+                commitFailed(t, failure);
+            } else {
+                committed(t, acceptance);
+            }
+            process();
+        }));
+    }
+
+    private void committed(Transaction t, Acceptance acceptance) {
+        messagesAccepted.increment();
+        LOG.info("event=message-accepted queue_id={} client={} size={} recipients={} protocol={}",
+                acceptance.queueId(), client.getHostAddress(), t.stream.size(), t.recipients.size(), protocolName());
+        if (!lmtp) {
+            boolean anyAccepted = acceptance.outcomes().isEmpty() || acceptance.outcomes().stream()
+                    .anyMatch(o -> o instanceof Acceptance.RecipientOutcome.Accepted);
+            if (anyAccepted) {
+                reply(SmtpReply.QUEUED, acceptance.queueId());
+            } else {
+                outcome(acceptance.outcomes().getFirst(), t.recipients.getFirst().address(), acceptance.queueId());
+            }
+            return;
+        }
+        for (int i = 0; i < t.recipients.size(); i++) {
+            MailAddress rcpt = t.recipients.get(i).address();
+            if (i < acceptance.outcomes().size()) {
+                outcome(acceptance.outcomes().get(i), rcpt, acceptance.queueId());
+            } else {
+                error(SmtpReply.LOCAL_ERROR);
+            }
+        }
+    }
+
+    private void outcome(Acceptance.RecipientOutcome outcome, MailAddress rcpt, String queueId) {
+        switch (outcome) {
+            case Acceptance.RecipientOutcome.Accepted a -> reply(SmtpReply.DELIVERED, "<" + rcpt + ">", queueId);
+            case Acceptance.RecipientOutcome.TempFailed(String code, String reason) ->
+                    countedWrite(SmtpReply.custom(code.startsWith("4.2.2") || code.startsWith("4.3.1") ? 452 : 451,
+                            code, "<" + rcpt + "> " + reason));
+            case Acceptance.RecipientOutcome.PermFailed(int replyCode, String code, String reason) ->
+                    countedWrite(SmtpReply.custom(replyCode, code, "<" + rcpt + "> " + reason));
+        }
+    }
+
+    private void commitFailed(Transaction t, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        LOG.warn("event=commit-failed client={} error=\"{}\"", client.getHostAddress(), cause.toString());
+        if (cause instanceof SinkException sink) {
+            perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(sink.enhancedCode()));
+        } else {
+            perRecipient(t, SmtpReply.LOCAL_ERROR.line());
+        }
+    }
+
+    /**
+     * SMTP answers a message once; LMTP once per accepted recipient (RFC 2033 4.2). The failure
+     * counts once against the error limit, so that a session is not cut off in the middle of its
+     * per-recipient replies.
+     */
+    private void perRecipient(Transaction t, String errorLine) {
+        countedWrite(errorLine);
+        for (int i = 1; lmtp && i < t.recipients.size() && mode != Mode.CLOSED; i++) {
+            write(errorLine);
+        }
+    }
+
+    // ---- STARTTLS and AUTH -----------------------------------------------------------------
+
+    private boolean startTlsAvailable() {
+        return !tlsActive && listener.tls() == TlsMode.STARTTLS && services.tls().isPresent();
+    }
+
+    private void startTls() {
+        if (tlsActive) {
+            error(SmtpReply.ALREADY_TLS);
+            return;
+        }
+        if (!startTlsAvailable()) {
+            error(listener.tls() == TlsMode.STARTTLS ? SmtpReply.TLS_NOT_AVAILABLE : SmtpReply.NOT_IMPLEMENTED);
+            return;
+        }
+        if (transaction != null) {
+            error(SmtpReply.BAD_SEQUENCE);
+            return;
+        }
+        // startTls=true: the 220 below leaves in clear text, everything after it is encrypted.
+        SslHandler ssl = new SslHandler(services.tls().get().newEngine(ctx.alloc()), true);
+        ctx.pipeline().addFirst("tls", ssl);
+        write(SmtpReply.START_TLS.line());
+        ctx.flush();
+        int injected = input.readableBytes();
+        if (injected > 0) {
+            // CVE-2011-0411 class: plaintext pipelined behind STARTTLS must never be executed inside TLS.
+            LOG.info("event=starttls-injection-discarded client={} bytes={}", client.getHostAddress(), injected);
+            input.skipBytes(injected);
+        }
+        framer.reset();
+        tlsActive = true;
+        heloName = null;
+        extended = false;
+        identity = Optional.empty();
+        resetTransaction();
+        ssl.handshakeFuture().addListener(f -> {
+            if (!f.isSuccess()) {
+                mode = Mode.CLOSED;
+                ctx.close();
+            }
+        });
+    }
+
+    private void auth(Command.Auth auth) {
+        if (lmtp) {
+            error(SmtpReply.NOT_IMPLEMENTED);
+            return;
+        }
+        if (heloName == null || !extended) {
+            error(SmtpReply.HELO_FIRST);
+            return;
+        }
+        if (identity.isPresent()) {
+            error(SmtpReply.ALREADY_AUTHENTICATED);
+            return;
+        }
+        if (transaction != null) {
+            error(SmtpReply.BAD_SEQUENCE);
+            return;
+        }
+        if (!tlsActive && (listener.kind() == ListenerKind.MX || !authPolicy.plaintextAllowed(client))) {
+            error(SmtpReply.ENCRYPTION_REQUIRED);
+            return;
+        }
+        if (services.authFailures().blocked(client)) {
+            closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
+            return;
+        }
+        Optional<SaslMechanism> mechanism = SaslMechanism.named(auth.mechanism());
+        if (mechanism.isEmpty()) {
+            error(SmtpReply.UNKNOWN_MECHANISM);
+            return;
+        }
+        SaslExchange.Start start = SaslExchange.start(mechanism.get(), auth.initialResponse());
+        sasl = start.exchange();
+        saslStep(start.firstStep());
+    }
+
+    private void saslResponse(String line) {
+        saslStep(sasl.respond(line));
+    }
+
+    private void saslStep(SaslStep step) {
+        switch (step) {
+            case SaslStep.Challenge(String base64) -> {
+                mode = Mode.AUTH;
+                reply(SmtpReply.AUTH_CHALLENGE, base64);
+            }
+            case SaslStep.Cancelled c -> endSasl(SmtpReply.AUTH_CANCELLED);
+            case SaslStep.Malformed m -> endSasl(SmtpReply.AUTH_MALFORMED);
+            case SaslStep.Credentials credentials -> {
+                mode = Mode.COMMAND;
+                sasl = null;
+                offload(() -> services.directory().authenticate(credentials.login(), credentials.password()),
+                        this::loginResult);
+            }
+        }
+    }
+
+    private void endSasl(SmtpReply reply) {
+        mode = Mode.COMMAND;
+        sasl = null;
+        error(reply);
+    }
+
+    private void loginResult(Login login) {
+        switch (login) {
+            case Login.Succeeded(Login.Identity who) -> {
+                identity = Optional.of(who);
+                LOG.info("event=auth-ok client={} login={}", client.getHostAddress(), who.login());
+                reply(SmtpReply.AUTH_OK);
+            }
+            case Login.TempFail t -> error(SmtpReply.AUTH_TEMP_FAIL);
+            case Login.Failed(Login.Reason reason) -> {
+                // Unknown user and wrong password look the same to the client; only the log knows.
+                LOG.info("event=auth-failed client={} reason={}", client.getHostAddress(), reason);
+                services.authFailures().recordFailure(client);
+                error(SmtpReply.AUTH_FAILED);
+                if (mode != Mode.CLOSED && services.authFailures().blocked(client)) {
+                    closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
+                }
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private void resetTransaction() {
+        if (transaction != null) {
+            transaction.abort();
+            transaction = null;
+        }
+    }
+
+    private String protocolName() {
+        if (lmtp) {
+            return tlsActive ? "LMTPS" : "LMTP";
+        }
+        if (!extended) {
+            return "SMTP";
+        }
+        return "ESMTP" + (tlsActive ? "S" : "") + (identity.isPresent() ? "A" : "");
+    }
+
+    private Optional<String> tlsCipher() {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl == null || ssl.engine().getSession() == null) {
+            return Optional.empty();
+        }
+        String cipher = ssl.engine().getSession().getCipherSuite();
+        return cipher == null || cipher.startsWith("SSL_NULL") ? Optional.empty() : Optional.of(cipher);
+    }
+
+    private String tlsDescription() {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return tlsCipher().map(c -> "using " + ssl.engine().getSession().getProtocol() + " with cipher " + c).orElse("");
+    }
+
+    private static boolean nonAscii(MailAddress address) {
+        return !StandardCharsets.US_ASCII.newEncoder().canEncode(address.toString());
+    }
+
+    private <T> void offload(Supplier<T> work, Consumer<T> then) {
+        suspend();
+        CompletableFuture.supplyAsync(work, services.blocking()).whenComplete((value, failure) -> onLoop(() -> {
+            resume();
+            if (mode == Mode.CLOSED) {
+                return;
+            }
+            if (failure != null) {
+                LOG.warn("event=lookup-failed client={} error=\"{}\"", client.getHostAddress(), failure.toString());
+                error(SmtpReply.LOCAL_ERROR);
+            } else {
+                then.accept(value);
+            }
+            process();
+        }));
+    }
+
+    private void onLoop(Runnable task) {
+        if (ctx.executor().inEventLoop()) {
+            task.run();
+        } else {
+            ctx.executor().execute(task);
+        }
+    }
+
+    private void suspend() {
+        suspended = true;
+        ctx.channel().config().setAutoRead(false);
+    }
+
+    private void resume() {
+        suspended = false;
+        lastActivity = System.nanoTime();
+        if (mode != Mode.CLOSED) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void reply(SmtpReply reply, Object... args) {
+        if (reply.isError()) {
+            error(reply, args);
+        } else {
+            write(reply.line(args));
+        }
+    }
+
+    /** An error reply; too many of them end the session (421). */
+    private void error(SmtpReply reply, Object... args) {
+        countedWrite(reply.line(args));
+    }
+
+    private void countedWrite(String line) {
+        if (mode == Mode.CLOSED) {
+            return;
+        }
+        write(line);
+        errorReplies.increment();
+        if (++errors >= config.maxErrors()) {
+            LOG.info("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
+            closeWith(SmtpReply.TOO_MANY_ERRORS, services.hostname());
+        }
+    }
+
+    private void write(String text) {
+        ctx.write(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    private void closeWith(SmtpReply reply, Object... args) {
+        if (mode == Mode.CLOSED) {
+            return;
+        }
+        mode = Mode.CLOSED;
+        resetTransaction();
+        ctx.writeAndFlush(Unpooled.copiedBuffer(reply.line(args), StandardCharsets.UTF_8))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    // ---- timeouts --------------------------------------------------------------------------
+
+    private void armTimer() {
+        long now = System.nanoTime();
+        long due = lastActivity + timeoutNanos();
+        if (partialLineSince != 0 && mode == Mode.COMMAND) {
+            due = Math.min(due, partialLineSince + config.commandTimeout().toNanos());
+        }
+        // The mode may change before the deadline (DATA, a partial line): never sleep past the shortest timeout.
+        long shortest = Math.min(config.idleTimeout().toNanos(),
+                Math.min(config.dataTimeout().toNanos(), config.commandTimeout().toNanos()));
+        long wait = Math.min(due - now, shortest);
+        timer = ctx.executor().schedule(this::checkTimeout, Math.max(wait, TimeUnit.MILLISECONDS.toNanos(10)),
+                TimeUnit.NANOSECONDS);
+    }
+
+    private long timeoutNanos() {
+        return (mode == Mode.DATA || mode == Mode.BDAT ? config.dataTimeout() : config.idleTimeout()).toNanos();
+    }
+
+    private void checkTimeout() {
+        if (mode == Mode.CLOSED) {
+            return;
+        }
+        long now = System.nanoTime();
+        boolean idle = !suspended && now - lastActivity >= timeoutNanos();
+        boolean slowCommand = !suspended && mode == Mode.COMMAND && partialLineSince != 0
+                && now - partialLineSince >= config.commandTimeout().toNanos();
+        if (idle || slowCommand) {
+            LOG.info("event=timeout client={} mode={} slow_command={}", client.getHostAddress(), mode, slowCommand);
+            closeWith(SmtpReply.TIMEOUT, services.hostname());
+            return;
+        }
+        if (suspended) {
+            lastActivity = now;
+        }
+        armTimer();
+    }
+}

@@ -1,0 +1,61 @@
+package io.postern.smtp.inbound.session;
+
+import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.IncomingMessage;
+import io.postern.mail.MailAddress;
+import io.postern.mail.SinkException;
+import io.postern.smtp.inbound.codec.MessageStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One mail transaction, from MAIL FROM to the end of DATA / BDAT LAST or RSET. Mutable, owned by
+ * one session on its event loop.
+ */
+final class Transaction {
+    final Optional<MailAddress> sender;
+    final Envelope.BodyType bodyType;
+    final boolean smtpUtf8;
+    final Optional<Envelope.DsnReturn> dsnReturn;
+    final Optional<String> envelopeId;
+    final List<EnvelopeRecipient> recipients = new ArrayList<>();
+    IncomingMessage message;
+    MessageStream stream;
+    SinkException sinkFailure;
+    boolean usesBdat;
+
+    Transaction(Optional<MailAddress> sender, Envelope.BodyType bodyType, boolean smtpUtf8,
+                Optional<Envelope.DsnReturn> dsnReturn, Optional<String> envelopeId) {
+        this.sender = sender;
+        this.bodyType = bodyType;
+        this.smtpUtf8 = smtpUtf8;
+        this.dsnReturn = dsnReturn;
+        this.envelopeId = envelopeId;
+    }
+
+    boolean hasRecipient(MailAddress address) {
+        return recipients.stream().anyMatch(r -> r.address().key().equals(address.key()));
+    }
+
+    /** Streams content into the message; the first write error is kept and reported at the end. */
+    void write(byte[] bytes, int offset, int length) {
+        if (sinkFailure != null || message == null) {
+            return;
+        }
+        try {
+            message.write(bytes, offset, length);
+        } catch (SinkException e) {
+            sinkFailure = e;
+        }
+    }
+
+    /** Drops the message being received, if any; nothing of it is ever delivered. */
+    void abort() {
+        if (message != null) {
+            message.abort();
+            message = null;
+        }
+    }
+}

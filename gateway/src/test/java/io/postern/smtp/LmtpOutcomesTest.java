@@ -1,0 +1,46 @@
+package io.postern.smtp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.postern.mail.Acceptance;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** LMTP: the delivery layer's per-recipient outcomes become one reply each, in RCPT order. */
+class LmtpOutcomesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aFullMailboxFailsOnlyItsRecipient() throws Exception {
+        try (SmtpTestServer server = new SmtpTestServer(SmtpTestServer.yaml("lmtp", "none", ""), tmp,
+                MapDirectory.fixture());
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            server.sink.outcome("bob@example.com",
+                    new Acceptance.RecipientOutcome.TempFailed("4.2.2", "mailbox full"));
+            server.sink.outcome("info@example.com",
+                    new Acceptance.RecipientOutcome.PermFailed(552, "5.2.2", "quota exceeded\r\nINJECTED"));
+            assertThat(client.readLine()).startsWith("220 mx.test LMTP");
+            client.send("LHLO front.test");
+            assertThat(client.reply()).isEqualTo("250 DSN");
+            client.send("MAIL FROM:<s@remote.test>");
+            client.readLine();
+            for (String rcpt : new String[] {"alice@example.com", "bob@example.com", "info@example.com"}) {
+                client.send("RCPT TO:<" + rcpt + ">");
+                assertThat(client.readLine()).startsWith("250 2.1.5");
+            }
+            client.send("DATA");
+            client.readLine();
+            client.send("Subject: q");
+            client.send("");
+            client.send("x");
+            client.send(".");
+            assertThat(client.readLine()).isEqualTo("250 2.1.5 <alice@example.com> delivered as T1");
+            assertThat(client.readLine()).isEqualTo("452 4.2.2 <bob@example.com> mailbox full");
+            assertThat(client.readLine()).isEqualTo("552 5.2.2 <info@example.com> quota exceeded  INJECTED");
+            client.send("NOOP");
+            assertThat(client.readLine()).startsWith("250 ");
+        }
+    }
+}
