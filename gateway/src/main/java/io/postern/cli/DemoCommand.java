@@ -38,8 +38,7 @@ final class DemoCommand implements Callable<Integer> {
         if (reset) {
             deleteTree(home.resolve("var"));
         }
-        PosternServer server = PosternServer.start(config);
-        return Foreground.run(server, () -> printBanner(spec.commandLine().getOut(), config));
+        return Foreground.run(() -> PosternServer.start(config), () -> printBanner(spec.commandLine().getOut(), config));
     }
 
     /** The checkout the launcher runs from ({@code -Dpostern.home}), else the working directory. */

@@ -1,6 +1,7 @@
 package io.postern.cli;
 
 import io.postern.server.PosternServer;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,10 +17,12 @@ final class Foreground {
     private Foreground() {
     }
 
-    static int run(PosternServer server, Runnable afterStart) throws InterruptedException {
+    /** Installs the signal handlers first, so a SIGTERM during start-up also ends in a clean stop. */
+    static int run(Callable<PosternServer> start, Runnable afterStart) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), signal -> stop.countDown());
         Signal.handle(new Signal("INT"), signal -> stop.countDown());
+        PosternServer server = start.call();
         if (afterStart != null) {
             afterStart.run();
         }

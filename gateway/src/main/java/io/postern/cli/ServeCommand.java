@@ -24,7 +24,8 @@ final class ServeCommand implements Callable<Integer> {
         if (role != null) {
             config = RoleOption.apply(config, role);
         }
-        return Foreground.run(PosternServer.start(config), null);
+        PosternConfig started = config;
+        return Foreground.run(() -> PosternServer.start(started), null);
     }
 
     /** Parses {@code --role}; a bad value is a usage error (exit 2). */

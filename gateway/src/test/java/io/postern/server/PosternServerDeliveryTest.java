@@ -48,8 +48,7 @@ class PosternServerDeliveryTest {
     void theDeliveryRoleWithADirectoryWritesSpoolsThroughItsSink() throws Exception {
         MapDirectory directory = new MapDirectory("example.test").mailboxes("alice@example.test");
         try (PosternServer server = PosternServer.start(config("delivery"), Optional.of(directory))) {
-            assertThat(server.deliveryAgent()).isPresent();
-            IncomingMessage message = server.localDeliverySink().orElseThrow().open(new Envelope(
+                        IncomingMessage message = server.localDeliverySink().open(new Envelope(
                     Optional.empty(), List.of(EnvelopeRecipient.of(MapDirectory.addr("alice@example.test"))),
                     Envelope.BodyType.SEVEN_BIT, false, Optional.empty(), Optional.empty(),
                     new Envelope.SessionTrace("127.0.0.1", "localhost", "front", "LMTP", Optional.empty(),
@@ -68,13 +67,13 @@ class PosternServerDeliveryTest {
     }
 
     @Test
-    void noDirectoryOrTheFrontRoleSetsUpNoLocalDelivery() throws Exception {
-        try (PosternServer server = PosternServer.start(config("delivery"))) {
-            assertThat(server.deliveryAgent()).isEmpty();
-            assertThat(server.localDeliverySink()).isEmpty();
+    void theDeliveryRoleKeepsNoQueueAndTheFrontRoleDoes() throws Exception {
+        MapDirectory directory = new MapDirectory("example.test");
+        try (PosternServer server = PosternServer.start(config("delivery"), Optional.of(directory))) {
+            assertThat(server.queue()).isEmpty();
         }
-        try (PosternServer server = PosternServer.start(config("front"), Optional.of(new MapDirectory("example.test")))) {
-            assertThat(server.deliveryAgent()).isEmpty();
+        try (PosternServer server = PosternServer.start(config("front"), Optional.of(directory))) {
+            assertThat(server.queue()).isPresent();
         }
     }
 }

@@ -104,12 +104,4 @@ class PosternServerPop3Test {
                     """);
         }
     }
-
-    @Test
-    void withoutADirectoryPop3SaysItIsNotServed() throws Exception {
-        int port = freePort();
-        try (PosternServer server = PosternServer.start(config(port))) {
-            assertThat(exchange(port, "")).isEqualTo("-ERR [SYS/TEMP] POP3 is not served by this build\n");
-        }
-    }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
-import io.postern.smtp.FileSink;
 import io.postern.smtp.MapDirectory;
 import io.postern.smtp.SmtpTestClient;
 import java.net.InetAddress;
@@ -16,7 +15,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The seam of issue 5: SMTP-family listeners are served when the parts they need are given. */
+/** A node's SMTP path wired end to end: accepted into the queue, delivered into the Maildir; an outage is 451. */
 class PosternServerSmtpTest {
     @TempDir
     Path dir;
@@ -43,10 +42,7 @@ class PosternServerSmtpTest {
     void servesMxAndLmtpWhenGivenTheirParts() throws Exception {
         int mx = freePort();
         int lmtp = freePort();
-        FileSink queue = new FileSink(dir.resolve("queue"));
-        FileSink delivery = new FileSink(dir.resolve("delivery"));
-        try (PosternServer server = PosternServer.start(config(mx, lmtp), new PosternServer.Parts(
-                Optional.of(MapDirectory.fixture()), Optional.of(queue), Optional.of(delivery)))) {
+        try (PosternServer server = PosternServer.start(config(mx, lmtp), Optional.of(MapDirectory.fixture()))) {
             try (SmtpTestClient client = new SmtpTestClient(mx)) {
                 assertThat(client.readLine()).isEqualTo("220 mx.test ESMTP Postern");
                 client.send("EHLO c.test");
@@ -64,18 +60,37 @@ class PosternServerSmtpTest {
             try (SmtpTestClient client = new SmtpTestClient(lmtp)) {
                 assertThat(client.readLine()).isEqualTo("220 mx.test LMTP Postern");
             }
-            assertThat(queue.stored()).hasSize(1);
-            assertThat(delivery.stored()).isEmpty();
+            Path inbox = dir.resolve("var/spool/example.com/alice/new");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!(java.nio.file.Files.isDirectory(inbox) && listed(inbox) == 1) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(listed(inbox)).as("the queued message is delivered into alice's Maildir").isEqualTo(1);
+        }
+    }
+
+    private static long listed(Path folder) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(folder)) {
+            return 0;
+        }
+        try (var files = java.nio.file.Files.list(folder)) {
+            return files.count();
         }
     }
 
     @Test
-    void withoutPartsTheListenersSayNotServed() throws Exception {
+    void anUnreachableDirectoryIsATemporaryFailureNeverAnUnknownUser() throws Exception {
         int mx = freePort();
         int lmtp = freePort();
         try (PosternServer server = PosternServer.start(config(mx, lmtp));
              SmtpTestClient client = new SmtpTestClient(mx)) {
-            assertThat(client.readLine()).startsWith("421 4.3.2 mx.test SMTP is not served");
+            assertThat(client.readLine()).isEqualTo("220 mx.test ESMTP Postern");
+            client.send("EHLO c.test");
+            client.reply();
+            client.send("MAIL FROM:<s@remote.test>");
+            client.readLine();
+            client.send("RCPT TO:<alice@example.com>");
+            assertThat(client.readLine()).startsWith("451 4.4.3");
         }
     }
 }
