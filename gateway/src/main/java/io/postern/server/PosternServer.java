@@ -45,15 +45,35 @@ public final class PosternServer implements AutoCloseable {
         this.config = config;
     }
 
-    public static PosternServer start(PosternConfig config) throws Exception {
-        return start(config, Optional.empty());
+    /**
+     * Parts a caller supplies instead of the configured ones (tests, embedding): a directory instead
+     * of LDAP behind the cache, a sink for SMTP and submission instead of the queue. Empty means
+     * the configured part.
+     */
+    public record Parts(Optional<Directory> directory, Optional<MessageSink> smtpSink) {
+        public Parts {
+            java.util.Objects.requireNonNull(directory);
+            java.util.Objects.requireNonNull(smtpSink);
+        }
+
+        public static Parts none() {
+            return new Parts(Optional.empty(), Optional.empty());
+        }
     }
 
-    /** With a directory of the caller's (tests); empty means the configured LDAP directory behind the cache. */
+    public static PosternServer start(PosternConfig config) throws Exception {
+        return start(config, Parts.none());
+    }
+
+    /** With a directory of the caller's; empty means the configured LDAP directory behind the cache. */
     public static PosternServer start(PosternConfig config, Optional<Directory> directory) throws Exception {
+        return start(config, new Parts(directory, Optional.empty()));
+    }
+
+    public static PosternServer start(PosternConfig config, Parts parts) throws Exception {
         PosternServer server = new PosternServer(config);
         try {
-            server.startParts(directory);
+            server.startParts(parts);
         } catch (Exception e) {
             server.close();
             throw e;
@@ -61,15 +81,16 @@ public final class PosternServer implements AutoCloseable {
         return server;
     }
 
-    private void startParts(Optional<Directory> givenDirectory) throws Exception {
+    private void startParts(Parts parts) throws Exception {
         LogFormat.apply(config.logging());
         Metrics metrics = resources.add(new Metrics());
         MeterRegistry registry = metrics.registry();
-        directory = DirectoryService.start(config, givenDirectory, registry, resources);
+        directory = DirectoryService.start(config, parts.directory(), registry, resources);
         path = MessagePath.start(config, directory.directory(), registry, resources);
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols =
-                Protocols.build(config, directory.directory(), path, tls, registry, resources);
+                Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
+                        registry, resources);
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {

@@ -6,6 +6,7 @@ import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
 import io.postern.lmtp.LmtpPipeline;
+import io.postern.mail.MessageSink;
 import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
 import io.postern.sasl.AuthFailureLimiter;
@@ -28,7 +29,8 @@ final class Protocols {
     private Protocols() {
     }
 
-    static Map<ListenerKind, ProtocolInitializer> build(PosternConfig config, Directory directory, MessagePath path,
+    static Map<ListenerKind, ProtocolInitializer> build(PosternConfig config, Directory directory,
+                                                        Optional<MessageSink> smtpSink, MessageSink lmtpSink,
                                                         Optional<SslContext> tls, MeterRegistry registry,
                                                         Resources resources) {
         String host = config.node().hostname();
@@ -37,13 +39,13 @@ final class Protocols {
         AuthFailureLimiter authFailures = new AuthFailureLimiter(config.auth().maxFailuresPerClient(),
                 config.auth().failureWindow());
         SmtpServices smtp = new SmtpServices(host, config.smtp(), config.auth(), config.relay(), config.domains(),
-                directory, path.lmtpSink(), tls, registry, authFailures,
+                directory, lmtpSink, tls, registry, authFailures,
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 blocking, Clock.systemDefaultZone());
 
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
-        if (path.smtpSink().isPresent()) {
-            SmtpServices queueing = smtp.withSink(path.smtpSink().get());
+        if (smtpSink.isPresent()) {
+            SmtpServices queueing = smtp.withSink(smtpSink.get());
             ProtocolInitializer smtpInitializer = (listener, channel, pipeline) ->
                     SmtpPipeline.configure(pipeline, listener, queueing);
             map.put(ListenerKind.MX, smtpInitializer);
@@ -54,7 +56,7 @@ final class Protocols {
                     new UnservedProtocol("421 4.3.2 " + host + " submission is not served by a delivery node\r\n"));
         }
         map.put(ListenerKind.LMTP, (listener, channel, pipeline) ->
-                LmtpPipeline.configure(pipeline, listener, smtp, path.lmtpSink()));
+                LmtpPipeline.configure(pipeline, listener, smtp, lmtpSink));
         Pop3Services pop3 = resources.add(Pop3Services.create(host, config.pop3(), config.auth(), config.spool(),
                 directory, tls, registry));
         map.put(ListenerKind.POP3, (listener, channel, pipeline) -> Pop3Pipeline.configure(pipeline, listener, pop3));

@@ -59,7 +59,7 @@ final class SmtpItNode implements AutoCloseable {
                 + extraYaml;
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "it.yaml");
         server = PosternServer.start(config, new PosternServer.Parts(Optional.of(new MapDirectory()),
-                Optional.of(sink(dir)), Optional.empty()));
+                Optional.of(sink(dir))));
         if (server.boundListeners().stream().noneMatch(b -> b.config().kind() == ListenerKind.MX)) {
             throw new IllegalStateException("MX listener not bound");
         }
