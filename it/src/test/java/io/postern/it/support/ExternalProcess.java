@@ -36,6 +36,11 @@ public final class ExternalProcess implements AutoCloseable {
         return new ExternalProcess(name, process, log);
     }
 
+    /** Takes over a process the caller started (for example with its own environment). */
+    public static ExternalProcess adopt(String name, Process process, Path log) {
+        return new ExternalProcess(name, process, log);
+    }
+
     /** Runs a command to completion (bounded) and returns its exit code and output. */
     public static Result run(Path workDir, Duration timeout, List<String> command) throws IOException, InterruptedException {
         return run(workDir, timeout, null, command);
