@@ -6,9 +6,9 @@
 set -euo pipefail
 
 PACKAGES=(slapd ldap-utils samba winbind krb5-user postfix postfix-ldap dovecot-core dovecot-pop3d
-          dovecot-lmtpd dovecot-ldap swaks fetchmail dnsmasq python3)
+          dovecot-lmtpd dovecot-ldap swaks fetchmail dnsmasq python3 openssl)
 COMMANDS=(slapd slapadd ldapsearch ldapmodify samba samba-tool postfix smtp-source smtp-sink dovecot swaks
-          fetchmail dnsmasq python3)
+          fetchmail dnsmasq python3 openssl)
 
 missing=()
 for c in "${COMMANDS[@]}"; do
