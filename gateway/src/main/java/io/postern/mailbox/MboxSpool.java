@@ -28,6 +28,8 @@ import java.util.UUID;
  * appended since the snapshot; a failure leaves the original untouched. Mutable, one session.
  */
 final class MboxSpool implements Spool {
+    /** Longest wait for a delivery's dot-lock before deleting is given up (nothing deleted, session told). */
+    static final java.time.Duration DOT_LOCK_WAIT = java.time.Duration.ofSeconds(10);
     /** Header octets hashed into the UIDL. */
     private static final int UID_HEADER_BYTES = 8192;
 
@@ -87,8 +89,13 @@ final class MboxSpool implements Spool {
             return new UpdateResult.Done(0);
         }
         Path temp = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-        // An exclusive lock on the mbox while it is rewritten: a delivery that appends under
-        // FileChannel.lock() (fcntl) waits for the rename instead of writing into the old file.
+        // The dot-lock first, as the MDA (MboxWriter), mutt and procmail take it before they even
+        // open the file: a delivery waits for the rename instead of appending to the old inode,
+        // whose mail would be lost. The fcntl lock below keeps out readers that only use fcntl.
+        Path dotLock = file.resolveSibling(file.getFileName() + ".lock");
+        if (!takeDotLock(dotLock)) {
+            return new UpdateResult.Partial(0, indexes.size());
+        }
         try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
              FileLock ignored = source.lock();
              FileChannel target = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -104,6 +111,8 @@ final class MboxSpool implements Spool {
         } catch (IOException e) {
             deleteQuietly(temp);
             return new UpdateResult.Partial(0, indexes.size());
+        } finally {
+            deleteQuietly(dotLock);
         }
         try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
             dir.force(true);
@@ -111,6 +120,30 @@ final class MboxSpool implements Spool {
             // Not every file system lets a directory be fsync'd; the rename is already atomic.
         }
         return new UpdateResult.Done(indexes.size());
+    }
+
+    /** Creates the dot-lock, waiting up to {@link #DOT_LOCK_WAIT} for a delivery that holds it. */
+    private static boolean takeDotLock(Path dotLock) {
+        long deadline = System.nanoTime() + DOT_LOCK_WAIT.toNanos();
+        byte[] owner = (ProcessHandle.current().pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        while (true) {
+            try {
+                Files.write(dotLock, owner, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException held) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        }
     }
 
     private static void copy(FileChannel source, long from, long to, FileChannel target) throws IOException {
