@@ -68,6 +68,8 @@ final class DeliveryScheduler implements AutoCloseable {
     private final Clock clock;
     private final Notices notices;
     private final ExecutorService workers;
+    /** Ids below this were accepted by an earlier process: their last attempt may have delivered unrecorded. */
+    private final long firstIdOfThisRun;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -101,8 +103,9 @@ final class DeliveryScheduler implements AutoCloseable {
     }
 
     DeliveryScheduler(QueueConfig config, QueueStore store, Clock clock, MeterRegistry registry, Notices notices,
-                      ExecutorService workers) {
+                      ExecutorService workers, long firstIdOfThisRun) {
         this.config = config;
+        this.firstIdOfThisRun = firstIdOfThisRun;
         this.store = store;
         this.clock = clock;
         this.notices = notices;
@@ -385,8 +388,12 @@ final class DeliveryScheduler implements AutoCloseable {
         if (go.isEmpty()) {
             return backoffUntil | FORCED_DUE;
         }
+        // A message from an earlier run may have been delivered in the instant before that run
+        // died, and a retried one may have been partly delivered: the agent then looks first.
+        QueuedMessage.Attempt attempt = record.attempts() > 0 || id < firstIdOfThisRun
+                ? QueuedMessage.Attempt.REPEAT : QueuedMessage.Attempt.FIRST;
         QueuedMessage message = new QueuedMessage(record.queueId(), record.envelope(),
-                store.content(id, record.contentSize()));
+                store.content(id, record.contentSize()), attempt);
         List<CompletableFuture<List<DeliveryResult>>> calls = new ArrayList<>();
         for (String domain : go) {
             List<EnvelopeRecipient> recipients = byDomain.get(domain);
