@@ -64,8 +64,8 @@ public final class LocalDelivery {
     /**
      * As above, for a message of the durable queue: with a {@code key}, a Maildir delivery is
      * named by (queue id, mailbox) and, when the key says the message may have been delivered
-     * before, an existing copy is answered as delivered without writing another. mbox spools are
-     * not de-duplicated (see docs/queue.md).
+     * before, an existing copy is answered as delivered without writing another; an mbox append
+     * is journalled first for the same purpose ({@link MboxWriter#deliverOnce}).
      */
     public LocalOutcome deliver(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
                                 MailAddress deliveredTo, Optional<DeliveryKey> key) {
@@ -130,7 +130,16 @@ public final class LocalDelivery {
                     yield new LocalOutcome.Delivered(file);
                 }
                 case MBOX -> {
-                    mbox.deliver(spool, returnPath, prefix, content);
+                    if (key.isPresent()) {
+                        String mboxKey = key.get().stem(mailbox.address());
+                        if (!mbox.deliverOnce(spool, returnPath, prefix, content, mboxKey, key.get().repeat())) {
+                            LOG.info("event=already-delivered queue_id={} mailbox=\"{}\" file=\"{}\"",
+                                    key.get().queueId(), mailbox.address(), spool.getFileName());
+                            registry.counter("postern.delivery.local.duplicates.avoided").increment();
+                        }
+                    } else {
+                        mbox.deliver(spool, returnPath, prefix, content);
+                    }
                     yield new LocalOutcome.Delivered(spool);
                 }
             };

@@ -159,4 +159,64 @@ class ExactlyOnceDeliveryTest {
         assertThat(MaildirWriter.sameBase("1.Qx_ab.node-a,S=5:2,S", "1.Qx_ab.node-a")).isTrue();
         assertThat(MaildirWriter.sameBase("1.Qx_ab.node-ab,S=5", "1.Qx_ab.node-a")).isFalse();
     }
+
+    // ---- mbox: journalled appends ----------------------------------------------------------
+
+    private LocalDelivery mboxDelivery() {
+        return new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MBOX, "{domain}/{localpart}"),
+                "node-a", registry);
+    }
+
+    private long messagesIn(Path mbox) throws IOException {
+        return Files.readAllLines(mbox).stream().filter(l -> l.startsWith("From ")).count();
+    }
+
+    @Test
+    void mboxRepeatOfAnAppendedMessageAppendsNothing() throws IOException {
+        LocalDelivery mda = mboxDelivery();
+        MailAddress alice = new MailAddress("alice", "example.test");
+        Path mbox = base.resolve("spool/example.test/alice");
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000D1", false));
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000D2", false));
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000D1", true));
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000D2", true));
+        assertThat(messagesIn(mbox)).isEqualTo(2);
+        assertThat(registry.counter("postern.delivery.local.duplicates.avoided").count()).isEqualTo(2);
+        // A different mailbox or queue id is another delivery.
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000D3", true));
+        assertThat(messagesIn(mbox)).isEqualTo(3);
+        assertThat(base.resolve("spool/example.test/alice.postern-journal")).exists();
+    }
+
+    @Test
+    void mboxAppendCutShortOrRewrittenAwayIsAppendedAgain() throws IOException {
+        LocalDelivery mda = mboxDelivery();
+        MailAddress alice = new MailAddress("alice", "example.test");
+        Path mbox = base.resolve("spool/example.test/alice");
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000E1", false));
+        String whole = Files.readString(mbox);
+        // The journal entry was written, the append died half way (kill -9 mid-write): not delivered.
+        Files.writeString(mbox, whole.substring(0, whole.length() / 2));
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000E1", true));
+        assertThat(Files.readString(mbox)).endsWith(whole);
+
+        // The mbox was rewritten by a POP3 expunge and the message is gone: append again, never lose it.
+        Files.writeString(mbox, "");
+        mda.deliver(SENDER, MESSAGE, mailbox("alice"), alice, key("00000000000000E1", true));
+        assertThat(Files.readString(mbox)).isEqualTo(whole);
+    }
+
+    @Test
+    void mboxJournalStaysBounded() throws IOException {
+        Path journalFile = base.resolve("j");
+        MboxJournal journal = new MboxJournal(journalFile);
+        for (int i = 0; i < MboxJournal.KEEP * 4; i++) {
+            journal.append(new MboxJournal.Entry("1.Q" + i + "_abcdef012345", i * 1000L, 1_700_000_000L));
+        }
+        assertThat(Files.size(journalFile)).isLessThanOrEqualTo(MboxJournal.MAX_BYTES + 100);
+        assertThat(journal.find("1.Q" + (MboxJournal.KEEP * 4 - 1) + "_abcdef012345")).isPresent();
+        assertThat(journal.find("1.Q0_abcdef012345")).isEmpty();
+        Files.writeString(journalFile, "damaged line\nx 1\n", java.nio.file.StandardOpenOption.APPEND);
+        assertThat(journal.find("1.Q" + (MboxJournal.KEEP * 4 - 1) + "_abcdef012345")).isPresent();
+    }
 }
