@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>One attempt: read the envelope; expire it if too old; split pending recipients by domain;
  * call the {@link DeliveryAgent} for each domain that has a free slot and is not backing off;
  * record every result durably before anything else (so after a crash a delivered recipient is
- * not offered again, except in the short window between the agent's answer and that write);
+ * not offered again, except in the short window between the agent's answer and that write: such
+ * an offer is always marked {@link QueuedMessage.Attempt#REPEAT});
  * enqueue DSNs; then remove the message or reschedule it on the retry schedule.
  *
  * <p>Thread-safe. One dispatcher thread; attempts run on virtual threads.
