@@ -37,7 +37,7 @@ import java.util.concurrent.Future;
 
 /**
  * A real JVM for {@link MaildirCrashIT}: the queue drains into the REAL {@link RoutingDeliveryAgent}
- * and {@link LocalDelivery} writing Maildirs under SPOOL; only the directory is a small double
+ * and {@link LocalDelivery} writing Maildirs (or mbox files with {@code -Dcrash.format=MBOX}) under SPOOL; only the directory is a small double
  * ({@code u0@example.test}, {@code team@example.test} = u1 + u2, {@code u3@other.test}).
  * {@code accept QUEUE SPOOL N THREADS} takes N messages concurrently (every 10th aborted), printing
  * {@code BEGIN n} before each commit and {@code ACK n id} after it; {@code drain QUEUE SPOOL} runs
@@ -60,8 +60,10 @@ public final class MaildirCrashChild {
         QueueConfig config = new QueueConfig(dir, Duration.ofDays(5), List.of(Duration.ofSeconds(1)), 4, 20, 1000,
                 Duration.ofSeconds(1), Duration.ZERO, 256, Duration.ZERO, 32, 50_000, Optional.empty());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        LocalDelivery mda = new LocalDelivery(new SpoolConfig(spool, SpoolFormat.MAILDIR, "{domain}/{localpart}"),
-                "node-a", registry);
+        // mbox: a dot-lock left by a killed writer is broken after 2 s here (10 min by default).
+        SpoolFormat format = SpoolFormat.valueOf(System.getProperty("crash.format", "MAILDIR"));
+        LocalDelivery mda = new LocalDelivery(new SpoolConfig(spool, format, "{domain}/{localpart}",
+                Duration.ofSeconds(1), Duration.ofSeconds(2)), "node-a", registry);
         boolean untracked = Boolean.getBoolean("crash.untracked");
         try (MailQueue queue = MailQueue.start(config, "mx.example.test",
                 MailAddress.parse("postmaster@example.test").orElseThrow(), registry, Clock.systemUTC(),

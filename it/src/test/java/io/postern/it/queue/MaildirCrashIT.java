@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Exactly-once into real Maildirs: {@code kill -9} of a real JVM whose queue delivers through the
+ * Exactly-once into real Maildirs (and mbox files): {@code kill -9} of a real JVM whose queue delivers through the
  * real routing agent and MDA, under load and then twice while draining, then a restart that
  * drains. Counting the files in every Maildir: each acknowledged message is there exactly once
  * per mailbox (one recipient is an alias of two mailboxes, one is in another domain, so one
@@ -34,9 +34,9 @@ class MaildirCrashIT {
     @TempDir
     Path work;
 
-    private ExternalProcess child(String name, String... args) throws Exception {
+    private ExternalProcess child(String format, String name, String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m",
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-Dcrash.format=" + format,
                 "-Dcrash.untracked=" + System.getProperty("crash.untracked", "false"), "-cp",
                 System.getProperty("java.class.path"), MaildirCrashChild.class.getName()));
         command.addAll(List.of(args));
@@ -49,14 +49,23 @@ class MaildirCrashIT {
 
     @Test
     void everyAcknowledgedMessageIsInEveryMaildirExactlyOnceAfterKills() throws Exception {
+        run("MAILDIR", 600, 2);
+    }
+
+    @Test
+    void everyAcknowledgedMessageIsInEveryMboxExactlyOnceAfterKills() throws Exception {
+        run("MBOX", 300, 1);
+    }
+
+    private void run(String format, int minAcked, int drainKills) throws Exception {
         Path queue = work.resolve("queue");
         Path spool = work.resolve("spool");
         long started = System.nanoTime();
 
-        ExternalProcess load = child("accept", "accept", queue.toString(), spool.toString(), "20000", "16");
+        ExternalProcess load = child(format, "accept", "accept", queue.toString(), spool.toString(), "20000", "16");
         load.awaitReady(Duration.ofSeconds(60), () -> {
             try {
-                return count(load, "ACK ") >= 600 && Files.isDirectory(spool.resolve("example.test/u0/new"));
+                return count(load, "ACK ") >= minAcked && Files.exists(spool.resolve("example.test/u0"));
             } catch (IOException e) {
                 return false;
             }
@@ -66,13 +75,13 @@ class MaildirCrashIT {
         assertThat(acceptLog).doesNotContain("ALL-ACKED");
 
         StringBuilder drainLogs = new StringBuilder();
-        for (int i = 1; i <= 2; i++) {
-            ExternalProcess drain = child("drain" + i, "drain", queue.toString(), spool.toString());
+        for (int i = 1; i <= drainKills; i++) {
+            ExternalProcess drain = child(format, "drain" + i, "drain", queue.toString(), spool.toString());
             Thread.sleep(900 + 300L * i);
             drain.kill(); // SIGKILL again while recovering and delivering
             drainLogs.append(drain.logText());
         }
-        ExternalProcess last = child("drain3", "drain", queue.toString(), spool.toString());
+        ExternalProcess last = child(format, "drain-last", "drain", queue.toString(), spool.toString());
         last.awaitReady(Duration.ofSeconds(60), () -> {
             try {
                 return last.logText().contains("AVOIDED");
@@ -100,6 +109,16 @@ class MaildirCrashIT {
         for (String mailbox : MaildirCrashChild.MAILBOXES) {
             String[] parts = mailbox.split("@");
             Path maildir = spool.resolve(parts[1]).resolve(parts[0]);
+            if (format.equals("MBOX")) {
+                for (String line : Files.readAllLines(maildir, StandardCharsets.ISO_8859_1)) {
+                    Matcher m = SEQ.matcher(line);
+                    if (line.startsWith("X-Seq: ") && m.find()) {
+                        copies.merge(m.group(1) + " " + mailbox, 1, Integer::sum);
+                        files++;
+                    }
+                }
+                continue;
+            }
             for (String sub : List.of("new", "cur")) {
                 try (Stream<Path> s = Files.list(maildir.resolve(sub))) {
                     for (Path file : s.toList()) {
@@ -110,12 +129,12 @@ class MaildirCrashIT {
             }
         }
         long duplicates = copies.values().stream().filter(c -> c > 1).count();
-        System.out.printf("maildir crash test: acked=%d begun-not-acked=%d aborted=%d files=%d duplicates=%d"
-                        + " %s elapsed=%ds%n", acked.size(), begun.size() - acked.size(), aborted.size(), files,
+        System.out.printf("%s crash test: acked=%d begun-not-acked=%d aborted=%d files=%d duplicates=%d"
+                        + " %s elapsed=%ds%n", format, acked.size(), begun.size() - acked.size(), aborted.size(), files,
                 duplicates, last.logText().lines().filter(l -> l.startsWith("AVOIDED")).findFirst().orElse(""),
                 Duration.ofNanos(System.nanoTime() - started).toSeconds());
 
-        assertThat(acked).hasSizeGreaterThanOrEqualTo(600);
+        assertThat(acked).hasSizeGreaterThanOrEqualTo(minAcked);
         for (String n : acked) {
             for (String mailbox : MaildirCrashChild.MAILBOXES) {
                 assertThat(copies.get(n + " " + mailbox)).as("message %s in %s", n, mailbox).isEqualTo(1);
