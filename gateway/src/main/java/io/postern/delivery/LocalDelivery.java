@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@code Delivered-To} loop check ({@link DeliveredToLoop}), quota, then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (fsync):
  * callers run it on their own I/O threads. Immutable, thread-safe.
  *
- * <p>Metrics: {@code postern.delivery.local} (counter, tag {@code outcome}) and
- * {@code postern.delivery.local.latency} (timer).
+ * <p>Metrics: {@code postern.delivery.local} (counter, tag {@code outcome}),
+ * {@code postern.delivery.local.latency} (timer) and {@code postern.delivery.local.duplicates.avoided}
+ * (a repeated queue delivery found already in the Maildir and not written again).
  */
 public final class LocalDelivery {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDelivery.class);
@@ -57,8 +58,19 @@ public final class LocalDelivery {
      */
     public LocalOutcome deliver(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
                                 MailAddress deliveredTo) {
+        return deliver(returnPath, content, mailbox, deliveredTo, Optional.empty());
+    }
+
+    /**
+     * As above, for a message of the durable queue: with a {@code key}, a Maildir delivery is
+     * named by (queue id, mailbox) and, when the key says the message may have been delivered
+     * before, an existing copy is answered as delivered without writing another; an mbox append
+     * is journalled first for the same purpose ({@link MboxWriter#deliverOnce}).
+     */
+    public LocalOutcome deliver(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
+                                MailAddress deliveredTo, Optional<DeliveryKey> key) {
         long started = System.nanoTime();
-        LocalOutcome outcome = attempt(returnPath, content, mailbox, deliveredTo);
+        LocalOutcome outcome = attempt(returnPath, content, mailbox, deliveredTo, key);
         latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         registry.counter("postern.delivery.local", "outcome", switch (outcome) {
             case LocalOutcome.Delivered d -> "delivered";
@@ -69,7 +81,7 @@ public final class LocalDelivery {
     }
 
     private LocalOutcome attempt(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
-                                 MailAddress deliveredTo) {
+                                 MailAddress deliveredTo, Optional<DeliveryKey> key) {
         if (mailbox.disabled()) {
             return new LocalOutcome.PermFailed("5.2.1", "mailbox disabled");
         }
@@ -83,7 +95,19 @@ public final class LocalDelivery {
         }
         byte[] prefix = headers(returnPath, deliveredTo);
         long size = prefix.length + content.size();
+        Optional<String> stem = format == SpoolFormat.MAILDIR
+                ? key.map(k -> k.stem(mailbox.address())) : Optional.empty();
         try {
+            if (stem.isPresent() && key.get().repeat()) {
+                // Before the quota and loop checks: a copy already there is the answer, whatever the mailbox's state now.
+                Optional<Path> found = maildir.find(spool, stem.get(), size);
+                if (found.isPresent()) {
+                    LOG.info("event=already-delivered queue_id={} mailbox=\"{}\" file=\"{}\"", key.get().queueId(),
+                            mailbox.address(), found.get().getFileName());
+                    registry.counter("postern.delivery.local.duplicates.avoided").increment();
+                    return new LocalOutcome.Delivered(found.get());
+                }
+            }
             if (DeliveredToLoop.seen(content, deliveredTo)) {
                 LOG.warn("event=delivered-to-loop mailbox=\"{}\"", deliveredTo);
                 return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
@@ -100,12 +124,22 @@ public final class LocalDelivery {
             }
             return switch (format) {
                 case MAILDIR -> {
-                    Path file = maildir.deliver(spool, prefix, content);
+                    Path file = stem.isPresent() ? maildir.deliverAs(spool, stem.get(), prefix, content)
+                            : maildir.deliver(spool, prefix, content);
                     MaildirQuota.record(spool, Files.size(file));
                     yield new LocalOutcome.Delivered(file);
                 }
                 case MBOX -> {
-                    mbox.deliver(spool, returnPath, prefix, content);
+                    if (key.isPresent()) {
+                        String mboxKey = key.get().stem(mailbox.address());
+                        if (!mbox.deliverOnce(spool, returnPath, prefix, content, mboxKey, key.get().repeat())) {
+                            LOG.info("event=already-delivered queue_id={} mailbox=\"{}\" file=\"{}\"",
+                                    key.get().queueId(), mailbox.address(), spool.getFileName());
+                            registry.counter("postern.delivery.local.duplicates.avoided").increment();
+                        }
+                    } else {
+                        mbox.deliver(spool, returnPath, prefix, content);
+                    }
                     yield new LocalOutcome.Delivered(spool);
                 }
             };

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,6 +16,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -22,6 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * nodes apart on shared storage, the sequence keeps threads apart, the random part keeps
  * restarted processes with a recycled pid apart. Creates {@code tmp/ new/ cur/} on first
  * delivery. Immutable, thread-safe.
+ *
+ * <p>A delivery from the durable queue ({@link #deliverAs}) is named {@code <stem>.<host>,S=<size>}
+ * instead, the stem being the same on every attempt ({@link DeliveryKey#stem}); it is published
+ * with {@code link(2)}, which never replaces an existing file, and {@link #find} recognises it in
+ * {@code new/} or, moved and flagged by a reader, in {@code cur/}.
  */
 public final class MaildirWriter {
     private static final int BUFFER = 64 * 1024;
@@ -65,6 +74,95 @@ public final class MaildirWriter {
         }
         fsyncDirectory(target.getParent());
         return target;
+    }
+
+    /**
+     * Delivers under the fixed name {@code <stem>.<host>,S=<size>}; if that name exists already
+     * (a concurrent delivery of the same message to the same mailbox), returns it and writes
+     * nothing. The temporary file still has a unique name, so concurrent writers never share it.
+     */
+    public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
+        ensureMaildir(maildir);
+        Path tmp = maildir.resolve("tmp").resolve(uniqueName());
+        long size;
+        try {
+            size = write(tmp, prefix, content);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + size);
+        try {
+            publish(tmp, target);
+        } catch (FileAlreadyExistsException same) {
+            Files.deleteIfExists(tmp);
+            return target;
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        fsyncDirectory(target.getParent());
+        return target;
+    }
+
+    /** link + unlink: unlike rename, never replaces a file already there under that name. */
+    private static void publish(Path tmp, Path target) throws IOException {
+        try {
+            Files.createLink(target, tmp);
+        } catch (FileAlreadyExistsException exists) {
+            throw exists;
+        } catch (UnsupportedOperationException | FileSystemException noLinks) {
+            // A file system without hard links: check, then rename (a concurrent twin could slip in between).
+            if (Files.exists(target)) {
+                throw new FileAlreadyExistsException(target.toString());
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Files.deleteIfExists(tmp);
+    }
+
+    /**
+     * The message delivered under {@code stem} by this host, if it is still in the Maildir: in
+     * {@code new/}, or in {@code cur/} under any flags (POP3 moves {@code new/X} to
+     * {@code cur/X:2,S}; IMAP servers add other flags). Three {@code stat}s find the usual
+     * places; only when they miss are {@code new/} and {@code cur/} listed, which is why the
+     * queue asks for this on a repeated attempt only.
+     */
+    public Optional<Path> find(Path maildir, String stem, long expectedSize) throws IOException {
+        String base = stem + "." + host;
+        String name = base + ",S=" + expectedSize;
+        for (Path candidate : new Path[] {maildir.resolve("new").resolve(name),
+                maildir.resolve("cur").resolve(name + ":2,S"), maildir.resolve("cur").resolve(name + ":2,")}) {
+            if (Files.exists(candidate)) {
+                return Optional.of(candidate);
+            }
+        }
+        for (String sub : new String[] {"new", "cur"}) {
+            Path folder = maildir.resolve(sub);
+            if (!Files.isDirectory(folder)) {
+                continue;
+            }
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(folder,
+                    p -> sameBase(p.getFileName().toString(), base))) {
+                for (Path file : files) {
+                    return Optional.of(file);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code <base>} alone or followed by {@code ,field=} or {@code :2,flags}; never a longer host name. */
+    static boolean sameBase(String fileName, String base) {
+        if (!fileName.startsWith(base)) {
+            return false;
+        }
+        if (fileName.length() == base.length()) {
+            return true;
+        }
+        char next = fileName.charAt(base.length());
+        return next == ',' || next == ':';
     }
 
     private static long write(Path tmp, byte[] prefix, MessageContent content) throws IOException {

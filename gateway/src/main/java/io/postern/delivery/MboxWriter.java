@@ -83,6 +83,43 @@ public final class MboxWriter {
     /** Appends one message; returns the number of bytes appended. */
     public long deliver(Path mbox, Optional<MailAddress> sender, byte[] prefix, MessageContent content)
             throws IOException {
+        return locked(mbox, channel -> append(channel, sender, prefix, content, clock.instant()));
+    }
+
+    /**
+     * Appends one message of the durable queue unless the journal shows that this {@code key}
+     * (queue id and mailbox, see {@link DeliveryKey#stem}) was appended before and the bytes are
+     * still there; returns false when nothing was appended. Before appending it records
+     * {@code key offset time} in {@code <mbox>.postern-journal} (fsync'd), so a redelivery can
+     * rebuild the exact bytes it would have written and compare them with the file: equal means
+     * delivered; anything else (never written, cut short by a crash, the mbox rewritten by a POP3
+     * expunge since) means append again. A redelivery thus never loses a message; only a rewrite
+     * of the mbox in between, or more than {@value MboxJournal#KEEP} deliveries in between, can
+     * still give a second copy. Only a {@code repeat} reads the journal.
+     */
+    public boolean deliverOnce(Path mbox, Optional<MailAddress> sender, byte[] prefix, MessageContent content,
+                               String key, boolean repeat) throws IOException {
+        MboxJournal journal = new MboxJournal(mbox.resolveSibling(mbox.getFileName() + ".postern-journal"));
+        return locked(mbox, channel -> {
+            if (repeat) {
+                Optional<MboxJournal.Entry> entry = journal.find(key);
+                if (entry.isPresent() && sameBytesAt(channel, entry.get(), sender, prefix, content)) {
+                    return -1L;
+                }
+            }
+            // Whole seconds: the From line carries no more, and the comparison rebuilds it from the journal.
+            Instant when = Instant.ofEpochSecond(clock.instant().getEpochSecond());
+            journal.append(new MboxJournal.Entry(key, channel.size(), when.getEpochSecond()));
+            return append(channel, sender, prefix, content, when);
+        }) >= 0;
+    }
+
+    private interface LockedAppend {
+        long run(FileChannel channel) throws IOException;
+    }
+
+    /** Runs {@code action} holding this process's lock, the dot-lock and the fcntl lock of {@code mbox}. */
+    private long locked(Path mbox, LockedAppend action) throws IOException {
         MaildirWriter.createDirectoriesDurably(mbox.getParent());
         long deadline = System.nanoTime() + lockTimeout.toNanos();
         ReentrantLock local = LOCAL_LOCKS[Math.floorMod(mbox.hashCode(), LOCAL_LOCKS.length)];
@@ -101,7 +138,7 @@ public final class MboxWriter {
             try (FileChannel channel = opener.open(mbox)) {
                 FileLock lock = fcntlLock(channel, deadline);
                 try {
-                    long appended = append(channel, sender, prefix, content);
+                    long appended = action.run(channel);
                     if (created) {
                         MaildirWriter.fsyncDirectory(mbox.getParent()); // the new file's name must survive a crash too
                     }
@@ -119,24 +156,48 @@ public final class MboxWriter {
         }
     }
 
-    private long append(FileChannel channel, Optional<MailAddress> sender, byte[] prefix, MessageContent content)
-            throws IOException {
+    private long append(FileChannel channel, Optional<MailAddress> sender, byte[] prefix, MessageContent content,
+                        Instant when) throws IOException {
         long start = channel.size();
         try {
             channel.position(start);
             OutputStream raw = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
-            raw.write(fromLine(sender).getBytes(StandardCharsets.UTF_8));
-            MboxrdOutput body = new MboxrdOutput(raw);
-            body.write(prefix);
-            try (InputStream in = content.open()) {
-                in.transferTo(body);
-            }
-            body.finishMessage();
+            render(raw, sender, prefix, content, when);
             channel.force(true);
             return channel.size() - start;
         } catch (IOException | RuntimeException e) {
             truncateBack(channel, start);
             throw e;
+        }
+    }
+
+    /** The exact bytes one message takes in the mbox: From line, mboxrd-quoted headers and body, blank line. */
+    private void render(OutputStream raw, Optional<MailAddress> sender, byte[] prefix, MessageContent content,
+                        Instant when) throws IOException {
+        raw.write(fromLine(sender, when).getBytes(StandardCharsets.UTF_8));
+        MboxrdOutput body = new MboxrdOutput(raw);
+        body.write(prefix);
+        try (InputStream in = content.open()) {
+            in.transferTo(body);
+        }
+        body.finishMessage();
+    }
+
+    /** Whether the mbox holds, at the journal's offset, exactly what this delivery would write. */
+    private boolean sameBytesAt(FileChannel channel, MboxJournal.Entry entry, Optional<MailAddress> sender,
+                                byte[] prefix, MessageContent content) throws IOException {
+        if (entry.offset() >= channel.size()) {
+            return false;
+        }
+        channel.position(entry.offset());
+        // Not closed: closing it would close the channel the append still needs.
+        InputStream existing = new java.io.BufferedInputStream(Channels.newInputStream(channel), 64 * 1024);
+        ComparingOutput compare = new ComparingOutput(existing);
+        try {
+            render(compare, sender, prefix, content, Instant.ofEpochSecond(entry.epochSecond()));
+            return true;
+        } catch (ComparingOutput.Differs differs) {
+            return false;
         }
     }
 
@@ -150,8 +211,12 @@ public final class MboxWriter {
     }
 
     String fromLine(Optional<MailAddress> sender) {
+        return fromLine(sender, clock.instant());
+    }
+
+    static String fromLine(Optional<MailAddress> sender, Instant when) {
         String who = sender.map(MailAddress::toString).orElse("MAILER-DAEMON").replaceAll("\\s", "_");
-        return "From " + who + " " + ASCTIME.format(clock.instant()) + "\n";
+        return "From " + who + " " + ASCTIME.format(when) + "\n";
     }
 
     private void takeDotLock(Path dotLock, long deadline) throws IOException {

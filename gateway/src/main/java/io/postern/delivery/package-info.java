@@ -18,5 +18,11 @@
  * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes, unsafe
  * paths ({@code 5.3.0}) and a message that already carries {@code Delivered-To} for this address
  * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged.
+ *
+ * <p>Exactly once: a message of the durable queue carries a {@link io.postern.delivery.DeliveryKey};
+ * its Maildir name is fixed by (queue id, mailbox) and a repeated attempt that finds it writes
+ * nothing; a keyed mbox append is journalled first and a repeat compares the bytes at the
+ * journalled offset. A repeat costs three {@code stat}s (plus a listing of {@code new/} and
+ * {@code cur/} when the copy is not there); a first attempt costs nothing extra.
  */
 package io.postern.delivery;

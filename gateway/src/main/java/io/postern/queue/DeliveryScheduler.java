@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * <p>One attempt: read the envelope; expire it if too old; split pending recipients by domain;
  * call the {@link DeliveryAgent} for each domain that has a free slot and is not backing off;
  * record every result durably before anything else (so after a crash a delivered recipient is
- * not offered again, except in the short window between the agent's answer and that write);
+ * not offered again, except in the short window between the agent's answer and that write: such
+ * an offer is always marked {@link QueuedMessage.Attempt#REPEAT});
  * enqueue DSNs; then remove the message or reschedule it on the retry schedule.
  *
  * <p>Thread-safe. One dispatcher thread; attempts run on virtual threads.
@@ -68,6 +69,8 @@ final class DeliveryScheduler implements AutoCloseable {
     private final Clock clock;
     private final Notices notices;
     private final ExecutorService workers;
+    /** Ids below this were accepted by an earlier process: their last attempt may have delivered unrecorded. */
+    private final long firstIdOfThisRun;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -101,8 +104,9 @@ final class DeliveryScheduler implements AutoCloseable {
     }
 
     DeliveryScheduler(QueueConfig config, QueueStore store, Clock clock, MeterRegistry registry, Notices notices,
-                      ExecutorService workers) {
+                      ExecutorService workers, long firstIdOfThisRun) {
         this.config = config;
+        this.firstIdOfThisRun = firstIdOfThisRun;
         this.store = store;
         this.clock = clock;
         this.notices = notices;
@@ -385,8 +389,12 @@ final class DeliveryScheduler implements AutoCloseable {
         if (go.isEmpty()) {
             return backoffUntil | FORCED_DUE;
         }
+        // A message from an earlier run may have been delivered in the instant before that run
+        // died, and a retried one may have been partly delivered: the agent then looks first.
+        QueuedMessage.Attempt attempt = record.attempts() > 0 || id < firstIdOfThisRun
+                ? QueuedMessage.Attempt.REPEAT : QueuedMessage.Attempt.FIRST;
         QueuedMessage message = new QueuedMessage(record.queueId(), record.envelope(),
-                store.content(id, record.contentSize()));
+                store.content(id, record.contentSize()), attempt);
         List<CompletableFuture<List<DeliveryResult>>> calls = new ArrayList<>();
         for (String domain : go) {
             List<EnvelopeRecipient> recipients = byDomain.get(domain);

@@ -75,7 +75,8 @@ public final class MailQueue implements AutoCloseable {
         this.store = new QueueStore(files, committer, hooks);
         QueueId ids = new QueueId(clock);
         this.firstNewId = ids.next();
-        this.scheduler = new DeliveryScheduler(config, store, clock, registry, this::sendNotices, threads);
+        this.scheduler = new DeliveryScheduler(config, store, clock, registry, this::sendNotices, threads,
+                firstNewId);
         this.sink = new QueueSink(files, committer, ids, clock, hooks, threads, this::accepted);
     }
 

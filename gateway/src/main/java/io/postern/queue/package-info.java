@@ -8,9 +8,10 @@
  * <p>Durability: a message is acknowledged only after its content, its envelope and the
  * directory entries are fsync'd (group commit: many messages share one batch). Per-recipient
  * results are written before the message is rescheduled or removed. {@code kill -9} at any moment
- * loses nothing acknowledged; the only possible duplicate is a recipient whose delivery finished
- * in the instant before its result was written (agents that must be exactly-once name their output
- * by queue id and recipient).
+ * loses nothing acknowledged; a recipient whose delivery finished in the instant before its result
+ * was written is offered again, marked {@link io.postern.mail.QueuedMessage.Attempt#REPEAT} (as is
+ * every retry and every message found at start), so an agent that names its output by queue id
+ * and target can recognise it (the local MDA does; docs/queue.md, "Exactly once").
  *
  * <p>Trust: envelopes come from the SMTP layer (validated addresses); files in the queue
  * directory are re-read as untrusted (a damaged one is moved to {@code corrupt/}); admin paths

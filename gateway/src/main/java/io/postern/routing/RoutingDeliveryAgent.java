@@ -2,6 +2,7 @@ package io.postern.routing;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.DeliveryConfig;
+import io.postern.delivery.DeliveryKey;
 import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * survives into {@code Delivered-To}).
  *
  * <p>A recipient whose targets were partly delivered and partly deferred is retried as a whole by
- * the queue, so the delivered targets may get a second copy on retry (as with Postfix's local(8)).
+ * the queue. For a message of the durable queue ({@link DeliveryKey}) a Maildir target that already
+ * has its copy is recognised and not written again, on such a retry as after a crash; mbox targets
+ * and remote targets may get a second copy (see docs/queue.md).
  *
  * <p>Metrics: {@code postern.routing.results} (counter per envelope recipient, tag {@code outcome}).
  */
@@ -149,9 +152,10 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
                     List.copyOf(recipients.values()), a -> byAddress.get(a.key())), coordinator);
         }
         Map<String, CompletableFuture<DeliveryResult>> futures = new LinkedHashMap<>();
+        Optional<DeliveryKey> once = DeliveryKey.of(message);
         locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> asResult(
                 recipients.get(key), mda.get().deliver(message.envelope().sender(), message.content(),
-                        target.mailbox(), target.deliveredTo())), io)));
+                        target.mailbox(), target.deliveredTo(), once)), io)));
         return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
             Map<String, DeliveryResult> out = new HashMap<>();
             futures.forEach((key, future) -> out.put(key, future.join()));

@@ -116,7 +116,8 @@ final class QueueFixture {
     }
 
     /** What the agent saw: one entry per recipient offered, with the message bytes. */
-    record Offer(String queueId, Optional<MailAddress> sender, MailAddress recipient, String content) {
+    record Offer(String queueId, Optional<MailAddress> sender, MailAddress recipient, String content,
+                 QueuedMessage.Attempt attempt) {
     }
 
     /** An agent that answers with {@code decide} per recipient and remembers every offer. */
@@ -134,7 +135,8 @@ final class QueueFixture {
                 return CompletableFuture.failedFuture(e);
             }
             for (EnvelopeRecipient r : recipients) {
-                offers.add(new Offer(message.queueId(), message.envelope().sender(), r.address(), content));
+                offers.add(new Offer(message.queueId(), message.envelope().sender(), r.address(), content,
+                        message.attempt()));
             }
             return CompletableFuture.completedFuture(recipients.stream().map(decide).toList());
         }
