@@ -40,6 +40,17 @@ public final class MboxWriter {
     private static final DateTimeFormatter ASCTIME =
             DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT).withZone(ZoneOffset.UTC);
     private static final long POLL_MILLIS = 20;
+    /** Names this host in dot-locks, so that only a lock of a local process is judged by its pid. */
+    private static final String LOCAL_HOST = localHost();
+
+    private static String localHost() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName().replace(' ', '_');
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
     /** Threads of this process wait here instead of spinning on the dot-lock; striped to stay bounded. */
     private static final ReentrantLock[] LOCAL_LOCKS = new ReentrantLock[64];
 
@@ -220,7 +231,7 @@ public final class MboxWriter {
     }
 
     private void takeDotLock(Path dotLock, long deadline) throws IOException {
-        byte[] owner = (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] owner = (ProcessHandle.current().pid() + " " + LOCAL_HOST + "\n").getBytes(StandardCharsets.US_ASCII);
         while (true) {
             try {
                 Files.write(dotLock, owner, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -232,8 +243,18 @@ public final class MboxWriter {
         }
     }
 
+    /**
+     * Removes a dot-lock whose holder is gone: one this host's dead process left (a {@code kill -9}
+     * would otherwise defer every delivery to the mbox for {@code staleLockAge}), or one older than
+     * {@code staleLockAge} from anywhere (another node, another program).
+     */
     private void breakIfStale(Path dotLock) throws IOException {
         try {
+            if (heldByDeadLocalProcess(dotLock)) {
+                LOG.warn("event=mbox-dead-lock-removed lock=\"{}\"", dotLock);
+                Files.deleteIfExists(dotLock);
+                return;
+            }
             Instant modified = Files.getLastModifiedTime(dotLock).toInstant();
             if (modified.plus(staleLockAge).isBefore(clock.instant())) {
                 LOG.warn("event=mbox-stale-lock-removed lock=\"{}\" age={}", dotLock,
@@ -242,6 +263,20 @@ public final class MboxWriter {
             }
         } catch (NoSuchFileException gone) {
             // released meanwhile: the next attempt takes it
+        }
+    }
+
+    /** True when the lock names this host and a pid that no longer runs here. */
+    static boolean heldByDeadLocalProcess(Path dotLock) throws IOException {
+        String[] owner = Files.readString(dotLock, StandardCharsets.US_ASCII).trim().split(" ");
+        if (owner.length != 2 || !owner[1].equals(LOCAL_HOST)) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(owner[0]);
+            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

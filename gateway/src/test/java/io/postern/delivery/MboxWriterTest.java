@@ -122,6 +122,36 @@ class MboxWriterTest {
     }
 
     @Test
+    void breaksAFreshDotLockLeftByADeadProcessOfThisHostAtOnce() throws Exception {
+        Path mbox = dir.resolve("carol");
+        Process dead = new ProcessBuilder("true").start();
+        dead.waitFor();
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        Files.writeString(dir.resolve("carol.lock"), dead.pid() + " " + host + "\n");
+        Files.setLastModifiedTime(dir.resolve("carol.lock"), FileTime.from(CLOCK.instant()));
+
+        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n"));
+
+        assertThat(Files.readString(mbox)).endsWith("x\n\n");
+        assertThat(dir.resolve("carol.lock")).doesNotExist();
+    }
+
+    @Test
+    void keepsAFreshDotLockOfALiveProcessOrAnotherHost() throws Exception {
+        Path mbox = dir.resolve("dave");
+        Files.writeString(dir.resolve("dave.lock"), ProcessHandle.current().parent().orElseThrow().pid() + " "
+                + java.net.InetAddress.getLocalHost().getHostName() + "\n");
+        Files.setLastModifiedTime(dir.resolve("dave.lock"), FileTime.from(CLOCK.instant()));
+        assertThatThrownBy(() -> writer(Duration.ofMillis(200), realFiles())
+                .deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+                .isInstanceOf(MboxWriter.LockTimeout.class);
+        Files.writeString(dir.resolve("dave.lock"), "1 some-other-node\n");
+        assertThatThrownBy(() -> writer(Duration.ofMillis(200), realFiles())
+                .deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+                .isInstanceOf(MboxWriter.LockTimeout.class);
+    }
+
+    @Test
     void waitsForAHeldFcntlLock() throws IOException {
         Path mbox = dir.resolve("alice");
         try (FileChannel other = FileChannel.open(mbox, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
