@@ -11,6 +11,10 @@ import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Ports;
 import io.postern.it.support.PosternProcess;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -248,11 +252,21 @@ class RemoteDeliveryIT {
         return result.output();
     }
 
+    /** {@code postern queue list} as an operator runs it, through the node's admin endpoint. */
     private static String queueList() throws Exception {
         ExternalProcess.Result result = ExternalProcess.run(dir, Duration.ofSeconds(30),
                 PosternProcess.command(home, "queue", "list", "--admin", "127.0.0.1:" + admin));
         assertThat(result.exitCode()).as(result.output()).isZero();
         return result.output();
+    }
+
+    /** The same listing straight from the admin endpoint's route (no JVM start: the machine is shared). */
+    private static String queueListOverHttp() throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + admin + "/queue/list")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return response.body();
     }
 
     @Test
@@ -261,7 +275,7 @@ class RemoteDeliveryIT {
         submit("carol@prio.test", "to the primary");
         postfix.awaitLogLine(WAIT, "to=<carol@prio.test>", "status=sent");
         String line = awaitDeliveryLine("carol@prio.test", "sent");
-        assertThat(line).contains("from=<alice@example.test>", "mx1.prio.test");
+        assertThat(line).contains("from=<alice@example.test>", "relay=mx1.prio.test[127.0.0.1]:" + mxPort);
         assertThat(postfix.log()).contains("TLS connection established");
         assertThat(backup.messages()).noneMatch(m -> m.contains("to the primary"));
     }
@@ -272,7 +286,7 @@ class RemoteDeliveryIT {
         submit("dave@down.test", "first mx down");
         String received = fallback.awaitMessage(WAIT, "first mx down", "dave@down.test");
         assertThat(received).contains("alice@example.test");
-        assertThat(awaitDeliveryLine("dave@down.test", "sent")).contains("mx2.down.test");
+        assertThat(awaitDeliveryLine("dave@down.test", "sent")).contains("relay=mx2.down.test[127.0.0.2]:" + mxPort);
         assertThat(backup.messages()).noneMatch(m -> m.contains("first mx down"));
     }
 
@@ -281,18 +295,19 @@ class RemoteDeliveryIT {
     void aTemporaryFailureIsDeferredThenDeliveredOnceOnRetry() throws Exception {
         submit("erin@temp.test", "greylisted once");
         assertThat(awaitDeliveryLine("erin@temp.test", "deferred")).contains("4.7.1");
-        String listed = queueList();
-        assertThat(listed).contains("deferred", "<alice@example.test>", "1/1 pending");
+        // Retried every second: the listing may catch it in the middle of an attempt.
+        assertThat(queueList()).containsPattern(
+                "(deferred|active) +<alice@example.test> 1/1 pending \\(erin@temp.test: 451 4\\.7\\.1 Greylisted");
 
         greylisting.stop();
         repaired = SmtpSink.start(dir, "repaired", "127.0.0.5", mxPort);
         repaired.awaitMessage(WAIT, "greylisted once", "erin@temp.test");
         awaitDeliveryLine("erin@temp.test", "sent");
         // Several more retry periods: a message delivered must not be sent again.
-        Thread.sleep(3000);
+        Thread.sleep(2500);
         assertThat(repaired.messages()).filteredOn(m -> m.contains("greylisted once")).hasSize(1);
         assertThat(deliveryLines("erin@temp.test")).filteredOn(l -> l.contains("status=sent")).hasSize(1);
-        assertThat(queueList()).doesNotContain("erin@temp.test").contains("-- 0 messages");
+        assertThat(queueListOverHttp()).contains("-- 0 messages");
     }
 
     @Test
@@ -302,7 +317,8 @@ class RemoteDeliveryIT {
         assertThat(awaitDeliveryLine("frank@perm.test", "bounced")).contains("5.1.1");
         String report = parseBounce(awaitBounce("frank@perm.test"));
         assertThat(report).contains("TYPE multipart/report delivery-status")
-                .containsPattern("RCPT rfc822; ?frank@perm.test \\| failed \\| 5\\.1\\.1 \\| smtp; .*550 5\\.1\\.1 No such user here");
+                .containsPattern("RCPT rfc822; ?frank@perm.test \\| failed \\| 5\\.1\\.1 "
+                        + "\\| smtp; .*550 5\\.1\\.1 No such user here");
         assertThat(report).contains("FROM <> ", "MAILER-DAEMON@mx.example.test")
                 .contains("PARTS text/plain message/delivery-status text/rfc822-headers")
                 .containsPattern("RETURNED .*Subject: rejected for good");
@@ -372,7 +388,8 @@ class RemoteDeliveryIT {
         submit("\"../../trudy\"@example.test", "hostile local part");
         assertThat(awaitDeliveryLine("\"../../trudy\"@example.test", "bounced")).contains("dsn=5.3.0");
         String report = parseBounce(awaitBounce("\"../../trudy\"@example.test"));
-        assertThat(report).containsPattern("RCPT rfc822; ?\"\\.\\./\\.\\./trudy\"@example.test \\| failed \\| 5\\.3\\.0 ");
+        assertThat(report)
+                .containsPattern("RCPT rfc822; ?\"\\.\\./\\.\\./trudy\"@example.test \\| failed \\| 5\\.3\\.0 ");
         assertThat(home.resolve("trudy")).doesNotExist();
         assertThat(dir.resolve("trudy")).doesNotExist();
         assertNothingWrittenOutsideTheSpool();
@@ -389,13 +406,15 @@ class RemoteDeliveryIT {
                 .singleElement().asString().containsPattern("RCPT rfc822; ?ivan@perm.test \\| failed \\| 5\\.1\\.1 ");
         awaitDeliveryLine("judy@grey.test", "deferred");
         // A few retries of judy: henry must not get the message again, ivan no second bounce.
-        Thread.sleep(2500);
-        assertThat(deliveryLines("judy@grey.test")).filteredOn(l -> l.contains("status=deferred")).hasSizeGreaterThan(1);
+        Thread.sleep(2000);
+        assertThat(deliveryLines("judy@grey.test")).filteredOn(l -> l.contains("status=deferred"))
+                .hasSizeGreaterThan(1);
         assertThat(postfix.log().lines().filter(l -> l.contains("to=<henry@prio.test>") && l.contains("status=sent")))
                 .hasSize(1);
         assertThat(deliveryLines("henry@prio.test")).hasSize(1);
         assertThat(deliveryLines("ivan@perm.test")).hasSize(1);
-        assertThat(queueList()).contains("deferred", "<alice@example.test> 1/3 pending", "4.2.2");
+        assertThat(queueListOverHttp())
+                .containsPattern("(deferred|active) +<alice@example.test> 1/3 pending \\(.*4\\.2\\.2");
     }
 
     // The tests below read what the tests above left in the log and in alice's Maildir. They show
