@@ -217,20 +217,22 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         List<DeliveryResult> targets = new ArrayList<>();
         expansion.local().forEach(t -> targets.add(locals.get(t.mailbox().address().key())));
         expansion.remote().forEach(a -> targets.add(remotes.get(a.key())));
+        // One target (a plain mailbox or remote address): its own words, verbatim, so that the log and
+        // the DSN's Diagnostic-Code carry the remote SMTP reply. Several: each problem names its target.
+        boolean single = targets.size() == 1 && expansion.problems().isEmpty();
         int delivered = 0;
         Optional<String> remoteMta = Optional.empty();
         for (DeliveryResult result : targets) {
-            String who = result.recipient().address().toString();
+            String text = single ? result.diagnostic() : result.recipient().address() + ": " + result.diagnostic();
             switch (result.status()) {
                 case DELIVERED -> {
                     delivered++;
                     remoteMta = remoteMta.or(result::remoteMta);
                 }
                 case FAILED -> permanent = permanent.or(() -> Optional.of(new DeliveryResult(recipient,
-                        DeliveryResult.Status.FAILED, result.enhancedCode(), who + ": " + result.diagnostic(),
-                        result.remoteMta())));
-                case DEFERRED -> temporary = temporary.or(() -> Optional.of(
-                        DeliveryResult.deferred(recipient, result.enhancedCode(), who + ": " + result.diagnostic())));
+                        DeliveryResult.Status.FAILED, result.enhancedCode(), text, result.remoteMta())));
+                case DEFERRED -> temporary = temporary.or(() -> Optional.of(new DeliveryResult(recipient,
+                        DeliveryResult.Status.DEFERRED, result.enhancedCode(), text, result.remoteMta())));
             }
         }
         if (permanent.isPresent()) {
@@ -238,6 +240,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         }
         if (temporary.isPresent()) {
             return temporary.get();
+        }
+        if (single) {
+            return DeliveryResult.delivered(recipient, targets.getFirst().diagnostic(), remoteMta);
         }
         return DeliveryResult.delivered(recipient, "delivered to " + delivered + " target(s)", remoteMta);
     }

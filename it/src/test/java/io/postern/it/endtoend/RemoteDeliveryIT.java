@@ -423,8 +423,6 @@ class RemoteDeliveryIT {
 
     @Test
     @Order(20)
-    @Disabled("routing bug: RoutingDeliveryAgent.combine() builds DEFERRED results with DeliveryResult.deferred(),"
-            + " dropping the outbound result's remoteMta, so a 4xx from an MX is logged relay=none")
     void aDeferralNamesTheMxThatAnswered() throws Exception {
         assertThat(deliveryLines("erin@temp.test")).filteredOn(l -> l.contains("status=deferred")).isNotEmpty()
                 .allMatch(l -> l.contains("relay=mx.temp.test[127.0.0.5]:" + mxPort), "names the MX");
@@ -432,9 +430,6 @@ class RemoteDeliveryIT {
 
     @Test
     @Order(21)
-    @Disabled("routing bug: RoutingDeliveryAgent.combine() replaces the remote reply of a delivery by"
-            + " 'delivered to N target(s)' and prefixes failures with the address, so the log's diag and the"
-            + " DSN's 'Diagnostic-Code: smtp;' are not the SMTP reply (docs/queue.md shows diag=\"250 2.0.0 ...\")")
     void remoteRepliesReachTheLogAndTheBounceVerbatim() throws Exception {
         assertThat(awaitDeliveryLine("dave@down.test", "sent")).contains("diag=\"250 ");
         assertThat(parseBounce(awaitBounce("frank@perm.test")))
