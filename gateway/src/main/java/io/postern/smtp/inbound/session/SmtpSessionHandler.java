@@ -18,6 +18,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
@@ -72,6 +73,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final LineFramer framer = new LineFramer();
     private final Counter messagesAccepted;
     private final Counter errorReplies;
+    private final SessionMeters meters;
+    private final SessionSummary summary;
 
     private ChannelHandlerContext ctx;
     // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
@@ -96,6 +99,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private long lastActivity;
     private long partialLineSince;
     private ScheduledFuture<?> timer;
+    // For the event=rejected line: the verb being answered and, for RCPT and LMTP outcomes, the recipient.
+    private String currentVerb = SessionMeters.UNKNOWN_COMMAND;
+    private Optional<MailAddress> currentRecipient = Optional.empty();
 
     public SmtpSessionHandler(ListenerConfig listener, SmtpServices services) {
         this.listener = listener;
@@ -108,6 +114,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.senderPolicy = new SenderPolicy(services.directory());
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
+        this.meters = new SessionMeters(services.meters(), listener.name());
+        this.summary = new SessionSummary(listener.kind());
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -136,7 +144,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 ? a.getAddress() : InetAddress.getLoopbackAddress();
         tlsActive = context.pipeline().get(SslHandler.class) != null;
         if (!services.connections().tryAcquire(client)) {
-            LOG.info("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
+            LOG.debug("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
             closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
             return;
         }
@@ -175,6 +183,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             services.connections().release(client);
         }
         releaseInput();
+        if (client != null) {
+            summary.end(client.getHostAddress(), heloName == null ? "-" : heloName, tlsActive,
+                    identity.map(Login.Identity::login).orElse("-")).ifPresent(line -> line.info(LOG));
+        }
         context.fireChannelInactive();
     }
 
@@ -190,7 +202,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             if (!greeted) {
                 // An early talker does not wait for the greeting: a spam engine, not an MTA.
-                LOG.info("event=early-talker client={} listener={}", client.getHostAddress(), listener.name());
+                LOG.debug("event=early-talker client={} listener={}", client.getHostAddress(), listener.name());
                 closeWith(SmtpReply.EARLY_TALKER);
                 return;
             }
@@ -206,6 +218,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         LOG.debug("event=session-error client={} error=\"{}\"", client == null ? "?" : client.getHostAddress(),
                 cause.toString());
+        summary.endsWith(SessionSummary.Result.ERROR);
         mode = Mode.CLOSED;
         context.close();
     }
@@ -237,7 +250,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     /** False when the input ends inside a line (wait for more). */
     private boolean readLine() {
-        int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2 : config.maxCommandLine();
+        // RFC 4954 4: an AUTH command line with its initial response may be as long as a SASL line.
+        boolean saslSized = mode == Mode.AUTH || LineFramer.startsWithIgnoreCase(input, "AUTH ");
+        int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2
+                : saslSized ? Math.max(SaslExchange.MAX_LINE, config.maxCommandLine()) : config.maxCommandLine();
         switch (framer.next(input, max)) {
             case LineFramer.NeedMore n -> {
                 return false;
@@ -255,6 +271,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 if (mode == Mode.AUTH) {
                     saslResponse(new String(bytes, StandardCharsets.US_ASCII));
                 } else {
+                    Optional<Command.Verb> verb = CommandParser.verb(bytes);
+                    verb.ifPresentOrElse(meters::command, meters::unknownCommand);
+                    currentVerb = verb.map(Command.Verb::name).orElse(SessionMeters.UNKNOWN_COMMAND);
+                    currentRecipient = Optional.empty();
                     handle(CommandParser.parse(bytes));
                 }
             }
@@ -440,6 +460,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
         RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
         Transaction current = transaction;
+        currentRecipient = Optional.of(rcpt.recipient());
         offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
                 error(answer);
@@ -578,7 +599,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
                     case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
                 };
-                LOG.info("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
+                LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
                 perRecipient(t, reply.line());
             } else {
                 String code = t.sinkFailure.enhancedCode();
@@ -611,8 +632,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void committed(Transaction t, Acceptance acceptance) {
         messagesAccepted.increment();
-        LOG.info("event=message-accepted queue_id={} client={} size={} recipients={} protocol={}",
-                acceptance.queueId(), client.getHostAddress(), t.stream.size(), t.recipients.size(), protocolName());
+        long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
+                .filter(o -> o instanceof Acceptance.RecipientOutcome.Accepted).count();
+        if (accepted > 0) {
+            summary.messages++;
+            summary.recipients += (int) accepted;
+            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
+                    .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
+                    .add("size", t.stream.size()).add("client", client.getHostAddress()).info(LOG);
+        }
         if (!lmtp) {
             boolean anyAccepted = acceptance.outcomes().isEmpty() || acceptance.outcomes().stream()
                     .anyMatch(o -> o instanceof Acceptance.RecipientOutcome.Accepted);
@@ -634,6 +662,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void outcome(Acceptance.RecipientOutcome outcome, MailAddress rcpt, String queueId) {
+        currentRecipient = Optional.of(rcpt);
         switch (outcome) {
             case Acceptance.RecipientOutcome.Accepted a -> reply(SmtpReply.DELIVERED, "<" + rcpt + ">", queueId);
             case Acceptance.RecipientOutcome.TempFailed(String code, String reason) ->
@@ -705,6 +734,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         resetTransaction();
         ssl.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
+                summary.endsWith(SessionSummary.Result.TLS_FAILED);
                 mode = Mode.CLOSED;
                 ctx.close();
             }
@@ -777,7 +807,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         switch (login) {
             case Login.Succeeded(Login.Identity who) -> {
                 identity = Optional.of(who);
-                LOG.info("event=auth-ok client={} login={}", client.getHostAddress(), who.login());
+                LogLine.event("auth-ok").add("client", client.getHostAddress()).add("login", who.login()).info(LOG);
                 reply(SmtpReply.AUTH_OK);
             }
             case Login.TempFail t -> error(SmtpReply.AUTH_TEMP_FAIL);
@@ -887,14 +917,37 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         write(line);
         errorReplies.increment();
+        rejected(line);
         if (++errors >= config.maxErrors()) {
-            LOG.info("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
+            LOG.debug("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
             closeWith(SmtpReply.TOO_MANY_ERRORS, services.hostname());
         }
     }
 
     private void write(String text) {
+        meters.reply(ReplyLine.of(text));
         ctx.write(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * One {@code event=rejected} line per refused command, recipient or message. Only the verb,
+     * the addresses and the reply code are logged: never an AUTH argument or a message line.
+     */
+    private void rejected(String line) {
+        ReplyLine reply = ReplyLine.of(line);
+        RejectReason reason = RejectReason.of(reply.code(), reply.enhanced());
+        meters.rejected(reason);
+        if (reason.message()) {
+            summary.rejected++;
+        }
+        LogLine log = LogLine.event("rejected").add("proto", summary.proto()).add("code", reply.code())
+                .add("dsn", reply.enhanced().isEmpty() ? "-" : reply.enhanced()).add("reason", reason.tag())
+                .add("command", currentVerb).add("client", client.getHostAddress());
+        if (transaction != null) {
+            log.add("from", "<" + transaction.sender.map(MailAddress::toString).orElse("") + ">");
+        }
+        currentRecipient.ifPresent(r -> log.add("to", "<" + r + ">"));
+        log.info(LOG);
     }
 
     private void closeWith(SmtpReply reply, Object... args) {
@@ -902,8 +955,20 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         mode = Mode.CLOSED;
+        summary.endsWith(switch (reply) {
+            case CLOSING -> SessionSummary.Result.QUIT;
+            case TIMEOUT -> SessionSummary.Result.TIMEOUT;
+            case TOO_MANY_CONNECTIONS -> SessionSummary.Result.LIMIT;
+            case TOO_MANY_ERRORS -> SessionSummary.Result.ERRORS;
+            case TOO_MANY_AUTH_FAILURES -> SessionSummary.Result.AUTH_LIMIT;
+            case EARLY_TALKER -> SessionSummary.Result.EARLY_TALKER;
+            case SHUTTING_DOWN -> SessionSummary.Result.SHUTDOWN;
+            default -> SessionSummary.Result.DROPPED;
+        });
         resetTransaction();
-        ctx.writeAndFlush(Unpooled.copiedBuffer(reply.line(args), StandardCharsets.UTF_8))
+        String line = reply.line(args);
+        meters.reply(ReplyLine.of(line));
+        ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -936,7 +1001,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         boolean slowCommand = !suspended && mode == Mode.COMMAND && partialLineSince != 0
                 && now - partialLineSince >= config.commandTimeout().toNanos();
         if (idle || slowCommand) {
-            LOG.info("event=timeout client={} mode={} slow_command={}", client.getHostAddress(), mode, slowCommand);
+            LOG.debug("event=timeout client={} mode={} slow_command={}", client.getHostAddress(), mode, slowCommand);
             closeWith(SmtpReply.TIMEOUT, services.hostname());
             return;
         }
