@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.Counter;
+import io.postern.mail.Acceptance;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -189,6 +190,31 @@ class SmtpObservabilityTest {
                 exchange(client, "QUIT", "221 ");
             }
             assertThat(sessionEnd()).contains(" auth=long ");
+        }
+    }
+
+    @Test
+    void lmtpLogsOneRejectionPerFailedRecipient() throws Exception {
+        try (SmtpTestServer server = server("lmtp", "");
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            server.sink.outcome("bob@example.com", new Acceptance.RecipientOutcome.TempFailed("4.2.2", "mailbox full"));
+            assertThat(client.readLine()).startsWith("220 ");
+            exchange(client, "LHLO front.test", "250 ");
+            exchange(client, "MAIL FROM:<s@remote.test>", "250 ");
+            exchange(client, "RCPT TO:<alice@example.com>", "250 ");
+            exchange(client, "RCPT TO:<bob@example.com>", "250 ");
+            exchange(client, "DATA", "354 ");
+            client.send("Subject: q\r\n\r\nx\r\n.");
+            assertThat(client.readLine()).startsWith("250 2.1.5 <alice@example.com>");
+            assertThat(client.readLine()).startsWith("452 4.2.2 <bob@example.com>");
+            exchange(client, "QUIT", "221 ");
+            assertThat(client.closedByServer()).isTrue();
+            assertThat(sessionEnd()).contains("proto=lmtp ").contains(" helo=front.test ")
+                    .contains(" messages=1 rcpts=1 rejected=1 result=quit ");
+            assertThat(events("accepted")).singleElement().asString().contains(" rcpts=1 ");
+            assertThat(events("rejected")).containsExactly("event=rejected proto=lmtp code=452 dsn=4.2.2 reason=quota"
+                    + " command=DATA client=127.0.0.1 from=<s@remote.test> to=<bob@example.com>");
+            assertThat(count(server, "postern.smtp.messages.rejected", "reason", "quota")).isEqualTo(1);
         }
     }
 

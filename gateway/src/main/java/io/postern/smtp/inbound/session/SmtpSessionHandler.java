@@ -102,6 +102,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // For the event=rejected line: the verb being answered and, for RCPT and LMTP outcomes, the recipient.
     private String currentVerb = SessionMeters.UNKNOWN_COMMAND;
     private Optional<MailAddress> currentRecipient = Optional.empty();
+    // The transaction whose end of data is being answered (already detached from the session).
+    private Optional<Transaction> ending = Optional.empty();
 
     public SmtpSessionHandler(ListenerConfig listener, SmtpServices services) {
         this.listener = listener;
@@ -600,7 +602,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
                 };
                 LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                perRecipient(t, reply.line());
+                answering(t, () -> perRecipient(t, reply.line()));
             } else {
                 String code = t.sinkFailure.enhancedCode();
                 perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
@@ -622,12 +624,22 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             transaction = null;
             if (failure != null) {
                 t.abort();
-                commitFailed(t, failure);
+                answering(t, () -> commitFailed(t, failure));
             } else {
-                committed(t, acceptance);
+                answering(t, () -> committed(t, acceptance));
             }
             process();
         }));
+    }
+
+    /** Runs {@code replies} with {@code t} as the transaction that rejection lines name. */
+    private void answering(Transaction t, Runnable replies) {
+        ending = Optional.of(t);
+        try {
+            replies.run();
+        } finally {
+            ending = Optional.empty();
+        }
     }
 
     private void committed(Transaction t, Acceptance acceptance) {
@@ -943,9 +955,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         LogLine log = LogLine.event("rejected").add("proto", summary.proto()).add("code", reply.code())
                 .add("dsn", reply.enhanced().isEmpty() ? "-" : reply.enhanced()).add("reason", reason.tag())
                 .add("command", currentVerb).add("client", client.getHostAddress());
-        if (transaction != null) {
-            log.add("from", "<" + transaction.sender.map(MailAddress::toString).orElse("") + ">");
-        }
+        Optional.ofNullable(transaction).or(() -> ending).ifPresent(t ->
+                log.add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">"));
         currentRecipient.ifPresent(r -> log.add("to", "<" + r + ">"));
         log.info(LOG);
     }
