@@ -11,7 +11,6 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
-import io.postern.config.TlsMode;
 import io.postern.directory.Login;
 import io.postern.mail.Acceptance;
 import io.postern.mail.Envelope;
@@ -20,7 +19,6 @@ import io.postern.mail.MailAddress;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
 import io.postern.sasl.SaslExchange;
-import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.smtp.SmtpReply;
 import io.postern.smtp.SmtpServices;
@@ -68,6 +66,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final SmtpConfig config;
     private final boolean lmtp;
     private final AuthPolicy authPolicy;
+    private final AuthCommand auth;
     private final RecipientPolicy recipientPolicy;
     private final SenderPolicy senderPolicy;
     private final LineFramer framer = new LineFramer();
@@ -89,7 +88,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean extended;
     private boolean tlsActive;
     private Optional<Login.Identity> identity = Optional.empty();
-    private SaslExchange sasl;
     private Transaction transaction;
     private DataDecoder dataDecoder;
     private long bdatRemaining;
@@ -111,6 +109,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.config = services.smtp();
         this.lmtp = listener.kind() == ListenerKind.LMTP;
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
+        this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
                 services.relay(), !lmtp);
         this.senderPolicy = new SenderPolicy(services.directory());
@@ -264,14 +263,14 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 partialLineSince = 0;
                 if (mode == Mode.AUTH) {
                     mode = Mode.COMMAND;
-                    sasl = null;
+                    auth.abandon();
                 }
                 error(SmtpReply.LINE_TOO_LONG);
             }
             case LineFramer.Line(byte[] bytes) -> {
                 partialLineSince = 0;
                 if (mode == Mode.AUTH) {
-                    saslResponse(new String(bytes, StandardCharsets.US_ASCII));
+                    authNext(auth.respond(new String(bytes, StandardCharsets.US_ASCII)));
                 } else {
                     Optional<Command.Verb> verb = CommandParser.verb(bytes);
                     verb.ifPresentOrElse(meters::command, meters::unknownCommand);
@@ -711,34 +710,23 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- STARTTLS and AUTH -----------------------------------------------------------------
 
     private boolean startTlsAvailable() {
-        return !tlsActive && listener.tls() == TlsMode.STARTTLS && services.tls().isPresent();
+        return TlsUpgrade.available(tlsActive, listener.tls(), services.tls());
     }
 
     private void startTls() {
-        if (tlsActive) {
-            error(SmtpReply.ALREADY_TLS);
+        Optional<SmtpReply> refused = TlsUpgrade.refusal(tlsActive, listener.tls(), services.tls(),
+                transaction != null);
+        if (refused.isPresent()) {
+            error(refused.get());
             return;
         }
-        if (!startTlsAvailable()) {
-            error(listener.tls() == TlsMode.STARTTLS ? SmtpReply.TLS_NOT_AVAILABLE : SmtpReply.NOT_IMPLEMENTED);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
-        }
-        // startTls=true: the 220 below leaves in clear text, everything after it is encrypted.
-        SslHandler ssl = new SslHandler(services.tls().get().newEngine(ctx.alloc()), true);
-        ctx.pipeline().addFirst("tls", ssl);
+        SslHandler ssl = TlsUpgrade.install(ctx, services.tls().orElseThrow());
         write(SmtpReply.START_TLS.line());
         ctx.flush();
-        int injected = input.readableBytes();
+        int injected = TlsUpgrade.discardPipelined(input, framer);
         if (injected > 0) {
-            // CVE-2011-0411 class: plaintext pipelined behind STARTTLS must never be executed inside TLS.
             LOG.info("event=starttls-injection-discarded client={} bytes={}", client.getHostAddress(), injected);
-            input.skipBytes(injected);
         }
-        framer.reset();
         tlsActive = true;
         heloName = null;
         extended = false;
@@ -753,66 +741,28 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    private void auth(Command.Auth auth) {
-        if (lmtp) {
-            error(SmtpReply.NOT_IMPLEMENTED);
-            return;
-        }
-        if (heloName == null || !extended) {
-            error(SmtpReply.HELO_FIRST);
-            return;
-        }
-        if (identity.isPresent()) {
-            error(SmtpReply.ALREADY_AUTHENTICATED);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
-        }
-        if (!tlsActive && (listener.kind() == ListenerKind.MX || !authPolicy.plaintextAllowed(client))) {
-            error(SmtpReply.ENCRYPTION_REQUIRED);
-            return;
-        }
-        if (services.authFailures().blocked(client)) {
-            closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
-            return;
-        }
-        Optional<SaslMechanism> mechanism = SaslMechanism.named(auth.mechanism());
-        if (mechanism.isEmpty()) {
-            error(SmtpReply.UNKNOWN_MECHANISM);
-            return;
-        }
-        SaslExchange.Start start = SaslExchange.start(mechanism.get(), auth.initialResponse());
-        sasl = start.exchange();
-        saslStep(start.firstStep());
+    private void auth(Command.Auth command) {
+        authNext(auth.start(command, new AuthCommand.Session(lmtp, heloName != null && extended,
+                identity.isPresent(), transaction != null, tlsActive, client)));
     }
 
-    private void saslResponse(String line) {
-        saslStep(sasl.respond(line));
-    }
-
-    private void saslStep(SaslStep step) {
-        switch (step) {
-            case SaslStep.Challenge(String base64) -> {
+    private void authNext(AuthCommand.Next next) {
+        switch (next) {
+            case AuthCommand.Answer(SmtpReply answer) -> {
+                mode = Mode.COMMAND;
+                reply(answer);
+            }
+            case AuthCommand.Challenge(String base64) -> {
                 mode = Mode.AUTH;
                 reply(SmtpReply.AUTH_CHALLENGE, base64);
             }
-            case SaslStep.Cancelled c -> endSasl(SmtpReply.AUTH_CANCELLED);
-            case SaslStep.Malformed m -> endSasl(SmtpReply.AUTH_MALFORMED);
-            case SaslStep.Credentials credentials -> {
+            case AuthCommand.Verify(SaslStep.Credentials credentials) -> {
                 mode = Mode.COMMAND;
-                sasl = null;
                 offload(() -> services.directory().authenticate(credentials.login(), credentials.password()),
                         this::loginResult);
             }
+            case AuthCommand.Close(SmtpReply reply) -> closeWith(reply, services.hostname());
         }
-    }
-
-    private void endSasl(SmtpReply reply) {
-        mode = Mode.COMMAND;
-        sasl = null;
-        error(reply);
     }
 
     private void loginResult(Login login) {
@@ -826,9 +776,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             case Login.Failed(Login.Reason reason) -> {
                 // Unknown user and wrong password look the same to the client; only the log knows.
                 LOG.info("event=auth-failed client={} reason={}", client.getHostAddress(), reason);
-                services.authFailures().recordFailure(client);
+                boolean blocked = auth.failedAndBlocked(client);
                 error(SmtpReply.AUTH_FAILED);
-                if (mode != Mode.CLOSED && services.authFailures().blocked(client)) {
+                if (mode != Mode.CLOSED && blocked) {
                     closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
                 }
             }
