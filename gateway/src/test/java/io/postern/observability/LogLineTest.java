@@ -2,6 +2,11 @@ package io.postern.observability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -50,6 +55,26 @@ class LogLineTest {
     void controlAndBidiCharactersAreEscapedButLettersOfAnyScriptStay() {
         assertThat(LogLine.quote("jürgen\u202e\u0000\u2028@bücher.de"))
                 .isEqualTo("\"jürgen\\u202e\\u0000\\u2028@bücher.de\"");
+    }
+
+    @Test
+    void jsonOutputCarriesThePairsAsFieldsAndEscapesTheLine() {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        ListAppender<ILoggingEvent> events = new ListAppender<>();
+        events.setContext(context);
+        events.start();
+        ch.qos.logback.classic.Logger logger = context.getLogger("test");
+        logger.addAppender(events);
+        LogLine.event("session-end").add("helo", "a\r\n\"}{x").add("rcpts", 2).info(logger);
+        JsonEncoder encoder = new JsonEncoder();
+        encoder.setContext(context);
+        encoder.setWithArguments(false);
+        encoder.start();
+        String json = new String(encoder.encode(events.list.getFirst()), StandardCharsets.UTF_8);
+        assertThat(json.strip()).doesNotContain("\n").doesNotContain("\r")
+                .contains("\"kvpList\"").contains("\"event\"").contains("\"session-end\"").contains("\"rcpts\"")
+                .contains("event=session-end helo=");
     }
 
     @Test
