@@ -190,6 +190,10 @@ class SmtpObservabilityTest {
                 exchange(client, "QUIT", "221 ");
             }
             assertThat(sessionEnd()).contains(" auth=long ");
+            assertThat(events("rejected")).containsExactly(
+                    "event=rejected proto=submission code=500 dsn=5.5.2 reason=protocol command=AUTH client=127.0.0.1",
+                    "event=rejected proto=submission code=500 dsn=5.5.2 reason=protocol command=unknown client=127.0.0.1");
+            assertThat(String.join("\n", lines())).doesNotContain("AAAAAAAA").doesNotContain(plain);
         }
     }
 

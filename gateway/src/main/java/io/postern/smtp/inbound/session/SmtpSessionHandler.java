@@ -252,9 +252,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     /** False when the input ends inside a line (wait for more). */
     private boolean readLine() {
         // RFC 4954 4: an AUTH command line with its initial response may be as long as a SASL line.
-        boolean saslSized = mode == Mode.AUTH || LineFramer.startsWithIgnoreCase(input, "AUTH ");
+        boolean authLine = mode == Mode.COMMAND && LineFramer.startsWithIgnoreCase(input, "AUTH ");
         int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2
-                : saslSized ? Math.max(SaslExchange.MAX_LINE, config.maxCommandLine()) : config.maxCommandLine();
+                : authLine ? Math.max(SaslExchange.MAX_LINE, config.maxCommandLine()) : config.maxCommandLine();
         switch (framer.next(input, max)) {
             case LineFramer.NeedMore n -> {
                 return false;
@@ -264,6 +264,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 if (mode == Mode.AUTH) {
                     mode = Mode.COMMAND;
                     auth.abandon();
+                } else {
+                    currentVerb = authLine ? Command.Verb.AUTH.name() : SessionMeters.UNKNOWN_COMMAND;
+                    currentRecipient = Optional.empty();
                 }
                 error(SmtpReply.LINE_TOO_LONG);
             }
