@@ -11,6 +11,7 @@ import io.postern.config.TlsMode;
 import io.postern.mailbox.OpenMailbox;
 import io.postern.mailbox.SpoolMessage;
 import io.postern.mailbox.UpdateResult;
+import io.postern.observability.LogLine;
 import io.postern.pop3.Pop3Login.LoginOutcome;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
@@ -60,6 +61,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private OpenMailbox mailbox;
     private List<SpoolMessage> messages = List.of();
     private final BitSet deleted = new BitSet();
+    // For the event=session-end line.
+    private final long started = System.nanoTime();
+    private Optional<String> loggedInAs = Optional.empty();
+    private int retrieved;
+    private int expunged;
+    private String result = "dropped";
 
     Pop3SessionHandler(ListenerConfig listener, Pop3Services services, Pop3LineDecoder lines) {
         super(Pop3Input.class);
@@ -82,6 +89,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         services.metrics().sessionClosed();
+        if (client != null) {
+            LogLine.event("session-end").add("proto", "pop3").add("client", client.getHostAddress())
+                    .add("user", loggedInAs.orElse("-")).add("tls", secure ? "yes" : "no")
+                    .add("retrieved", retrieved).add("deleted", expunged).add("result", result)
+                    .seconds("duration", started, System.nanoTime()).info(LOG);
+        }
         state = State.CLOSED;
         pending.clear();
         releaseMailbox();
@@ -91,6 +104,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
         if (event instanceof IdleStateEvent) {
+            ending("timeout");
             closeWith(Pop3Replies.IDLE_TIMEOUT);
             return;
         }
@@ -100,6 +114,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("event=pop3-error client={} error=\"{}\"", client, cause.toString());
+        ending("error");
         ctx.close();
     }
 
@@ -110,6 +125,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         if (busy) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
+                ending("limit");
                 closeWith(Pop3Replies.TOO_MANY_PIPELINED);
                 return;
             }
@@ -306,6 +322,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (services.limiter().blocked(client)) {
             services.metrics().login(Pop3Metrics.LoginResult.BLOCKED);
             LOG.info("event=pop3-login result=blocked client={} login=\"{}\"", client.getHostAddress(), printable(login));
+            ending("auth-limit");
             closeWith(Pop3Replies.TOO_MANY_FAILURES);
             return;
         }
@@ -322,6 +339,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 mailbox = in.mailbox();
                 messages = mailbox.messages();
                 state = State.TRANSACTION;
+                loggedInAs = Optional.of(in.login());
                 services.metrics().login(Pop3Metrics.LoginResult.OK);
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
                 LOG.info("event=pop3-login result=ok client={} login=\"{}\" messages={} octets={}",
@@ -448,6 +466,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 return;
             }
             if (bodyLines < 0) {
+                retrieved++;
                 services.metrics().retrBytes(chunks.progress());
                 try {
                     mailbox.markSeen(index);
@@ -480,6 +499,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void quit() {
         if (state != State.TRANSACTION) {
+            ending("quit");
             closeWith(Pop3Replies.BYE);
             return;
         }
@@ -492,6 +512,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 case UpdateResult.Partial p -> String.format(Pop3Replies.UPDATE_PARTIAL, p.failed(), doomed.size());
                 case UpdateResult.LockLost l -> Pop3Replies.UPDATE_LOCK_LOST;
             };
+            expunged = switch (result) {
+                case UpdateResult.Done d -> d.deleted();
+                case UpdateResult.Partial p -> p.deleted();
+                case UpdateResult.LockLost l -> 0;
+            };
+            ending("quit");
             LOG.info("event=pop3-update client={} result=\"{}\"", client.getHostAddress(), result);
             releaseMailbox();
             closeWith(text);
@@ -542,7 +568,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                     result = work.get();
                 } catch (RuntimeException e) {
                     LOG.warn("event=pop3-internal-error client={} error=\"{}\"", client.getHostAddress(), e.toString());
-                    ctx.executor().execute(() -> closeWith(Pop3Replies.STORAGE_TEMP));
+                    ctx.executor().execute(() -> {
+                        ending("error");
+                        closeWith(Pop3Replies.STORAGE_TEMP);
+                    });
                     return;
                 }
                 ctx.executor().execute(() -> {
@@ -553,6 +582,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             });
         } catch (RejectedExecutionException e) {
             busy = false;
+            ending("shutdown");
             closeWith(Pop3Replies.SHUTTING_DOWN);
         }
     }
@@ -560,6 +590,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private void bad(String text) {
         badCommands++;
         if (badCommands > services.config().maxBadCommands()) {
+            ending("errors");
             closeWith(Pop3Replies.TOO_MANY_BAD);
             return;
         }
@@ -576,6 +607,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private void reply(String text) {
         write(text);
         ctx.flush();
+    }
+
+    /** How the session ends, for its session-end line; the first cause wins. */
+    private void ending(String why) {
+        if (result.equals("dropped")) {
+            result = why;
+        }
     }
 
     private void closeWith(String text) {

@@ -35,6 +35,7 @@ public final class SmtpTestServer implements AutoCloseable {
     public final MapDirectory directory;
     public final FileSink sink;
     public final PosternConfig config;
+    public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
     private final Channel server;
@@ -51,7 +52,7 @@ public final class SmtpTestServer implements AutoCloseable {
             tls = Optional.of(sharedTls());
         }
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
-                config.domains(), directory, sink, tls, new SimpleMeterRegistry(),
+                config.domains(), directory, sink, tls, meters,
                 new AuthFailureLimiter(config.auth().maxFailuresPerClient(), config.auth().failureWindow()),
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 blocking, Clock.systemUTC());

@@ -213,6 +213,10 @@ class EndToEndIT {
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("postern_directory_cache_requests_total", "postern_pop3_logins_total",
                 "postern_queue");
-        assertThat(node.logText()).contains("event=delivery").doesNotContain("alice-pw").doesNotContain("bob-pw");
+        assertThat(metrics).contains("postern_smtp_commands_total{application=\"postern\",command=\"EHLO\"",
+                "postern_smtp_replies_total{application=\"postern\",code=\"250\"",
+                "postern_smtp_messages_rejected_total{", "reason=\"unknown-user\"}");
+        assertThat(node.logText()).contains("event=delivery").doesNotContain("alice-pw").doesNotContain("bob-pw")
+                .contains("event=session-end proto=smtp", "event=accepted proto=smtp", "event=session-end proto=pop3");
     }
 }

@@ -66,6 +66,23 @@ public final class LineFramer {
         return new Line(bytes);
     }
 
+    /**
+     * True when the unread input starts with {@code prefix} (ASCII, case-insensitive); false when
+     * fewer bytes than the prefix are buffered. Lets the session pick a line limit per command.
+     */
+    public static boolean startsWithIgnoreCase(ByteBuf in, String prefix) {
+        if (in.readableBytes() < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            int b = in.getByte(in.readerIndex() + i) & 0xff;
+            if (Character.toUpperCase(b) != Character.toUpperCase(prefix.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True while the rest of a too-long line is being skipped. */
     public boolean skipping() {
         return skipping;

@@ -41,6 +41,27 @@ public final class CommandParser {
         return parse(text);
     }
 
+    /**
+     * The verb a command line starts with, when it is one Postern knows (for metrics and logs:
+     * a bounded set, whatever the client sends); empty for anything else.
+     */
+    public static Optional<Command.Verb> verb(byte[] line) {
+        int end = 0;
+        while (end < line.length && end < 9 && line[end] != ' ') {
+            end++;
+        }
+        if (end == 0 || (end < line.length && line[end] != ' ')) {
+            return Optional.empty();
+        }
+        String word = new String(line, 0, end, StandardCharsets.US_ASCII).toUpperCase(Locale.ROOT);
+        for (Command.Verb verb : Command.Verb.values()) {
+            if (verb.name().equals(word)) {
+                return Optional.of(verb);
+            }
+        }
+        return Optional.empty();
+    }
+
     static Command parse(String line) {
         int space = line.indexOf(' ');
         String word = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);

@@ -11,15 +11,14 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
-import io.postern.config.TlsMode;
 import io.postern.directory.Login;
 import io.postern.mail.Acceptance;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
 import io.postern.sasl.SaslExchange;
-import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
 import io.postern.smtp.SmtpReply;
 import io.postern.smtp.SmtpServices;
@@ -67,11 +66,14 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final SmtpConfig config;
     private final boolean lmtp;
     private final AuthPolicy authPolicy;
+    private final AuthCommand auth;
     private final RecipientPolicy recipientPolicy;
     private final SenderPolicy senderPolicy;
     private final LineFramer framer = new LineFramer();
     private final Counter messagesAccepted;
     private final Counter errorReplies;
+    private final SessionMeters meters;
+    private final SessionSummary summary;
 
     private ChannelHandlerContext ctx;
     // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
@@ -86,7 +88,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean extended;
     private boolean tlsActive;
     private Optional<Login.Identity> identity = Optional.empty();
-    private SaslExchange sasl;
     private Transaction transaction;
     private DataDecoder dataDecoder;
     private long bdatRemaining;
@@ -96,6 +97,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private long lastActivity;
     private long partialLineSince;
     private ScheduledFuture<?> timer;
+    // For the event=rejected line: the verb being answered and, for RCPT and LMTP outcomes, the recipient.
+    private String currentVerb = SessionMeters.UNKNOWN_COMMAND;
+    private Optional<MailAddress> currentRecipient = Optional.empty();
+    // The transaction whose end of data is being answered (already detached from the session).
+    private Optional<Transaction> ending = Optional.empty();
 
     public SmtpSessionHandler(ListenerConfig listener, SmtpServices services) {
         this.listener = listener;
@@ -103,11 +109,14 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.config = services.smtp();
         this.lmtp = listener.kind() == ListenerKind.LMTP;
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
+        this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
                 services.relay(), !lmtp);
         this.senderPolicy = new SenderPolicy(services.directory());
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
+        this.meters = new SessionMeters(services.meters(), listener.name());
+        this.summary = new SessionSummary(listener.kind());
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -136,7 +145,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 ? a.getAddress() : InetAddress.getLoopbackAddress();
         tlsActive = context.pipeline().get(SslHandler.class) != null;
         if (!services.connections().tryAcquire(client)) {
-            LOG.info("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
+            LOG.debug("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
             closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
             return;
         }
@@ -175,6 +184,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             services.connections().release(client);
         }
         releaseInput();
+        if (client != null) {
+            summary.end(client.getHostAddress(), heloName == null ? "-" : heloName, tlsActive,
+                    identity.map(Login.Identity::login).orElse("-")).ifPresent(line -> line.info(LOG));
+        }
         context.fireChannelInactive();
     }
 
@@ -190,7 +203,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             if (!greeted) {
                 // An early talker does not wait for the greeting: a spam engine, not an MTA.
-                LOG.info("event=early-talker client={} listener={}", client.getHostAddress(), listener.name());
+                LOG.debug("event=early-talker client={} listener={}", client.getHostAddress(), listener.name());
                 closeWith(SmtpReply.EARLY_TALKER);
                 return;
             }
@@ -206,6 +219,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         LOG.debug("event=session-error client={} error=\"{}\"", client == null ? "?" : client.getHostAddress(),
                 cause.toString());
+        summary.endsWith(SessionSummary.Result.ERROR);
         mode = Mode.CLOSED;
         context.close();
     }
@@ -237,7 +251,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     /** False when the input ends inside a line (wait for more). */
     private boolean readLine() {
-        int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2 : config.maxCommandLine();
+        // RFC 4954 4: an AUTH command line with its initial response may be as long as a SASL line.
+        boolean authLine = mode == Mode.COMMAND && LineFramer.startsWithIgnoreCase(input, "AUTH ");
+        int max = mode == Mode.AUTH ? SaslExchange.MAX_LINE + 2
+                : authLine ? Math.max(SaslExchange.MAX_LINE, config.maxCommandLine()) : config.maxCommandLine();
         switch (framer.next(input, max)) {
             case LineFramer.NeedMore n -> {
                 return false;
@@ -246,15 +263,22 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 partialLineSince = 0;
                 if (mode == Mode.AUTH) {
                     mode = Mode.COMMAND;
-                    sasl = null;
+                    auth.abandon();
+                } else {
+                    currentVerb = authLine ? Command.Verb.AUTH.name() : SessionMeters.UNKNOWN_COMMAND;
+                    currentRecipient = Optional.empty();
                 }
                 error(SmtpReply.LINE_TOO_LONG);
             }
             case LineFramer.Line(byte[] bytes) -> {
                 partialLineSince = 0;
                 if (mode == Mode.AUTH) {
-                    saslResponse(new String(bytes, StandardCharsets.US_ASCII));
+                    authNext(auth.respond(new String(bytes, StandardCharsets.US_ASCII)));
                 } else {
+                    Optional<Command.Verb> verb = CommandParser.verb(bytes);
+                    verb.ifPresentOrElse(meters::command, meters::unknownCommand);
+                    currentVerb = verb.map(Command.Verb::name).orElse(SessionMeters.UNKNOWN_COMMAND);
+                    currentRecipient = Optional.empty();
                     handle(CommandParser.parse(bytes));
                 }
             }
@@ -440,6 +464,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
         RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
         Transaction current = transaction;
+        currentRecipient = Optional.of(rcpt.recipient());
         offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
                 error(answer);
@@ -578,8 +603,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
                     case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
                 };
-                LOG.info("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                perRecipient(t, reply.line());
+                LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
+                answering(t, () -> perRecipient(t, reply.line()));
             } else {
                 String code = t.sinkFailure.enhancedCode();
                 perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
@@ -601,18 +626,35 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             transaction = null;
             if (failure != null) {
                 t.abort();
-                commitFailed(t, failure);
+                answering(t, () -> commitFailed(t, failure));
             } else {
-                committed(t, acceptance);
+                answering(t, () -> committed(t, acceptance));
             }
             process();
         }));
     }
 
+    /** Runs {@code replies} with {@code t} as the transaction that rejection lines name. */
+    private void answering(Transaction t, Runnable replies) {
+        ending = Optional.of(t);
+        try {
+            replies.run();
+        } finally {
+            ending = Optional.empty();
+        }
+    }
+
     private void committed(Transaction t, Acceptance acceptance) {
         messagesAccepted.increment();
-        LOG.info("event=message-accepted queue_id={} client={} size={} recipients={} protocol={}",
-                acceptance.queueId(), client.getHostAddress(), t.stream.size(), t.recipients.size(), protocolName());
+        long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
+                .filter(o -> o instanceof Acceptance.RecipientOutcome.Accepted).count();
+        if (accepted > 0) {
+            summary.messages++;
+            summary.recipients += (int) accepted;
+            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
+                    .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
+                    .add("size", t.stream.size()).add("client", client.getHostAddress()).info(LOG);
+        }
         if (!lmtp) {
             boolean anyAccepted = acceptance.outcomes().isEmpty() || acceptance.outcomes().stream()
                     .anyMatch(o -> o instanceof Acceptance.RecipientOutcome.Accepted);
@@ -634,6 +676,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void outcome(Acceptance.RecipientOutcome outcome, MailAddress rcpt, String queueId) {
+        currentRecipient = Optional.of(rcpt);
         switch (outcome) {
             case Acceptance.RecipientOutcome.Accepted a -> reply(SmtpReply.DELIVERED, "<" + rcpt + ">", queueId);
             case Acceptance.RecipientOutcome.TempFailed(String code, String reason) ->
@@ -670,34 +713,23 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- STARTTLS and AUTH -----------------------------------------------------------------
 
     private boolean startTlsAvailable() {
-        return !tlsActive && listener.tls() == TlsMode.STARTTLS && services.tls().isPresent();
+        return TlsUpgrade.available(tlsActive, listener.tls(), services.tls());
     }
 
     private void startTls() {
-        if (tlsActive) {
-            error(SmtpReply.ALREADY_TLS);
+        Optional<SmtpReply> refused = TlsUpgrade.refusal(tlsActive, listener.tls(), services.tls(),
+                transaction != null);
+        if (refused.isPresent()) {
+            error(refused.get());
             return;
         }
-        if (!startTlsAvailable()) {
-            error(listener.tls() == TlsMode.STARTTLS ? SmtpReply.TLS_NOT_AVAILABLE : SmtpReply.NOT_IMPLEMENTED);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
-        }
-        // startTls=true: the 220 below leaves in clear text, everything after it is encrypted.
-        SslHandler ssl = new SslHandler(services.tls().get().newEngine(ctx.alloc()), true);
-        ctx.pipeline().addFirst("tls", ssl);
+        SslHandler ssl = TlsUpgrade.install(ctx, services.tls().orElseThrow());
         write(SmtpReply.START_TLS.line());
         ctx.flush();
-        int injected = input.readableBytes();
+        int injected = TlsUpgrade.discardPipelined(input, framer);
         if (injected > 0) {
-            // CVE-2011-0411 class: plaintext pipelined behind STARTTLS must never be executed inside TLS.
             LOG.info("event=starttls-injection-discarded client={} bytes={}", client.getHostAddress(), injected);
-            input.skipBytes(injected);
         }
-        framer.reset();
         tlsActive = true;
         heloName = null;
         extended = false;
@@ -705,88 +737,51 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         resetTransaction();
         ssl.handshakeFuture().addListener(f -> {
             if (!f.isSuccess()) {
+                summary.endsWith(SessionSummary.Result.TLS_FAILED);
                 mode = Mode.CLOSED;
                 ctx.close();
             }
         });
     }
 
-    private void auth(Command.Auth auth) {
-        if (lmtp) {
-            error(SmtpReply.NOT_IMPLEMENTED);
-            return;
-        }
-        if (heloName == null || !extended) {
-            error(SmtpReply.HELO_FIRST);
-            return;
-        }
-        if (identity.isPresent()) {
-            error(SmtpReply.ALREADY_AUTHENTICATED);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
-        }
-        if (!tlsActive && (listener.kind() == ListenerKind.MX || !authPolicy.plaintextAllowed(client))) {
-            error(SmtpReply.ENCRYPTION_REQUIRED);
-            return;
-        }
-        if (services.authFailures().blocked(client)) {
-            closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
-            return;
-        }
-        Optional<SaslMechanism> mechanism = SaslMechanism.named(auth.mechanism());
-        if (mechanism.isEmpty()) {
-            error(SmtpReply.UNKNOWN_MECHANISM);
-            return;
-        }
-        SaslExchange.Start start = SaslExchange.start(mechanism.get(), auth.initialResponse());
-        sasl = start.exchange();
-        saslStep(start.firstStep());
+    private void auth(Command.Auth command) {
+        authNext(auth.start(command, new AuthCommand.Session(lmtp, heloName != null && extended,
+                identity.isPresent(), transaction != null, tlsActive, client)));
     }
 
-    private void saslResponse(String line) {
-        saslStep(sasl.respond(line));
-    }
-
-    private void saslStep(SaslStep step) {
-        switch (step) {
-            case SaslStep.Challenge(String base64) -> {
+    private void authNext(AuthCommand.Next next) {
+        switch (next) {
+            case AuthCommand.Answer(SmtpReply answer) -> {
+                mode = Mode.COMMAND;
+                reply(answer);
+            }
+            case AuthCommand.Challenge(String base64) -> {
                 mode = Mode.AUTH;
                 reply(SmtpReply.AUTH_CHALLENGE, base64);
             }
-            case SaslStep.Cancelled c -> endSasl(SmtpReply.AUTH_CANCELLED);
-            case SaslStep.Malformed m -> endSasl(SmtpReply.AUTH_MALFORMED);
-            case SaslStep.Credentials credentials -> {
+            case AuthCommand.Verify(SaslStep.Credentials credentials) -> {
                 mode = Mode.COMMAND;
-                sasl = null;
                 offload(() -> services.directory().authenticate(credentials.login(), credentials.password()),
                         this::loginResult);
             }
+            case AuthCommand.Close(SmtpReply reply) -> closeWith(reply, services.hostname());
         }
-    }
-
-    private void endSasl(SmtpReply reply) {
-        mode = Mode.COMMAND;
-        sasl = null;
-        error(reply);
     }
 
     private void loginResult(Login login) {
         switch (login) {
             case Login.Succeeded(Login.Identity who) -> {
                 identity = Optional.of(who);
-                LOG.info("event=auth-ok client={} login={}", client.getHostAddress(), who.login());
+                LogLine.event("auth-ok").add("client", client.getHostAddress()).add("login", who.login()).info(LOG);
                 reply(SmtpReply.AUTH_OK);
             }
             case Login.TempFail t -> error(SmtpReply.AUTH_TEMP_FAIL);
             case Login.Failed(Login.Reason reason) -> {
                 // Unknown user and wrong password look the same to the client; only the log knows.
                 LOG.info("event=auth-failed client={} reason={}", client.getHostAddress(), reason);
-                services.authFailures().recordFailure(client);
+                boolean blocked = auth.failedAndBlocked(client);
                 error(SmtpReply.AUTH_FAILED);
-                if (mode != Mode.CLOSED && services.authFailures().blocked(client)) {
+                if (mode != Mode.CLOSED && blocked) {
                     closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
                 }
             }
@@ -887,14 +882,36 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         write(line);
         errorReplies.increment();
+        rejected(line);
         if (++errors >= config.maxErrors()) {
-            LOG.info("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
+            LOG.debug("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
             closeWith(SmtpReply.TOO_MANY_ERRORS, services.hostname());
         }
     }
 
     private void write(String text) {
+        meters.reply(ReplyLine.of(text));
         ctx.write(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * One {@code event=rejected} line per refused command, recipient or message. Only the verb,
+     * the addresses and the reply code are logged: never an AUTH argument or a message line.
+     */
+    private void rejected(String line) {
+        ReplyLine reply = ReplyLine.of(line);
+        RejectReason reason = RejectReason.of(reply.code(), reply.enhanced());
+        meters.rejected(reason);
+        if (reason.message()) {
+            summary.rejected++;
+        }
+        LogLine log = LogLine.event("rejected").add("proto", summary.proto()).add("code", reply.code())
+                .add("dsn", reply.enhanced().isEmpty() ? "-" : reply.enhanced()).add("reason", reason.tag())
+                .add("command", currentVerb).add("client", client.getHostAddress());
+        Optional.ofNullable(transaction).or(() -> ending).ifPresent(t ->
+                log.add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">"));
+        currentRecipient.ifPresent(r -> log.add("to", "<" + r + ">"));
+        log.info(LOG);
     }
 
     private void closeWith(SmtpReply reply, Object... args) {
@@ -902,8 +919,20 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         mode = Mode.CLOSED;
+        summary.endsWith(switch (reply) {
+            case CLOSING -> SessionSummary.Result.QUIT;
+            case TIMEOUT -> SessionSummary.Result.TIMEOUT;
+            case TOO_MANY_CONNECTIONS -> SessionSummary.Result.LIMIT;
+            case TOO_MANY_ERRORS -> SessionSummary.Result.ERRORS;
+            case TOO_MANY_AUTH_FAILURES -> SessionSummary.Result.AUTH_LIMIT;
+            case EARLY_TALKER -> SessionSummary.Result.EARLY_TALKER;
+            case SHUTTING_DOWN -> SessionSummary.Result.SHUTDOWN;
+            default -> SessionSummary.Result.DROPPED;
+        });
         resetTransaction();
-        ctx.writeAndFlush(Unpooled.copiedBuffer(reply.line(args), StandardCharsets.UTF_8))
+        String line = reply.line(args);
+        meters.reply(ReplyLine.of(line));
+        ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -936,7 +965,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         boolean slowCommand = !suspended && mode == Mode.COMMAND && partialLineSince != 0
                 && now - partialLineSince >= config.commandTimeout().toNanos();
         if (idle || slowCommand) {
-            LOG.info("event=timeout client={} mode={} slow_command={}", client.getHostAddress(), mode, slowCommand);
+            LOG.debug("event=timeout client={} mode={} slow_command={}", client.getHostAddress(), mode, slowCommand);
             closeWith(SmtpReply.TIMEOUT, services.hostname());
             return;
         }

@@ -1,7 +1,12 @@
 /**
  * The SMTP/LMTP session state machine ({@link io.postern.smtp.inbound.session.SmtpSessionHandler}),
- * its mail transaction and the trace headers it adds. Untrusted input. The session owns the
- * mode-dependent limits and timeouts; after STARTTLS it resets all state and discards input
- * pipelined behind the command. Replies come from {@link io.postern.smtp.SmtpReply} only.
+ * its mail transaction and the trace headers it adds, AUTH decisions ({@code AuthCommand}) and the
+ * STARTTLS upgrade ({@code TlsUpgrade}), and what the session reports: one {@code event=session-end}
+ * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
+ * commands/replies/rejections meters ({@code SessionMeters}, tags from closed sets only). Untrusted
+ * input. The session owns the mode-dependent limits and timeouts (512-octet command lines, 12288
+ * for an AUTH line and SASL responses); after STARTTLS it resets all state and discards input
+ * pipelined behind the command. Replies come from {@link io.postern.smtp.SmtpReply} only. Client
+ * values in log lines are escaped; AUTH arguments, SASL lines and message content are never logged.
  */
 package io.postern.smtp.inbound.session;

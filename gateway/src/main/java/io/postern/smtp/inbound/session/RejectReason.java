@@ -1,0 +1,73 @@
+package io.postern.smtp.inbound.session;
+
+import java.util.Locale;
+
+/**
+ * Why a reply refused something: the {@code reason} of the {@code event=rejected} log line and the
+ * tag of {@code postern.smtp.messages.rejected}. A closed set, so that the metric stays bounded
+ * whatever a client or a delivery layer sends. Derived from the reply code and the enhanced status
+ * code (RFC 3463) of the reply line, which covers both catalogue replies and per-recipient LMTP
+ * outcomes. Immutable.
+ */
+enum RejectReason {
+    UNKNOWN_USER(true),
+    DISABLED(true),
+    RELAY_DENIED(true),
+    /** Group restrictions, sender not owned by the authenticated user. */
+    POLICY(true),
+    SIZE(true),
+    QUOTA(true),
+    RECIPIENTS_LIMIT(true),
+    /** Bare line endings, over-long text lines, non-ASCII without SMTPUTF8. */
+    CONTENT(true),
+    LOOP(true),
+    /** 4xx: directory or storage unavailable; the client retries. */
+    TEMPFAIL(true),
+    /** A permanent per-recipient failure reported by the delivery layer (LMTP). */
+    DELIVERY_FAILED(true),
+    AUTH(false),
+    /** Syntax, sequence, unknown command, line too long: the command was refused, no message was. */
+    PROTOCOL(false);
+
+    private final boolean message;
+
+    RejectReason(boolean message) {
+        this.message = message;
+    }
+
+    /** True when a recipient or a message was refused (counted in {@code postern.smtp.messages.rejected}). */
+    boolean message() {
+        return message;
+    }
+
+    /** The tag and log value: {@code unknown-user}. */
+    String tag() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The reason of one 4xx/5xx reply, from its code and enhanced status code ("" when it has none). */
+    static RejectReason of(int code, String enhanced) {
+        String detail = enhanced.length() > 2 ? enhanced.substring(2) : "";
+        return switch (detail) {
+            case "1.1" -> UNKNOWN_USER;
+            case "2.1" -> DISABLED;
+            case "2.2" -> QUOTA;
+            case "3.4" -> SIZE;
+            case "4.6" -> LOOP;
+            case "5.3" -> RECIPIENTS_LIMIT;
+            case "6.7" -> CONTENT;
+            case "7.0", "7.8", "7.11" -> AUTH;
+            case "7.1" -> code == 554 ? RELAY_DENIED : POLICY;
+            case "5.2" -> code == 554 ? CONTENT : PROTOCOL;
+            default -> fallback(code, enhanced);
+        };
+    }
+
+    private static RejectReason fallback(int code, String enhanced) {
+        if (code >= 400 && code < 500) {
+            return code == 421 || code == 454 && enhanced.startsWith("4.7") ? PROTOCOL : TEMPFAIL;
+        }
+        boolean protocol = code <= 504 || enhanced.startsWith("5.5") || enhanced.isEmpty();
+        return protocol ? PROTOCOL : DELIVERY_FAILED;
+    }
+}
