@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.postern.config.QueueConfig;
+import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
@@ -614,10 +615,14 @@ final class DeliveryScheduler implements AutoCloseable {
     private void logAttempt(QueueRecord record, MailAddress to, String relay, Duration delay, int attempt,
                             Outcome outcome, String code, String diagnostic) {
         delays.get(outcome).record(delay);
-        LOG.info("event=delivery id={} from=<{}> to=<{}> relay={} delay={} attempt={} status={} dsn={} diag=\"{}\"",
-                record.queueId(), record.envelope().sender().map(MailAddress::toString).orElse(""), to,
-                relay.replace(' ', '_'), String.format(java.util.Locale.ROOT, "%.3f", delay.toMillis() / 1000.0),
-                attempt, status(outcome), code, DeliveryReport.clean(diagnostic).replace('"', '\''));
+        // Values from clients and remote servers go through LogLine: a quoted local part or a
+        // remote reply can never add a key or end the line.
+        LogLine.event("delivery").add("id", record.queueId())
+                .add("from", "<" + record.envelope().sender().map(MailAddress::toString).orElse("") + ">")
+                .add("to", "<" + to + ">").add("relay", relay.replace(' ', '_'))
+                .add("delay", String.format(java.util.Locale.ROOT, "%.3f", delay.toMillis() / 1000.0))
+                .add("attempt", attempt).add("status", status(outcome)).add("dsn", code)
+                .add("diag", DeliveryReport.clean(diagnostic)).info(LOG);
     }
 
     private static String status(Outcome outcome) {

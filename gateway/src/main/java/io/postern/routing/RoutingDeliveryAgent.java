@@ -6,6 +6,7 @@ import io.postern.delivery.DeliveryKey;
 import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
+import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
@@ -125,8 +126,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults);
             registry.counter("postern.routing.results", "outcome",
                     result.status().name().toLowerCase(Locale.ROOT)).increment();
-            LOG.info("event=routed queue_id={} rcpt=\"{}\" status={} code={} detail=\"{}\"", message.queueId(),
-                    recipient.address(), result.status(), result.enhancedCode(), result.diagnostic());
+            LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
+                    .add("status", result.status()).add("code", result.enhancedCode())
+                    .add("detail", result.diagnostic()).info(LOG);
             results.add(result);
         }
         return results;
