@@ -4,7 +4,7 @@
 # ldap: tables) on the same disk, the same slapd and the same smtp-source load, in one run; plus
 # LDAP searches per accepted message at steady state, counted in slapd's stats log and by
 # Postern's postern_directory_ldap_round_trips_total, and the disk's fsync rate before and after.
-# Usage: scripts/bench-accept.sh [messages=8000] [recipients=16] [sessionsPerRecipient=2] [users=1000] [workdir]
+# Usage: [BENCH_ORDER="postfix postern"] scripts/bench-accept.sh [messages=8000] [recipients=16] [sessionsPerRecipient=2] [users=1000] [workdir]
 # Needs root, slapd, postfix, postfix-ldap; build first:
 #   mvn -B -ntp -q -DskipTests package -pl gateway -am
 set -euo pipefail
@@ -55,8 +55,9 @@ rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }
 FSYNC_BEFORE=$(bench_fsync_rate "$WORK/fsync" 3)
 LOAD_START=$(loadavg)
 
-# --- Postern -------------------------------------------------------------------------------------
+run_postern() {
 bench_postern "$WORK/postern"
+SW0=$(slapd_searches)
 SPOOL=$WORK/postern/spool
 send "$POSTERN_MX" 25 pwarm >/dev/null
 await_files "$WARMUP" "$SPOOL" || echo "postern warm-up: only $(count_files "$SPOOL") of $WARMUP delivered" >&2
@@ -77,7 +78,9 @@ LOAD_POSTERN=$(loadavg)
 curl -s "http://127.0.0.1:$POSTERN_ADMIN/metrics" > "$WORK/postern.metrics"
 kill "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" 2>/dev/null || true
 
-# --- Postfix -------------------------------------------------------------------------------------
+}
+
+run_postfix() {
 bench_postfix "$WORK/postfix"
 PFMAIL=$WORK/postfix/mail
 send "$POSTFIX_PORT" 25 fwarm >/dev/null
@@ -93,18 +96,28 @@ F2=$(now)
 FDELIVERED=$(( $(count_files "$PFMAIL") - WARMUP ))
 FS2=$(slapd_searches)
 LOAD_POSTFIX=$(loadavg)
+postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1 || true
+}
+
+# BENCH_ORDER="postfix postern" runs Postfix first (the second server runs on a warmer, busier machine)
+FSYNC_MID=
+for server in ${BENCH_ORDER:-postern postfix}; do
+  [ -z "$FSYNC_MID" ] || FSYNC_MID=$(bench_fsync_rate "$WORK/fsync" 3)
+  "run_$server"; FSYNC_MID=${FSYNC_MID:-first}
+done
 FSYNC_AFTER=$(bench_fsync_rate "$WORK/fsync" 3)
 
 PACC=$(rate "$MESSAGES" "$T0" "$T1"); FACC=$(rate "$MESSAGES" "$F0" "$F1")
 echo "== bench-accept: $MESSAGES messages of 2 KiB (+ warm-up $WARMUP), $RECIPIENTS smtp-source x -s $SESSIONS" \
   "($(( RECIPIENTS * SESSIONS )) sessions), $USERS users in slapd; work dir $WORK"
-echo "load average: start $LOAD_START, after Postern $LOAD_POSTERN, after Postfix $LOAD_POSTFIX"
-echo "fsync rate (new 4 KiB file, write, fsync; 1 thread): before $FSYNC_BEFORE/s, after $FSYNC_AFTER/s"
+echo "order: ${BENCH_ORDER:-postern postfix}; load average: start $LOAD_START, after Postern $LOAD_POSTERN, after Postfix $LOAD_POSTFIX"
+echo "fsync rate (new 4 KiB file, write, fsync; 1 thread): before $FSYNC_BEFORE/s, between the servers $FSYNC_MID/s, after $FSYNC_AFTER/s"
 echo "| server | accepted msg/s (smtp-source wall time) | delivered msg/s (until last Maildir file) | smtp-source failures / error lines |"
 echo "| --- | --- | --- | --- |"
 echo "| Postern | $PACC | $(rate "$PDELIVERED" "$T0" "$T2") ($PDELIVERED delivered) | $PFAIL / $(wc -l < "$WORK/pload.errors") |"
 echo "| Postfix | $FACC | $(rate "$FDELIVERED" "$F0" "$F2") ($FDELIVERED delivered) | $FFAIL / $(wc -l < "$WORK/fload.errors") |"
 awk -v p="$PACC" -v f="$FACC" 'BEGIN { printf "accept ratio Postern/Postfix: %.2f\n", p / f }'
-awk -v s=$((S1 - S0)) -v b=$((B1 - B0)) -v rt=$((RT1 - RT0)) -v a=$((A1 - A0)) -v fs=$((FS1 - FS0)) -v fs2=$((FS2 - FS0)) -v m="$MESSAGES" 'BEGIN {
+awk -v sw=$((S0 - SW0)) -v r="$RECIPIENTS" -v w="$WARMUP" -v s=$((S1 - S0)) -v b=$((B1 - B0)) -v rt=$((RT1 - RT0)) -v a=$((A1 - A0)) -v fs=$((FS1 - FS0)) -v fs2=$((FS2 - FS0)) -v m="$MESSAGES" 'BEGIN {
+  printf "Postern warm-up (cold cache, %d recipients, %d messages): slapd SRCH %d\n", r, w, sw
   printf "Postern steady state: %d messages accepted (metric), slapd SRCH %d (%.4f per message), BIND %d, postern_directory_ldap_round_trips_total +%d (%.4f per message)\n", a, s, s / (a ? a : 1), b, rt, rt / (a ? a : 1)
   printf "Postfix (ldap: tables, no cache): slapd SRCH %d while accepting (%.2f per message), %d until delivered (%.2f per message)\n", fs, fs / m, fs2, fs2 / m }'

@@ -28,7 +28,7 @@ bench_await_port() { # port seconds
   echo "nothing listens on 127.0.0.1:$1 after $2 s" >&2; return 1
 }
 
-# bench_slapd DIR LDIF -> sets SLAPD_PORT, SLAPD_LOG (log level stats: one "SRCH base=" / "BIND dn=" line per request)
+# bench_slapd DIR LDIF -> sets SLAPD_PORT, SLAPD_LOG (log level stats: one "SRCH base=" line per search, one "BIND dn=... method=" line per bind)
 bench_slapd() {
   local dir=$1 ldif=$2 ldapi
   mkdir -p "$dir/slapd.d" "$dir/data" "$dir/run"
@@ -106,7 +106,7 @@ LDIF
 }
 
 slapd_searches() { grep -c ' SRCH base=' "$SLAPD_LOG" || true; }
-slapd_binds() { grep -c ' BIND dn=' "$SLAPD_LOG" || true; }
+slapd_binds() { grep -c ' BIND dn=.* method=' "$SLAPD_LOG" || true; } # one request logs two BIND lines
 
 # bench_postern HOME EXTRA_YAML -> sets POSTERN_MX, POSTERN_POP3, POSTERN_ADMIN (the real jar, `serve`)
 bench_postern() {
