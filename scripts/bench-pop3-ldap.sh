@@ -5,7 +5,7 @@
 # Four servers: Postern with its default login cache (cache.ttl.login 2m), Postern with
 # cache.ttl.login 0s (every login binds), Dovecot without auth cache (its default), Dovecot with
 # auth_cache (2 min). Afterwards, LDAP operations per login are counted in slapd's stats log.
-# Usage: scripts/bench-pop3-ldap.sh [users=32] [messagesPerUser=20] [messageBytes=50000] [threads=4] [secondsPerPhase=10] [workdir]
+# Usage: [BENCH_REVERSE=1] scripts/bench-pop3-ldap.sh [users=32] [messagesPerUser=20] [messageBytes=50000] [threads=4] [secondsPerPhase=10] [workdir]
 # Needs root, slapd, dovecot-pop3d, dovecot-ldap; build first:
 #   mvn -B -ntp -q -DskipTests package -pl gateway -am
 set -euo pipefail
@@ -113,8 +113,9 @@ D2=$(bench_free_port); dovecot_start dovecot-cached "$D2" "auth_cache_size = 10M
 auth_cache_ttl = 2 min"
 
 LOAD_START=$(loadavg)
-"$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" io.postern.it.pop3.Pop3Benchmark servers \
-  "postern=$P1,postern-nocache=$P2,dovecot=$D1,dovecot-cached=$D2" "$USERS" "$THREADS" "$SECONDS_PER_PHASE" \
+SERVERS="postern=$P1,postern-nocache=$P2,dovecot=$D1,dovecot-cached=$D2"
+[ -z "${BENCH_REVERSE:-}" ] || SERVERS="dovecot-cached=$D2,dovecot=$D1,postern-nocache=$P2,postern=$P1"
+"$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" io.postern.it.pop3.Pop3Benchmark servers "$SERVERS" "$USERS" "$THREADS" "$SECONDS_PER_PHASE" \
   'user%05d@example.test' 'user%05d-pw' | tee "$WORK/results.md"
 LOAD_END=$(loadavg)
 
@@ -134,7 +135,7 @@ PY
   awk -v s=$(( $(slapd_searches) - s0 )) -v b=$(( $(slapd_binds) - b0 )) 'BEGIN { printf "%.2f SRCH + %.2f BIND", s / 200, b / 200 }'
 }
 echo "== bench-pop3-ldap: $USERS users x $MESSAGES messages of ~$SIZE octets, $THREADS client threads, ${SECONDS_PER_PHASE} s per phase; work dir $WORK"
-echo "load average: start $LOAD_START, end $LOAD_END"
+echo "order: ${SERVERS//=[0-9]*,/ }; load average: start $LOAD_START, end $LOAD_END"
 echo "LDAP operations per login (200 sequential logins over $USERS users, slapd stats log):"
 echo "  postern (login cache 2m): $(per_login "$P1")"
 echo "  postern (cache.ttl.login 0s): $(per_login "$P2")"
