@@ -135,7 +135,7 @@ PY
   awk -v s=$(( $(slapd_searches) - s0 )) -v b=$(( $(slapd_binds) - b0 )) 'BEGIN { printf "%.2f SRCH + %.2f BIND", s / 200, b / 200 }'
 }
 echo "== bench-pop3-ldap: $USERS users x $MESSAGES messages of ~$SIZE octets, $THREADS client threads, ${SECONDS_PER_PHASE} s per phase; work dir $WORK"
-echo "order: ${SERVERS//=[0-9]*,/ }; load average: start $LOAD_START, end $LOAD_END"
+echo "order: $(echo "$SERVERS" | sed "s/=[0-9]*//g"); load average: start $LOAD_START, end $LOAD_END"
 echo "LDAP operations per login (200 sequential logins over $USERS users, slapd stats log):"
 echo "  postern (login cache 2m): $(per_login "$P1")"
 echo "  postern (cache.ttl.login 0s): $(per_login "$P2")"
