@@ -2,8 +2,9 @@
 # Benchmark (not a test), issue 8: POP3 logins per second and RETR throughput of the real postern
 # jar against Dovecot 2.3 pop3, on the SAME Maildirs and the SAME slapd (Dovecot: passdb ldap with
 # auth_bind = yes), in one run, with one client (io.postern.it.pop3.Pop3Benchmark, client mode).
-# Four servers: Postern with its default login cache (cache.ttl.login 2m), Postern with
-# cache.ttl.login 0s (every login binds), Dovecot without auth cache (its default), Dovecot with
+# Five servers: Postern with its default login cache (cache.ttl.login 2m), Postern with
+# cache.ttl.login 0s (every login binds), Postern with cache.ttl.login 10ms (remembered logins past
+# their TTL, the path of every mailbox polled less often than ttl.login), Dovecot without auth cache (its default), Dovecot with
 # auth_cache (2 min). Afterwards, LDAP operations per login are counted in slapd's stats log.
 # Usage: [BENCH_REVERSE=1] scripts/bench-pop3-ldap.sh [users=32] [messagesPerUser=20] [messageBytes=50000] [threads=4] [secondsPerPhase=10] [workdir]
 # Needs root, slapd, dovecot-pop3d, dovecot-ldap; build first:
@@ -52,6 +53,10 @@ POSTERN_SPOOL=$SPOOL bench_postern "$WORK/postern-cached"
 P1=$POSTERN_POP3
 POSTERN_SPOOL=$SPOOL bench_postern "$WORK/postern-nocache" "cache: { ttl: { login: 0s } }"
 P2=$POSTERN_POP3
+# Remembered logins older than ttl.login (but within maxStale) are still compared with the password
+# before the directory is asked again: this node shows that path on (almost) every login.
+POSTERN_SPOOL=$SPOOL bench_postern "$WORK/postern-ttl10ms" "cache: { ttl: { login: 10ms } }"
+P3=$POSTERN_POP3
 
 # dovecot NAME PORT EXTRA: a private Dovecot pop3 on the shared Maildirs and the bench slapd
 dovecot_start() {
@@ -113,8 +118,8 @@ D2=$(bench_free_port); dovecot_start dovecot-cached "$D2" "auth_cache_size = 10M
 auth_cache_ttl = 2 min"
 
 LOAD_START=$(loadavg)
-SERVERS="postern=$P1,postern-nocache=$P2,dovecot=$D1,dovecot-cached=$D2"
-[ -z "${BENCH_REVERSE:-}" ] || SERVERS="dovecot-cached=$D2,dovecot=$D1,postern-nocache=$P2,postern=$P1"
+SERVERS="postern=$P1,postern-nocache=$P2,postern-ttl10ms=$P3,dovecot=$D1,dovecot-cached=$D2"
+[ -z "${BENCH_REVERSE:-}" ] || SERVERS="dovecot-cached=$D2,dovecot=$D1,postern-ttl10ms=$P3,postern-nocache=$P2,postern=$P1"
 "$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" io.postern.it.pop3.Pop3Benchmark servers "$SERVERS" "$USERS" "$THREADS" "$SECONDS_PER_PHASE" \
   'user%05d@example.test' 'user%05d-pw' | tee "$WORK/results.md"
 LOAD_END=$(loadavg)
@@ -139,5 +144,6 @@ echo "order: $(echo "$SERVERS" | sed "s/=[0-9]*//g"); load average: start $LOAD_
 echo "LDAP operations per login (200 sequential logins over $USERS users, slapd stats log):"
 echo "  postern (login cache 2m): $(per_login "$P1")"
 echo "  postern (cache.ttl.login 0s): $(per_login "$P2")"
+echo "  postern (cache.ttl.login 10ms: remembered logins past their TTL): $(per_login "$P3")"
 echo "  dovecot (no auth cache): $(per_login "$D1")"
 echo "  dovecot (auth_cache 2 min): $(per_login "$D2")"

@@ -106,6 +106,7 @@ LDIF
 }
 
 slapd_searches() { grep -c ' SRCH base=' "$SLAPD_LOG" || true; }
+slapd_rootdse_reads() { grep -c ' SRCH base="" scope=0' "$SLAPD_LOG" || true; } # connection-pool health checks
 slapd_binds() { grep -c ' BIND dn=.* method=' "$SLAPD_LOG" || true; } # one request logs two BIND lines
 
 # bench_postern HOME EXTRA_YAML -> sets POSTERN_MX, POSTERN_POP3, POSTERN_ADMIN (the real jar, `serve`)

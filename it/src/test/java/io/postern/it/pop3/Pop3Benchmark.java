@@ -62,14 +62,14 @@ public final class Pop3Benchmark {
         for (String[] server : servers) {
             results.add(run(server[0], "retr", Integer.parseInt(server[1]), users, threads, seconds, true));
         }
-        System.out.println("| server   | phase  |    ops/s   |   MiB/s    | errors |");
-        System.out.println("| -------- | ------ | ---------- | ---------- | ------ |");
+        System.out.println("| server          | phase  |    ops/s   |   MiB/s    | errors |");
+        System.out.println("| --------------- | ------ | ---------- | ---------- | ------ |");
         results.forEach(r -> System.out.println(r.row()));
     }
 
     record Result(String server, String phase, long operations, long bytes, double seconds, long errors) {
         String row() {
-            return String.format(Locale.ROOT, "| %-8s | %-6s | %,10.0f | %,10.1f | %6d |", server, phase,
+            return String.format(Locale.ROOT, "| %-15s | %-6s | %,10.0f | %,10.1f | %6d |", server, phase,
                     operations / seconds, bytes / seconds / 1024 / 1024, errors);
         }
     }
@@ -135,8 +135,8 @@ public final class Pop3Benchmark {
         }
         System.out.printf(Locale.ROOT, "%d users x %d messages of ~%d octets, %d client threads, %d s per phase, %s%n",
                 users, messages, size, threads, seconds, dir);
-        System.out.println("| server   | phase  |    ops/s   |   MiB/s    | errors |");
-        System.out.println("| -------- | ------ | ---------- | ---------- | ------ |");
+        System.out.println("| server          | phase  |    ops/s   |   MiB/s    | errors |");
+        System.out.println("| --------------- | ------ | ---------- | ---------- | ------ |");
         results.forEach(r -> System.out.println(r.row()));
         System.out.println("login = connect, USER, PASS, STAT, QUIT; retr = login, RETR every message, QUIT (ops = messages)");
     }
