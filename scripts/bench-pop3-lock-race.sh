@@ -11,6 +11,7 @@ cd "$POSTERN_HOME"
 source "$POSTERN_HOME/scripts/lib/java25.sh"
 source "$POSTERN_HOME/scripts/lib/bench-servers.sh"
 JAVA_HOME=$(find_java25) || exit 2
+export JAVA_HOME
 LEASE=${1:-3s}
 SECONDS_RUN=${2:-15}
 WORK=$(mktemp -d /var/tmp/postern-lockrace.XXXXXX)
