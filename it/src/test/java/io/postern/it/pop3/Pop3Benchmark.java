@@ -25,19 +25,60 @@ import java.util.concurrent.atomic.AtomicLong;
  * scripts/bench-pop3.sh; figures go to docs/benchmarks.md.
  *
  * <p>Args (all optional): users messagesPerUser messageBytes threads secondsPerPhase.
+ *
+ * <p>Or, client only, against servers started elsewhere (scripts/bench-pop3-ldap.sh):
+ * {@code servers NAME=PORT,NAME=PORT,... users threads secondsPerPhase userFormat passwordFormat},
+ * where the formats take the user number from 1 (e.g. {@code user%05d@example.test}).
  */
 public final class Pop3Benchmark {
+    // Login names and passwords from the user number; the built-in mode uses user0.. / pw0..
+    private static String userFormat = "user%d@example.test";
+    private static String passwordFormat = "pw%d";
+    private static int firstUser = 0;
+
     private Pop3Benchmark() {
+    }
+
+    /** Client only: warm up each server, then measure logins, then RETR, server after server. */
+    private static void external(String[] args) throws Exception {
+        List<String[]> servers = new ArrayList<>();
+        for (String server : args[1].split(",")) {
+            servers.add(server.split("="));
+        }
+        int users = Integer.parseInt(args[2]);
+        int threads = Integer.parseInt(args[3]);
+        int seconds = Integer.parseInt(args[4]);
+        userFormat = args[5];
+        passwordFormat = args[6];
+        firstUser = 1;
+        for (String[] server : servers) {
+            run(server[0], "login", Integer.parseInt(server[1]), users, threads, 2, false);
+            run(server[0], "retr", Integer.parseInt(server[1]), users, threads, 2, true);
+        }
+        List<Result> results = new ArrayList<>();
+        for (String[] server : servers) {
+            results.add(run(server[0], "login", Integer.parseInt(server[1]), users, threads, seconds, false));
+        }
+        for (String[] server : servers) {
+            results.add(run(server[0], "retr", Integer.parseInt(server[1]), users, threads, seconds, true));
+        }
+        System.out.println("| server          | phase  |    ops/s   |   MiB/s    | errors |");
+        System.out.println("| --------------- | ------ | ---------- | ---------- | ------ |");
+        results.forEach(r -> System.out.println(r.row()));
     }
 
     record Result(String server, String phase, long operations, long bytes, double seconds, long errors) {
         String row() {
-            return String.format(Locale.ROOT, "| %-8s | %-6s | %,10.0f | %,10.1f | %6d |", server, phase,
+            return String.format(Locale.ROOT, "| %-15s | %-6s | %,10.0f | %,10.1f | %6d |", server, phase,
                     operations / seconds, bytes / seconds / 1024 / 1024, errors);
         }
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("servers")) {
+            external(args);
+            return;
+        }
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int messages = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int size = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
@@ -94,8 +135,8 @@ public final class Pop3Benchmark {
         }
         System.out.printf(Locale.ROOT, "%d users x %d messages of ~%d octets, %d client threads, %d s per phase, %s%n",
                 users, messages, size, threads, seconds, dir);
-        System.out.println("| server   | phase  |    ops/s   |   MiB/s    | errors |");
-        System.out.println("| -------- | ------ | ---------- | ---------- | ------ |");
+        System.out.println("| server          | phase  |    ops/s   |   MiB/s    | errors |");
+        System.out.println("| --------------- | ------ | ---------- | ---------- | ------ |");
         results.forEach(r -> System.out.println(r.row()));
         System.out.println("login = connect, USER, PASS, STAT, QUIT; retr = login, RETR every message, QUIT (ops = messages)");
     }
@@ -181,7 +222,9 @@ public final class Pop3Benchmark {
                         operations.addAndGet(done[0]);
                         bytes.addAndGet(done[1]);
                     } catch (IOException e) {
-                        errors.incrementAndGet();
+                        if (errors.incrementAndGet() == 1) {
+                            System.err.println(server + " " + phase + ": " + e.getMessage());
+                        }
                     }
                 }
             }));
@@ -201,8 +244,8 @@ public final class Pop3Benchmark {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             OutputStream out = socket.getOutputStream();
             expectOk(in);
-            command(out, in, "USER user" + user + "@example.test");
-            command(out, in, "PASS pw" + user);
+            command(out, in, "USER " + String.format(Locale.ROOT, userFormat, user + firstUser));
+            command(out, in, "PASS " + String.format(Locale.ROOT, passwordFormat, user + firstUser));
             String stat = command(out, in, "STAT");
             if (!retrieve) {
                 command(out, in, "QUIT");

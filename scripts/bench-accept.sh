@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Benchmark (not a test), issues 4, 5 and 6: SMTP accept throughput of the real postern jar (durable,
+# fsync'd queue; local Maildir delivery) against a private Postfix (queue + virtual(8) Maildir,
+# ldap: tables) on the same disk, the same slapd and the same smtp-source load, in one run; plus
+# LDAP searches per accepted message at steady state, counted in slapd's stats log and by
+# Postern's postern_directory_ldap_round_trips_total, and the disk's fsync rate before and after.
+# Usage: [BENCH_ORDER="postfix postern"] scripts/bench-accept.sh [messages=8000] [recipients=16] [sessionsPerRecipient=2] [users=1000] [workdir]
+# Needs root, slapd, postfix, postfix-ldap; build first:
+#   mvn -B -ntp -q -DskipTests package -pl gateway -am
+set -euo pipefail
+POSTERN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$POSTERN_HOME/scripts/lib/java25.sh"
+source "$POSTERN_HOME/scripts/lib/bench-servers.sh"
+JAVA_HOME=$(find_java25) || exit 2
+MESSAGES=${1:-8000}
+RECIPIENTS=${2:-16}
+SESSIONS=${3:-2}
+USERS=${4:-1000}
+WORK=${5:-$(mktemp -d /var/tmp/postern-accept.XXXXXX)}
+WARMUP=$(( RECIPIENTS * 25 ))
+PER=$(( MESSAGES / RECIPIENTS ))
+MESSAGES=$(( PER * RECIPIENTS ))
+trap bench_cleanup EXIT
+[ -f "$POSTERN_HOME/gateway/target/postern.jar" ] || { echo "build gateway/target/postern.jar first" >&2; exit 2; }
+chmod 755 "$WORK"
+python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
+bench_slapd "$WORK/slapd" "$WORK/users.ldif"
+
+recipient() { printf 'user%05d@example.test' $(( 1 + ($1 - 1) * USERS / RECIPIENTS )); }
+
+# send PORT PER_RECIPIENT TAG: RECIPIENTS smtp-source processes in parallel, each to its own user
+send() {
+  local port=$1 each=$2 tag=$3 r pids=()
+  for r in $(seq "$RECIPIENTS"); do
+    timeout 600 smtp-source -s "$SESSIONS" -m "$each" -l 2048 -f load@remote.example.org -M load.example.org \
+      -t "$(recipient "$r")" "127.0.0.1:$port" > /dev/null 2> "$WORK/$tag.$r.err" &
+    pids+=($!)
+  done
+  local failed=0
+  for r in "${pids[@]}"; do wait "$r" || failed=$((failed + 1)); done
+  cat "$WORK/$tag".*.err > "$WORK/$tag.errors"; rm -f "$WORK/$tag".*.err
+  echo "$failed"
+}
+
+await_files() { # count dirs... : wait up to 300 s until count_files reaches count
+  local want=$1; shift
+  local i
+  for i in $(seq 3000); do [ "$(count_files "$@")" -ge "$want" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }'; }
+
+FSYNC_BEFORE=$(bench_fsync_rate "$WORK/fsync" 3)
+LOAD_START=$(loadavg)
+
+run_postern() {
+bench_postern "$WORK/postern"
+SW0=$(slapd_searches)
+SPOOL=$WORK/postern/spool
+send "$POSTERN_MX" 25 pwarm >/dev/null
+await_files "$WARMUP" "$SPOOL" || echo "postern warm-up: only $(count_files "$SPOOL") of $WARMUP delivered" >&2
+sleep 2
+S0=$(slapd_searches); B0=$(slapd_binds); R0=$(slapd_rootdse_reads)
+RT0=$(postern_metric "$POSTERN_ADMIN" postern_directory_ldap_round_trips_total)
+A0=$(postern_metric "$POSTERN_ADMIN" postern_smtp_messages_accepted_total)
+T0=$(now)
+PFAIL=$(send "$POSTERN_MX" "$PER" pload)
+T1=$(now)
+S1=$(slapd_searches); B1=$(slapd_binds); R1=$(slapd_rootdse_reads)
+RT1=$(postern_metric "$POSTERN_ADMIN" postern_directory_ldap_round_trips_total)
+A1=$(postern_metric "$POSTERN_ADMIN" postern_smtp_messages_accepted_total)
+await_files $(( WARMUP + MESSAGES )) "$SPOOL" || echo "postern: only $(count_files "$SPOOL") delivered" >&2
+T2=$(now)
+PDELIVERED=$(( $(count_files "$SPOOL") - WARMUP ))
+LOAD_POSTERN=$(loadavg)
+curl -s "http://127.0.0.1:$POSTERN_ADMIN/metrics" > "$WORK/postern.metrics"
+kill "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" 2>/dev/null || true
+
+}
+
+run_postfix() {
+bench_postfix "$WORK/postfix"
+PFMAIL=$WORK/postfix/mail
+send "$POSTFIX_PORT" 25 fwarm >/dev/null
+await_files "$WARMUP" "$PFMAIL" || echo "postfix warm-up: only $(count_files "$PFMAIL") of $WARMUP delivered" >&2
+sleep 2
+FS0=$(slapd_searches)
+F0=$(now)
+FFAIL=$(send "$POSTFIX_PORT" "$PER" fload)
+F1=$(now)
+FS1=$(slapd_searches)
+await_files $(( WARMUP + MESSAGES )) "$PFMAIL" || echo "postfix: only $(count_files "$PFMAIL") delivered" >&2
+F2=$(now)
+FDELIVERED=$(( $(count_files "$PFMAIL") - WARMUP ))
+FS2=$(slapd_searches)
+LOAD_POSTFIX=$(loadavg)
+postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1 || true
+}
+
+# BENCH_ORDER="postfix postern" runs Postfix first (the second server runs on a warmer, busier machine)
+FSYNC_MID=
+for server in ${BENCH_ORDER:-postern postfix}; do
+  [ -z "$FSYNC_MID" ] || FSYNC_MID=$(bench_fsync_rate "$WORK/fsync" 3)
+  "run_$server"; FSYNC_MID=${FSYNC_MID:-first}
+done
+FSYNC_AFTER=$(bench_fsync_rate "$WORK/fsync" 3)
+
+PACC=$(rate "$MESSAGES" "$T0" "$T1"); FACC=$(rate "$MESSAGES" "$F0" "$F1")
+echo "== bench-accept: $MESSAGES messages of 2 KiB (+ warm-up $WARMUP), $RECIPIENTS smtp-source x -s $SESSIONS" \
+  "($(( RECIPIENTS * SESSIONS )) sessions), $USERS users in slapd; work dir $WORK"
+echo "order: ${BENCH_ORDER:-postern postfix}; load average: start $LOAD_START, after Postern $LOAD_POSTERN, after Postfix $LOAD_POSTFIX"
+echo "fsync rate (new 4 KiB file, write, fsync; 1 thread): before $FSYNC_BEFORE/s, between the servers $FSYNC_MID/s, after $FSYNC_AFTER/s"
+echo "| server | accepted msg/s (smtp-source wall time) | delivered msg/s (until last Maildir file) | smtp-source failures / error lines |"
+echo "| --- | --- | --- | --- |"
+echo "| Postern | $PACC | $(rate "$PDELIVERED" "$T0" "$T2") ($PDELIVERED delivered) | $PFAIL / $(wc -l < "$WORK/pload.errors") |"
+echo "| Postfix | $FACC | $(rate "$FDELIVERED" "$F0" "$F2") ($FDELIVERED delivered) | $FFAIL / $(wc -l < "$WORK/fload.errors") |"
+awk -v p="$PACC" -v f="$FACC" 'BEGIN { printf "accept ratio Postern/Postfix: %.2f\n", p / f }'
+awk -v rd=$((R1 - R0)) -v sw=$((S0 - SW0)) -v r="$RECIPIENTS" -v w="$WARMUP" -v s=$((S1 - S0)) -v b=$((B1 - B0)) -v rt=$((RT1 - RT0)) -v a=$((A1 - A0)) -v fs=$((FS1 - FS0)) -v fs2=$((FS2 - FS0)) -v m="$MESSAGES" 'BEGIN {
+  printf "Postern warm-up (cold cache, %d recipients, %d messages): slapd SRCH %d\n", r, w, sw
+  printf "Postern steady state: %d messages accepted (metric), slapd SRCH %d (%.4f per message; %d of them rootDSE reads of the pool health check), BIND %d, postern_directory_ldap_round_trips_total +%d (%.4f per message)\n", a, s, s / (a ? a : 1), rd, b, rt, rt / (a ? a : 1)
+  printf "Postfix (ldap: tables, no cache): slapd SRCH %d while accepting (%.2f per message), %d until delivered (%.2f per message)\n", fs, fs / m, fs2, fs2 / m }'
