@@ -81,8 +81,12 @@ public final class MailboxLock {
         return new Attempt.Held("unknown (lock contended)");
     }
 
-    /** Extends the lease; false when the lock was taken over (this session must not delete anything). */
-    public boolean refresh() {
+    /**
+     * Extends the lease; false when the lock was taken over (this session must not delete anything).
+     * Synchronized with {@link #release()}: a release that ran between the check and the rename
+     * would otherwise see the lock recreated with a fresh lease that nobody holds.
+     */
+    public synchronized boolean refresh() {
         if (released || lost) {
             return !lost;
         }
@@ -118,7 +122,7 @@ public final class MailboxLock {
         }
     }
 
-    public void release() {
+    public synchronized void release() {
         if (released) {
             return;
         }

@@ -70,14 +70,17 @@ final class LoginCache {
         }
         String key = login.toLowerCase(Locale.ROOT);
         Remembered remembered = cache.getIfPresent(key);
-        boolean matches = remembered != null && remembered.hash().matches(password);
-        if (matches && ticker.read() - remembered.at() < ttl) {
+        // The slow hash is checked only where its answer is used: a fresh entry, or an outage or a
+        // refusal below. An expired entry with the directory up goes straight to the directory,
+        // paying one hash (the new one) instead of two.
+        boolean fresh = remembered != null && ticker.read() - remembered.at() < ttl;
+        if (fresh && remembered.hash().matches(password)) {
             hits.increment();
             return new Login.Succeeded(remembered.identity());
         }
         misses.increment();
         if (!health.mayAsk()) {
-            if (matches) {
+            if (remembered != null && remembered.hash().matches(password)) {
                 stale.increment();
                 return new Login.Succeeded(remembered.identity());
             }
@@ -93,13 +96,13 @@ final class LoginCache {
             }
             case Login.Failed f -> {
                 health.up();
-                if (matches) {
+                if (remembered != null && remembered.hash().matches(password)) {
                     // The password that used to work no longer does: the directory says so, believe it.
                     cache.invalidate(key);
                 }
             }
             case Login.TempFail t -> {
-                if (matches) {
+                if (remembered != null && remembered.hash().matches(password)) {
                     stale.increment();
                     return new Login.Succeeded(remembered.identity());
                 }
