@@ -1,5 +1,6 @@
 package io.postern.it.cache;
 
+import io.postern.it.servers.Slapd;
 import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.PosternProcess;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.List;
 final class CacheSlapd implements AutoCloseable {
     static final String BASE = "dc=example,dc=test";
     static final String ADMIN = "cn=admin," + BASE;
-    static final String PASSWORD = "secret";
+    static final String PASSWORD = Slapd.PASSWORD;
 
     private final Path dir;
     private final int port;
@@ -36,60 +37,7 @@ final class CacheSlapd implements AutoCloseable {
         Files.createDirectories(dir.resolve("data"));
         Files.createDirectories(dir.resolve("run"));
         Path schema = PosternProcess.checkout().resolve("directory-schema/src/main/schema/postern.ldif");
-        String config = """
-                dn: cn=config
-                objectClass: olcGlobal
-                cn: config
-                olcPidFile: @DIR@/run/slapd.pid
-                olcLogLevel: none
-
-                dn: cn=module{0},cn=config
-                objectClass: olcModuleList
-                cn: module{0}
-                olcModulePath: /usr/lib/ldap
-                olcModuleLoad: back_mdb
-                olcModuleLoad: syncprov
-
-                dn: cn=schema,cn=config
-                objectClass: olcSchemaConfig
-                cn: schema
-
-                include: file:///etc/ldap/schema/core.ldif
-                include: file:///etc/ldap/schema/cosine.ldif
-                include: file:///etc/ldap/schema/inetorgperson.ldif
-                include: file:///etc/ldap/schema/nis.ldif
-                include: file://@SCHEMA@
-
-                dn: olcDatabase={-1}frontend,cn=config
-                objectClass: olcDatabaseConfig
-                objectClass: olcFrontendConfig
-                olcDatabase: {-1}frontend
-                olcSizeLimit: unlimited
-
-                dn: olcDatabase={1}mdb,cn=config
-                objectClass: olcDatabaseConfig
-                objectClass: olcMdbConfig
-                olcDatabase: {1}mdb
-                olcSuffix: @BASE@
-                olcRootDN: @ADMIN@
-                olcRootPW: @PASSWORD@
-                olcDbDirectory: @DIR@/data
-                olcDbMaxSize: 1073741824
-                olcDbNoSync: TRUE
-                olcDbIndex: objectClass eq
-                olcDbIndex: entryCSN,entryUUID eq
-                olcDbIndex: uid,mail eq
-                olcAccess: to attrs=userPassword by self write by anonymous auth by * none
-                olcAccess: to * by * read
-
-                dn: olcOverlay={0}syncprov,olcDatabase={1}mdb,cn=config
-                objectClass: olcOverlayConfig
-                objectClass: olcSyncProvConfig
-                olcOverlay: {0}syncprov
-                olcSpCheckpoint: 100 10
-                olcSpSessionlog: 1000
-                """.replace("@DIR@", dir.toString()).replace("@SCHEMA@", schema.toString()).replace("@BASE@", BASE)
-                .replace("@ADMIN@", ADMIN).replace("@PASSWORD@", PASSWORD);
+        String config = Slapd.configLdif(dir, BASE, schema);
         Files.writeString(dir.resolve("slapd.ldif"), config);
         check(ExternalProcess.run(dir, Duration.ofSeconds(30), List.of("/usr/sbin/slapadd", "-n0", "-F",
                 dir.resolve("slapd.d").toString(), "-l", dir.resolve("slapd.ldif").toString())));

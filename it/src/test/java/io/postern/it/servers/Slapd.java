@@ -173,7 +173,8 @@ public final class Slapd implements AutoCloseable {
         }
     }
 
-    static String configLdif(Path dir, String suffix, Path posternLdif) {
+    /** The cn=config of a private slapd (mdb, syncprov, Postern's schema); root DN cn=admin,SUFFIX / admin-pw. */
+    public static String configLdif(Path dir, String suffix, Path posternLdif) {
         return """
                 dn: cn=config
                 objectClass: olcGlobal
