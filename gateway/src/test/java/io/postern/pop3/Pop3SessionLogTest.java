@@ -32,7 +32,7 @@ class Pop3SessionLogTest {
     }
 
     private List<String> lines() {
-        synchronized (logs.list) {
+        synchronized (logs) { // AppenderBase.doAppend appends to the list while holding the appender's monitor
             return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }

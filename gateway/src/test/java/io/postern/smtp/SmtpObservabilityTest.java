@@ -41,7 +41,7 @@ class SmtpObservabilityTest {
     }
 
     private List<String> lines() {
-        synchronized (logs.list) {
+        synchronized (logs) { // AppenderBase.doAppend appends to the list while holding the appender's monitor
             return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
         }
     }
