@@ -3,10 +3,9 @@ package io.postern.mailbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.delivery.MboxWriter;
+import io.postern.delivery.MemoryContent;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,18 +24,8 @@ class MboxSpoolConcurrencyTest {
     Path dir;
 
     private static MessageContent content(String subject) {
-        byte[] bytes = ("Subject: " + subject + "\r\n\r\nbody of " + subject + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        return new MessageContent() {
-            @Override
-            public InputStream open() {
-                return new ByteArrayInputStream(bytes);
-            }
-
-            @Override
-            public long size() {
-                return bytes.length;
-            }
-        };
+        return new MemoryContent(("Subject: " + subject + "\r\n\r\nbody of " + subject + "\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
