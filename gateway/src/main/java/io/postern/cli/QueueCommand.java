@@ -26,7 +26,8 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code postern queue}: mailq / postqueue / postsuper for Postern. Talks to a running node through
- * its admin endpoint on loopback ({@code --admin}, or the one in {@code --config}); with
+ * its queue API ({@code --admin}, or {@code admin.queueApi} in {@code --config}), sending the bearer
+ * token from {@code --token-file} or from the configuration when one is set; with
  * {@code --queue-dir}, or {@code --config} when the node is not running, works on the stopped
  * node's queue directory itself (refused while a node holds it). Queue ids are checked before
  * they go into a URL or a file name. Exit codes: 0 done, 1 not found / busy / unreachable, 2 usage.
@@ -48,8 +49,14 @@ final class QueueCommand implements Runnable {
     Path configFile;
 
     @Option(names = "--admin", paramLabel = "HOST:PORT", scope = CommandLine.ScopeType.INHERIT,
-            description = "the running node's admin endpoint (default 127.0.0.1:9925)")
+            description = "the running node's queue API (default " + DEFAULT_ENDPOINT + ")")
     String admin;
+
+    @Option(names = "--token-file", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "file holding the queue API's bearer token (admin.queueApi.token); with --config, the configured token is used")
+    Path tokenFile;
+
+    static final String DEFAULT_ENDPOINT = "127.0.0.1:" + io.postern.config.QueueApiConfig.DEFAULT_PORT;
 
     @Override
     public void run() {
@@ -63,9 +70,12 @@ final class QueueCommand implements Runnable {
             reply = offline(new QueueConfig(queueDir, Duration.ofDays(5)), localHost(), method, path);
         } else if (configFile != null) {
             PosternConfig config = ConfigLoader.withSystemEnvironment().load(configFile);
-            String endpoint = config.admin().address() + ":" + config.admin().port();
+            var api = config.admin().queueApi();
+            String host = api.connectAddress();
+            String endpoint = (host.contains(":") ? "[" + host + "]" : host) + ":" + api.port();
+            String token = tokenFile != null ? readToken(tokenFile) : api.token();
             try {
-                reply = config.admin().enabled() ? online(endpoint, method, path) : null;
+                reply = config.admin().enabled() && api.enabled() ? online(endpoint, token, method, path) : null;
             } catch (ConnectException e) {
                 reply = null; // not running: the offline path checks the queue's lock
             }
@@ -73,7 +83,8 @@ final class QueueCommand implements Runnable {
                 reply = offline(config.queue(), config.node().hostname(), method, path);
             }
         } else {
-            reply = online(admin == null ? "127.0.0.1:9925" : admin, method, path);
+            reply = online(admin == null ? DEFAULT_ENDPOINT : admin, tokenFile == null ? "" : readToken(tokenFile), method,
+                    path);
         }
         (reply.status() / 100 == 2 ? sub.commandLine().getOut() : sub.commandLine().getErr()).print(reply.body());
         sub.commandLine().getOut().flush();
@@ -90,7 +101,16 @@ final class QueueCommand implements Runnable {
         }
     }
 
-    private static QueueAdminApi.Reply online(String endpoint, String method, String path)
+    /** The token file's content without its trailing newline, like {@code ${file:}} in the configuration. */
+    private static String readToken(Path file) {
+        try {
+            return java.nio.file.Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new ConfigException("--token-file: cannot read " + file + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static QueueAdminApi.Reply online(String endpoint, String token, String method, String path)
             throws IOException, InterruptedException {
         if (!endpoint.matches("[0-9A-Za-z.:\\[\\]-]+:\\d{1,5}")) {
             throw new ConfigException("--admin: '" + endpoint + "' is not HOST:PORT");
@@ -98,6 +118,9 @@ final class QueueCommand implements Runnable {
         try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
                     .timeout(Duration.ofSeconds(60));
+            if (!token.isEmpty()) {
+                request.header("Authorization", "Bearer " + token);
+            }
             request = method.equals("GET") ? request.GET()
                     : request.header("X-Postern-Admin", "cli").POST(HttpRequest.BodyPublishers.noBody());
             HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());

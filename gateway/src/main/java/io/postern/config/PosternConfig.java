@@ -70,6 +70,12 @@ public record PosternConfig(
         Map<String, Integer> sockets = new HashMap<>();
         if (admin.enabled()) {
             sockets.put(admin.address() + ":" + admin.port(), -1);
+            QueueApiConfig queueApi = admin.queueApi();
+            if (queueApi.enabled() && sockets.putIfAbsent(queueApi.address() + ":" + queueApi.port(), -2) != null
+                    && queueApi.port() != 0) {
+                root.problems().add("admin.queueApi.port", queueApi.port() + " on " + queueApi.address()
+                        + " is already used by admin: the queue API needs a socket of its own");
+            }
         }
         for (int i = 0; i < listeners.size(); i++) {
             ListenerConfig listener = listeners.get(i);
@@ -81,7 +87,7 @@ public record PosternConfig(
             Integer sameSocket = sockets.putIfAbsent(listener.address() + ":" + listener.port(), i);
             if (sameSocket != null && listener.port() != 0) {
                 root.problems().add(path + ".port", listener.port() + " on " + listener.address() + " is already used by "
-                        + (sameSocket < 0 ? "admin" : "listeners[" + sameSocket + "]"));
+                        + (sameSocket == -1 ? "admin" : sameSocket == -2 ? "admin.queueApi" : "listeners[" + sameSocket + "]"));
             }
             if (listener.tls() != TlsMode.NONE && !tls.configured()) {
                 root.problems().add(path + ".tls", "'" + ConfigNode.wireName(listener.tls())

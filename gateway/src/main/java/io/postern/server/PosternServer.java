@@ -1,6 +1,12 @@
 package io.postern.server;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.admin.AdminHttpServer;
+import io.postern.admin.AdminReplies;
+import io.postern.admin.AdminReply;
+import io.postern.admin.AdminRoute;
+import io.postern.admin.HealthRoutes;
+import io.postern.admin.QueueApiGuard;
 import io.netty.handler.ssl.SslContext;
 import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
@@ -9,7 +15,6 @@ import io.postern.config.Role;
 import io.postern.directory.Directory;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.MessageSink;
-import io.postern.observability.AdminServer;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
@@ -38,7 +43,8 @@ public final class PosternServer implements AutoCloseable {
     private DirectoryService directory;
     private MessagePath path;
     private ListenerSet listeners;
-    private AdminServer admin;
+    private AdminHttpServer admin;
+    private AdminHttpServer queueApi;
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -97,19 +103,33 @@ public final class PosternServer implements AutoCloseable {
                 listeners.bind(listener, tls, protocols);
             }
         }
-        if (config.admin().enabled()) {
-            admin = AdminServer.start(config.admin().address(), config.admin().port(), metrics, readinessChecks());
-            path.queue().ifPresent(queue -> {
-                var api = queue.adminApi();
-                admin.route("/queue/", (method, requestPath, query) -> {
-                    var reply = api.handle(method, requestPath, query);
-                    return new AdminServer.Reply(reply.status(), reply.body());
-                });
-            });
+        var adminConfig = config.admin();
+        if (adminConfig.enabled()) {
+            admin = AdminHttpServer.start("admin", adminConfig.address(), adminConfig.port(), adminConfig,
+                    new HealthRoutes(metrics, readinessChecks()));
+            var queueApiConfig = adminConfig.queueApi();
+            if (queueApiConfig.enabled() && path.queue().isPresent()) {
+                queueApi = AdminHttpServer.start("queue-api", queueApiConfig.address(), queueApiConfig.port(),
+                        adminConfig, new QueueApiGuard(queueApiConfig.token(), queueRoute(path.queue().get())));
+            }
         }
-        LOG.info("event=started role={} transport={} listeners=\"{}\" admin={}",
+        LOG.info("event=started role={} transport={} listeners=\"{}\" admin={} queue_api={}",
                 config.node().role().name().toLowerCase(Locale.ROOT), listeners.transportName(), describeListeners(),
-                admin == null ? "off" : config.admin().address() + ":" + admin.port());
+                admin == null ? "off" : adminConfig.address() + ":" + admin.port(),
+                queueApi == null ? "off" : adminConfig.queueApi().address() + ":" + queueApi.port()
+                        + (adminConfig.queueApi().tokenRequired() ? "/token" : ""));
+    }
+
+    /** The queue's operator API under {@code /queue/}; nothing else is served on its socket. */
+    private static AdminRoute queueRoute(MailQueue queue) {
+        var api = queue.adminApi();
+        return request -> {
+            if (!request.path().startsWith("/queue/")) {
+                return AdminReplies.NOT_FOUND;
+            }
+            var reply = api.handle(request.method(), request.path(), request.query());
+            return AdminReply.text(reply.status(), reply.body());
+        };
     }
 
     /** front: every listener; delivery: LMTP only; all: every listener. */
@@ -170,6 +190,11 @@ public final class PosternServer implements AutoCloseable {
         return admin == null ? -1 : admin.port();
     }
 
+    /** The queue API's port, -1 when it is off (or the role keeps no queue). */
+    public int queueApiPort() {
+        return queueApi == null ? -1 : queueApi.port();
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -178,6 +203,9 @@ public final class PosternServer implements AutoCloseable {
         closed = true;
         if (listeners != null) {
             listeners.stop(config.node().drainTimeout());
+        }
+        if (queueApi != null) {
+            queueApi.close();
         }
         if (admin != null) {
             admin.close();

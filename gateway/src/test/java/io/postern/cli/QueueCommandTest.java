@@ -108,30 +108,41 @@ class QueueCommandTest {
     }
 
     @Test
-    void onlineThroughTheAdminEndpoint() throws Exception {
+    void onlineThroughTheQueueApiWithItsToken() throws Exception {
         Path q = dir.resolve("q");
         String id = enqueueOne(q);
+        String token = "s3cret-token-0123456789";
+        Path tokenFile = java.nio.file.Files.writeString(dir.resolve("token"), token + "\n");
+        Path wrongFile = java.nio.file.Files.writeString(dir.resolve("wrong"), "not-the-token-0123456789\n");
         MailAddress postmaster = MailAddress.parse("postmaster@example.test").orElseThrow();
         try (MailQueue running = MailQueue.start(new QueueConfig(q, Duration.ofDays(5)), "mx.example.test",
-                postmaster, new SimpleMeterRegistry());
-             io.postern.observability.Metrics metrics = new io.postern.observability.Metrics()) {
+                postmaster, new SimpleMeterRegistry())) {
             running.recovered().get();
-            io.postern.observability.AdminServer admin = io.postern.observability.AdminServer.start("127.0.0.1", 0,
-                    metrics, List.of());
+            var api = running.adminApi();
+            io.postern.admin.AdminHttpServer admin = io.postern.admin.AdminHttpServer.start("queue-api", "127.0.0.1", 0,
+                    io.postern.config.AdminConfig.defaults(), new io.postern.admin.QueueApiGuard(token, request -> {
+                        var r = api.handle(request.method(), request.path(), request.query());
+                        return io.postern.admin.AdminReply.text(r.status(), r.body());
+                    }));
             try {
-                var api = running.adminApi();
-                admin.route("/queue/", (m, p, query) -> {
-                    var r = api.handle(m, p, query);
-                    return new io.postern.observability.AdminServer.Reply(r.status(), r.body());
-                });
                 String endpoint = "127.0.0.1:" + admin.port();
-                Run list = run("queue", "--admin", endpoint, "list");
+                Run noToken = run("queue", "--admin", endpoint, "hold", id);
+                assertThat(noToken.exit()).isEqualTo(Main.EXIT_RUNTIME);
+                assertThat(noToken.err()).contains("Authorization: Bearer");
+                Run wrong = run("queue", "--admin", endpoint, "--token-file", wrongFile.toString(), "hold", id);
+                assertThat(wrong.exit()).isEqualTo(Main.EXIT_RUNTIME);
+                assertThat(wrong.err()).contains("wrong token");
+                assertThat(running.show(id).orElseThrow()).doesNotContain("state: hold");
+
+                Run list = run("queue", "--admin", endpoint, "--token-file", tokenFile.toString(), "list");
                 assertThat(list.exit()).isZero();
                 assertThat(list.out()).contains(id);
-                assertThat(run("queue", "--admin", endpoint, "hold", id).exit()).isZero();
+                assertThat(run("queue", "--admin", endpoint, "--token-file", tokenFile.toString(), "hold", id).exit())
+                        .isZero();
                 assertThat(running.show(id).orElseThrow()).contains("state: hold");
                 assertThat(run("queue", "--admin", endpoint, "show", "../x").exit()).isEqualTo(Main.EXIT_USAGE);
-                Run missing = run("queue", "--admin", endpoint, "show", "0000000000000001");
+                Run missing = run("queue", "--admin", endpoint, "--token-file", tokenFile.toString(), "show",
+                        "0000000000000001");
                 assertThat(missing.exit()).isEqualTo(Main.EXIT_RUNTIME);
             } finally {
                 admin.close();

@@ -124,6 +124,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theQueueApiStaysOnLoopbackUnlessItHasAToken() throws Exception {
+        PosternConfig defaults = parse(MINIMAL);
+        assertThat(defaults.admin().queueApi().address()).isEqualTo("127.0.0.1");
+        assertThat(defaults.admin().queueApi().port()).isEqualTo(QueueApiConfig.DEFAULT_PORT);
+        assertThat(defaults.admin().queueApi().tokenRequired()).isFalse();
+        assertThat(defaults.admin().allowedHosts()).containsExactly("localhost");
+
+        ConfigException open = problems(MINIMAL + "admin: { address: 0.0.0.0, queueApi: { address: 0.0.0.0 } }\n");
+        assertThat(open.problems()).containsExactly("admin.queueApi.address: '0.0.0.0' is not loopback: the queue API"
+                + " then needs a token (admin.queueApi.token: ${file:/path/to/token})");
+        assertThat(problems(MINIMAL + "admin: { queueApi: { address: 10.0.0.5, token: short } }\n").problems())
+                .containsExactly("admin.queueApi.token: must be at least 16 printable ASCII characters without spaces"
+                        + " (the value is not shown)");
+        assertThat(problems(MINIMAL + "admin: { queueApi: { port: 9925 } }\n").problems())
+                .containsExactly("admin.queueApi.port: 9925 on 127.0.0.1 is already used by admin: the queue API needs"
+                        + " a socket of its own");
+        assertThat(problems(MINIMAL + "admin: { allowedHosts: [\"evil host\"] }\n").problems())
+                .containsExactly("admin.allowedHosts[0]: 'evil host' is not a host name");
+
+        Path token = Files.writeString(dir.resolve("queue-token"), "0123456789abcdef-token\n");
+        PosternConfig withToken = parse(MINIMAL + "admin: { queueApi: { address: 0.0.0.0, token: '${file:" + token
+                + "}' } }\n");
+        assertThat(withToken.admin().queueApi().token()).isEqualTo("0123456789abcdef-token");
+        assertThat(withToken.admin().queueApi().connectAddress()).isEqualTo("127.0.0.1");
+        assertThat(withToken.admin().toString()).doesNotContain("0123456789abcdef-token");
+    }
+
+    @Test
     void invalidYamlNamesTheLine() {
         assertThatThrownBy(() -> parse("listeners: [\n  {kind: mx"))
                 .isInstanceOf(ConfigException.class)

@@ -2,9 +2,11 @@ package io.postern.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.admin.AdminHttpServer;
+import io.postern.admin.AdminReply;
+import io.postern.admin.QueueApiGuard;
+import io.postern.config.AdminConfig;
 import io.postern.mail.Acceptance;
-import io.postern.observability.AdminServer;
-import io.postern.observability.Metrics;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,15 +43,14 @@ class QueueAdminApiTest {
     @Test
     void operationsOverHttpWithTheAdminHeader() throws Exception {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir.resolve("q")), Clock.systemUTC(),
-                IoHooks.NONE);
-             Metrics metrics = new Metrics()) {
-            AdminServer admin = AdminServer.start("127.0.0.1", 0, metrics, List.of());
+                IoHooks.NONE)) {
+            QueueAdminApi api = queue.adminApi();
+            AdminHttpServer admin = AdminHttpServer.start("queue-api", "127.0.0.1", 0, AdminConfig.defaults(),
+                    new QueueApiGuard("", request -> {
+                        QueueAdminApi.Reply r = api.handle(request.method(), request.path(), request.query());
+                        return AdminReply.text(r.status(), r.body());
+                    }));
             try (HttpClient http = HttpClient.newHttpClient()) {
-                QueueAdminApi api = queue.adminApi();
-                admin.route("/queue/", (m, p, q) -> {
-                    QueueAdminApi.Reply r = api.handle(m, p, q);
-                    return new AdminServer.Reply(r.status(), r.body());
-                });
                 Acceptance a = QueueFixture.accept(queue,
                         QueueFixture.envelope("alice@example.test", "bob@example.net"), QueueFixture.message("x"));
                 String base = "http://127.0.0.1:" + admin.port();

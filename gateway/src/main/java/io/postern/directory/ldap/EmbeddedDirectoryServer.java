@@ -3,7 +3,9 @@ package io.postern.directory.ldap;
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
 import com.unboundid.ldap.listener.InMemoryListenerConfig;
+import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.OperationType;
 import com.unboundid.ldap.sdk.schema.Schema;
 import com.unboundid.ldif.LDIFException;
 import io.postern.config.EmbeddedDirectoryConfig;
@@ -16,8 +18,10 @@ import java.util.List;
 
 /**
  * The in-memory UnboundID directory of the demo and the unit tests: seeded from LDIF, with the
- * standard schema plus Postern's (directory-schema/), served on a loopback port so that
- * {@code ldapsearch} works against it. Thread-safe.
+ * standard schema plus Postern's (directory-schema/), served on loopback (unless
+ * {@code directory.embedded.address} says otherwise) so that {@code ldapsearch} works against it.
+ * Only its administrator ({@code bindDn}) may change it; nobody reads password attributes
+ * ({@link EmbeddedDirectoryGuard}). Thread-safe.
  */
 public final class EmbeddedDirectoryServer implements AutoCloseable {
     /** Postern's schema in the form the in-memory server reads (an LDIF subschema entry). */
@@ -38,6 +42,12 @@ public final class EmbeddedDirectoryServer implements AutoCloseable {
         try {
             InMemoryDirectoryServerConfig serverConfig = new InMemoryDirectoryServerConfig(baseDn);
             serverConfig.addAdditionalBindCredentials(config.bindDn(), config.bindPassword());
+            // Anonymous clients get "authentication required" for any change; the guard then
+            // keeps changes to the administrator and password attributes out of every reply.
+            serverConfig.setAuthenticationRequiredOperationTypes(OperationType.ADD, OperationType.DELETE,
+                    OperationType.MODIFY, OperationType.MODIFY_DN, OperationType.COMPARE);
+            serverConfig.addInMemoryOperationInterceptor(
+                    new EmbeddedDirectoryGuard(new DN(config.bindDn()), serverConfig.getPasswordAttributes()));
             serverConfig.setSchema(schema());
             serverConfig.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("ldap",
                     InetAddress.getByName(config.address()), config.port(), null));

@@ -2,7 +2,9 @@
  * The directory over LDAP: {@link io.postern.directory.ldap.LdapDirectory} answers the questions of
  * {@link io.postern.directory.Directory} against OpenLDAP (profile openldap) or Active Directory
  * (profile active-directory), and {@link io.postern.directory.ldap.EmbeddedDirectoryServer} is the
- * demo's in-memory server.
+ * demo's in-memory server: loopback by default, writable only by its administrator bind DN, never
+ * returning a password attribute (its clients are untrusted: refusals are
+ * {@code insufficientAccessRights} or {@code unwillingToPerform} for anonymous changes).
  *
  * <p>Input: addresses, logins and passwords from the network (untrusted) and the directory's entries
  * (trusted to be well meant, not well formed). Every value placed in a filter goes through
