@@ -36,7 +36,7 @@ class PosternServerDirectoryTest {
                 node: { drainTimeout: 100ms }
                 listeners:
                   - { name: smtp, kind: mx, address: 127.0.0.1, port: %d }
-                admin: { address: 127.0.0.1, port: %d }
+                admin: { address: 127.0.0.1, port: %d, queueApi: { port: %d } }
                 domains: [example.test]
                 directory:
                   profile: openldap
@@ -44,7 +44,7 @@ class PosternServerDirectoryTest {
                   embedded: { ldif: ldif/demo.ldif, port: %d }
                 queue: { directory: %s }
                 spool: { root: %s }
-                """.formatted(freePort(), admin, freePort(), home.resolve("gateway/target/pst-queue"),
+                """.formatted(freePort(), admin, freePort(), freePort(), home.resolve("gateway/target/pst-queue"),
                 home.resolve("gateway/target/pst-spool"));
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, home, "t.yaml");
         try (PosternServer server = PosternServer.start(config)) {
@@ -52,11 +52,21 @@ class PosternServerDirectoryTest {
                     .isInstanceOfSatisfying(Lookup.Found.class, f -> assertThat(f.value()).isInstanceOfSatisfying(
                             Recipient.Group.class, g -> assertThat(g.members()).hasSize(2)));
             assertThat(server.directory().authenticate("bob@example.test", "bob-pw")).isInstanceOf(Login.Succeeded.class);
-            HttpResponse<String> ready = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminPort() + "/readyz"))
-                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ready = get(server.adminPort(), "/readyz");
             assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
             assertThat(ready.body()).contains("directory");
+            // Metrics and health on one socket, the queue API on its own: a monitoring network let in
+            // on the first cannot change the queue.
+            assertThat(get(server.adminPort(), "/queue/list").statusCode()).isEqualTo(404);
+            assertThat(get(server.queueApiPort(), "/queue/list").statusCode()).isEqualTo(200);
+            assertThat(get(server.queueApiPort(), "/healthz").statusCode()).isEqualTo(404);
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         }
     }
 }

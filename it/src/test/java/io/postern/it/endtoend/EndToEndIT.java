@@ -60,7 +60,7 @@ class EndToEndIT {
                   - { name: mx, kind: mx, port: %d, tls: starttls }
                   - { name: submission, kind: submission, port: %d, tls: starttls }
                   - { name: pop3, kind: pop3, port: %d, tls: starttls }
-                admin: { port: %d }
+                admin: { port: %d, queueApi: { port: %d } }
                 tls: { selfSigned: true, selfSignedDirectory: tls }
                 directory:
                   urls: [%s]
@@ -70,7 +70,7 @@ class EndToEndIT {
                 domains: [example.test]
                 queue: { directory: queue }
                 spool: { root: spool }
-                """.formatted(mx, submission, pop3, admin, slapd.url(), slapd.bindDn()));
+                """.formatted(mx, submission, pop3, admin, Ports.free(), slapd.url(), slapd.bindDn()));
         List<String> command = new ArrayList<>(PosternProcess.command(home, "serve", "--config", config.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(home.resolve("node.log").toFile());

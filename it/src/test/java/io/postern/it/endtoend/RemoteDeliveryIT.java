@@ -63,6 +63,7 @@ class RemoteDeliveryIT {
     static Path spool;
     static int submission;
     static int admin;
+    static int queueApi;
 
     @BeforeAll
     static void start() throws Exception {
@@ -120,6 +121,7 @@ class RemoteDeliveryIT {
         int mx = Ports.free();
         submission = Ports.free();
         admin = Ports.free();
+        queueApi = Ports.free();
         home = Files.createDirectories(dir.resolve("node"));
         spool = home.resolve("spool");
         Path config = Files.writeString(home.resolve("postern.yaml"), """
@@ -127,7 +129,7 @@ class RemoteDeliveryIT {
                 listeners:
                   - { name: mx, kind: mx, port: %d, tls: starttls }
                   - { name: submission, kind: submission, port: %d, tls: starttls }
-                admin: { port: %d }
+                admin: { port: %d, queueApi: { port: %d } }
                 tls: { selfSigned: true, selfSignedDirectory: tls }
                 directory:
                   urls: [%s]
@@ -145,7 +147,7 @@ class RemoteDeliveryIT {
                   dnsServers: ["127.0.0.1:%d"]
                   dnsTimeout: 2s
                   timeouts: { connect: 2s, greeting: 5s, helo: 5s, mail: 5s, rcpt: 5s, dataInit: 5s, dataBlock: 5s, dataDone: 5s }
-                """.formatted(mx, submission, admin, slapd.url(), slapd.bindDn(), mxPort, dns.port()));
+                """.formatted(mx, submission, admin, queueApi, slapd.url(), slapd.bindDn(), mxPort, dns.port()));
         List<String> command = new ArrayList<>(PosternProcess.command(home, "serve", "--config", config.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(home.resolve("node.log").toFile());
@@ -252,18 +254,18 @@ class RemoteDeliveryIT {
         return result.output();
     }
 
-    /** {@code postern queue list} as an operator runs it, through the node's admin endpoint. */
+    /** {@code postern queue list} as an operator runs it, through the node's queue API. */
     private static String queueList() throws Exception {
         ExternalProcess.Result result = ExternalProcess.run(dir, Duration.ofSeconds(30),
-                PosternProcess.command(home, "queue", "list", "--admin", "127.0.0.1:" + admin));
+                PosternProcess.command(home, "queue", "list", "--admin", "127.0.0.1:" + queueApi));
         assertThat(result.exitCode()).as(result.output()).isZero();
         return result.output();
     }
 
-    /** The same listing straight from the admin endpoint's route (no JVM start: the machine is shared). */
+    /** The same listing straight from the queue API (no JVM start: the machine is shared). */
     private static String queueListOverHttp() throws Exception {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + admin + "/queue/list")).timeout(Duration.ofSeconds(10)).build(),
+                URI.create("http://127.0.0.1:" + queueApi + "/queue/list")).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return response.body();

@@ -26,13 +26,13 @@ class ServeLifecycleIT {
                   - { name: mx, kind: mx, port: %d }
                   - { name: lmtp, kind: lmtp, port: %d }
                   - { name: pop3, kind: pop3, port: %d }
-                admin: { port: %d }
+                admin: { port: %d, queueApi: { port: %d } }
                 directory:
                   baseDn: dc=example,dc=test
                   embedded: { ldif: ldif/demo.ldif, port: %d }
                 domains: [example.test]
                 logging: { format: %s }
-                """.formatted(smtp, lmtp, pop3, admin, ldap, format));
+                """.formatted(smtp, lmtp, pop3, admin, Ports.free(), ldap, format));
     }
 
     @Test
