@@ -176,7 +176,12 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- end -}}
 {{- $_ := set $cfg "listeners" $listeners -}}
 {{- /* The kubelet probes the pod's address, so the admin endpoint cannot stay on loopback here. */ -}}
-{{- $_ := set $cfg "admin" (dict "address" "0.0.0.0" "port" (int .Values.admin.port)) -}}
+{{- /* Host names the admin endpoint answers besides IP addresses: the metrics Service's names (DNS-rebinding defence). */ -}}
+{{- $metrics := printf "%s-metrics" (include "postern.fullname" .) -}}
+{{- $hosts := list "localhost" $metrics (printf "%s.%s" $metrics .Release.Namespace) (printf "%s.%s.svc" $metrics .Release.Namespace) (printf "%s.%s.svc.cluster.local" $metrics .Release.Namespace) -}}
+{{- $hosts = concat $hosts (.Values.admin.allowedHosts | default list) -}}
+{{- /* The queue API keeps its loopback default: reach it with kubectl exec, never from the monitoring namespace. */ -}}
+{{- $_ := set $cfg "admin" (dict "address" "0.0.0.0" "port" (int .Values.admin.port) "allowedHosts" $hosts) -}}
 {{- $source := include "postern.tlsSource" . -}}
 {{- if eq $source "selfSigned" -}}
 {{- $_ := set $cfg "tls" (dict "selfSigned" true "selfSignedDirectory" (include "postern.path.selfSigned" .)) -}}

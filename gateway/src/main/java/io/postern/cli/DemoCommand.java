@@ -67,6 +67,11 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    private static String reach(String address) {
+        return java.net.InetAddress.ofLiteral(address).isLoopbackAddress() ? "loopback only"
+                : "listening on " + address + ": reachable from the network";
+    }
+
     private static void printBanner(PrintWriter out, PosternConfig config) {
         var embedded = config.directory().embedded().orElseThrow();
         out.println();
@@ -78,8 +83,13 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.printf("  %-12s %-10s http://%s:%d/metrics /healthz /readyz%n", "admin", "http", config.admin().address(),
                 config.admin().port());
+        var queueApi = config.admin().queueApi();
+        out.printf("  %-12s %-10s http://%s:%d/queue/ for postern queue (%s)%n", "queue-api", "http", queueApi.address(),
+                queueApi.port(), reach(queueApi.address()) + (queueApi.tokenRequired() ? ", bearer token" : ""));
         out.printf("  %-12s %-10s ldap://%s:%d bind DN %s password %s%n", "directory", "ldap", embedded.address(),
                 embedded.port(), embedded.bindDn(), embedded.bindPassword());
+        out.printf("  %-12s %-10s %s; only %s may write; nobody reads userPassword (logins bind)%n", "", "",
+                reach(embedded.address()), embedded.bindDn());
         out.println("Try it:");
         out.println("  swaks --server 127.0.0.1:2525 --from bob@example.test --to alice@example.test");
         out.println("  python3 -c \"import poplib; p=poplib.POP3('127.0.0.1', 2110); p.user('alice@example.test');"

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo as an operator starts it: the real jar in a child JVM, its fixed loopback ports,
  * the in-memory directory answering ldapsearch-style queries, and a clean exit 0 on SIGTERM.
- * Needs the demo's ports (2525, 2587, 2465, 2424, 2110, 2995, 9925, 10389) free.
+ * Needs the demo's ports (2525, 2587, 2465, 2424, 2110, 2995, 9925, 9926, 10389) free.
  */
 class DemoIT {
-    static final List<Integer> DEMO_PORTS = List.of(2525, 2587, 2465, 2424, 2110, 2995, 9925, 10389);
+    static final List<Integer> DEMO_PORTS = List.of(2525, 2587, 2465, 2424, 2110, 2995, 9925, 9926, 10389);
 
     @TempDir
     Path dir;
@@ -57,6 +57,12 @@ class DemoIT {
             HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9925/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(metrics.body()).contains("jvm_memory_used_bytes");
+            HttpResponse<String> queue = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9926/queue/list")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(queue.statusCode()).as(queue.body()).isEqualTo(200);
+            assertThat(demo.logText()).contains("queue-api    http       http://127.0.0.1:9926/queue/ for postern queue (loopback only)")
+                    .contains("loopback only; only cn=admin,dc=example,dc=test may write; nobody reads userPassword")
+                    .contains("ldapsearch -x -H ldap://127.0.0.1:10389 -D 'cn=admin,dc=example,dc=test' -w admin-pw");
             assertThat(Files.exists(home.resolve("var/tls/demo-cert.pem"))).isTrue();
             assertThat(demo.logText()).contains("event=started role=all")
                     .contains("smtp=127.0.0.1:2525/starttls", "submissions=127.0.0.1:2465/implicit",
