@@ -150,6 +150,10 @@ class HelmChartIT {
             assertThat(portNumber(front, listener.name())).as("container port of %s", listener.name()).isEqualTo(listener.port());
         }
         assertThat(config.admin().address()).as("probes reach the admin endpoint on the pod address").isEqualTo("0.0.0.0");
+        assertThat(config.admin().allowedHosts()).as("curl and Prometheus may name the metrics Service")
+                .contains("localhost", FULLNAME + "-metrics");
+        assertThat(config.admin().queueApi().address()).as("the queue API is not reachable from outside the pod")
+                .isEqualTo("127.0.0.1");
 
         Service publicService = rendered.one(Service.class, FULLNAME);
         assertThat(publicService.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "front");
