@@ -128,6 +128,10 @@ class AdminHttpServerTest {
             assertThat(exchange(admin, "HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).startsWith("HTTP/1.1 200")
                     .endsWith("\r\n\r\n");
             assertThat(exchange(admin, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")).contains("# HELP");
+            assertThat(status(admin, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + "x".repeat(9000)
+                    + "\r\n\r\n")).isIn(400, 413, 431);
+            assertThat(status(admin, "GET /" + "x".repeat(5000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                    .isIn(400, 413, 414);
         }
     }
 

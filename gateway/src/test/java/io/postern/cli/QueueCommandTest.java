@@ -144,6 +144,16 @@ class QueueCommandTest {
                 Run missing = run("queue", "--admin", endpoint, "--token-file", tokenFile.toString(), "show",
                         "0000000000000001");
                 assertThat(missing.exit()).isEqualTo(Main.EXIT_RUNTIME);
+
+                // With the node's configuration, the CLI finds the queue API and sends the configured token.
+                Path config = Files.writeString(dir.resolve("postern.yaml"), """
+                        listeners: [{ kind: mx, port: 2525 }]
+                        directory: { urls: [ldap://127.0.0.1], baseDn: 'dc=example,dc=test' }
+                        admin: { port: 1, queueApi: { port: %d, token: '${file:%s}' } }
+                        queue: { directory: %s }
+                        """.formatted(admin.port(), tokenFile, q));
+                assertThat(run("queue", "--config", config.toString(), "release", id).exit()).isZero();
+                assertThat(running.show(id).orElseThrow()).doesNotContain("state: hold");
             } finally {
                 admin.close();
             }

@@ -14,8 +14,12 @@ import com.unboundid.ldap.sdk.SearchResult;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.extensions.PasswordModifyExtendedRequest;
+import io.postern.config.ConfigLoader;
 import io.postern.config.EmbeddedDirectoryConfig;
+import io.postern.config.PosternConfig;
+import io.postern.config.SecretResolver;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,8 +34,16 @@ class EmbeddedDirectoryServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        Path ldif = Path.of("..", "ldif", "demo.ldif").toAbsolutePath().normalize();
-        server = EmbeddedDirectoryServer.start(new EmbeddedDirectoryConfig(ldif, "127.0.0.1", 0, ADMIN, "admin-pw"), BASE);
+        // The configuration as an operator writes it, no address given; a port of 0 is not a valid
+        // configured port, so the free one is chosen here.
+        Path home = Path.of("..").toAbsolutePath().normalize();
+        PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse("""
+                listeners: [{ kind: mx, port: 2525 }]
+                directory: { baseDn: 'dc=example,dc=test', embedded: { ldif: ldif/demo.ldif } }
+                """, home, "t.yaml");
+        EmbeddedDirectoryConfig embedded = config.directory().embedded().orElseThrow();
+        server = EmbeddedDirectoryServer.start(new EmbeddedDirectoryConfig(embedded.ldif(), embedded.address(), 0,
+                embedded.bindDn(), embedded.bindPassword()), BASE);
     }
 
     @AfterEach
@@ -106,7 +118,7 @@ class EmbeddedDirectoryServerTest {
     }
 
     @Test
-    void listensOnLoopbackByDefault() {
+    void listensOnLoopbackWhenNoAddressIsConfigured() {
         assertThat(server.url()).startsWith("ldap://127.0.0.1:");
         assertThat(server.server().getListenAddress().isLoopbackAddress()).isTrue();
     }
