@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.postern.testing.Await;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -37,12 +38,9 @@ class Pop3SessionLogTest {
         }
     }
 
-    private List<String> sessionEnds(int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (lines().stream().filter(l -> l.startsWith("event=session-end ")).count() < expected
-                && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private List<String> sessionEnds(int expected) {
+        Await.until(expected + " session-end log lines",
+                () -> lines().stream().filter(l -> l.startsWith("event=session-end ")).count() >= expected);
         return lines().stream().filter(l -> l.startsWith("event=session-end ")).toList();
     }
 

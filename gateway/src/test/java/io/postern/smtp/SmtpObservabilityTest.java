@@ -7,6 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.Counter;
 import io.postern.mail.Acceptance;
+import io.postern.testing.Await;
+import io.postern.testing.MapDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,11 +53,8 @@ class SmtpObservabilityTest {
     }
 
     /** The session-end line is written when the server sees the connection close: wait for it, bounded. */
-    private String sessionEnd() throws InterruptedException {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (events("session-end").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private String sessionEnd() {
+        Await.until("the session-end log line", () -> !events("session-end").isEmpty());
         assertThat(events("session-end")).hasSize(1);
         return events("session-end").getFirst();
     }

@@ -126,9 +126,16 @@ public final class PostfixMx implements AutoCloseable {
 
     /** Waits (bounded) until the log has a line containing every one of {@code parts}. */
     public String awaitLogLine(Duration timeout, String... parts) throws IOException, InterruptedException {
+        return awaitLogLineAfter(0, timeout, parts);
+    }
+
+    /** Like {@link #awaitLogLine} for the part of the log after {@code offset} (a {@code log().length()}). */
+    public String awaitLogLineAfter(int offset, Duration timeout, String... parts)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            for (String line : log().split("\n")) {
+            String log = log();
+            for (String line : log.substring(Math.min(offset, log.length())).split("\n")) {
                 if (java.util.Arrays.stream(parts).allMatch(line::contains)) {
                     return line;
                 }
