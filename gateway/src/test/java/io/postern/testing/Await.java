@@ -18,6 +18,14 @@ public final class Await {
     private Await() {
     }
 
+    /**
+     * A wait's bound: never below {@link #DEADLINE}. Helpers that take a caller's timeout use it,
+     * so that a short timeout written for an idle machine cannot fail a test on a loaded one.
+     */
+    public static Duration atLeast(Duration timeout) {
+        return timeout.compareTo(DEADLINE) < 0 ? DEADLINE : timeout;
+    }
+
     /** Returns once {@code condition} holds; fails naming {@code what} after {@link #DEADLINE}. */
     public static void until(String what, BooleanSupplier condition) {
         until(what, DEADLINE, condition);

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RemoteDeliveryIT {
-    private static final Duration WAIT = Duration.ofSeconds(15);
+    private static final Duration WAIT = Await.DEADLINE;
 
     @TempDir
     static Path dir;
@@ -341,10 +341,7 @@ class RemoteDeliveryIT {
     @Order(6)
     void overQuotaBouncesToTheSenderAndKeepsTheMailboxAsItWas() throws Exception {
         submit("bob@example.test", "fits in the quota");
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (maildir("bob").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        Await.untilNoException("the message in bob's Maildir", () -> !maildir("bob").isEmpty());
         assertThat(maildir("bob")).hasSize(1);
         submit("bob@example.test", "too big for the quota", "--body", "x".repeat(76).concat("\n").repeat(40));
         assertThat(awaitDeliveryLine("bob@example.test", "bounced")).contains("5.2.2");
@@ -426,7 +423,10 @@ class RemoteDeliveryIT {
     @Test
     @Order(20)
     void aDeferralNamesTheMxThatAnswered() throws Exception {
-        assertThat(deliveryLines("erin@temp.test")).filteredOn(l -> l.contains("status=deferred")).isNotEmpty()
+        // Only deferrals where the MX answered (greylisting): a retry that fell between the test's
+        // stopping the greylisting MX and starting its replacement found nothing listening.
+        assertThat(deliveryLines("erin@temp.test")).filteredOn(l -> l.contains("status=deferred")
+                        && l.contains("diag=\"451 ")).isNotEmpty()
                 .allMatch(l -> l.contains("relay=mx.temp.test[127.0.0.5]:" + mxPort), "names the MX");
     }
 

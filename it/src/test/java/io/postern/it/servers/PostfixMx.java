@@ -2,6 +2,7 @@ package io.postern.it.servers;
 
 import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Loopback;
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -132,7 +133,7 @@ public final class PostfixMx implements AutoCloseable {
     /** Like {@link #awaitLogLine} for the part of the log after {@code offset} (a {@code log().length()}). */
     public String awaitLogLineAfter(int offset, Duration timeout, String... parts)
             throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Await.atLeast(timeout).toNanos();
         while (System.nanoTime() < deadline) {
             String log = log();
             for (String line : log.substring(Math.min(offset, log.length())).split("\n")) {
