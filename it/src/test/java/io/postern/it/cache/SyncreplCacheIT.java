@@ -2,8 +2,6 @@ package io.postern.it.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.ChangeTracking;
 import io.postern.config.ConfigLoader;
@@ -18,12 +16,12 @@ import io.postern.directory.ldap.LdapDirectory;
 import io.postern.it.support.Ports;
 import io.postern.mail.MailAddress;
 import io.postern.testing.Await;
+import io.postern.testing.LogCapture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The directory cache against a real slapd with syncprov: a change made with ldapmodify is pushed
@@ -60,10 +58,7 @@ class SyncreplCacheIT {
                     """.formatted(slapd.url(), CacheSlapd.BASE, CacheSlapd.ADMIN, CacheSlapd.PASSWORD), dir, "it.yaml");
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             // The tracker says in its log when a session's refresh is done and pushes follow.
-            ListAppender<ILoggingEvent> trackerLog = new ListAppender<>();
-            trackerLog.start();
-            var trackerLogger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(ChangeTracker.class);
-            trackerLogger.addAppender(trackerLog);
+            LogCapture trackerLog = LogCapture.of(ChangeTracker.class);
             try (LdapDirectory ldap = LdapDirectory.connect(config, registry);
                  CachingDirectory cache = CachingDirectory.wrap(ldap, config.cache(), registry);
                  ChangeTracker tracker = ChangeTracker.start(ldap, config.cache(), cache)) {
@@ -193,17 +188,13 @@ class SyncreplCacheIT {
                 System.out.printf("push delay after reconnection: delete %d ms%n", deleteDelay);
                 assertThat(deleteDelay).isLessThan(1000);
             } finally {
-                trackerLogger.detachAppender(trackerLog);
+                trackerLog.close();
             }
         }
     }
 
-    private static long trackingReady(ListAppender<ILoggingEvent> log) {
-        synchronized (log) { // AppenderBase.doAppend appends while holding the appender's monitor
-            return log.list.stream()
-                    .filter(e -> e.getFormattedMessage().startsWith("event=directory-tracking-ready mode=syncrepl"))
-                    .count();
-        }
+    private static long trackingReady(LogCapture log) {
+        return log.events("directory-tracking-ready").stream().filter(l -> l.contains(" mode=syncrepl ")).count();
     }
 
     private static double resyncs(SimpleMeterRegistry registry) {
