@@ -82,11 +82,21 @@ final class DeliveryScheduler implements AutoCloseable {
     private volatile DeliveryAgent agent;
     private volatile boolean running;
     private Thread dispatcher;
+    /** The last dispatcher pass that ended with nothing due to start (guarded by lock): what tests wait for. */
+    private QuietPass lastQuietPass = new QuietPass(0, 0);
 
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong deferred = new AtomicLong();
     private final AtomicLong held = new AtomicLong();
     private final Map<Outcome, Timer> delays = new EnumMap<>(Outcome.class);
+
+    /**
+     * The {@code number}th dispatcher pass that found nothing due to start, with {@code inFlight}
+     * attempts running as it ended. With none running, everything due at the clock's time had been
+     * tried: a test that moved a fake clock waits for one such pass after {@link #wake()}.
+     */
+    record QuietPass(long number, int inFlight) {
+    }
 
     /** Outcomes of one attempt for one recipient, as logged and measured. */
     enum Outcome { DELIVERED, DEFERRED, FAILED, EXPIRED }
@@ -172,10 +182,24 @@ final class DeliveryScheduler implements AutoCloseable {
         }
     }
 
-    void wake() {
+    /**
+     * Makes the dispatcher look at the clock again. Returns the number of quiet passes so far: as
+     * passes run under the lock, a quiet pass numbered higher began after this wake-up.
+     */
+    long wake() {
         lock.lock();
         try {
             changed.signalAll();
+            return lastQuietPass.number();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    QuietPass lastQuietPass() {
+        lock.lock();
+        try {
+            return lastQuietPass;
         } finally {
             lock.unlock();
         }
@@ -290,6 +314,9 @@ final class DeliveryScheduler implements AutoCloseable {
             lock.lock();
             try {
                 long wait = dispatchDue();
+                if (agent == null || heap.isEmpty() || heap.peekDue() > clock.millis()) {
+                    lastQuietPass = new QuietPass(lastQuietPass.number() + 1, inFlight.size());
+                }
                 if (wait > 0 && running) {
                     changed.await(wait, TimeUnit.MILLISECONDS);
                 }

@@ -122,9 +122,16 @@ public final class MailQueue implements AutoCloseable {
         return new QueueAdminApi(this);
     }
 
-    /** Makes the scheduler look at the clock again (tests that move a fake clock). */
-    void poke() {
-        scheduler.wake();
+    /**
+     * Makes the scheduler look at the clock again (tests that move a fake clock); returns the
+     * number of the last quiet pass, to wait beyond (see {@link #lastQuietPass()}).
+     */
+    long poke() {
+        return scheduler.wake();
+    }
+
+    DeliveryScheduler.QuietPass lastQuietPass() {
+        return scheduler.lastQuietPass();
     }
 
     long fsyncCount() {

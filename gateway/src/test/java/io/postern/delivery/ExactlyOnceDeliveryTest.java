@@ -10,6 +10,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
+import io.postern.testing.TestContent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A queued message offered again to the same mailbox (after a crash, or a retry) is written once. */
 class ExactlyOnceDeliveryTest {
     private static final Optional<MailAddress> SENDER = MailAddress.parse("bob@remote.test");
-    private static final BytesContent MESSAGE = BytesContent.of("Subject: hello\r\n\r\nHi.\r\n");
+    private static final MemoryContent MESSAGE = TestContent.of("Subject: hello\r\n\r\nHi.\r\n");
     private static final Instant ARRIVAL = Instant.parse("2026-11-26T10:00:00Z");
 
     @TempDir

@@ -7,6 +7,7 @@ import io.postern.config.SpoolConfig;
 import io.postern.config.SpoolFormat;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.testing.TestContent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class LocalDeliveryTest {
     private static final Optional<MailAddress> SENDER = MailAddress.parse("bob@remote.test");
-    private static final BytesContent MESSAGE = BytesContent.of("Subject: hello\r\n\r\nHi.\r\n");
+    private static final MemoryContent MESSAGE = TestContent.of("Subject: hello\r\n\r\nHi.\r\n");
 
     @TempDir
     Path base;
@@ -145,13 +146,13 @@ class LocalDeliveryTest {
     void aMessageThatWasAlreadyDeliveredHereIsAForwardingLoop() throws IOException {
         Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.empty());
         LocalDelivery delivery = delivery(SpoolFormat.MAILDIR);
-        BytesContent cameBack = BytesContent.of("Received: from x\r\nDELIVERED-TO:  Alice@Example.test \r\n"
+        MemoryContent cameBack = TestContent.of("Received: from x\r\nDELIVERED-TO:  Alice@Example.test \r\n"
                 + "Subject: again\r\n\r\nbody\r\n");
         assertThat(delivery.deliver(SENDER, cameBack, alice, alice.address()))
                 .isEqualTo(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
         assertThat(base.resolve("spool/example.test/alice")).doesNotExist();
 
-        BytesContent elsewhere = BytesContent.of("Delivered-To: bob@example.test\r\nX-Long: " + "y".repeat(5000)
+        MemoryContent elsewhere = TestContent.of("Delivered-To: bob@example.test\r\nX-Long: " + "y".repeat(5000)
                 + "\r\n\r\nDelivered-To: alice@example.test\r\n");
         assertThat(delivery.deliver(SENDER, elsewhere, alice, alice.address())).isInstanceOf(LocalOutcome.Delivered.class);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.postern.mail.MessageContent;
+import io.postern.testing.TestContent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,7 @@ class MaildirWriterTest {
         Path maildir = dir.resolve("example.test/alice");
         byte[] prefix = "Delivered-To: alice@example.test\r\n".getBytes(StandardCharsets.US_ASCII);
 
-        Path file = writer.deliver(maildir, prefix, BytesContent.of("Subject: hi\r\n\r\nbody\r\n"));
+        Path file = writer.deliver(maildir, prefix, TestContent.of("Subject: hi\r\n\r\nbody\r\n"));
 
         assertThat(maildir.resolve("tmp")).isEmptyDirectory();
         assertThat(maildir.resolve("cur")).isEmptyDirectory();
@@ -57,8 +58,8 @@ class MaildirWriterTest {
         MaildirWriter b = new MaildirWriter("b", frozen);
         Set<String> names = new HashSet<>();
         for (int i = 0; i < 100; i++) {
-            names.add(a.deliver(dir, new byte[0], BytesContent.of("m" + i)).getFileName().toString());
-            names.add(b.deliver(dir, new byte[0], BytesContent.of("m" + i)).getFileName().toString());
+            names.add(a.deliver(dir, new byte[0], TestContent.of("m" + i)).getFileName().toString());
+            names.add(b.deliver(dir, new byte[0], TestContent.of("m" + i)).getFileName().toString());
         }
         assertThat(names).hasSize(200);
         try (Stream<Path> files = Files.list(dir.resolve("new"))) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.postern.mail.MailAddress;
+import io.postern.testing.TestContent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -43,8 +44,8 @@ class MboxWriterTest {
         byte[] prefix = "Delivered-To: alice@example.test\r\n".getBytes(StandardCharsets.US_ASCII);
         String body = "Subject: x\r\n\r\nFrom here\r\n>From there\r\n>>From far\r\nFrom\r\n Fromage\r\nFrozen\r\nend";
 
-        writer.deliver(mbox, SENDER, prefix, BytesContent.of(body));
-        writer.deliver(mbox, Optional.empty(), new byte[0], BytesContent.of("Subject: y\r\n\r\nFrom\r\n"));
+        writer.deliver(mbox, SENDER, prefix, TestContent.of(body));
+        writer.deliver(mbox, Optional.empty(), new byte[0], TestContent.of("Subject: y\r\n\r\nFrom\r\n"));
 
         assertThat(Files.readString(mbox)).isEqualTo("""
                 From bob@remote.test Thu Mar  5 07:08:09 2026
@@ -83,13 +84,13 @@ class MboxWriterTest {
     @Test
     void aFailedAppendIsTruncatedBackToTheOldEnd() throws IOException {
         Path mbox = dir.resolve("alice");
-        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], BytesContent.of("Subject: 1\r\n\r\nok\r\n"));
+        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], TestContent.of("Subject: 1\r\n\r\nok\r\n"));
         byte[] before = Files.readAllBytes(mbox);
 
         MboxWriter failing = writer(Duration.ofSeconds(5), f -> new FailingChannel(
                 FileChannel.open(f, StandardOpenOption.WRITE, StandardOpenOption.READ), 100));
         String big = "Subject: 2\r\n\r\n" + "line of text\r\n".repeat(10_000);
-        assertThatThrownBy(() -> failing.deliver(mbox, SENDER, new byte[0], BytesContent.of(big)))
+        assertThatThrownBy(() -> failing.deliver(mbox, SENDER, new byte[0], TestContent.of(big)))
                 .hasMessageContaining("injected");
 
         assertThat(Files.readAllBytes(mbox)).isEqualTo(before);
@@ -103,7 +104,7 @@ class MboxWriterTest {
         Files.setLastModifiedTime(dir.resolve("alice.lock"), FileTime.from(CLOCK.instant()));
         MboxWriter writer = writer(Duration.ofMillis(200), realFiles());
 
-        assertThatThrownBy(() -> writer.deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+        assertThatThrownBy(() -> writer.deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n")))
                 .isInstanceOf(MboxWriter.LockTimeout.class);
         assertThat(mbox).doesNotExist();
         assertThat(dir.resolve("alice.lock")).exists();
@@ -115,7 +116,7 @@ class MboxWriterTest {
         Files.writeString(dir.resolve("alice.lock"), "1\n");
         Files.setLastModifiedTime(dir.resolve("alice.lock"), FileTime.from(CLOCK.instant().minus(Duration.ofHours(1))));
 
-        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n"));
+        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n"));
 
         assertThat(Files.readString(mbox)).endsWith("x\n\n");
         assertThat(dir.resolve("alice.lock")).doesNotExist();
@@ -130,7 +131,7 @@ class MboxWriterTest {
         Files.writeString(dir.resolve("carol.lock"), dead.pid() + " " + host + "\n");
         Files.setLastModifiedTime(dir.resolve("carol.lock"), FileTime.from(CLOCK.instant()));
 
-        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n"));
+        writer(Duration.ofSeconds(5), realFiles()).deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n"));
 
         assertThat(Files.readString(mbox)).endsWith("x\n\n");
         assertThat(dir.resolve("carol.lock")).doesNotExist();
@@ -143,11 +144,11 @@ class MboxWriterTest {
                 + java.net.InetAddress.getLocalHost().getHostName() + "\n");
         Files.setLastModifiedTime(dir.resolve("dave.lock"), FileTime.from(CLOCK.instant()));
         assertThatThrownBy(() -> writer(Duration.ofMillis(200), realFiles())
-                .deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+                .deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n")))
                 .isInstanceOf(MboxWriter.LockTimeout.class);
         Files.writeString(dir.resolve("dave.lock"), "1 some-other-node\n");
         assertThatThrownBy(() -> writer(Duration.ofMillis(200), realFiles())
-                .deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+                .deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n")))
                 .isInstanceOf(MboxWriter.LockTimeout.class);
     }
 
@@ -157,7 +158,7 @@ class MboxWriterTest {
         try (FileChannel other = FileChannel.open(mbox, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock held = other.lock()) {
             MboxWriter writer = writer(Duration.ofMillis(200), realFiles());
-            assertThatThrownBy(() -> writer.deliver(mbox, SENDER, new byte[0], BytesContent.of("x\r\n")))
+            assertThatThrownBy(() -> writer.deliver(mbox, SENDER, new byte[0], TestContent.of("x\r\n")))
                     .isInstanceOf(MboxWriter.LockTimeout.class);
             assertThat(held.isValid()).isTrue();
         }

@@ -53,10 +53,26 @@ class MailboxLockTest {
     @Test
     void refreshExtendsTheLease() throws Exception {
         Path spool = dir.resolve("alice");
-        Clock clock = Clock.offset(Clock.systemUTC(), Duration.ZERO);
+        java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000_000);
+        Clock clock = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(now.get());
+            }
+        };
         var lock = ((MailboxLock.Attempt.Acquired) MailboxLock.acquire(spool, "node-a", lease, clock)).lock();
         long before = MailboxLock.expiresOf(Files.readString(dir.resolve("alice.pop3.lock")));
-        Thread.sleep(5);
+        now.addAndGet(5);
         assertThat(lock.refresh()).isTrue();
         long after = MailboxLock.expiresOf(Files.readString(dir.resolve("alice.pop3.lock")));
         assertThat(after).isGreaterThan(before);

@@ -6,6 +6,7 @@ import io.postern.delivery.MboxWriter;
 import io.postern.delivery.MemoryContent;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
+import io.postern.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,16 +74,15 @@ class MboxSpoolConcurrencyTest {
         MboxSpool snapshot = MboxSpool.scan(mbox);
         Path dotLock = dir.resolve("bob.lock");
         Files.writeString(dotLock, "12345\n");
-        Thread release = Thread.ofVirtual().start(() -> {
-            try {
-                Thread.sleep(300);
-                Files.delete(dotLock);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        assertThat(snapshot.delete(Set.of(0))).isEqualTo(new UpdateResult.Done(1));
-        release.join();
+        java.util.concurrent.CompletableFuture<UpdateResult> deleted = new java.util.concurrent.CompletableFuture<>();
+        Thread deleter = Thread.ofPlatform().start(() -> deleted.complete(snapshot.delete(Set.of(0))));
+        // Sleeping between tries means it is waiting for the lock: then the delivery lets go.
+        Await.until("the delete to wait for the dot-lock",
+                () -> deleter.getState() == Thread.State.TIMED_WAITING || !deleter.isAlive());
+        assertThat(deleted).as("gave up instead of waiting").isNotDone();
+        Files.delete(dotLock);
+        deleter.join();
+        assertThat(deleted.join()).isEqualTo(new UpdateResult.Done(1));
         assertThat(MboxSpool.scan(mbox).messages()).isEmpty();
     }
 }

@@ -1,5 +1,6 @@
 package io.postern.observability;
 
+import static io.postern.testing.LogCapture.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.LoggerContext;
@@ -28,27 +29,6 @@ class LogLineTest {
                         + " user=\"a\\\"b\\\\c\" empty=\"\"");
         // Split like a log parser would: every pair outside quotes; the fake pairs stay inside helo.
         assertThat(keys(line)).containsExactly("event", "helo", "user", "empty");
-    }
-
-    /** The keys a log parser finds: words before '=' outside quoted values. */
-    static List<String> keys(String line) {
-        List<String> keys = new ArrayList<>();
-        boolean quoted = false;
-        int start = 0;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quoted && c == '\\') {
-                i++;
-            } else if (c == '"') {
-                quoted = !quoted;
-            } else if (!quoted && c == '=' && start >= 0) {
-                keys.add(line.substring(start, i));
-                start = -1;
-            } else if (!quoted && c == ' ') {
-                start = i + 1;
-            }
-        }
-        return keys;
     }
 
     @Test

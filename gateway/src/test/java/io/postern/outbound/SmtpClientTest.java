@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
 import io.postern.config.OutboundConfig;
+import io.postern.testing.Await;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -80,7 +81,7 @@ class SmtpClientTest {
                     List<String> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
                     sessions.add(commands);
                     try (Socket s = server.accept()) {
-                        s.setSoTimeout(5000);
+                        s.setSoTimeout(60_000);
                         OutputStream out = s.getOutputStream();
                         BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
                         out.write("220 broken-tls ESMTP\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -91,7 +92,7 @@ class SmtpClientTest {
                                 // Accept, then answer the ClientHello with garbage: the handshake fails.
                                 out.write("220 go ahead\r\n".getBytes(StandardCharsets.US_ASCII));
                                 out.flush();
-                                Thread.sleep(100);
+                                in.read(); // the ClientHello has begun: answer it with garbage
                                 out.write("this is not TLS\r\n".getBytes(StandardCharsets.US_ASCII));
                                 out.flush();
                                 break;
@@ -124,7 +125,7 @@ class SmtpClientTest {
                         server.getLocalPort()), "broken.test", OutboundConfig.TlsPolicy.REQUIRED, Optional.empty());
                 assertThat(required).isInstanceOfSatisfying(SmtpClient.Opened.Unavailable.class,
                         u -> assertThat(u.enhancedCode()).isEqualTo("4.7.5"));
-                peer.join(5000);
+                assertThat(peer.join(Await.DEADLINE)).as("the peer served its three sessions").isTrue();
                 assertThat(sessions).hasSize(3);
                 assertThat(sessions.get(0)).containsExactly("EHLO postern.test", "STARTTLS");
                 assertThat(sessions.get(1)).containsExactly("EHLO postern.test", "NOOP");

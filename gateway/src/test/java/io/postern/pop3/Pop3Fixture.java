@@ -14,6 +14,7 @@ import io.postern.mailbox.SpoolLayout;
 import io.postern.server.ListenerSet;
 import io.postern.server.ProtocolInitializer;
 import io.postern.server.Transport;
+import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,47 +2,38 @@ package io.postern.pop3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import io.postern.testing.Await;
+import io.postern.testing.LogCapture;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /** One {@code event=session-end} line per POP3 session, without the password. */
 class Pop3SessionLogTest {
     @TempDir
     Path dir;
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private LogCapture logs;
 
     @BeforeEach
     void capture() {
-        logs.start();
-        root.addAppender(logs);
+        logs = LogCapture.root();
     }
 
     @AfterEach
     void release() {
-        root.detachAppender(logs);
+        logs.close();
     }
 
     private List<String> lines() {
-        synchronized (logs) { // AppenderBase.doAppend appends to the list while holding the appender's monitor
-            return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        return logs.lines();
     }
 
-    private List<String> sessionEnds(int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (lines().stream().filter(l -> l.startsWith("event=session-end ")).count() < expected
-                && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private List<String> sessionEnds(int expected) {
+        Await.until(expected + " session-end log lines",
+                () -> lines().stream().filter(l -> l.startsWith("event=session-end ")).count() >= expected);
         return lines().stream().filter(l -> l.startsWith("event=session-end ")).toList();
     }
 

@@ -6,6 +6,7 @@ import io.postern.config.AuthConfig;
 import io.postern.config.Pop3Config;
 import io.postern.config.SpoolFormat;
 import io.postern.config.TlsMode;
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -103,12 +104,8 @@ class Pop3SessionTest {
         }
     }
 
-    private static void awaitNoLocks(Pop3Fixture pop3) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (pop3.services.mailboxes().heldLocks() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(pop3.services.mailboxes().heldLocks()).isZero();
+    private static void awaitNoLocks(Pop3Fixture pop3) {
+        Await.until("every mailbox lock released", () -> pop3.services.mailboxes().heldLocks() == 0);
     }
 
     @Test

@@ -62,7 +62,7 @@ class Pop3TranscriptTest {
                     } else if (line.startsWith("S~ ")) {
                         assertThat(client.line()).as(where).matches(line.substring(3));
                     } else if (line.equals("! directory-down")) {
-                        pop3.directory.down.set(true);
+                        pop3.directory.down(true);
                     } else {
                         fail(where + ": bad transcript line: " + line);
                     }

@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -37,7 +36,7 @@ class DeliveryReportTest {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, envelope, content);
-            await(Duration.ofSeconds(10), () -> agent.to("alice@example.test").size() == 1);
+            await("agent.to(\"alice@example.test\").size() == 1", () -> agent.to("alice@example.test").size() == 1);
             return agent.to("alice@example.test").get(0);
         }
     }

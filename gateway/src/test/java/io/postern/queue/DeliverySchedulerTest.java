@@ -1,6 +1,7 @@
 package io.postern.queue;
 
 import static io.postern.queue.QueueFixture.await;
+import static io.postern.queue.QueueFixture.settle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.QueueConfig;
@@ -9,6 +10,7 @@ import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.testing.Await;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,7 +23,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DeliverySchedulerTest {
-    private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
     @TempDir
@@ -41,8 +42,8 @@ class DeliverySchedulerTest {
             Acceptance a = QueueFixture.accept(queue,
                     QueueFixture.envelope("alice@example.test", "bob@example.net", "carol@example.org"),
                     QueueFixture.message("hi"));
-            await(WAIT, () -> agent.offers.size() == 2);
-            await(WAIT, () -> queue.show(a.queueId()).isEmpty());
+            await("agent.offers.size() == 2", () -> agent.offers.size() == 2);
+            await("queue.show(a.queueId()).isEmpty()", () -> queue.show(a.queueId()).isEmpty());
             assertThat(agent.offers.get(0).content()).contains("Subject: hi");
             assertThat(agent.offers).allMatch(o -> o.queueId().equals(a.queueId()));
             assertThat(QueueFixture.envelopeCount(dir)).isZero();
@@ -55,10 +56,10 @@ class DeliverySchedulerTest {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             Acceptance a = QueueFixture.accept(queue, QueueFixture.envelope("alice@example.test", "bob@example.net"),
                     QueueFixture.message("wait"));
-            Thread.sleep(300);
+            settle(queue);
             assertThat(queue.show(a.queueId())).get().asString().contains("attempts: 0");
             queue.setDeliveryAgent(agent);
-            await(WAIT, () -> queue.show(a.queueId()).isEmpty());
+            await("queue.show(a.queueId()).isEmpty()", () -> queue.show(a.queueId()).isEmpty());
             assertThat(agent.offers).hasSize(1);
         }
     }
@@ -77,45 +78,44 @@ class DeliverySchedulerTest {
             Acceptance a = QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "bob@example.net"),
                     QueueFixture.message("retry me"));
             String id = a.queueId();
-            await(WAIT, () -> agent.to("bob@example.net").size() == 1);
-            await(WAIT, () -> queue.show(id).orElse("").contains("state: deferred"));
+            await("agent.to(\"bob@example.net\").size() == 1", () -> agent.to("bob@example.net").size() == 1);
+            await("queue.show(id).orElse(\"\").contains(\"state: deferred\")", () -> queue.show(id).orElse("").contains("state: deferred"));
             assertThat(queue.show(id).get()).contains("attempts: 1").contains("next-attempt: 2026-01-01T00:01:00Z")
                     .contains("4.4.1");
 
             clock.advance(Duration.ofSeconds(59));
-            queue.poke();
-            Thread.sleep(300);
+            settle(queue);
             assertThat(agent.to("bob@example.net")).hasSize(1);
 
             clock.advance(Duration.ofSeconds(1));
             queue.poke();
-            await(WAIT, () -> agent.to("bob@example.net").size() == 2);
-            await(WAIT, () -> queue.show(id).orElse("").contains("attempts: 2"));
+            await("agent.to(\"bob@example.net\").size() == 2", () -> agent.to("bob@example.net").size() == 2);
+            await("queue.show(id).orElse(\"\").contains(\"attempts: 2\")", () -> queue.show(id).orElse("").contains("attempts: 2"));
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T00:11:00Z");
 
             clock.advance(Duration.ofMinutes(10)); // 00:11, third attempt; the last delay repeats
             queue.poke();
-            await(WAIT, () -> queue.show(id).orElse("").contains("attempts: 3"));
+            await("queue.show(id).orElse(\"\").contains(\"attempts: 3\")", () -> queue.show(id).orElse("").contains("attempts: 3"));
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T00:21:00Z");
             assertThat(agent.to("alice@example.test")).isEmpty();
 
             clock.advance(Duration.ofMinutes(10)); // 00:21: older than delayNotice (20m)
             queue.poke();
-            await(WAIT, () -> agent.to("alice@example.test").size() == 1);
+            await("agent.to(\"alice@example.test\").size() == 1", () -> agent.to("alice@example.test").size() == 1);
             QueueFixture.Offer delay = agent.to("alice@example.test").get(0);
             assertThat(delay.sender()).isEmpty();
             assertThat(delay.content()).contains("Action: delayed").contains("Will-Retry-Until:");
 
             clock.advance(Duration.ofMinutes(30)); // 00:51
             queue.poke();
-            await(WAIT, () -> queue.show(id).orElse("").contains("attempts: 5"));
+            await("queue.show(id).orElse(\"\").contains(\"attempts: 5\")", () -> queue.show(id).orElse("").contains("attempts: 5"));
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T01:00:00Z"); // capped at expiry
             int offersBefore = agent.to("bob@example.net").size();
 
             clock.advance(Duration.ofMinutes(9));
             queue.poke();
-            await(WAIT, () -> queue.show(id).isEmpty());
-            await(WAIT, () -> agent.to("alice@example.test").size() == 2);
+            await("queue.show(id).isEmpty()", () -> queue.show(id).isEmpty());
+            await("agent.to(\"alice@example.test\").size() == 2", () -> agent.to("alice@example.test").size() == 2);
             assertThat(agent.to("bob@example.net")).hasSize(offersBefore); // expired, not tried again
             QueueFixture.Offer bounce = agent.to("alice@example.test").get(1);
             assertThat(bounce.sender()).isEmpty();
@@ -134,43 +134,36 @@ class DeliverySchedulerTest {
         try (MailQueue queue = QueueFixture.start(config, clock, IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "a@dead.example"), "x\r\n");
-            await(WAIT, () -> agent.to("a@dead.example").size() == 1);
+            await("agent.to(\"a@dead.example\").size() == 1", () -> agent.to("a@dead.example").size() == 1);
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "b@dead.example"), "x\r\n");
-            await(WAIT, () -> agent.to("b@dead.example").size() == 1);
+            await("agent.to(\"b@dead.example\").size() == 1", () -> agent.to("b@dead.example").size() == 1);
             // Two failures in a row: dead.example now backs off for 10 minutes.
             Acceptance third = QueueFixture.accept(queue,
                     QueueFixture.envelopeAt(T0, "alice@example.test", "c@dead.example"), "x\r\n");
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "d@alive.example"), "x\r\n");
-            await(WAIT, () -> agent.to("d@alive.example").size() == 1);
-            Thread.sleep(300);
+            await("agent.to(\"d@alive.example\").size() == 1", () -> agent.to("d@alive.example").size() == 1);
+            settle(queue);
             assertThat(agent.to("c@dead.example")).isEmpty();
             assertThat(queue.show(third.queueId()).get()).contains("attempts: 0");
 
             clock.advance(Duration.ofMinutes(9));
-            queue.poke();
-            Thread.sleep(300);
+            settle(queue);
             assertThat(agent.to("c@dead.example")).isEmpty();
 
             // Backoff over: one probe at a time; it fails again, so the others wait another 10 minutes.
             clock.advance(Duration.ofMinutes(1));
             queue.poke();
-            await(WAIT, () -> agent.to("a@dead.example").size() + agent.to("b@dead.example").size()
-                    + agent.to("c@dead.example").size() == 3);
-            Thread.sleep(300);
+            await("a probe of dead.example", () -> agent.to("a@dead.example").size()
+                    + agent.to("b@dead.example").size() + agent.to("c@dead.example").size() == 3);
+            settle(queue);
             assertThat(agent.to("a@dead.example").size() + agent.to("b@dead.example").size()
                     + agent.to("c@dead.example").size()).isEqualTo(3);
 
             agent.decide = r -> DeliveryResult.delivered(r, "ok", Optional.empty());
             clock.advance(Duration.ofMinutes(10));
             queue.poke();
-            await(WAIT, () -> agent.to("c@dead.example").size() == 1 && queue.show(third.queueId()).isEmpty());
-            await(WAIT, () -> {
-                try {
-                    return QueueFixture.envelopeCount(dir) == 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            await("agent.to(\"c@dead.example\").size() == 1 && queue.show(third.queueId()).isEmpty()", () -> agent.to("c@dead.example").size() == 1 && queue.show(third.queueId()).isEmpty());
+            await("no envelope left", () -> QueueFixture.envelopeCountUnchecked(dir) == 0);
         }
     }
 
@@ -191,23 +184,17 @@ class DeliverySchedulerTest {
                         "x\r\n");
             }
             QueueFixture.accept(queue, QueueFixture.envelope("alice@example.test", "z@other.example"), "x\r\n");
-            await(WAIT, () -> open.size() == 3); // two for busy.example, one for other.example
-            Thread.sleep(300);
+            await("open.size() == 3", () -> open.size() == 3); // two for busy.example, one for other.example
+            settle(queue, 3);
             assertThat(open).hasSize(3);
             open.forEach(f -> f.complete(null));
-            await(WAIT, () -> open.size() == 5);
-            Thread.sleep(200);
+            await("open.size() == 5", () -> open.size() == 5);
+            settle(queue, 2);
             assertThat(open).hasSize(5);
             open.forEach(f -> f.complete(null));
-            await(WAIT, () -> open.size() == 6);
+            await("open.size() == 6", () -> open.size() == 6);
             open.forEach(f -> f.complete(null));
-            await(WAIT, () -> {
-                try {
-                    return QueueFixture.envelopeCount(dir) == 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            await("no envelope left", () -> QueueFixture.envelopeCountUnchecked(dir) == 0);
         }
     }
 
@@ -220,15 +207,9 @@ class DeliverySchedulerTest {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, QueueFixture.envelope("", "gone@example.net"), QueueFixture.message("bounce"));
-            await(WAIT, () -> agent.to("postmaster@example.test").size() == 1);
-            await(WAIT, () -> {
-                try {
-                    return QueueFixture.envelopeCount(dir) == 0;
-                } catch (Exception e) {
-                    return false;
-                }
-            });
-            Thread.sleep(200);
+            await("agent.to(\"postmaster@example.test\").size() == 1", () -> agent.to("postmaster@example.test").size() == 1);
+            await("no envelope left", () -> QueueFixture.envelopeCountUnchecked(dir) == 0);
+            settle(queue);
             // the postmaster notice failed too: dropped, no loop
             assertThat(agent.offers).hasSize(2);
             assertThat(agent.to("postmaster@example.test").get(0).content()).contains("gone@example.net");
@@ -250,8 +231,8 @@ class DeliverySchedulerTest {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, never, QueueFixture.message("dsn"));
-            await(WAIT, () -> agent.to("alice@example.test").size() == 1);
-            Thread.sleep(300);
+            await("agent.to(\"alice@example.test\").size() == 1", () -> agent.to("alice@example.test").size() == 1);
+            settle(queue);
             assertThat(agent.to("alice@example.test")).hasSize(1);
             assertThat(agent.to("alice@example.test").get(0).content()).contains("Action: delivered")
                     .contains("Final-Recipient: rfc822; here@example.net").doesNotContain("gone@example.net");
@@ -269,13 +250,13 @@ class DeliverySchedulerTest {
             queue.setDeliveryAgent(agent);
             id = QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "a@fast.example",
                     "b@slow.example"), "x\r\n").queueId();
-            await(WAIT, () -> queue.show(id).orElse("").contains("attempts: 1"));
+            await("queue.show(id).orElse(\"\").contains(\"attempts: 1\")", () -> queue.show(id).orElse("").contains("attempts: 1"));
         }
         agent.decide = r -> DeliveryResult.delivered(r, "ok", Optional.empty());
         clock.advance(Duration.ofMinutes(1));
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), clock, IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
-            await(WAIT, () -> queue.show(id).isEmpty());
+            await("queue.show(id).isEmpty()", () -> queue.show(id).isEmpty());
         }
         assertThat(agent.to("a@fast.example")).hasSize(1);
         assertThat(agent.to("b@slow.example")).hasSize(2);
@@ -296,18 +277,12 @@ class DeliverySchedulerTest {
                     "b@slow.example"), "x\r\n").queueId();
             // On disk (what a restart would read), not just in memory.
             Path env = dir.resolve("messages").resolve(id + ".env");
-            await(WAIT, () -> {
-                try {
-                    return java.nio.file.Files.readString(env).contains("rcpt=a@fast.example;notify=;orcpt=;"
-                            + "orcpt-present=false;state=DELIVERED");
-                } catch (java.io.IOException e) {
-                    return false;
-                }
-            });
+            Await.untilNoException("a@fast.example recorded as delivered", () -> java.nio.file.Files.readString(env)
+                    .contains("rcpt=a@fast.example;notify=;orcpt=;orcpt-present=false;state=DELIVERED"));
             assertThat(java.nio.file.Files.readString(env)).contains("rcpt=b@slow.example;notify=;orcpt=;"
                     + "orcpt-present=false;state=PENDING");
             slowGate.complete(null);
-            await(WAIT, () -> queue.show(id).isEmpty());
+            await("queue.show(id).isEmpty()", () -> queue.show(id).isEmpty());
         }
     }
 }

@@ -10,6 +10,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
-/** Shared helpers for queue tests: envelopes, a settable clock, a scripted agent, bounded waits. */
+/** Shared helpers for queue tests: envelopes, a settable clock, a scripted agent, waiting for the scheduler. */
 final class QueueFixture {
     private QueueFixture() {
     }
@@ -64,13 +65,33 @@ final class QueueFixture {
         return new QueueConfig(dir, Duration.ofDays(5));
     }
 
-    static void await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + timeout);
-            }
-            Thread.sleep(10);
+    /** Waits (bounded, see {@link Await}) for the scheduler's threads to make {@code condition} true. */
+    static void await(String what, BooleanSupplier condition) {
+        Await.until(what, condition);
+    }
+
+    /**
+     * Returns once the scheduler, after this call, found nothing due to start while exactly
+     * {@code held} attempts ran (those the test's agent holds open): everything the clock made due
+     * has been offered by then, so a test may assert that something was <em>not</em> offered.
+     */
+    static void settle(MailQueue queue, int held) {
+        long mark = queue.poke();
+        Await.until("the scheduler to find nothing due with " + held + " attempts running", () -> {
+            DeliveryScheduler.QuietPass last = queue.lastQuietPass();
+            return last.number() > mark && last.inFlight() == held;
+        });
+    }
+
+    static void settle(MailQueue queue) {
+        settle(queue, 0);
+    }
+
+    static long envelopeCountUnchecked(Path dir) {
+        try {
+            return envelopeCount(dir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

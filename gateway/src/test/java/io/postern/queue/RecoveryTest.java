@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +37,7 @@ class RecoveryTest {
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             assertThat(queue.recovered().get()).isEqualTo(1);
             queue.setDeliveryAgent(agent);
-            QueueFixture.await(Duration.ofSeconds(10), () -> queue.show(good).isEmpty());
+            QueueFixture.await("queue.show(good).isEmpty()", () -> queue.show(good).isEmpty());
         }
         assertThat(agent.offers).hasSize(1);
         assertThat(agent.offers.get(0).queueId()).isEqualTo(good);

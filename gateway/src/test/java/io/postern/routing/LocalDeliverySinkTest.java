@@ -1,6 +1,6 @@
 package io.postern.routing;
 
-import static io.postern.routing.MapDirectory.addr;
+import static io.postern.testing.MapDirectory.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -14,6 +14,7 @@ import io.postern.mail.Acceptance.RecipientOutcome;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
+import io.postern.testing.MapDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,7 +100,7 @@ class LocalDeliverySinkTest {
 
     @Test
     void anUnreachableDirectoryIsATemporaryFailure() throws Exception {
-        dir.down = true;
+        dir.down(true);
         IncomingMessage message = sink.open(envelope("alice@example.test"));
         message.write("x\r\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
         Acceptance acceptance = message.commit().get(10, TimeUnit.SECONDS);

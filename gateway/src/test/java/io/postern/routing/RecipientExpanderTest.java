@@ -1,11 +1,12 @@
 package io.postern.routing;
 
-import static io.postern.routing.MapDirectory.addr;
-import static io.postern.routing.MapDirectory.mailbox;
+import static io.postern.testing.MapDirectory.addr;
+import static io.postern.testing.MapDirectory.mailbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.testing.MapDirectory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -118,7 +119,7 @@ class RecipientExpanderTest {
         assertThat(codes(mixed)).containsExactly("5.1.1");
         assertThat(expander.expand(addr("x@remote.test"), SENDER).remote()).hasSize(1);
 
-        dir.down = true;
+        dir.down(true);
         Expansion down = expander.expand(addr("alice@example.test"), SENDER);
         assertThat(down.local()).isEmpty();
         assertThat(down.problems()).singleElement().isInstanceOf(Expansion.Problem.Temporary.class);

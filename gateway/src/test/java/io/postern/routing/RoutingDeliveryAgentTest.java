@@ -1,6 +1,6 @@
 package io.postern.routing;
 
-import static io.postern.routing.MapDirectory.addr;
+import static io.postern.testing.MapDirectory.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -16,6 +16,7 @@ import io.postern.mail.DeliveryResult.Status;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,7 +146,7 @@ class RoutingDeliveryAgentTest {
 
     @Test
     void anUnreachableDirectoryDefersNeverFails() throws Exception {
-        dir.down = true;
+        dir.down(true);
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)),
                 message("alice@example.test", "x@remote.test"));
         assertThat(results.values()).allSatisfy(r -> {

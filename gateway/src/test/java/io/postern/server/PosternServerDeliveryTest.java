@@ -9,7 +9,7 @@ import io.postern.mail.Acceptance;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
-import io.postern.routing.MapDirectory;
+import io.postern.testing.MapDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,10 +6,7 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.directory.Directory;
-import io.postern.directory.Login;
-import io.postern.directory.Lookup;
-import io.postern.directory.Recipient;
-import io.postern.mail.MailAddress;
+import io.postern.testing.MapDirectory;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.ServerSocket;
@@ -19,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,33 +25,8 @@ class PosternServerPop3Test {
     Path dir;
 
     /** One user, alice / alice-pw. */
-    private static final Directory ALICE = new Directory() {
-        private final MailAddress alice = MailAddress.parse("alice@example.test").orElseThrow();
-
-        @Override
-        public Lookup<Boolean> isLocalDomain(String domain) {
-            return Lookup.found(domain.equals("example.test"));
-        }
-
-        @Override
-        public Lookup<Recipient> resolve(MailAddress address) {
-            return Lookup.found(address.equals(alice)
-                    ? new Recipient.Mailbox(alice, "uid=alice", Optional.empty(), OptionalLong.empty(), false)
-                    : new Recipient.Unknown(address));
-        }
-
-        @Override
-        public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
-            return Lookup.found(false);
-        }
-
-        @Override
-        public Login authenticate(String login, String password) {
-            return login.equals("alice") && password.equals("alice-pw")
-                    ? new Login.Succeeded(new Login.Identity(login, "uid=alice", alice))
-                    : new Login.Failed(Login.Reason.WRONG_PASSWORD);
-        }
-    };
+    private static final Directory ALICE = new MapDirectory()
+            .add("alice@example.test", "alice-pw", false, Optional.empty(), "alice");
 
     private PosternConfig config(int port) {
         String yaml = """

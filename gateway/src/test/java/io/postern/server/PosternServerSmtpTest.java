@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
-import io.postern.smtp.MapDirectory;
+import io.postern.testing.Await;
+import io.postern.testing.MapDirectory;
 import io.postern.smtp.SmtpTestClient;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -61,10 +62,7 @@ class PosternServerSmtpTest {
                 assertThat(client.readLine()).isEqualTo("220 mx.test LMTP Postern");
             }
             Path inbox = dir.resolve("var/spool/example.com/alice/new");
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (!(java.nio.file.Files.isDirectory(inbox) && listed(inbox) == 1) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            Await.untilNoException("the message in alice's Maildir", () -> listed(inbox) == 1);
             assertThat(listed(inbox)).as("the queued message is delivered into alice's Maildir").isEqualTo(1);
         }
     }

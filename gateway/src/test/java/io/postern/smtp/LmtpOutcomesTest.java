@@ -3,6 +3,7 @@ package io.postern.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.mail.Acceptance;
+import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

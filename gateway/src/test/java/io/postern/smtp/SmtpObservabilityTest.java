@@ -1,12 +1,13 @@
 package io.postern.smtp;
 
+import static io.postern.testing.LogCapture.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.Counter;
 import io.postern.mail.Acceptance;
+import io.postern.testing.Await;
+import io.postern.testing.LogCapture;
+import io.postern.testing.MapDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,24 +17,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /** What an operator sees of SMTP sessions: log lines, meters, and the AUTH line limit (RFC 4954). */
 class SmtpObservabilityTest {
     @TempDir
     Path tmp;
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private LogCapture logs;
 
     @BeforeEach
     void capture() {
-        logs.start();
-        root.addAppender(logs);
+        logs = LogCapture.root();
     }
 
     @AfterEach
     void release() {
-        root.detachAppender(logs);
+        logs.close();
     }
 
     private SmtpTestServer server(String kind, String extra) throws Exception {
@@ -41,21 +39,16 @@ class SmtpObservabilityTest {
     }
 
     private List<String> lines() {
-        synchronized (logs) { // AppenderBase.doAppend appends to the list while holding the appender's monitor
-            return logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-        }
+        return logs.lines();
     }
 
     private List<String> events(String event) {
-        return lines().stream().filter(l -> l.startsWith("event=" + event + " ")).toList();
+        return logs.events(event);
     }
 
     /** The session-end line is written when the server sees the connection close: wait for it, bounded. */
-    private String sessionEnd() throws InterruptedException {
-        long deadline = System.nanoTime() + 3_000_000_000L;
-        while (events("session-end").isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private String sessionEnd() {
+        Await.until("the session-end log line", () -> !events("session-end").isEmpty());
         assertThat(events("session-end")).hasSize(1);
         return events("session-end").getFirst();
     }
@@ -220,26 +213,5 @@ class SmtpObservabilityTest {
                     + " command=DATA client=127.0.0.1 from=<s@remote.test> to=<bob@example.com>");
             assertThat(count(server, "postern.smtp.messages.rejected", "reason", "quota")).isEqualTo(1);
         }
-    }
-
-    /** The keys a log parser finds: words before '=' outside quoted values. */
-    private static List<String> keys(String line) {
-        List<String> keys = new ArrayList<>();
-        boolean quoted = false;
-        int start = 0;
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
-            if (quoted && c == '\\') {
-                i++;
-            } else if (c == '"') {
-                quoted = !quoted;
-            } else if (!quoted && c == '=' && start >= 0) {
-                keys.add(line.substring(start, i));
-                start = -1;
-            } else if (!quoted && c == ' ') {
-                start = i + 1;
-            }
-        }
-        return keys;
     }
 }

@@ -17,6 +17,7 @@ import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.sasl.AuthFailureLimiter;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
+import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -36,6 +37,8 @@ public final class SmtpTestServer implements AutoCloseable {
     public final FileSink sink;
     public final PosternConfig config;
     public final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    /** The open-session counts: a test waits on them for a closed session's slot to be freed. */
+    public final ConnectionLimits limits;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
     private final Channel server;
@@ -54,7 +57,7 @@ public final class SmtpTestServer implements AutoCloseable {
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
                 config.domains(), directory, sink, tls, meters,
                 new AuthFailureLimiter(config.auth().maxFailuresPerClient(), config.auth().failureWindow()),
-                new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
+                limits = new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 blocking, Clock.systemUTC());
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<>() {

@@ -2,6 +2,8 @@ package io.postern.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.testing.Await;
+import io.postern.testing.MapDirectory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -123,11 +125,8 @@ class SmtpTranscriptTest {
         }
     }
 
-    private static void awaitStored(SmtpTestServer server, int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (server.sink.stored().size() < expected && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+    private static void awaitStored(SmtpTestServer server, int expected) {
+        Await.until(expected + " stored messages", () -> server.sink.stored().size() >= expected);
     }
 
     static Pattern glob(String text) {

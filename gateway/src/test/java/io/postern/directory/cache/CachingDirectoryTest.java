@@ -3,6 +3,7 @@ package io.postern.directory.cache;
 import static io.postern.directory.cache.CountingDirectory.address;
 import static io.postern.directory.cache.CountingDirectory.mailbox;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,15 +14,14 @@ import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 
 class CachingDirectoryTest {
@@ -31,7 +31,8 @@ class CachingDirectoryTest {
     private final CountingDirectory ldap = new CountingDirectory();
     private final FakeTicker ticker = new FakeTicker();
     private final MeterRegistry registry = new SimpleMeterRegistry();
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    /** Loads, reloads and Caffeine's maintenance run on the calling thread: no test waits for another. */
+    private final HeldExecutor executor = new HeldExecutor();
     private CachingDirectory cache = wrap(config(Duration.ofMinutes(5), 1000));
 
     CachingDirectoryTest() {
@@ -39,9 +40,34 @@ class CachingDirectoryTest {
         ldap.addUser("bob", "bob@example.test", BOB_DN, "bob-pw");
     }
 
-    @AfterEach
-    void stop() {
-        executor.close(); // waits for background reloads, so that Caffeine never meets a closed executor
+    /** Runs each task at once on the caller's thread, or, while held, queues it until released. */
+    private static final class HeldExecutor implements Executor {
+        private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+        private volatile boolean held;
+
+        @Override
+        public void execute(Runnable task) {
+            if (held) {
+                queue.add(task);
+            } else {
+                task.run();
+            }
+        }
+
+        void hold() {
+            held = true;
+        }
+
+        int queued() {
+            return queue.size();
+        }
+
+        void runQueuedAndRelease() {
+            held = false;
+            for (Runnable task; (task = queue.poll()) != null; ) {
+                task.run();
+            }
+        }
     }
 
     private static CacheConfig config(Duration refreshAhead, int maxSize) {
@@ -105,53 +131,20 @@ class CachingDirectoryTest {
     }
 
     @Test
-    void aHotKeyNeverWaitsForTheDirectoryWhenRefreshedAhead() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        // The reload is stuck in the directory (the latch); readers must still be answered at once.
-        CachingDirectory blocking = CachingDirectory.wrap(new io.postern.directory.Directory() {
-            @Override
-            public Lookup<Boolean> isLocalDomain(String domain) {
-                return ldap.isLocalDomain(domain);
-            }
-
-            @Override
-            public Lookup<Recipient> resolve(MailAddress address) {
-                if (ldap.roundTrips.get() > 0) {
-                    try {
-                        release.await(10, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                return ldap.resolve(address);
-            }
-
-            @Override
-            public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
-                return ldap.maySendAs(identity, sender);
-            }
-
-            @Override
-            public Login authenticate(String login, String password) {
-                return ldap.authenticate(login, password);
-            }
-        }, config(Duration.ofMinutes(5), 1000), new SimpleMeterRegistry(), ticker, executor);
-        blocking.resolve(address("alice@example.test"));
+    void aHotKeyNeverWaitsForTheDirectoryWhenRefreshedAhead() {
+        resolve("alice@example.test");
         ldap.entries.put("alice@example.test", mailbox("alice@example.test", "uid=new,dc=example,dc=test"));
         ticker.advance(Duration.ofMinutes(6));
-        long start = System.nanoTime();
-        for (int i = 0; i < 100; i++) {
-            assertThat(blocking.resolve(address("alice@example.test")))
-                    .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
-        }
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
-        release.countDown();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!blocking.resolve(address("alice@example.test")).equals(
-                Lookup.found(mailbox("alice@example.test", "uid=new,dc=example,dc=test"))) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(blocking.resolve(address("alice@example.test")))
+        // The reload is queued and does not run: a reader that waited for it would never return.
+        executor.hold();
+        assertTimeoutPreemptively(Await.DEADLINE, () -> {
+            for (int i = 0; i < 100; i++) {
+                assertThat(resolve("alice@example.test")).isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+            }
+        }, "a reader waited for the background reload");
+        assertThat(executor.queued()).as("the reload was started").isPositive();
+        executor.runQueuedAndRelease();
+        assertThat(resolve("alice@example.test"))
                 .isEqualTo(Lookup.found(mailbox("alice@example.test", "uid=new,dc=example,dc=test")));
         assertThat(ldap.roundTrips).as("one load, one background reload").hasValue(2);
     }
@@ -318,12 +311,7 @@ class CachingDirectoryTest {
         for (int i = 0; i < 200; i++) {
             resolve("user" + i + "@example.test");
         }
-        // An async cache counts a loaded entry when its future's completion is processed, which may
-        // come just after a clean-up: the bound holds once maintenance has caught up (bounded wait).
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        do {
-            cache.cleanUp();
-        } while (cache.cachedAnswers() > 10 && System.nanoTime() < deadline);
+        cache.cleanUp(); // loads and maintenance ran on this thread: the clean-up sees them all
         assertThat(cache.cachedAnswers()).isLessThanOrEqualTo(10);
         assertThat(registry.find("postern.directory.cache.evictions").tag("question", "resolve").tag("cause", "size")
                 .counter().count()).isGreaterThan(100);

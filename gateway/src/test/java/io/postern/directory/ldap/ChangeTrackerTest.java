@@ -12,6 +12,7 @@ import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.directory.cache.CachingDirectory;
 import io.postern.mail.MailAddress;
+import io.postern.testing.Await;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -73,14 +74,8 @@ class ChangeTrackerTest {
         }
     }
 
-    /** Within a second and a half: the poll interval is 200 ms. */
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMillis(1500).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not seen within 1.5 s");
-            }
-            Thread.sleep(10);
-        }
+    /** The tracker polls every 200 ms on its own thread: wait for it (bounded, see {@link Await}). */
+    private static void await(BooleanSupplier condition) {
+        Await.until("the change tracker to see the change", condition);
     }
 }

@@ -15,6 +15,8 @@ import io.postern.directory.ldap.ChangeTracker;
 import io.postern.directory.ldap.LdapDirectory;
 import io.postern.it.support.Ports;
 import io.postern.mail.MailAddress;
+import io.postern.testing.Await;
+import io.postern.testing.LogCapture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -55,12 +57,15 @@ class SyncreplCacheIT {
                       reconnectMaxBackoff: 500ms
                     """.formatted(slapd.url(), CacheSlapd.BASE, CacheSlapd.ADMIN, CacheSlapd.PASSWORD), dir, "it.yaml");
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            // The tracker says in its log when a session's refresh is done and pushes follow.
+            LogCapture trackerLog = LogCapture.of(ChangeTracker.class);
             try (LdapDirectory ldap = LdapDirectory.connect(config, registry);
                  CachingDirectory cache = CachingDirectory.wrap(ldap, config.cache(), registry);
                  ChangeTracker tracker = ChangeTracker.start(ldap, config.cache(), cache)) {
-                await(Duration.ofSeconds(10), () -> tracker.mode() == ChangeTracking.SYNCREPL
+                Await.until("syncrepl tracking and the directory up", () -> tracker.mode() == ChangeTracking.SYNCREPL
                         && cache.health().state() == DirectoryHealth.State.UP);
-                Thread.sleep(300); // the initial refresh resynchronises the (empty) cache once
+                // The initial refresh resynchronises the (empty) cache once: let it, before caching anything.
+                Await.until("the initial resynchronisation", () -> resyncs(registry) >= 1);
 
                 MailAddress newbie = address("newbie@example.test");
                 assertThat(cache.resolve(newbie)).isEqualTo(Lookup.found(new Recipient.Unknown(newbie)));
@@ -135,7 +140,10 @@ class SyncreplCacheIT {
                 }
                 double perResolve = (registry.get("postern.directory.ldap.round.trips").counter().count()
                         - searchesBefore) / 1000;
-                Thread.sleep(200); // slapd writes its log asynchronously
+                // slapd logs asynchronously: every search the adapter made reaches the log, wait for them.
+                long adapterSearches = Math.round(perResolve * 1000);
+                Await.untilNoException("slapd to log the adapter's " + adapterSearches + " searches",
+                        () -> slapd.searches() - slapdBefore >= adapterSearches);
                 double slapdPerResolve = (slapd.searches() - slapdBefore) / 1000.0;
                 System.out.printf("LDAP searches per resolve at steady state: %.4f (adapter), %.4f (slapd log)%n",
                         perResolve, slapdPerResolve);
@@ -145,7 +153,7 @@ class SyncreplCacheIT {
 
                 // Outage: every server gone.
                 slapd.kill();
-                await(Duration.ofSeconds(5), () -> cache.health().state() == DirectoryHealth.State.DOWN);
+                Await.until("the directory seen down", () -> cache.health().state() == DirectoryHealth.State.DOWN);
                 Thread.sleep(3100); // every cached answer is now past its TTL
                 for (int i = 0; i < 20; i++) {
                     assertThat(cache.resolve(address("alice@example.test"))).as("cached: served stale")
@@ -162,12 +170,15 @@ class SyncreplCacheIT {
                 // Recovery without restarting anything.
                 long restarted = System.nanoTime();
                 slapd.start();
-                await(Duration.ofSeconds(10), () -> tracker.mode() == ChangeTracking.SYNCREPL
+                Await.until("recovery: syncrepl, up, answering", () -> tracker.mode() == ChangeTracking.SYNCREPL
                         && cache.health().state() == DirectoryHealth.State.UP
                         && cache.resolve(address("stranger0@example.test")) instanceof Lookup.Found<Recipient>);
                 System.out.printf("recovered %d ms after slapd was started again%n",
                         Duration.ofNanos(System.nanoTime() - restarted).toMillis());
-                Thread.sleep(500);
+                // A change made during the reconnected session's refresh would arrive with the refresh,
+                // not as a push: change only once that refresh is done.
+                Await.until("the second syncrepl session's refresh done",
+                        () -> trackingReady(trackerLog) >= 2);
                 slapd.modify("""
                         dn: uid=newbie,ou=people,dc=example,dc=test
                         changetype: delete
@@ -176,18 +187,19 @@ class SyncreplCacheIT {
                         && f.value() instanceof Recipient.Unknown);
                 System.out.printf("push delay after reconnection: delete %d ms%n", deleteDelay);
                 assertThat(deleteDelay).isLessThan(1000);
+            } finally {
+                trackerLog.close();
             }
         }
     }
 
-    private static void await(Duration timeout, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within " + timeout);
-            }
-            Thread.sleep(20);
-        }
+    private static long trackingReady(LogCapture log) {
+        return log.events("directory-tracking-ready").stream().filter(l -> l.contains(" mode=syncrepl ")).count();
+    }
+
+    private static double resyncs(SimpleMeterRegistry registry) {
+        var counter = registry.find("postern.directory.changes").tag("kind", "resync").counter();
+        return counter == null ? 0 : counter.count();
     }
 
     /** Milliseconds until {@code condition} holds, polled every 5 ms, at most 5 s. */

@@ -36,6 +36,8 @@ public final class MaildirWriterMain {
         int count = Integer.parseInt(args[2]);
         Path go = Path.of(args[3]);
         SpoolFormat format = args.length > 4 ? SpoolFormat.valueOf(args[4]) : SpoolFormat.MAILDIR;
+        System.out.println("WAITING for " + go); // the test starts both writers together once both say so
+        System.out.flush();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (!Files.exists(go)) {
             if (System.nanoTime() > deadline) {

@@ -44,7 +44,9 @@ class SharedMaildirIT {
                     MaildirWriterMain.class.getName(), root.toString(), host, String.valueOf(PER_NODE), go.toString())));
         }
         try {
-            Thread.sleep(300); // both JVMs up and polling: the writes really overlap
+            for (ExternalProcess node : nodes) { // both JVMs up and polling: the writes really overlap
+                node.awaitLog(Duration.ofSeconds(120), "WAITING for ");
+            }
             Files.createFile(go);
             for (ExternalProcess node : nodes) {
                 node.awaitReady(Duration.ofSeconds(120), () -> !node.isAlive());

@@ -38,7 +38,9 @@ class SharedMboxIT {
                     "MBOX")));
         }
         try {
-            Thread.sleep(300);
+            for (ExternalProcess node : nodes) { // both JVMs up and polling: the writes really overlap
+                node.awaitLog(Duration.ofSeconds(120), "WAITING for ");
+            }
             Files.createFile(go);
             for (ExternalProcess node : nodes) {
                 node.awaitReady(Duration.ofSeconds(120), () -> !node.isAlive());

@@ -6,6 +6,7 @@ import io.postern.it.servers.Slapd;
 import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Ports;
 import io.postern.it.support.PosternProcess;
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -107,10 +108,7 @@ class EndToEndIT {
     }
 
     private static void awaitInbox(String user, int count) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (inbox(user).size() < count && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        Await.untilNoException(count + " messages in " + user + "'s Maildir", () -> inbox(user).size() >= count);
         assertThat(inbox(user)).as(user + "'s Maildir; node log:\n" + node.logText()).hasSize(count);
     }
 

@@ -13,6 +13,7 @@ import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.outbound.OutboundDelivery;
+import io.postern.testing.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -307,7 +308,9 @@ class OutboundDeliveryIT {
                     .isEqualTo(3.0);
             assertThat(agent.idleConnections()).isZero();
         }
-        Thread.sleep(200);
+        // Every transaction was answered: smtp-sink writes its dump files just after, so wait for them.
+        Await.until("three split-1 transactions dumped by smtp-sink",
+                () -> primary.messages().stream().filter(s -> s.contains("split-1")).count() >= 3);
         List<String> split = primary.messages().stream().filter(s -> s.contains("split-1")).toList();
         assertThat(split).hasSize(3);
         assertThat(split).allSatisfy(s -> assertThat(s.split("X-Rcpt-Args:", -1).length - 1).isBetween(1, 2));

@@ -2,6 +2,7 @@ package io.postern.it.pop3;
 
 import io.postern.config.AuthConfig;
 import io.postern.config.TlsMode;
+import io.postern.testing.MapDirectory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

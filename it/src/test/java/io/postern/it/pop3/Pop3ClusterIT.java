@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.postern.config.AuthConfig;
 import io.postern.config.TlsMode;
 import io.postern.it.support.ExternalProcess;
+import io.postern.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +49,12 @@ class Pop3ClusterIT {
         return process;
     }
 
+    /** The {@code expires=} epoch millis of a lock file's content. */
+    private static long expiresOf(String lock) {
+        return java.util.Arrays.stream(lock.trim().split(" ")).filter(p -> p.startsWith("expires="))
+                .mapToLong(p -> Long.parseLong(p.substring("expires=".length()))).findFirst().orElseThrow();
+    }
+
     private static int portOf(ExternalProcess process) throws Exception {
         Matcher m = Pattern.compile("READY (\\d+)").matcher(process.logText());
         assertThat(m.find()).isTrue();
@@ -71,8 +78,13 @@ class Pop3ClusterIT {
                 assertThat(onA.login("alice", "alice-pw")).isEqualTo("-ERR [IN-USE] Mailbox is in use by another POP3 session");
                 assertThat(Files.readString(spool.resolve("example.test/alice.pop3.lock"))).startsWith("node=node-b pid=" + nodeB.pid());
                 assertThat(onA.login("bob", "bob-pw")).startsWith("+OK Mailbox locked and ready, 0 messages");
-                // Held longer than a lease: B's refreshes keep it.
-                Thread.sleep(LEASE.toMillis() + 500);
+                // Held longer than a lease: B's refreshes keep it. Ask A once the first lease has run
+                // out and B has written a later expiry (not after a guessed time).
+                Path lockFile = spool.resolve("example.test/alice.pop3.lock");
+                long firstExpiry = expiresOf(Files.readString(lockFile));
+                Await.untilNoException("node B to refresh its lease past the first one's end",
+                        () -> System.currentTimeMillis() > firstExpiry
+                                && expiresOf(Files.readString(lockFile)) > firstExpiry);
                 try (LineClient again = new LineClient(nodeA.port())) {
                     assertThat(again.login("alice", "alice-pw")).startsWith("-ERR [IN-USE]");
                 }

@@ -16,6 +16,7 @@ import io.postern.pop3.Pop3Services;
 import io.postern.server.ListenerSet;
 import io.postern.server.ProtocolInitializer;
 import io.postern.server.Transport;
+import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

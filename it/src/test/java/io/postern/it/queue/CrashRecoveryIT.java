@@ -31,6 +31,15 @@ class CrashRecoveryIT {
         return ExternalProcess.start(name, work, command);
     }
 
+    private static long lines(Path file) throws java.io.IOException {
+        if (!Files.exists(file)) {
+            return 0;
+        }
+        try (var lines = Files.lines(file)) {
+            return lines.count();
+        }
+    }
+
     private static long count(ExternalProcess p, String prefix) throws Exception {
         return p.logText().lines().filter(l -> l.startsWith(prefix)).count();
     }
@@ -52,9 +61,17 @@ class CrashRecoveryIT {
         String acceptLog = load.logText();
         assertThat(acceptLog).doesNotContain("ALL-ACKED");
 
+        long deliveredBefore = lines(deliveries);
         ExternalProcess drain1 = child("drain1", "drain", queue.toString(), deliveries.toString());
-        Thread.sleep(700);
-        drain1.kill(); // SIGKILL again, while recovering and delivering
+        // Killed once it has delivered some of the backlog (not after a guessed time): mid-delivery.
+        drain1.awaitReady(Duration.ofSeconds(120), () -> {
+            try {
+                return lines(deliveries) >= deliveredBefore + 50 || drain1.logText().contains("DRAINED");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        drain1.kill(); // SIGKILL again, while delivering
 
         ExternalProcess drain2 = child("drain2", "drain", queue.toString(), deliveries.toString());
         drain2.awaitReady(Duration.ofSeconds(120), () -> {

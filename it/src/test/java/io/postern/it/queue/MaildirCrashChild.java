@@ -6,9 +6,6 @@ import io.postern.config.QueueConfig;
 import io.postern.config.SpoolConfig;
 import io.postern.config.SpoolFormat;
 import io.postern.delivery.LocalDelivery;
-import io.postern.directory.Directory;
-import io.postern.directory.Login;
-import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.Envelope;
@@ -18,6 +15,7 @@ import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
 import io.postern.queue.MailQueue;
 import io.postern.routing.RoutingDeliveryAgent;
+import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,9 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -68,7 +64,7 @@ public final class MaildirCrashChild {
         try (MailQueue queue = MailQueue.start(config, "mx.example.test",
                 MailAddress.parse("postmaster@example.test").orElseThrow(), registry, Clock.systemUTC(),
                 io.postern.queue.IoHooks.NONE);
-             RoutingDeliveryAgent routing = new RoutingDeliveryAgent(new SmallDirectory(), mda, Optional.empty(),
+             RoutingDeliveryAgent routing = new RoutingDeliveryAgent(directory(), mda, Optional.empty(),
                      DeliveryConfig.defaults(dir.resolveSibling("lmtp-tmp")), registry)) {
             ExecutorService gap = Executors.newVirtualThreadPerTaskExecutor();
             DeliveryAgent agent = (message, recipients) -> routing.deliver(untracked
@@ -156,40 +152,10 @@ public final class MaildirCrashChild {
         System.out.flush();
     }
 
-    /** The directory double: three mailboxes in example.test, one in other.test, one alias. */
-    private static final class SmallDirectory implements Directory {
-        private final Map<String, Recipient> entries;
-
-        SmallDirectory() {
-            java.util.HashMap<String, Recipient> map = new java.util.HashMap<>();
-            for (String a : MAILBOXES) {
-                map.put(a, new Recipient.Mailbox(address(a), "uid=" + a, Optional.empty(), OptionalLong.empty(),
-                        false));
-            }
-            map.put("team@example.test", new Recipient.Alias(address("team@example.test"),
-                    List.of(address("u1@example.test"), address("u2@example.test"))));
-            this.entries = Map.copyOf(map);
-        }
-
-        @Override
-        public Lookup<Boolean> isLocalDomain(String domain) {
-            return Lookup.found(domain.equals("example.test") || domain.equals("other.test"));
-        }
-
-        @Override
-        public Lookup<Recipient> resolve(MailAddress address) {
-            Recipient found = entries.get(address.key());
-            return Lookup.found(found == null ? new Recipient.Unknown(address) : found);
-        }
-
-        @Override
-        public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
-            return Lookup.found(false);
-        }
-
-        @Override
-        public Login authenticate(String login, String password) {
-            return new Login.Failed(Login.Reason.UNKNOWN_USER);
-        }
+    /** Three mailboxes in example.test, one in other.test, one alias. */
+    private static MapDirectory directory() {
+        return new MapDirectory("example.test", "other.test").mailboxes(MAILBOXES.toArray(String[]::new))
+                .put(new Recipient.Alias(address("team@example.test"),
+                        List.of(address("u1@example.test"), address("u2@example.test"))));
     }
 }

@@ -43,6 +43,12 @@ class MaildirCrashIT {
         return ExternalProcess.start(name, work, command);
     }
 
+    private static long envelopes(Path queue) throws IOException {
+        try (var files = Files.list(queue.resolve("messages"))) {
+            return files.filter(p -> p.toString().endsWith(".env")).count();
+        }
+    }
+
     private static long count(ExternalProcess p, String prefix) throws IOException {
         return p.logText().lines().filter(l -> l.startsWith(prefix)).count();
     }
@@ -76,9 +82,17 @@ class MaildirCrashIT {
 
         StringBuilder drainLogs = new StringBuilder();
         for (int i = 1; i <= drainKills; i++) {
+            long waiting = envelopes(queue);
             ExternalProcess drain = child(format, "drain" + i, "drain", queue.toString(), spool.toString());
-            Thread.sleep(900 + 300L * i);
-            drain.kill(); // SIGKILL again while recovering and delivering
+            // Killed once it has delivered part of the backlog (not after a guessed time): mid-delivery.
+            drain.awaitReady(Duration.ofSeconds(120), () -> {
+                try {
+                    return envelopes(queue) <= waiting - 20 || drain.logText().contains("DRAINED");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            drain.kill(); // SIGKILL again while delivering
             drainLogs.append(drain.logText());
         }
         ExternalProcess last = child(format, "drain-last", "drain", queue.toString(), spool.toString());

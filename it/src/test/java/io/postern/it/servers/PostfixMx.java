@@ -2,6 +2,7 @@ package io.postern.it.servers;
 
 import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Loopback;
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -126,9 +127,16 @@ public final class PostfixMx implements AutoCloseable {
 
     /** Waits (bounded) until the log has a line containing every one of {@code parts}. */
     public String awaitLogLine(Duration timeout, String... parts) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        return awaitLogLineAfter(0, timeout, parts);
+    }
+
+    /** Like {@link #awaitLogLine} for the part of the log after {@code offset} (a {@code log().length()}). */
+    public String awaitLogLineAfter(int offset, Duration timeout, String... parts)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Await.atLeast(timeout).toNanos();
         while (System.nanoTime() < deadline) {
-            for (String line : log().split("\n")) {
+            String log = log();
+            for (String line : log.substring(Math.min(offset, log.length())).split("\n")) {
                 if (java.util.Arrays.stream(parts).allMatch(line::contains)) {
                     return line;
                 }

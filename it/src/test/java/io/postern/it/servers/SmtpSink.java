@@ -79,7 +79,7 @@ public final class SmtpSink implements AutoCloseable {
 
     /** Waits (bounded) until a message whose text contains every one of {@code markers} has been written. */
     public String awaitMessage(Duration timeout, String... markers) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + io.postern.testing.Await.atLeast(timeout).toNanos();
         while (System.nanoTime() < deadline) {
             for (String m : messages()) {
                 if (java.util.Arrays.stream(markers).allMatch(m::contains)) {

@@ -4,18 +4,14 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
-import io.postern.directory.Directory;
-import io.postern.directory.Login;
-import io.postern.directory.Lookup;
-import io.postern.directory.Recipient;
 import io.postern.it.support.Ports;
 import io.postern.mail.Acceptance;
 import io.postern.mail.Envelope;
 import io.postern.mail.IncomingMessage;
-import io.postern.mail.MailAddress;
 import io.postern.mail.MessageSink;
 import io.postern.mail.SinkException;
 import io.postern.server.PosternServer;
+import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -24,7 +20,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,7 +53,9 @@ final class SmtpItNode implements AutoCloseable {
                 + "domains: [example.com]\n"
                 + extraYaml;
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "it.yaml");
-        server = PosternServer.start(config, new PosternServer.Parts(Optional.of(new MapDirectory()),
+        server = PosternServer.start(config, new PosternServer.Parts(Optional.of(new MapDirectory("example.com").withoutSubaddressing()
+                .add("alice@example.com", "secret", false, Optional.empty(), "alice")
+                .mailbox("bob@example.com", false)),
                 Optional.of(sink(dir))));
         if (server.boundListeners().stream().noneMatch(b -> b.config().kind() == ListenerKind.MX)) {
             throw new IllegalStateException("MX listener not bound");
@@ -124,38 +121,4 @@ final class SmtpItNode implements AutoCloseable {
     public void close() {
         server.close();
     }
-
-    /** example.com: alice (password secret) and bob; nothing else. */
-    static final class MapDirectory implements Directory {
-        private static final Login.Identity ALICE = new Login.Identity("alice", "uid=alice",
-                MailAddress.parse("alice@example.com").orElseThrow());
-
-        @Override
-        public Lookup<Boolean> isLocalDomain(String domain) {
-            return Lookup.found(domain.equals("example.com"));
-        }
-
-        @Override
-        public Lookup<Recipient> resolve(MailAddress address) {
-            if (address.key().equals("alice@example.com") || address.key().equals("bob@example.com")) {
-                return Lookup.found(new Recipient.Mailbox(address, "uid=" + address.localPart(), Optional.empty(),
-                        OptionalLong.empty(), false));
-            }
-            return Lookup.found(new Recipient.Unknown(address));
-        }
-
-        @Override
-        public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
-            return Lookup.found(false);
-        }
-
-        @Override
-        public Login authenticate(String login, String password) {
-            if (!login.equals("alice") && !login.equals("alice@example.com")) {
-                return new Login.Failed(Login.Reason.UNKNOWN_USER);
-            }
-            return password.equals("secret") ? new Login.Succeeded(ALICE) : new Login.Failed(Login.Reason.WRONG_PASSWORD);
-        }
-    }
-
 }

@@ -1,5 +1,6 @@
 package io.postern.it.support;
 
+import io.postern.testing.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ public final class ExternalProcess implements AutoCloseable {
 
     /** Waits until {@code ready} holds, failing with the process log if it exits or the time runs out. */
     public void awaitReady(Duration timeout, BooleanSupplier ready) throws InterruptedException, IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Await.atLeast(timeout).toNanos();
         while (System.nanoTime() < deadline) {
             if (ready.getAsBoolean()) {
                 return;
