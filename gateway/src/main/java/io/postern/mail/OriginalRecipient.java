@@ -75,7 +75,15 @@ public record OriginalRecipient(String addressType, String address) {
         return addressType + ";" + Xtext.encode(address);
     }
 
-    /** {@code type;address}, decoded: the form of a DSN's Original-Recipient field and of the queue record. */
+    /**
+     * The value of a DSN's Original-Recipient field (RFC 3464 2.3.2): the address decoded, except
+     * that a utf-8 address is in its 7-bit utf-8-addr-xtext form (RFC 6533 3, message/delivery-status).
+     */
+    public String dsnField() {
+        return addressType + ";" + (addressType.equals(UTF8) ? Xtext.encodeUtf8AddressXtext(address) : address);
+    }
+
+    /** {@code type;address}, decoded: the form of the queue record. */
     @Override
     public String toString() {
         return addressType + ";" + address;

@@ -87,7 +87,7 @@ final class DeliveryReport {
         for (RecipientState r : recipients) {
             h.append("\r\n");
             h.append("Final-Recipient: rfc822; ").append(clean(r.recipient().address().toString())).append("\r\n");
-            r.recipient().originalRecipient().ifPresent(o -> h.append("Original-Recipient: ").append(clean(o.toString()))
+            r.recipient().originalRecipient().ifPresent(o -> h.append("Original-Recipient: ").append(clean(o.dsnField()))
                     .append("\r\n"));
             h.append("Action: ").append(kind.action).append("\r\n");
             h.append("Status: ").append(status(r, kind)).append("\r\n");

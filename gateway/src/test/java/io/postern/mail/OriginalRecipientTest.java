@@ -23,6 +23,13 @@ class OriginalRecipientTest {
     }
 
     @Test
+    void dsnFieldIsDecodedForRfc822AndSevenBitForUtf8() {
+        assertThat(new OriginalRecipient("rfc822", "a+b@example.net").dsnField()).isEqualTo("rfc822;a+b@example.net");
+        assertThat(new OriginalRecipient("utf-8", "jos\u00e9@example.net").dsnField())
+                .isEqualTo("utf-8;jos\\x{E9}@example.net");
+    }
+
+    @Test
     void controlsAreRefusedWhereverTheValueComesFrom() {
         assertThat(OriginalRecipient.fromParameter("rfc822;a+0D+0ARSET")).isInstanceOf(Decoded.HoldsControl.class);
         assertThat(OriginalRecipient.fromParameter("utf-8;a\\x{0D}\\x{0A}RSET")).isInstanceOf(Decoded.HoldsControl.class);
