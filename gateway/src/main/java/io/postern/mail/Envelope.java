@@ -9,6 +9,10 @@ import java.util.Optional;
  * What SMTP says about a message besides its content: the reverse path (empty for the null
  * sender {@code <>}), the recipients with their DSN parameters, the body type, and the trace of
  * the session that received it. Immutable; the queue writes it to disk with the content.
+ *
+ * <p>Every ESMTP parameter a client gave is held as a typed value (enums, {@link EnvelopeId},
+ * {@link OriginalRecipient}), never as the text it arrived in: whatever is written to another hop
+ * is encoded afresh from these values, so client bytes cannot reach an outbound command line raw.
  */
 public record Envelope(
         Optional<MailAddress> sender,
@@ -16,7 +20,7 @@ public record Envelope(
         BodyType bodyType,
         boolean smtpUtf8,
         Optional<DsnReturn> dsnReturn,
-        Optional<String> dsnEnvelopeId,
+        Optional<EnvelopeId> dsnEnvelopeId,
         SessionTrace trace) {
 
     public Envelope {

@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** One RCPT TO with its RFC 3461 parameters. Immutable. */
-public record EnvelopeRecipient(MailAddress address, Set<DsnNotify> dsnNotify, Optional<String> originalRecipient) {
+public record EnvelopeRecipient(MailAddress address, Set<DsnNotify> dsnNotify, Optional<OriginalRecipient> originalRecipient) {
     public EnvelopeRecipient {
         Objects.requireNonNull(address);
         dsnNotify = Set.copyOf(dsnNotify);

@@ -6,5 +6,8 @@
  *
  * <p>Trust: {@link io.postern.mail.MailAddress#parse} takes untrusted input and enforces the
  * RFC 5321 length limits (64 local part, 255 domain); the records assume validated values.
+ * {@link io.postern.mail.EnvelopeId} and {@link io.postern.mail.OriginalRecipient} validate in
+ * their constructors (no control characters, RFC 3461 character sets) and are written to another
+ * hop only through their encoders ({@link io.postern.mail.Xtext}, RFC 3461 and RFC 6533).
  */
 package io.postern.mail;

@@ -56,6 +56,18 @@ public final class LogLine {
         builder.log(text.toString());
     }
 
+    /** Logs the line at WARN (something refused that an operator should see); same pairs as {@link #info}. */
+    public void warn(Logger log) {
+        if (!log.isWarnEnabled()) {
+            return;
+        }
+        var builder = log.atWarn();
+        for (String[] pair : pairs) {
+            builder = builder.addKeyValue(pair[0], pair[1]);
+        }
+        builder.log(text.toString());
+    }
+
     @Override
     public String toString() {
         return text.toString();

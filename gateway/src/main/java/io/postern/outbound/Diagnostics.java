@@ -66,6 +66,10 @@ final class Diagnostics {
         return "cannot resolve " + host + ": " + problem;
     }
 
+    static String unsafeLine(String remoteMta) {
+        return "refused to send a command line holding CR, LF or NUL to " + remoteMta + " (local error)";
+    }
+
     static String noLmtpTargets() {
         return "no LMTP target is configured (outbound.lmtpTargets)";
     }

@@ -18,7 +18,10 @@ import java.util.Optional;
 /**
  * One mail transaction on a ready session: MAIL, RCPT for each recipient, DATA with the streamed
  * content, and the final reply (one for SMTP, one per accepted recipient for LMTP). Uses
- * PIPELINING (RFC 2920) when offered, SIZE, BODY=8BITMIME, SMTPUTF8 and DSN parameters.
+ * PIPELINING (RFC 2920) when offered, SIZE, BODY=8BITMIME, SMTPUTF8 and DSN parameters. Every
+ * parameter is encoded here from the envelope's typed values (RFC 3461 xtext, RFC 6533 for utf-8
+ * ORCPT), and every command line is checked for CR, LF and NUL before the first one is written: a
+ * line that fails defers the recipients with 4.3.0 and nothing of the transaction is sent.
  *
  * <p>8-bit content to a server without 8BITMIME (RFC 6152 3): the content is scanned, and if it
  * really holds 8-bit bytes the recipients FAIL with 5.6.3; a message declared 8BITMIME that is in
@@ -59,13 +62,24 @@ final class MailTransaction {
         try {
             boolean pipelining = ext.has("PIPELINING");
             String mail = mailCommand(message, ext);
+            List<String> rcpts = recipients.stream()
+                    .map(r -> rcptCommand(r, ext, usesSmtpUtf8(envelope, ext))).toList();
+            Optional<String> unsafe = java.util.stream.Stream.concat(java.util.stream.Stream.of(mail), rcpts.stream())
+                    .filter(line -> !SmtpConnection.safeLine(line)).findFirst();
+            if (unsafe.isPresent()) {
+                // Checked before the first line is written: nothing of this transaction reaches the server,
+                // and the session is still clean for the next one.
+                connection.refused(unsafe.get());
+                return new Outcome(recipients.stream().map(r -> ReplyMapping.local(r, Diagnostics.INTERNAL_CODE,
+                        Diagnostics.unsafeLine(mta), Optional.of(mta))).toList(), true, false, Optional.empty());
+            }
             SmtpReply mailReply;
             List<SmtpReply> rcptReplies = new ArrayList<>();
             SmtpReply dataReply = null;
             if (pipelining) {
                 connection.write(mail);
-                for (EnvelopeRecipient r : recipients) {
-                    connection.write(rcptCommand(r, ext));
+                for (String rcpt : rcpts) {
+                    connection.write(rcpt);
                 }
                 connection.write("DATA");
                 mailReply = connection.read("MAIL FROM", timeouts.mail());
@@ -76,8 +90,8 @@ final class MailTransaction {
             } else {
                 mailReply = connection.command(mail, timeouts.mail());
                 if (mailReply.positive()) {
-                    for (EnvelopeRecipient r : recipients) {
-                        rcptReplies.add(connection.command(rcptCommand(r, ext), timeouts.rcpt()));
+                    for (String rcpt : rcpts) {
+                        rcptReplies.add(connection.command(rcpt, timeouts.rcpt()));
                     }
                 }
             }
@@ -218,42 +232,30 @@ final class MailTransaction {
         if (envelope.bodyType() == Envelope.BodyType.EIGHT_BIT_MIME && ext.has("8BITMIME")) {
             out.append(" BODY=8BITMIME");
         }
-        if (envelope.smtpUtf8() && ext.has("SMTPUTF8")) {
+        if (usesSmtpUtf8(envelope, ext)) {
             out.append(" SMTPUTF8");
         }
         if (ext.has("DSN")) {
             envelope.dsnReturn().ifPresent(ret -> out.append(" RET=").append(ret.name()));
-            envelope.dsnEnvelopeId().ifPresent(id -> out.append(" ENVID=").append(xtext(id)));
+            envelope.dsnEnvelopeId().ifPresent(id -> out.append(" ENVID=").append(id.xtext()));
         }
         return out.toString();
     }
 
-    static String rcptCommand(EnvelopeRecipient recipient, Extensions ext) {
+    /** {@code utf8}: the transaction's MAIL carries SMTPUTF8, so ORCPT may be RFC 6533 unitext. */
+    static String rcptCommand(EnvelopeRecipient recipient, Extensions ext, boolean utf8) {
         StringBuilder out = new StringBuilder("RCPT TO:<").append(recipient.address()).append('>');
         if (ext.has("DSN")) {
             if (!recipient.dsnNotify().isEmpty()) {
                 out.append(" NOTIFY=").append(String.join(",", recipient.dsnNotify().stream()
                         .map(n -> n.name().toUpperCase(Locale.ROOT)).sorted().toList()));
             }
-            recipient.originalRecipient().ifPresent(orcpt -> {
-                int semi = orcpt.indexOf(';');
-                out.append(" ORCPT=").append(semi > 0 ? orcpt : "rfc822;" + xtext(orcpt));
-            });
+            recipient.originalRecipient().ifPresent(orcpt -> out.append(" ORCPT=").append(orcpt.parameter(utf8)));
         }
         return out.toString();
     }
 
-    /** RFC 3461 4: printable ASCII except '+' and '=' as is, everything else as +HH. */
-    static String xtext(String value) {
-        StringBuilder out = new StringBuilder();
-        for (byte b : value.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c >= 33 && c <= 126 && c != '+' && c != '=') {
-                out.append((char) c);
-            } else {
-                out.append('+').append(String.format("%02X", c));
-            }
-        }
-        return out.toString();
+    static boolean usesSmtpUtf8(Envelope envelope, Extensions ext) {
+        return envelope.smtpUtf8() && ext.has("SMTPUTF8");
     }
 }

@@ -12,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -21,6 +22,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One client connection to an SMTP or LMTP server, used in blocking style from a virtual thread:
@@ -29,6 +32,7 @@ import javax.net.ssl.SSLParameters;
  * time (the pool hands it to one transaction).
  */
 final class SmtpConnection implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpConnection.class);
     private static final int CONTENT_CHUNK = 64 * 1024;
 
     private final Channel channel;
@@ -143,12 +147,33 @@ final class SmtpConnection implements AutoCloseable {
         };
     }
 
-    /** Writes one command line (CRLF added) without waiting for its reply (pipelining). */
+    /**
+     * Writes one command line (CRLF added) without waiting for its reply (pipelining). A line
+     * holding CR, LF or NUL would be read by the server as more than one command: it is not sent,
+     * it is logged, and the attempt fails as our own error (4.3.0, temporary).
+     */
     void write(String command) throws SessionFailure {
+        if (!safeLine(command)) {
+            refused(command);
+            throw new SessionFailure(Diagnostics.INTERNAL_CODE, Diagnostics.unsafeLine(remoteMta));
+        }
         if (!channel.isActive()) {
             throw new SessionFailure("4.4.2", "connection to " + remoteMta + " lost before " + verb(command));
         }
         channel.writeAndFlush(Unpooled.copiedBuffer(command + "\r\n", StandardCharsets.UTF_8));
+    }
+
+    /** True when {@code line} is one command line: no CR, LF or NUL anywhere in it. */
+    static boolean safeLine(String line) {
+        return line.indexOf('\r') < 0 && line.indexOf('\n') < 0 && line.indexOf('\0') < 0;
+    }
+
+    /** Logs a line that was not sent; an AUTH line is named only by its verb (it carries a credential). */
+    void refused(String line) {
+        String verb = verb(line);
+        LogLine.event("outbound-line-refused").add("remote", remoteMta).add("verb", verb)
+                .add("line", verb.regionMatches(true, 0, "AUTH", 0, 4) ? "AUTH ..." : line)
+                .add("code", Diagnostics.INTERNAL_CODE).warn(LOG);
     }
 
     SmtpReply command(String command, Duration timeout) throws SessionFailure {

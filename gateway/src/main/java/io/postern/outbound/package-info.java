@@ -10,6 +10,10 @@
  * 4.5.3.2 defaults), idle sessions per destination, messages per session. Message content is
  * streamed from the queue in 64 KiB chunks, never held whole.
  *
+ * <p>Command lines are built from the envelope's typed values only, every parameter encoded
+ * afresh; the writer refuses a line holding CR, LF or NUL (nothing sent, logged, recipients
+ * deferred with 4.3.0).
+ *
  * <p>Failure: connection problems, timeouts, TLS failures and DNS outages are temporary (DEFERRED,
  * 4.x.x); a 5xx reply, a null MX or NXDOMAIN is permanent (FAILED, 5.x.x, the remote reply as
  * diagnostic). The protocol code runs as straight-line blocking code on virtual threads; the I/O is

@@ -82,12 +82,12 @@ final class DeliveryReport {
         h.append("Content-Type: message/delivery-status\r\n\r\n");
         h.append("Reporting-MTA: dns; ").append(reportingMta).append("\r\n");
         h.append("X-Postern-Queue-ID: ").append(record.queueId()).append("\r\n");
-        envelope.dsnEnvelopeId().ifPresent(id -> h.append("Original-Envelope-Id: ").append(clean(id)).append("\r\n"));
+        envelope.dsnEnvelopeId().ifPresent(id -> h.append("Original-Envelope-Id: ").append(clean(id.value())).append("\r\n"));
         h.append("Arrival-Date: ").append(DATE.format(record.arrival())).append("\r\n");
         for (RecipientState r : recipients) {
             h.append("\r\n");
             h.append("Final-Recipient: rfc822; ").append(clean(r.recipient().address().toString())).append("\r\n");
-            r.recipient().originalRecipient().ifPresent(o -> h.append("Original-Recipient: ").append(clean(o))
+            r.recipient().originalRecipient().ifPresent(o -> h.append("Original-Recipient: ").append(clean(o.dsnField()))
                     .append("\r\n"));
             h.append("Action: ").append(kind.action).append("\r\n");
             h.append("Status: ").append(status(r, kind)).append("\r\n");

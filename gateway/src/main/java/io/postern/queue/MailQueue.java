@@ -346,7 +346,7 @@ public final class MailQueue implements AutoCloseable {
             out.append("expires: ").append(r.arrival().plus(config.maxLifetime())).append('\n');
             out.append("sender: <").append(s.sender()).append(">\n");
             e.dsnReturn().ifPresent(ret -> out.append("ret: ").append(ret).append('\n'));
-            e.dsnEnvelopeId().ifPresent(envid -> out.append("envid: ").append(DeliveryReport.clean(envid)).append('\n'));
+            e.dsnEnvelopeId().ifPresent(envid -> out.append("envid: ").append(DeliveryReport.clean(envid.value())).append('\n'));
             Envelope.SessionTrace t = e.trace();
             out.append("client: ").append(DeliveryReport.clean(t.clientName())).append(" [")
                     .append(DeliveryReport.clean(t.clientAddress())).append("] helo=")

@@ -1,8 +1,10 @@
 package io.postern.queue;
 
 import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.OriginalRecipient;
 import io.postern.queue.QueueRecord.Origin;
 import io.postern.queue.QueueRecord.RecipientState;
 import io.postern.queue.QueueRecord.Status;
@@ -23,6 +25,9 @@ import java.util.Set;
  * last line {@code end=} so a truncated file is detected. Values are percent-escaped ({@code %},
  * {@code ;}, {@code =}, CR, LF and other control characters), so a hostile address or HELO name
  * cannot forge a line. Recipients are one line each: {@code rcpt=addr;notify=..;orcpt=..;state=..}.
+ * ENVID and ORCPT are stored decoded ({@code orcpt=type;address}); reading re-validates them as
+ * {@link EnvelopeId} and {@link OriginalRecipient}, and drops a value that is not valid (a record
+ * written by a version that kept such values raw) rather than the message.
  * Stateless and thread-safe. Reading treats the file as untrusted: any problem is a
  * {@link CorruptRecordException}, never a half-read record.
  */
@@ -50,7 +55,7 @@ final class QueueRecordCodec {
         line(out, "body", e.bodyType().name());
         line(out, "smtputf8", Boolean.toString(e.smtpUtf8()));
         line(out, "ret", e.dsnReturn().map(Enum::name).orElse(""));
-        line(out, "envid", e.dsnEnvelopeId().orElse(""));
+        line(out, "envid", e.dsnEnvelopeId().map(EnvelopeId::value).orElse(""));
         line(out, "envid-present", Boolean.toString(e.dsnEnvelopeId().isPresent()));
         line(out, "client-address", t.clientAddress());
         line(out, "client-name", t.clientName());
@@ -75,7 +80,7 @@ final class QueueRecordCodec {
             }
             out.append("rcpt=").append(escape(rc.address().toString()))
                     .append(";notify=").append(notify)
-                    .append(";orcpt=").append(rc.originalRecipient().map(QueueRecordCodec::escape).orElse(""))
+                    .append(";orcpt=").append(rc.originalRecipient().map(o -> escape(o.toString())).orElse(""))
                     .append(";orcpt-present=").append(rc.originalRecipient().isPresent())
                     .append(";state=").append(s.status().name())
                     .append(";code=").append(escape(s.code()))
@@ -131,7 +136,7 @@ final class QueueRecordCodec {
             Envelope envelope = new Envelope(senderAddress, states.stream().map(RecipientState::recipient).toList(),
                     Envelope.BodyType.valueOf(need(fields, "body")), Boolean.parseBoolean(need(fields, "smtputf8")),
                     ret.isEmpty() ? Optional.empty() : Optional.of(Envelope.DsnReturn.valueOf(ret)),
-                    optional(fields, "envid"), trace);
+                    optional(fields, "envid").flatMap(EnvelopeId::of), trace);
             return new QueueRecord(id, envelope, Long.parseLong(need(fields, "size")),
                     Origin.valueOf(need(fields, "origin").toUpperCase(Locale.ROOT)),
                     Integer.parseInt(need(fields, "attempts")), Instant.parse(need(fields, "next")),
@@ -164,8 +169,10 @@ final class QueueRecordCodec {
                 notify.add(EnvelopeRecipient.DsnNotify.valueOf(n));
             }
         }
-        Optional<String> orcpt = Boolean.parseBoolean(need(parts, "orcpt-present"))
-                ? Optional.of(unescape(need(parts, "orcpt"))) : Optional.empty();
+        // Before typed parameters a record could hold any decoded ORCPT (control characters too): such a
+        // value is dropped, not the message, and the hop gets ORCPT derived from the recipient instead.
+        Optional<OriginalRecipient> orcpt = Boolean.parseBoolean(need(parts, "orcpt-present"))
+                ? OriginalRecipient.of(unescape(need(parts, "orcpt"))) : Optional.empty();
         String remote = unescape(need(parts, "remote"));
         return new RecipientState(new EnvelopeRecipient(address(unescape(need(parts, "address"))), notify, orcpt),
                 Status.valueOf(need(parts, "state")), unescape(need(parts, "code")), unescape(need(parts, "diag")),

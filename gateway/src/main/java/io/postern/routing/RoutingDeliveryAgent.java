@@ -11,6 +11,7 @@ import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.OriginalRecipient;
 import io.postern.mail.QueuedMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -137,7 +138,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
     /** A target as a recipient of its own, keeping the DSN request and original recipient of the envelope one. */
     private static EnvelopeRecipient derived(MailAddress target, EnvelopeRecipient from) {
         return new EnvelopeRecipient(target, from.dsnNotify(),
-                from.originalRecipient().or(() -> Optional.of("rfc822;" + from.address())));
+                from.originalRecipient().or(() -> Optional.of(OriginalRecipient.of(from.address()))));
     }
 
     /** Results keyed by mailbox: written here in parallel on the I/O pool, or handed to LMTP in one call. */

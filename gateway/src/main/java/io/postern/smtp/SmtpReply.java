@@ -44,6 +44,7 @@ public enum SmtpReply {
     BAD_CHARACTERS(500, "5.5.2", "Invalid characters in command"),
     UNKNOWN_COMMAND(500, "5.5.1", "Command unrecognized"),
     SYNTAX(501, "5.5.4", "Syntax error in parameters or arguments"),
+    PARAMETER_CONTROL_CHARACTERS(501, "5.5.4", "Control characters in parameter value"),
     BAD_SENDER_SYNTAX(501, "5.1.7", "Bad sender address syntax"),
     BAD_RECIPIENT_SYNTAX(501, "5.1.3", "Bad recipient address syntax"),
     AUTH_CANCELLED(501, "5.0.0", "Authentication cancelled"),

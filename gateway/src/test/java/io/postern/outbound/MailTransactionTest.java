@@ -3,9 +3,11 @@ package io.postern.outbound;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
+import io.postern.mail.OriginalRecipient;
 import io.postern.mail.QueuedMessage;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -36,7 +38,7 @@ class MailTransactionTest {
             }
         };
         Envelope envelope = new Envelope(sender, List.of(BOB), body, utf8, Optional.of(Envelope.DsnReturn.HDRS),
-                Optional.of("id+1=x"), new Envelope.SessionTrace("192.0.2.9", "client.example", "client.example",
+                Optional.of(new EnvelopeId("id+1=x")), new Envelope.SessionTrace("192.0.2.9", "client.example", "client.example",
                 "ESMTP", Optional.empty(), Optional.empty(), Instant.EPOCH));
         return new QueuedMessage("Q1", envelope, stored);
     }
@@ -55,10 +57,21 @@ class MailTransactionTest {
     @Test
     void rcptCommandCarriesDsnParameters() {
         EnvelopeRecipient r = new EnvelopeRecipient(new MailAddress("bob", "example.net"),
-                Set.of(EnvelopeRecipient.DsnNotify.FAILURE, EnvelopeRecipient.DsnNotify.DELAY), Optional.of("bob@example.net"));
-        assertThat(MailTransaction.rcptCommand(r, ALL))
-                .isEqualTo("RCPT TO:<bob@example.net> NOTIFY=DELAY,FAILURE ORCPT=rfc822;bob@example.net");
-        assertThat(MailTransaction.rcptCommand(r, BARE)).isEqualTo("RCPT TO:<bob@example.net>");
+                Set.of(EnvelopeRecipient.DsnNotify.FAILURE, EnvelopeRecipient.DsnNotify.DELAY),
+                Optional.of(new OriginalRecipient("rfc822", "bob+x=y z@example.net")));
+        assertThat(MailTransaction.rcptCommand(r, ALL, false))
+                .isEqualTo("RCPT TO:<bob@example.net> NOTIFY=DELAY,FAILURE ORCPT=rfc822;bob+2Bx+3Dy+20z@example.net");
+        assertThat(MailTransaction.rcptCommand(r, BARE, false)).isEqualTo("RCPT TO:<bob@example.net>");
+    }
+
+    @Test
+    void utf8OriginalRecipientIsUnitextOnlyWhenTheTransactionUsesSmtpUtf8() {
+        EnvelopeRecipient r = new EnvelopeRecipient(new MailAddress("jos\u00e9", "example.net"), Set.of(),
+                Optional.of(OriginalRecipient.of(new MailAddress("jos\u00e9+x", "example.net"))));
+        assertThat(MailTransaction.rcptCommand(r, ALL, true))
+                .isEqualTo("RCPT TO:<jos\u00e9@example.net> ORCPT=utf-8;jos\u00e9\\x{2B}x@example.net");
+        assertThat(MailTransaction.rcptCommand(r, ALL, false))
+                .isEqualTo("RCPT TO:<jos\u00e9@example.net> ORCPT=utf-8;jos\\x{E9}\\x{2B}x@example.net");
     }
 
     @Test
@@ -89,8 +102,4 @@ class MailTransactionTest {
         assertThat(MailTransaction.precheck(m, List.of(jose), ALL, "mx")).isEmpty();
     }
 
-    @Test
-    void xtextEncodesPlusEqualsAndNonAscii() {
-        assertThat(MailTransaction.xtext("a+b=c d\u00e9")).isEqualTo("a+2Bb+3Dc+20d+C3+A9");
-    }
 }

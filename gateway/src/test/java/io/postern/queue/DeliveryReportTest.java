@@ -1,5 +1,7 @@
 package io.postern.queue;
 
+import io.postern.mail.EnvelopeId;
+import io.postern.mail.OriginalRecipient;
 import static io.postern.queue.QueueFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,9 +61,9 @@ class DeliveryReportTest {
         Envelope envelope = new Envelope(base.sender(), List.of(
                 base.recipients().get(0),
                 new EnvelopeRecipient(QueueFixture.address("carol@example.net"), Set.of(EnvelopeRecipient.DsnNotify.FAILURE),
-                        Optional.of("rfc822;carol@example.net")),
+                        Optional.of(new OriginalRecipient("rfc822", "carol@example.net"))),
                 base.recipients().get(2)),
-                base.bodyType(), false, Optional.of(Envelope.DsnReturn.HDRS), Optional.of("ENV42"), base.trace());
+                base.bodyType(), false, Optional.of(Envelope.DsnReturn.HDRS), Optional.of(new EnvelopeId("ENV42")), base.trace());
         QueueFixture.Offer bounce = bounceFor(envelope, QueueFixture.message("quarterly report")
                 + "secret body line\r\n");
         assertThat(bounce.sender()).isEmpty();

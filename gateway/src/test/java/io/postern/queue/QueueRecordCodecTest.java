@@ -1,5 +1,7 @@
 package io.postern.queue;
 
+import io.postern.mail.EnvelopeId;
+import io.postern.mail.OriginalRecipient;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,9 +23,9 @@ class QueueRecordCodecTest {
         EnvelopeRecipient plain = EnvelopeRecipient.of(QueueFixture.address("bob@example.net"));
         EnvelopeRecipient dsn = new EnvelopeRecipient(QueueFixture.address("\"carol x\"@example.org"),
                 Set.of(EnvelopeRecipient.DsnNotify.FAILURE, EnvelopeRecipient.DsnNotify.DELAY),
-                Optional.of("rfc822;carol=2Bx@example.org"));
+                Optional.of(new OriginalRecipient("rfc822", "carol=2Bx@example.org")));
         Envelope envelope = new Envelope(Optional.of(QueueFixture.address("alice@example.test")), List.of(plain, dsn),
-                Envelope.BodyType.BINARY_MIME, true, Optional.of(Envelope.DsnReturn.FULL), Optional.of("env;id=%42"),
+                Envelope.BodyType.BINARY_MIME, true, Optional.of(Envelope.DsnReturn.FULL), Optional.of(new EnvelopeId("env;id=%42")),
                 new Envelope.SessionTrace("2001:db8::1", "host\r\nX-Injected: yes", "helo=;%", "ESMTPSA",
                         Optional.of("alice@example.test"), Optional.empty(), Instant.parse("2026-03-01T10:00:00.123Z")));
         QueueRecord fresh = QueueRecord.fresh(0x0123456789ABCDEFL, envelope, 4242, Origin.MESSAGE,
@@ -64,6 +66,23 @@ class QueueRecordCodecTest {
                 .getBytes(StandardCharsets.UTF_8))).isInstanceOf(QueueRecordCodec.CorruptRecordException.class);
         assertThatThrownBy(() -> QueueRecordCodec.decode(text.replace("id=0123456789ABCDEF", "id=../../etc/passwd")
                 .getBytes(StandardCharsets.UTF_8))).isInstanceOf(QueueRecordCodec.CorruptRecordException.class);
+    }
+
+    @Test
+    void recordsFromBeforeTypedParametersStayReadableAndLoseOnlyAnInjectedValue() throws Exception {
+        // The format did not change: ORCPT and ENVID were stored decoded, percent-escaped. A record
+        // written then may hold a decoded CR LF; it is read with that value dropped, never raw.
+        String text = new String(QueueRecordCodec.encode(sample()), StandardCharsets.UTF_8);
+        assertThat(text).contains(";orcpt=rfc822%3bcarol%3d2Bx@example.org;", "\nenvid=env%3bid%3d%2542\n");
+        String old = text.replace(";orcpt=rfc822%3bcarol%3d2Bx@example.org;", ";orcpt=rfc822%3bx%0d%0aRSET;")
+                .replace("\nenvid=env%3bid%3d%2542\n", "\nenvid=id%0d%0aDATA\n");
+        QueueRecord back = QueueRecordCodec.decode(old.getBytes(StandardCharsets.UTF_8));
+        assertThat(back.envelope().dsnEnvelopeId()).isEmpty();
+        assertThat(back.recipients().get(1).recipient().originalRecipient()).isEmpty();
+        assertThat(back.recipients().get(1).recipient().dsnNotify()).hasSize(2);
+        String bare = text.replace(";orcpt=rfc822%3bcarol%3d2Bx@example.org;", ";orcpt=carol@example.org;");
+        assertThat(QueueRecordCodec.decode(bare.getBytes(StandardCharsets.UTF_8)).recipients().get(1).recipient()
+                .originalRecipient()).contains(new OriginalRecipient("rfc822", "carol@example.org"));
     }
 
     @Test

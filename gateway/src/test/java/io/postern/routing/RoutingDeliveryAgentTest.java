@@ -45,7 +45,7 @@ class RoutingDeliveryAgentTest {
     private final ConcurrentLinkedQueue<String> remoteInbox = new ConcurrentLinkedQueue<>();
     private final DeliveryAgent remote = (message, recipients) -> CompletableFuture.completedFuture(
             recipients.stream().map(r -> {
-                remoteInbox.add(r.address() + " orcpt=" + r.originalRecipient().orElse("-"));
+                remoteInbox.add(r.address() + " orcpt=" + r.originalRecipient().map(Object::toString).orElse("-"));
                 return switch (r.address().localPart()) {
                     case "reject" -> DeliveryResult.failed(r, "5.1.1", "550 5.1.1 no such user");
                     case "later" -> DeliveryResult.deferred(r, "4.4.1", "connection refused");

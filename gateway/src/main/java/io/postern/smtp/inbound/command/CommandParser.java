@@ -201,28 +201,4 @@ public final class CommandParser {
         }
         return Optional.of(params);
     }
-
-    /** RFC 3461 xtext: {@code +XX} hex escapes; empty when malformed. */
-    public static Optional<String> decodeXtext(String text) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '+') {
-                if (i + 2 >= text.length()) {
-                    return Optional.empty();
-                }
-                String hex = text.substring(i + 1, i + 3);
-                if (!hex.matches("[0-9A-F]{2}")) {
-                    return Optional.empty();
-                }
-                out.append((char) Integer.parseInt(hex, 16));
-                i += 2;
-            } else if (c < '!' || c > '~' || c == '=') {
-                return Optional.empty();
-            } else {
-                out.append(c);
-            }
-        }
-        return Optional.of(out.toString());
-    }
 }

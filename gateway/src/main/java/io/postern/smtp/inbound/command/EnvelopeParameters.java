@@ -1,25 +1,29 @@
 package io.postern.smtp.inbound.command;
 
-import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.Decoded;
 import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeId;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.OriginalRecipient;
+import io.postern.mail.Xtext;
 import io.postern.smtp.SmtpReply;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * Validates the ESMTP parameters of MAIL (SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH) and RCPT
- * (NOTIFY, ORCPT; RFC 1870, 6152, 6531, 3461). Untrusted input: unknown keywords give 555 5.5.4,
- * bad values 501 5.5.4. Stateless.
+ * Parses the ESMTP parameters of MAIL (SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH) and RCPT (NOTIFY,
+ * ORCPT; RFC 1870, 6152, 6531, 3461, 4954, 6533) into typed values. Untrusted input: unknown
+ * keywords give 555 5.5.4, bad values 501 5.5.4, and a value that decodes to a control character
+ * (CR, LF, NUL ...) 501 5.5.4 with its own text. Nothing of the text a client sent is kept: a
+ * parameter added later must get a typed value here, or it is refused as unknown. Stateless.
  */
 public final class EnvelopeParameters {
-    private static final Set<String> MAIL_KEYS = Set.of("SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH");
-    private static final int MAX_ENVID = 100;
-    private static final int MAX_ORCPT = 500;
-
     private EnvelopeParameters() {
     }
 
@@ -32,68 +36,110 @@ public final class EnvelopeParameters {
         }
     }
 
+    /**
+     * RFC 4954 5 {@code AUTH=}: the submitter a client claims, or {@code <>} (empty). Validated and
+     * then not used: Postern never trusts it and never passes it on (it sends no AUTH= itself).
+     */
+    public record Submitter(Optional<MailAddress> mailbox) {
+        public Submitter {
+            Objects.requireNonNull(mailbox);
+        }
+    }
+
     /** MAIL FROM parameters. {@code declaredSize} is empty when SIZE was not given. */
     public record Mail(OptionalLong declaredSize, Envelope.BodyType bodyType, boolean smtpUtf8,
-                       Optional<Envelope.DsnReturn> dsnReturn, Optional<String> envelopeId) {
+                       Optional<Envelope.DsnReturn> dsnReturn, Optional<EnvelopeId> envelopeId,
+                       Optional<Submitter> submitter) {
+        public Mail {
+            Objects.requireNonNull(declaredSize);
+            Objects.requireNonNull(bodyType);
+            Objects.requireNonNull(dsnReturn);
+            Objects.requireNonNull(envelopeId);
+            Objects.requireNonNull(submitter);
+        }
     }
 
     /** RCPT TO parameters. */
-    public record Rcpt(Set<EnvelopeRecipient.DsnNotify> dsnNotify, Optional<String> originalRecipient) {
+    public record Rcpt(Set<EnvelopeRecipient.DsnNotify> dsnNotify, Optional<OriginalRecipient> originalRecipient) {
         public Rcpt {
             dsnNotify = Set.copyOf(dsnNotify);
+            Objects.requireNonNull(originalRecipient);
         }
     }
 
     public static Result<Mail> mail(Map<String, String> p) {
-        for (String key : p.keySet()) {
-            if (!MAIL_KEYS.contains(key)) {
-                return new Result.Refused<>(SmtpReply.UNKNOWN_PARAMETER);
-            }
-        }
         OptionalLong size = OptionalLong.empty();
-        if (p.containsKey("SIZE")) {
-            if (!p.get("SIZE").matches("[0-9]{1,18}")) {
-                return syntax();
-            }
-            size = OptionalLong.of(Long.parseLong(p.get("SIZE")));
-        }
         Envelope.BodyType body = Envelope.BodyType.SEVEN_BIT;
-        if (p.containsKey("BODY")) {
-            switch (p.get("BODY").toUpperCase(Locale.ROOT)) {
-                case "7BIT" -> body = Envelope.BodyType.SEVEN_BIT;
-                case "8BITMIME" -> body = Envelope.BodyType.EIGHT_BIT_MIME;
-                default -> {
-                    return syntax();
-                }
-            }
-        }
-        boolean utf8 = p.containsKey("SMTPUTF8");
-        if (utf8 && !p.get("SMTPUTF8").isEmpty()) {
-            return syntax();
-        }
+        boolean utf8 = false;
         Optional<Envelope.DsnReturn> ret = Optional.empty();
-        if (p.containsKey("RET")) {
-            switch (p.get("RET").toUpperCase(Locale.ROOT)) {
-                case "FULL" -> ret = Optional.of(Envelope.DsnReturn.FULL);
-                case "HDRS" -> ret = Optional.of(Envelope.DsnReturn.HDRS);
+        Optional<EnvelopeId> envid = Optional.empty();
+        Optional<Submitter> submitter = Optional.empty();
+        for (Map.Entry<String, String> e : p.entrySet()) {
+            String value = e.getValue();
+            switch (e.getKey()) {
+                case "SIZE" -> {
+                    if (!value.matches("[0-9]{1,18}")) {
+                        return syntax();
+                    }
+                    size = OptionalLong.of(Long.parseLong(value));
+                }
+                case "BODY" -> {
+                    switch (value.toUpperCase(Locale.ROOT)) {
+                        case "7BIT" -> body = Envelope.BodyType.SEVEN_BIT;
+                        case "8BITMIME" -> body = Envelope.BodyType.EIGHT_BIT_MIME;
+                        default -> {
+                            return syntax();
+                        }
+                    }
+                }
+                case "SMTPUTF8" -> {
+                    if (!value.isEmpty()) {
+                        return syntax();
+                    }
+                    utf8 = true;
+                }
+                case "RET" -> {
+                    switch (value.toUpperCase(Locale.ROOT)) {
+                        case "FULL" -> ret = Optional.of(Envelope.DsnReturn.FULL);
+                        case "HDRS" -> ret = Optional.of(Envelope.DsnReturn.HDRS);
+                        default -> {
+                            return syntax();
+                        }
+                    }
+                }
+                case "ENVID" -> {
+                    switch (EnvelopeId.fromXtext(value)) {
+                        case Decoded.Valid<EnvelopeId>(EnvelopeId id) -> envid = Optional.of(id);
+                        case Decoded.Malformed<EnvelopeId> m -> {
+                            return syntax();
+                        }
+                        case Decoded.HoldsControl<EnvelopeId> c -> {
+                            return controls();
+                        }
+                    }
+                }
+                case "AUTH" -> {
+                    switch (submitter(value)) {
+                        case Decoded.Valid<Submitter>(Submitter s) -> submitter = Optional.of(s);
+                        case Decoded.Malformed<Submitter> m -> {
+                            return syntax();
+                        }
+                        case Decoded.HoldsControl<Submitter> c -> {
+                            return controls();
+                        }
+                    }
+                }
                 default -> {
-                    return syntax();
+                    return new Result.Refused<>(SmtpReply.UNKNOWN_PARAMETER);
                 }
             }
         }
-        Optional<String> envid = Optional.empty();
-        if (p.containsKey("ENVID")) {
-            envid = CommandParser.decodeXtext(p.get("ENVID")).filter(v -> !v.isEmpty() && v.length() <= MAX_ENVID);
-            if (envid.isEmpty()) {
-                return syntax();
-            }
-        }
-        return new Result.Ok<>(new Mail(size, body, utf8, ret, envid));
+        return new Result.Ok<>(new Mail(size, body, utf8, ret, envid, submitter));
     }
 
     public static Result<Rcpt> rcpt(Map<String, String> p) {
         Set<EnvelopeRecipient.DsnNotify> notify = EnumSet.noneOf(EnvelopeRecipient.DsnNotify.class);
-        Optional<String> orcpt = Optional.empty();
+        Optional<OriginalRecipient> orcpt = Optional.empty();
         for (Map.Entry<String, String> e : p.entrySet()) {
             switch (e.getKey()) {
                 case "NOTIFY" -> {
@@ -109,13 +155,15 @@ public final class EnvelopeParameters {
                     }
                 }
                 case "ORCPT" -> {
-                    int semi = e.getValue().indexOf(';');
-                    Optional<String> decoded = semi <= 0 ? Optional.empty()
-                            : CommandParser.decodeXtext(e.getValue().substring(semi + 1));
-                    if (decoded.isEmpty() || decoded.get().isEmpty() || decoded.get().length() > MAX_ORCPT) {
-                        return syntax();
+                    switch (OriginalRecipient.fromParameter(e.getValue())) {
+                        case Decoded.Valid<OriginalRecipient>(OriginalRecipient o) -> orcpt = Optional.of(o);
+                        case Decoded.Malformed<OriginalRecipient> m -> {
+                            return syntax();
+                        }
+                        case Decoded.HoldsControl<OriginalRecipient> c -> {
+                            return controls();
+                        }
                     }
-                    orcpt = Optional.of(e.getValue().substring(0, semi) + ";" + decoded.get());
                 }
                 default -> {
                     return new Result.Refused<>(SmtpReply.UNKNOWN_PARAMETER);
@@ -125,7 +173,27 @@ public final class EnvelopeParameters {
         return new Result.Ok<>(new Rcpt(notify, orcpt));
     }
 
+    /** RFC 4954 5: {@code AUTH=<>} or the xtext of a mailbox. */
+    static Decoded<Submitter> submitter(String xtext) {
+        Optional<String> decoded = Xtext.decode(xtext);
+        if (decoded.isEmpty()) {
+            return new Decoded.Malformed<>();
+        }
+        if (Xtext.hasControl(decoded.get())) {
+            return new Decoded.HoldsControl<>();
+        }
+        if (decoded.get().equals("<>")) {
+            return new Decoded.Valid<>(new Submitter(Optional.empty()));
+        }
+        return MailAddress.parse(decoded.get()).<Decoded<Submitter>>map(a -> new Decoded.Valid<>(new Submitter(Optional.of(a))))
+                .orElseGet(Decoded.Malformed::new);
+    }
+
     private static <T> Result<T> syntax() {
         return new Result.Refused<>(SmtpReply.SYNTAX);
+    }
+
+    private static <T> Result<T> controls() {
+        return new Result.Refused<>(SmtpReply.PARAMETER_CONTROL_CHARACTERS);
     }
 }

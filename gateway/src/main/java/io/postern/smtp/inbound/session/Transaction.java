@@ -1,6 +1,7 @@
 package io.postern.smtp.inbound.session;
 
 import io.postern.mail.Envelope;
+import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MailAddress;
@@ -19,7 +20,7 @@ final class Transaction {
     final Envelope.BodyType bodyType;
     final boolean smtpUtf8;
     final Optional<Envelope.DsnReturn> dsnReturn;
-    final Optional<String> envelopeId;
+    final Optional<EnvelopeId> envelopeId;
     final List<EnvelopeRecipient> recipients = new ArrayList<>();
     IncomingMessage message;
     MessageStream stream;
@@ -27,7 +28,7 @@ final class Transaction {
     boolean usesBdat;
 
     Transaction(Optional<MailAddress> sender, Envelope.BodyType bodyType, boolean smtpUtf8,
-                Optional<Envelope.DsnReturn> dsnReturn, Optional<String> envelopeId) {
+                Optional<Envelope.DsnReturn> dsnReturn, Optional<EnvelopeId> envelopeId) {
         this.sender = sender;
         this.bodyType = bodyType;
         this.smtpUtf8 = smtpUtf8;

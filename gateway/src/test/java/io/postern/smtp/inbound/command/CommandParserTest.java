@@ -59,12 +59,4 @@ class CommandParserTest {
         assertThat(parse("BDAT -1")).isEqualTo(new Command.Invalid(SmtpReply.SYNTAX));
         assertThat(parse("auth plain AGEAYg==")).isEqualTo(new Command.Auth("PLAIN", Optional.of("AGEAYg==")));
     }
-
-    @Test
-    void xtext() {
-        assertThat(CommandParser.decodeXtext("a+2Bb")).contains("a+b");
-        assertThat(CommandParser.decodeXtext("a+2")).isEmpty();
-        assertThat(CommandParser.decodeXtext("a+zz")).isEmpty();
-        assertThat(CommandParser.decodeXtext("a=b")).isEmpty();
-    }
 }
