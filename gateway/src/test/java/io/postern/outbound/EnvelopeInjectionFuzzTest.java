@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.testing.RecordingSmtpServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -48,15 +49,15 @@ class EnvelopeInjectionFuzzTest {
     private static final int ROUNDS = 400;
     private static final MailAddress SECOND = new MailAddress("second", "remote.example");
 
-    static RecordingPeer smtpPeer;
-    static RecordingPeer lmtpPeer;
+    static RecordingSmtpServer smtpPeer;
+    static RecordingSmtpServer lmtpPeer;
     static OutboundDelivery smtp;
     static LmtpHandoff lmtp;
 
     @BeforeAll
     static void start() throws Exception {
-        smtpPeer = new RecordingPeer(false);
-        lmtpPeer = new RecordingPeer(true);
+        smtpPeer = RecordingSmtpServer.start(false);
+        lmtpPeer = RecordingSmtpServer.start(true);
         OutboundConfig d = OutboundConfig.defaults();
         Duration t = Duration.ofSeconds(10);
         OutboundConfig.Timeouts timeouts = new OutboundConfig.Timeouts(t, t, t, t, t, t, t, t);
@@ -111,7 +112,7 @@ class EnvelopeInjectionFuzzTest {
         assertThat(refused).as("refused").isGreaterThan(ROUNDS / 10);
     }
 
-    private record Hop(DeliveryAgent agent, RecordingPeer peer, String hello) {
+    private record Hop(DeliveryAgent agent, RecordingSmtpServer peer, String hello) {
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.testing.RecordingSmtpServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +24,7 @@ class SmtpConnectionLineTest {
     void writerRefusesLineBreaksAndNulAndTheSessionGoesOn() throws Exception {
         ClientTransport transport = ClientTransport.best();
         EventLoopGroup group = transport.newGroup(1);
-        try (RecordingPeer peer = new RecordingPeer(false)) {
+        try (RecordingSmtpServer peer = RecordingSmtpServer.start(false)) {
             SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.channel()),
                     OutboundConfig.defaults(), "postern.test", SmtpClient.Protocol.SMTP,
                     new OutboundMetrics(new SimpleMeterRegistry()));

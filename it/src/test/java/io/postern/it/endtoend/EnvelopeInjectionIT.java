@@ -2,7 +2,7 @@ package io.postern.it.endtoend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.postern.it.servers.RecordingSmtpServer;
+import io.postern.testing.RecordingSmtpServer;
 import io.postern.it.servers.Slapd;
 import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Ports;

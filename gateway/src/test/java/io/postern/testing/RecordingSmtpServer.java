@@ -1,4 +1,4 @@
-package io.postern.it.servers;
+package io.postern.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
