@@ -22,6 +22,7 @@ public final class MapDirectory implements Directory {
     private final Map<String, Set<String>> sendAs = new HashMap<>();
     private final Set<String> tempFail = new HashSet<>();
     private volatile boolean down;
+    private volatile java.util.concurrent.CountDownLatch loginGate = new java.util.concurrent.CountDownLatch(0);
 
     public static MapDirectory fixture() {
         MapDirectory d = new MapDirectory();
@@ -68,6 +69,11 @@ public final class MapDirectory implements Directory {
         down = value;
     }
 
+    /** Logins wait for {@code gate} to open (tests of logins in flight at the same time). */
+    public void gateLogins(java.util.concurrent.CountDownLatch gate) {
+        loginGate = gate;
+    }
+
     @Override
     public Lookup<Boolean> isLocalDomain(String domain) {
         return down ? Lookup.tempFail("down") : Lookup.found(domains.contains(domain));
@@ -91,6 +97,12 @@ public final class MapDirectory implements Directory {
 
     @Override
     public Login authenticate(String login, String password) {
+        try {
+            loginGate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Login.TempFail("interrupted");
+        }
         if (down) {
             return new Login.TempFail("down");
         }
