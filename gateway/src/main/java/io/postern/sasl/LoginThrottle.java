@@ -13,6 +13,7 @@ import io.postern.observability.LogLine;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -208,16 +209,16 @@ public final class LoginThrottle {
         long now = ticker.read();
         String networkKey = network(client);
         Count network = networks.get(networkKey, k -> new Count(k, Optional.empty(), now));
-        String loginKey = loginKey(login);
-        Count user = logins.get(new LoginKey(networkKey, loginKey), k -> new Count(networkKey, Optional.of(loginKey), now));
         double fromNetwork = network.decayed(now) + network.pending;
-        double forLogin = user.decayed(now) + user.pending;
         review(network, now);
-        review(user, now);
         if (fromNetwork > config.maxFailuresPerNetwork() - 1 + SLACK) {
             refused.get(Limit.NETWORK).increment();
             return new Admission.NetworkRefused();
         }
+        String loginKey = loginKey(login);
+        Count user = logins.get(new LoginKey(networkKey, loginKey), k -> new Count(networkKey, Optional.of(loginKey), now));
+        double forLogin = user.decayed(now) + user.pending;
+        review(user, now);
         Duration delay = delay(fromNetwork);
         if (!delay.isZero()) {
             delays.record(delay);
@@ -252,6 +253,10 @@ public final class LoginThrottle {
     /** The network a client address belongs to, as logged: {@code 2001:db8:1:2:0:0:0:0/64}, {@code 192.0.2.7/32}. */
     public String network(InetAddress client) {
         byte[] bytes = client.getAddress();
+        if (bytes.length == 16 && mappedIpv4(bytes)) {
+            // ::ffff:a.b.c.d from a dual-stack socket is an IPv4 client.
+            bytes = Arrays.copyOfRange(bytes, 12, 16);
+        }
         int prefix = bytes.length == 4 ? config.ipv4Prefix() : config.ipv6Prefix();
         for (int bit = prefix; bit < bytes.length * 8; bit++) {
             bytes[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
@@ -261,6 +266,15 @@ public final class LoginThrottle {
         } catch (UnknownHostException e) {
             throw new IllegalStateException("4 or 16 bytes are an address", e);
         }
+    }
+
+    private static boolean mappedIpv4(byte[] bytes) {
+        for (int i = 0; i < 10; i++) {
+            if (bytes[i] != 0) {
+                return false;
+            }
+        }
+        return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff;
     }
 
     private static String loginKey(String login) {

@@ -119,6 +119,9 @@ class LoginThrottleTest {
         LoginThrottle throttle = throttle(64);
         assertThat(throttle.network(ip("2001:db8:1:2:aaaa::1"))).isEqualTo("2001:db8:1:2:0:0:0:0/64");
         assertThat(throttle.network(ip("192.0.2.77"))).isEqualTo("192.0.2.77/32");
+        assertThat(throttle.network(java.net.Inet6Address.getByAddress(null,
+                new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 77}, null)))
+                .isEqualTo("192.0.2.77/32");
         for (int i = 0; i < 3; i++) {
             // A client that takes a new address of its /64 for every guess is still one network.
             fail(throttle, ip("2001:db8:1:2::" + Integer.toHexString(i + 1)), "alice");
