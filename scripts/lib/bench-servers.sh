@@ -144,7 +144,7 @@ queue: { directory: queue }
 spool: { root: ${POSTERN_SPOOL:-spool} }
 smtp: { maxConnectionsPerClient: 1000 }
 pop3: { maxConnectionsPerClient: 1000${POSTERN_POP3_EXTRA:+, $POSTERN_POP3_EXTRA} }
-auth: { allowPlaintextOnLoopback: true, maxFailuresPerClient: 1000000 }
+auth: { allowPlaintextOnLoopback: true, throttle: { maxFailuresPerLogin: 1000000, maxFailuresPerNetwork: 1000000, delayAfterFailures: 1000000 } }
 $extra
 YAML
   (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED \

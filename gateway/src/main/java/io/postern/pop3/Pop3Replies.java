@@ -32,7 +32,8 @@ final class Pop3Replies {
     static final String AUTH_FAILED = "-ERR [AUTH] Authentication failed";
     static final String PLAINTEXT_DISALLOWED =
             "-ERR [AUTH] Plaintext authentication disallowed on non-secure connections, use STLS";
-    static final String TOO_MANY_FAILURES = "-ERR [AUTH] Too many failed logins from your address, try again later";
+    static final String TOO_MANY_FAILURES = "-ERR [SYS/TEMP] Too many failed logins from your network, try again later";
+    static final String LOGIN_LOCKED = "-ERR [AUTH] Too many failed logins for this user from your network, try again later";
     static final String AUTH_CANCELLED = "-ERR Authentication cancelled";
     static final String AUTH_MALFORMED = "-ERR Malformed authentication data";
     static final String AUTH_UNKNOWN_MECHANISM = "-ERR Unsupported authentication mechanism";

@@ -8,7 +8,7 @@ import io.postern.config.SpoolConfig;
 import io.postern.directory.Directory;
 import io.postern.mailbox.MailboxStore;
 import io.postern.mailbox.SpoolLayout;
-import io.postern.sasl.AuthFailureLimiter;
+import io.postern.sasl.LoginThrottle;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,7 +17,7 @@ import java.util.concurrent.Executors;
 
 /**
  * Everything POP3 sessions of one node share: configuration, the directory, the mailbox store
- * (locks), the login failure limiter, the TLS context for STLS, meters, connection caps, and the
+ * (locks), the login throttle (the node's, shared with SMTP), the TLS context for STLS, meters, connection caps, and the
  * executor that runs blocking work (directory binds, file listing, deletion) off the network
  * threads. Immutable references; the parts are thread-safe. {@link #close()} stops the lock
  * refresher (held locks are released) and the executor.
@@ -28,21 +28,29 @@ public final class Pop3Services implements AutoCloseable {
     private final AuthConfig auth;
     private final Directory directory;
     private final MailboxStore mailboxes;
-    private final AuthFailureLimiter limiter;
+    private final LoginThrottle limiter;
     private final Optional<SslContext> tls;
     private final Pop3Metrics metrics;
     private final ExecutorService blocking;
     private final ConnectionLimitHandler connectionLimits;
 
+    /** Standalone POP3 (tests, embedders): its own login throttle, not shared with SMTP. */
     public Pop3Services(String hostname, Pop3Config config, AuthConfig auth, Directory directory,
                         MailboxStore mailboxes, Optional<SslContext> tls, MeterRegistry registry) {
+        this(hostname, config, auth, directory, mailboxes, tls, registry, new LoginThrottle(auth.throttle(), registry));
+    }
+
+    /** {@code throttle} is the node's one login throttle, shared with SMTP. */
+    public Pop3Services(String hostname, Pop3Config config, AuthConfig auth, Directory directory,
+                        MailboxStore mailboxes, Optional<SslContext> tls, MeterRegistry registry,
+                        LoginThrottle throttle) {
         this.hostname = Objects.requireNonNull(hostname);
         this.config = Objects.requireNonNull(config);
         this.auth = Objects.requireNonNull(auth);
         this.directory = Objects.requireNonNull(directory);
         this.mailboxes = Objects.requireNonNull(mailboxes);
         this.tls = Objects.requireNonNull(tls);
-        this.limiter = new AuthFailureLimiter(auth.maxFailuresPerClient(), auth.failureWindow());
+        this.limiter = Objects.requireNonNull(throttle);
         this.metrics = new Pop3Metrics(registry);
         this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pop3-io-", 0).factory());
         this.connectionLimits = new ConnectionLimitHandler(config.maxConnections(), config.maxConnectionsPerClient());
@@ -50,10 +58,11 @@ public final class Pop3Services implements AutoCloseable {
 
     /** The usual construction: a mailbox store over the configured spools, locks named after this node. */
     public static Pop3Services create(String hostname, Pop3Config config, AuthConfig auth, SpoolConfig spool,
-                                      Directory directory, Optional<SslContext> tls, MeterRegistry registry) {
+                                      Directory directory, Optional<SslContext> tls, MeterRegistry registry,
+                                      LoginThrottle throttle) {
         MailboxStore store = new MailboxStore(new SpoolLayout(spool), spool.format(), hostname, config.lockLease(),
                 Clock.systemUTC());
-        return new Pop3Services(hostname, config, auth, directory, store, tls, registry);
+        return new Pop3Services(hostname, config, auth, directory, store, tls, registry, throttle);
     }
 
     String hostname() {
@@ -76,7 +85,7 @@ public final class Pop3Services implements AutoCloseable {
         return mailboxes;
     }
 
-    AuthFailureLimiter limiter() {
+    LoginThrottle limiter() {
         return limiter;
     }
 

@@ -13,6 +13,7 @@ import io.postern.mailbox.SpoolMessage;
 import io.postern.mailbox.UpdateResult;
 import io.postern.observability.LogLine;
 import io.postern.pop3.Pop3Login.LoginOutcome;
+import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
@@ -21,6 +22,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -29,6 +31,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -266,11 +269,6 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         String login = user.get();
         user = Optional.empty();
-        if (password.isEmpty()) {
-            // An empty password is an anonymous bind on AD: never pass it on.
-            refuse(login, "empty password");
-            return;
-        }
         login(login, password);
     }
 
@@ -319,14 +317,74 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     }
 
     private void login(String login, String password) {
-        if (services.limiter().blocked(client)) {
-            services.metrics().login(Pop3Metrics.LoginResult.BLOCKED);
-            LOG.info("event=pop3-login result=blocked client={} login=\"{}\"", client.getHostAddress(), printable(login));
-            ending("auth-limit");
-            closeWith(Pop3Replies.TOO_MANY_FAILURES);
+        switch (services.limiter().admit(client, login)) {
+            case LoginThrottle.Admission.Proceed(LoginThrottle.Attempt attempt, Duration delay) ->
+                    after(delay, attempt::abandoned, () -> offload(() -> checkLogin(login, password, attempt),
+                            this::loggedIn));
+            case LoginThrottle.Admission.LoginLocked(Duration delay) -> after(delay, () -> { }, () -> {
+                blocked(login);
+                reply(Pop3Replies.LOGIN_LOCKED);
+            });
+            case LoginThrottle.Admission.NetworkRefused n -> {
+                blocked(login);
+                ending("auth-limit");
+                closeWith(Pop3Replies.TOO_MANY_FAILURES);
+            }
+        }
+    }
+
+    private void blocked(String login) {
+        services.metrics().login(Pop3Metrics.LoginResult.BLOCKED);
+        LogLine.event("pop3-login").add("result", "blocked").add("client", client.getHostAddress())
+                .add("login", login).info(LOG);
+    }
+
+    /** Blocking: the login's outcome, with the throttle's reservation settled by it (even if the session is gone). */
+    private LoginOutcome checkLogin(String login, String password, LoginThrottle.Attempt attempt) {
+        LoginOutcome outcome;
+        try {
+            // An empty password is an anonymous bind on AD: never pass it on.
+            outcome = password.isEmpty() ? new LoginOutcome.Refused(login, "empty password")
+                    : logins.attempt(login, password);
+        } catch (RuntimeException e) {
+            attempt.abandoned();
+            throw e;
+        }
+        switch (outcome) {
+            case LoginOutcome.LoggedIn in -> attempt.succeeded();
+            case LoginOutcome.Refused r -> attempt.failed();
+            // In use or not servable: the password was right; directory or storage down: nothing learnt.
+            case LoginOutcome.Reply r -> {
+                if (r.result() == Pop3Metrics.LoginResult.TEMPFAIL) {
+                    attempt.abandoned();
+                } else {
+                    attempt.succeeded();
+                }
+            }
+        }
+        return outcome;
+    }
+
+    /**
+     * Runs {@code then} after the throttle's {@code delay} on the channel's scheduler (the event
+     * loop never sleeps; later lines wait in the pending queue); {@code gone} instead when the
+     * session ended meanwhile.
+     */
+    private void after(Duration delay, Runnable gone, Runnable then) {
+        if (delay.isZero()) {
+            then.run();
             return;
         }
-        offload(() -> logins.attempt(login, password), this::loggedIn);
+        busy = true;
+        ctx.executor().schedule(() -> {
+            busy = false;
+            if (state == State.CLOSED) {
+                gone.run();
+                return;
+            }
+            then.run();
+            drain();
+        }, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void loggedIn(LoginOutcome outcome) {
@@ -358,7 +416,6 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     }
 
     private void refuse(String login, String why) {
-        services.limiter().recordFailure(client);
         services.metrics().login(Pop3Metrics.LoginResult.FAILED);
         LOG.info("event=pop3-login result=failed client={} login=\"{}\" reason={}", client.getHostAddress(),
                 printable(login), why);

@@ -5,7 +5,8 @@
  *
  * <p>Untrusted input: every line from the network. Limits (config {@code pop3.*}): line length,
  * bad commands per session, pipelined commands waiting, connections per node and per client,
- * idle time; login failures per client address ({@code auth.*}). Passwords are never logged;
+ * idle time; failed logins per (client network, login) and per network, counted together with
+ * SMTP AUTH by the node's {@link io.postern.sasl.LoginThrottle} ({@code auth.throttle.*}). Passwords are never logged;
  * plaintext logins need TLS unless {@code auth.allowPlaintext} / {@code allowPlaintextOnLoopback}.
  *
  * <p>Failure behaviour: the directory unreachable gives {@code -ERR [SYS/TEMP]}, never "wrong

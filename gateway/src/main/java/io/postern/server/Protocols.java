@@ -9,7 +9,7 @@ import io.postern.lmtp.LmtpPipeline;
 import io.postern.mail.MessageSink;
 import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
-import io.postern.sasl.AuthFailureLimiter;
+import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.SmtpPipeline;
 import io.postern.smtp.SmtpServices;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Builds the pipeline initializer of each listener kind from the node's parts: SMTP and
@@ -36,8 +38,12 @@ final class Protocols {
         String host = config.node().hostname();
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         resources.add(blocking::shutdownNow);
-        AuthFailureLimiter authFailures = new AuthFailureLimiter(config.auth().maxFailuresPerClient(),
-                config.auth().failureWindow());
+        // One throttle for SMTP, submission and POP3: a guesser cannot double its tries by switching protocol.
+        LoginThrottle authFailures = new LoginThrottle(config.auth().throttle(), registry);
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("login-throttle").factory());
+        sweeper.scheduleWithFixedDelay(authFailures::sweep, 5, 5, TimeUnit.SECONDS);
+        resources.add(sweeper::shutdownNow);
         SmtpServices smtp = new SmtpServices(host, config.smtp(), config.auth(), config.relay(), config.domains(),
                 directory, lmtpSink, tls, registry, authFailures,
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
@@ -58,7 +64,7 @@ final class Protocols {
         map.put(ListenerKind.LMTP, (listener, channel, pipeline) ->
                 LmtpPipeline.configure(pipeline, listener, smtp, lmtpSink));
         Pop3Services pop3 = resources.add(Pop3Services.create(host, config.pop3(), config.auth(), config.spool(),
-                directory, tls, registry));
+                directory, tls, registry, authFailures));
         map.put(ListenerKind.POP3, (listener, channel, pipeline) -> Pop3Pipeline.configure(pipeline, listener, pop3));
         return map;
     }

@@ -37,6 +37,7 @@ public enum SmtpReply {
     STORAGE_TEMP_FAIL(452, "%s", "Insufficient system storage, try again later"),
     TOO_MANY_RECIPIENTS(452, "4.5.3", "Too many recipients"),
     AUTH_TEMP_FAIL(454, "4.7.0", "Temporary authentication failure"),
+    AUTH_LOCKED(454, "4.7.0", "Too many failed logins for this user from your network, try again later"),
     TLS_NOT_AVAILABLE(454, "4.7.0", "TLS not available"),
 
     LINE_TOO_LONG(500, "5.5.2", "Line too long"),

@@ -7,7 +7,7 @@ import io.postern.config.RelayConfig;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Directory;
 import io.postern.mail.MessageSink;
-import io.postern.sasl.AuthFailureLimiter;
+import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
 import java.time.Clock;
 import java.util.List;
@@ -31,7 +31,7 @@ public record SmtpServices(
         MessageSink sink,
         Optional<SslContext> tls,
         MeterRegistry meters,
-        AuthFailureLimiter authFailures,
+        LoginThrottle authFailures,
         ConnectionLimits connections,
         Executor blocking,
         Clock clock) {

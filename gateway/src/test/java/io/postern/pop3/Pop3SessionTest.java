@@ -3,6 +3,7 @@ package io.postern.pop3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.AuthConfig;
+import io.postern.config.LoginThrottleConfig;
 import io.postern.config.Pop3Config;
 import io.postern.config.SpoolFormat;
 import io.postern.config.TlsMode;
@@ -214,7 +215,7 @@ class Pop3SessionTest {
     }
 
     @Test
-    void failedLoginsAreRateLimitedPerClient() throws Exception {
+    void aLoginThatFailedTooOftenIsLockedWhileOthersFromTheNetworkGetIn() throws Exception {
         try (Pop3Fixture pop3 = Pop3Fixture.start(dir, TlsMode.STARTTLS,
                 new AuthConfig(false, true, 3, Duration.ofMinutes(5)), Pop3Config.defaults(), SpoolFormat.MAILDIR)) {
             try (Pop3Client client = new Pop3Client(pop3.port)) {
@@ -225,16 +226,35 @@ class Pop3SessionTest {
                 }
                 client.command("USER alice");
                 assertThat(client.command("PASS alice-pw"))
-                        .isEqualTo("-ERR [AUTH] Too many failed logins from your address, try again later");
-                assertThat(client.closedByServer()).isTrue();
-            }
-            try (Pop3Client client = new Pop3Client(pop3.port)) {
-                client.line();
-                client.command("AUTH PLAIN AGFsaWNlAGFsaWNlLXB3");
-                assertThat(client.closedByServer()).isTrue();
+                        .isEqualTo("-ERR [AUTH] Too many failed logins for this user from your network, try again later");
+                assertThat(client.command("AUTH PLAIN AGFsaWNlAGFsaWNlLXB3"))
+                        .isEqualTo("-ERR [AUTH] Too many failed logins for this user from your network, try again later");
+                // The same address, another user: the typo-er did not lock the network out.
+                client.command("USER carol");
+                assertThat(client.command("PASS carol-pw")).startsWith("+OK Mailbox locked and ready");
             }
             assertThat(pop3.counter("postern.pop3.logins", "result", "failed")).isEqualTo(3);
             assertThat(pop3.counter("postern.pop3.logins", "result", "blocked")).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theNetworksCapRefusesEveryLoginAndCloses() throws Exception {
+        AuthConfig auth = new AuthConfig(false, true, new LoginThrottleConfig(3, 100, Duration.ZERO, Duration.ZERO, 4,
+                Duration.ofMinutes(5), 32, 64, 1_000));
+        try (Pop3Fixture pop3 = Pop3Fixture.start(dir, TlsMode.STARTTLS, auth, Pop3Config.defaults(),
+                SpoolFormat.MAILDIR)) {
+            try (Pop3Client client = new Pop3Client(pop3.port)) {
+                client.line();
+                for (String user : new String[] {"alice", "alice", "nobody", "someone"}) {
+                    client.command("USER " + user);
+                    assertThat(client.command("PASS wrong")).isEqualTo("-ERR [AUTH] Authentication failed");
+                }
+                client.command("USER carol");
+                assertThat(client.command("PASS carol-pw"))
+                        .isEqualTo("-ERR [SYS/TEMP] Too many failed logins from your network, try again later");
+                assertThat(client.closedByServer()).isTrue();
+            }
         }
     }
 

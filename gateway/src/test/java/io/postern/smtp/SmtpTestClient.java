@@ -62,6 +62,11 @@ public final class SmtpTestClient implements AutoCloseable {
         return line;
     }
 
+    /** Bytes received and not read yet. */
+    public int available() throws IOException {
+        return in.available();
+    }
+
     /** True when the server closed the connection (within the read timeout). */
     public boolean closedByServer() throws IOException {
         try {

@@ -15,7 +15,7 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
-import io.postern.sasl.AuthFailureLimiter;
+import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
@@ -44,8 +44,17 @@ public final class SmtpTestServer implements AutoCloseable {
     private final Channel server;
     private final ListenerConfig listener;
 
+    /** The login throttle of this server (its own unless one was given). */
+    public final LoginThrottle throttle;
+
     /** {@code yaml} is a full configuration; its first listener is served (port ignored). */
     public SmtpTestServer(String yaml, Path dir, MapDirectory directory) throws Exception {
+        this(yaml, dir, directory, Optional.empty());
+    }
+
+    /** The same, sharing {@code throttle} (as the server shares one between SMTP and POP3). */
+    public SmtpTestServer(String yaml, Path dir, MapDirectory directory, Optional<LoginThrottle> throttle)
+            throws Exception {
         this.directory = directory;
         this.sink = new FileSink(dir.resolve("sink"));
         this.config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "test.yaml");
@@ -54,9 +63,10 @@ public final class SmtpTestServer implements AutoCloseable {
         if (config.tls().configured()) {
             tls = Optional.of(sharedTls());
         }
+        this.throttle = throttle.orElseGet(() -> new LoginThrottle(config.auth().throttle(), meters));
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(), config.relay(),
                 config.domains(), directory, sink, tls, meters,
-                new AuthFailureLimiter(config.auth().maxFailuresPerClient(), config.auth().failureWindow()),
+                this.throttle,
                 limits = new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 blocking, Clock.systemUTC());
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,6 +30,7 @@ public final class MapDirectory implements Directory {
     private final Map<String, Set<String>> sendAs = new ConcurrentHashMap<>();
     private final Set<String> tempFail = ConcurrentHashMap.newKeySet();
     private volatile boolean down;
+    private volatile CountDownLatch loginGate = new CountDownLatch(0);
     private volatile boolean subaddressing = true;
 
     public MapDirectory(String... localDomains) {
@@ -143,6 +145,11 @@ public final class MapDirectory implements Directory {
         return this;
     }
 
+    /** Logins wait for {@code gate} to open (tests of logins in flight at the same time). */
+    public void gateLogins(CountDownLatch gate) {
+        loginGate = gate;
+    }
+
     /** While down, every question fails temporarily. */
     public void down(boolean value) {
         down = value;
@@ -179,6 +186,12 @@ public final class MapDirectory implements Directory {
 
     @Override
     public Login authenticate(String login, String password) {
+        try {
+            loginGate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Login.TempFail("interrupted");
+        }
         if (down) {
             return new Login.TempFail("directory down (test)");
         }

@@ -13,17 +13,23 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.BiFunction;
 
 /**
  * Remembered successful logins: the login name, the identity, and a salted slow hash of the
- * password ({@link PasswordHash}), never the password. A failure is never remembered; a wrong
+ * password ({@link PasswordHash}), never the password. Every login that is not a hit costs one
+ * hash check, remembered or not, so that its time does not tell a recent user from an unknown
+ * one. A failure is never remembered; a wrong
  * password against a remembered login asks the directory again. Forgotten when change tracking
  * reports a change of the entry's DN. Thread-safe.
  */
 final class LoginCache {
     private record Remembered(Login.Identity identity, String dn, PasswordHash hash, long at) {
     }
+
+    /** What a password is checked against when no login is remembered: the same cost, never a match that counts. */
+    private static final PasswordHash DECOY = PasswordHash.of(UUID.randomUUID().toString());
 
     private final Cache<String, Remembered> cache;
     private final BiFunction<String, String, Login> directory;
@@ -70,17 +76,18 @@ final class LoginCache {
         }
         String key = login.toLowerCase(Locale.ROOT);
         Remembered remembered = cache.getIfPresent(key);
-        // The slow hash is checked only where its answer is used: a fresh entry, or an outage or a
-        // refusal below. An expired entry with the directory up goes straight to the directory,
-        // paying one hash (the new one) instead of two.
+        // Exactly one slow hash on every path, against a decoy when nothing is remembered: a wrong
+        // password for a login that succeeded lately must not take longer than one for a login
+        // never seen or unknown (the time would tell that the login exists and is in use).
+        boolean matches = (remembered != null ? remembered.hash() : DECOY).matches(password) && remembered != null;
         boolean fresh = remembered != null && ticker.read() - remembered.at() < ttl;
-        if (fresh && remembered.hash().matches(password)) {
+        if (fresh && matches) {
             hits.increment();
             return new Login.Succeeded(remembered.identity());
         }
         misses.increment();
         if (!health.mayAsk()) {
-            if (remembered != null && remembered.hash().matches(password)) {
+            if (matches) {
                 stale.increment();
                 return new Login.Succeeded(remembered.identity());
             }
@@ -96,13 +103,13 @@ final class LoginCache {
             }
             case Login.Failed f -> {
                 health.up();
-                if (remembered != null && remembered.hash().matches(password)) {
+                if (matches) {
                     // The password that used to work no longer does: the directory says so, believe it.
                     cache.invalidate(key);
                 }
             }
             case Login.TempFail t -> {
-                if (remembered != null && remembered.hash().matches(password)) {
+                if (matches) {
                     stale.increment();
                     return new Login.Succeeded(remembered.identity());
                 }

@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -18,6 +19,8 @@ final class PasswordHash {
     private static final int SALT_BYTES = 16;
     private static final int HASH_BITS = 256;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Derivations so far, for tests that check that every path pays the same number. */
+    static final LongAdder DERIVATIONS = new LongAdder();
 
     private final byte[] salt;
     private final byte[] hash;
@@ -44,6 +47,7 @@ final class PasswordHash {
     }
 
     private static byte[] derive(String password, byte[] salt) {
+        DERIVATIONS.increment();
         char[] chars = password.toCharArray();
         PBEKeySpec spec = new PBEKeySpec(chars, salt, ITERATIONS, HASH_BITS);
         try {

@@ -13,11 +13,14 @@ import io.postern.mail.MailAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Checks a login by binding as the user: the login (mail address, alternate address, UPN,
  * sAMAccountName, {@code DOMAIN\name} or uid) is searched with the service account, the one
- * entry found is bound on the bind pool, then its account state is checked. Untrusted input:
+ * entry found is bound on the bind pool, then its account state is checked. A login without an
+ * entry is answered after a bind as a decoy DN, so that it takes as long as a wrong password.
+ * Untrusted input:
  * login and password; both are refused before any network traffic when empty, too long or
  * holding control characters (an empty password would be an anonymous bind that SUCCEEDS on
  * AD). Thread-safe.
@@ -32,6 +35,7 @@ final class UserLogin {
     private final DirectoryMapping mapping;
     private final Filter userFilter;
     private final long timeoutMillis;
+    private final String decoyDn;
 
     UserLogin(Searcher searcher, LDAPConnectionPool bindPool, EntryReader reader, DirectoryMapping mapping,
             Filter userFilter, long timeoutMillis) {
@@ -41,6 +45,8 @@ final class UserLogin {
         this.mapping = mapping;
         this.userFilter = userFilter;
         this.timeoutMillis = timeoutMillis;
+        // Under the users' base, so that the server does the same kind of work; random, so that no real entry has it.
+        this.decoyDn = "cn=postern-decoy-" + UUID.randomUUID() + "," + mapping.bases().users();
     }
 
     Login authenticate(String login, String password, DirectoryTrace trace) {
@@ -63,11 +69,11 @@ final class UserLogin {
         }
         if (found.isEmpty()) {
             trace.note("no user entry for this login");
-            return new Login.Failed(Login.Reason.UNKNOWN_USER);
+            return decoy(Login.Reason.UNKNOWN_USER, password, trace);
         }
         if (found.size() > 1) {
             trace.note("the login matches " + found.size() + " entries: refused (ambiguous)");
-            return new Login.Failed(Login.Reason.INVALID_LOGIN);
+            return decoy(Login.Reason.INVALID_LOGIN, password, trace);
         }
         SearchResultEntry entry = found.get(0);
         trace.note("user " + entry.getDN());
@@ -90,6 +96,22 @@ final class UserLogin {
             return new Login.Failed(Login.Reason.UNKNOWN_USER);
         }
         return new Login.Succeeded(new Login.Identity(login, entry.getDN(), primary.get()));
+    }
+
+    /**
+     * Refuses a login that has no single entry only after a bind as {@link #decoyDn}, an entry
+     * that does not exist, with the given password: an unknown login then costs the same search
+     * and bind round trips as a wrong password, and its answer time tells no one whether the
+     * login exists. The bind's answer is ignored, except that a directory that cannot bind now
+     * gives TempFail exactly as it would for a known login.
+     */
+    private Login decoy(Login.Reason reason, String password, DirectoryTrace trace) {
+        try {
+            bind(decoyDn, password, trace);
+        } catch (DirectoryUnavailable e) {
+            return new Login.TempFail(e.getMessage());
+        }
+        return new Login.Failed(reason);
     }
 
     /** OR of equality filters over the login attributes; {@code DOMAIN\name} only as sAMAccountName. */

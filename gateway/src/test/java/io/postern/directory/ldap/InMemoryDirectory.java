@@ -3,6 +3,7 @@ package io.postern.directory.ldap;
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
 import com.unboundid.ldap.listener.InMemoryListenerConfig;
+import com.unboundid.ldap.listener.interceptor.InMemoryOperationInterceptor;
 import com.unboundid.ldap.sdk.schema.Schema;
 import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
@@ -41,13 +42,26 @@ final class InMemoryDirectory implements AutoCloseable {
         return start("dc=example,dc=test", false, ldif(ldifName), port);
     }
 
+    /** With {@code interceptor} seeing every request (tests that count round trips). */
+    static InMemoryDirectory openldap(String ldifName, InMemoryOperationInterceptor interceptor) throws Exception {
+        return start("dc=example,dc=test", false, ldif(ldifName), 0, interceptor);
+    }
+
     static InMemoryDirectory activeDirectory() throws Exception {
         Path sample = Path.of(InMemoryDirectory.class.getResource("ad-sample.ldif").toURI());
         return start("DC=ad,DC=example,DC=test", true, sample, 0);
     }
 
     private static InMemoryDirectory start(String base, boolean ad, Path ldif, int port) throws Exception {
+        return start(base, ad, ldif, port, null);
+    }
+
+    private static InMemoryDirectory start(String base, boolean ad, Path ldif, int port,
+                                           InMemoryOperationInterceptor interceptor) throws Exception {
         InMemoryDirectoryServerConfig config = new InMemoryDirectoryServerConfig(base);
+        if (interceptor != null) {
+            config.addInMemoryOperationInterceptor(interceptor);
+        }
         config.addAdditionalBindCredentials(ADMIN_DN, ADMIN_PW);
         Schema schema = EmbeddedDirectoryServer.schema();
         if (ad) {

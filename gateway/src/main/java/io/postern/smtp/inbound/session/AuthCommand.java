@@ -1,7 +1,7 @@
 package io.postern.smtp.inbound.session;
 
 import io.postern.config.ListenerKind;
-import io.postern.sasl.AuthFailureLimiter;
+import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
@@ -9,12 +9,14 @@ import io.postern.smtp.SmtpReply;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * AUTH (RFC 4954, PLAIN and LOGIN) for one session: whether AUTH may start, the SASL exchange in
- * progress, and the per-address failure limit. It only decides; the session sends the replies,
- * switches between command and AUTH mode, and runs the directory login off the event loop.
+ * progress, and the login throttle's admission. It only decides; the session sends the replies,
+ * switches between command and AUTH mode, waits the throttle's delay on the channel's scheduler,
+ * runs the directory login off the event loop and settles the reserved attempt.
  * Credentials pass through to the directory and are never kept or logged. Mutable (the exchange
  * in progress), one per session, used on its event loop only.
  */
@@ -32,11 +34,15 @@ final class AuthCommand {
     record Challenge(String base64) implements Next {
     }
 
-    /** Check these credentials with the directory. */
-    record Verify(SaslStep.Credentials credentials) implements Next {
+    /** After {@code delay}, check these credentials with the directory, then settle {@code attempt}. */
+    record Verify(SaslStep.Credentials credentials, LoginThrottle.Attempt attempt, Duration delay) implements Next {
     }
 
-    /** Close the session with this reply: too many failed logins from the client's address. */
+    /** After {@code delay}, answer {@code reply} without checking: this login is locked from this network. */
+    record Locked(SmtpReply reply, Duration delay) implements Next {
+    }
+
+    /** Close the session with this reply: too many failed logins from the client's network. */
     record Close(SmtpReply reply) implements Next {
     }
 
@@ -47,10 +53,11 @@ final class AuthCommand {
 
     private final ListenerKind kind;
     private final AuthPolicy policy;
-    private final AuthFailureLimiter failures;
+    private final LoginThrottle failures;
     private Optional<SaslExchange> exchange = Optional.empty();
+    private InetAddress client;
 
-    AuthCommand(ListenerKind kind, AuthPolicy policy, AuthFailureLimiter failures) {
+    AuthCommand(ListenerKind kind, AuthPolicy policy, LoginThrottle failures) {
         this.kind = kind;
         this.policy = policy;
         this.failures = failures;
@@ -72,13 +79,11 @@ final class AuthCommand {
         if (!session.tls() && (kind == ListenerKind.MX || !policy.plaintextAllowed(session.client()))) {
             return new Answer(SmtpReply.ENCRYPTION_REQUIRED);
         }
-        if (failures.blocked(session.client())) {
-            return new Close(SmtpReply.TOO_MANY_AUTH_FAILURES);
-        }
         Optional<SaslMechanism> mechanism = SaslMechanism.named(auth.mechanism());
         if (mechanism.isEmpty()) {
             return new Answer(SmtpReply.UNKNOWN_MECHANISM);
         }
+        client = session.client();
         SaslExchange.Start start = SaslExchange.start(mechanism.get(), auth.initialResponse());
         exchange = Optional.of(start.exchange());
         return step(start.firstStep());
@@ -94,12 +99,6 @@ final class AuthCommand {
         exchange = Optional.empty();
     }
 
-    /** Records a failed login; true when the client's address is now blocked (close the session). */
-    boolean failedAndBlocked(InetAddress client) {
-        failures.recordFailure(client);
-        return failures.blocked(client);
-    }
-
     private Next step(SaslStep step) {
         return switch (step) {
             case SaslStep.Challenge(String base64) -> new Challenge(base64);
@@ -113,8 +112,18 @@ final class AuthCommand {
             }
             case SaslStep.Credentials credentials -> {
                 abandon();
-                yield new Verify(credentials);
+                yield admit(credentials);
             }
+        };
+    }
+
+    /** The throttle's check and reservation, in one step, before the password is tried. */
+    private Next admit(SaslStep.Credentials credentials) {
+        return switch (failures.admit(client, credentials.login())) {
+            case LoginThrottle.Admission.Proceed(LoginThrottle.Attempt attempt, Duration delay) ->
+                    new Verify(credentials, attempt, delay);
+            case LoginThrottle.Admission.LoginLocked(Duration delay) -> new Locked(SmtpReply.AUTH_LOCKED, delay);
+            case LoginThrottle.Admission.NetworkRefused n -> new Close(SmtpReply.TOO_MANY_AUTH_FAILURES);
         };
     }
 }

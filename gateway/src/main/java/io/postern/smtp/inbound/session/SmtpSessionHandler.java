@@ -18,6 +18,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
+import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslStep;
 import io.postern.smtp.SmtpReply;
@@ -34,6 +35,7 @@ import io.postern.smtp.inbound.policy.SenderPolicy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -759,13 +761,57 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 mode = Mode.AUTH;
                 reply(SmtpReply.AUTH_CHALLENGE, base64);
             }
-            case AuthCommand.Verify(SaslStep.Credentials credentials) -> {
+            case AuthCommand.Verify(SaslStep.Credentials credentials, LoginThrottle.Attempt attempt, Duration delay) -> {
                 mode = Mode.COMMAND;
-                offload(() -> services.directory().authenticate(credentials.login(), credentials.password()),
-                        this::loginResult);
+                // The attempt is settled where the answer is known, even if the session is gone by then.
+                after(delay, attempt::abandoned, () -> offload(() -> checkLogin(credentials, attempt),
+                        this::loginResult));
+            }
+            case AuthCommand.Locked(SmtpReply reply, Duration delay) -> {
+                mode = Mode.COMMAND;
+                after(delay, () -> { }, () -> error(reply));
             }
             case AuthCommand.Close(SmtpReply reply) -> closeWith(reply, services.hostname());
         }
+    }
+
+    /** Blocking: the directory's answer, with the throttle's reservation settled by it. */
+    private Login checkLogin(SaslStep.Credentials credentials, LoginThrottle.Attempt attempt) {
+        Login login;
+        try {
+            login = services.directory().authenticate(credentials.login(), credentials.password());
+        } catch (RuntimeException e) {
+            attempt.abandoned();
+            throw e;
+        }
+        switch (login) {
+            case Login.Succeeded s -> attempt.succeeded();
+            case Login.Failed f -> attempt.failed();
+            case Login.TempFail t -> attempt.abandoned();
+        }
+        return login;
+    }
+
+    /**
+     * Runs {@code then} after the throttle's {@code delay}, on the channel's scheduler: the event
+     * loop never sleeps, the session is suspended meanwhile. {@code gone} runs instead when the
+     * session ended while waiting.
+     */
+    private void after(Duration delay, Runnable gone, Runnable then) {
+        if (delay.isZero()) {
+            then.run();
+            return;
+        }
+        suspend();
+        ctx.executor().schedule(() -> {
+            resume();
+            if (mode == Mode.CLOSED) {
+                gone.run();
+                return;
+            }
+            then.run();
+            process();
+        }, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void loginResult(Login login) {
@@ -779,11 +825,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             case Login.Failed(Login.Reason reason) -> {
                 // Unknown user and wrong password look the same to the client; only the log knows.
                 LOG.info("event=auth-failed client={} reason={}", client.getHostAddress(), reason);
-                boolean blocked = auth.failedAndBlocked(client);
                 error(SmtpReply.AUTH_FAILED);
-                if (mode != Mode.CLOSED && blocked) {
-                    closeWith(SmtpReply.TOO_MANY_AUTH_FAILURES, services.hostname());
-                }
             }
         }
     }

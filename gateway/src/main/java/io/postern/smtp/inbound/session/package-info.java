@@ -8,5 +8,8 @@
  * for an AUTH line and SASL responses); after STARTTLS it resets all state and discards input
  * pipelined behind the command. Replies come from {@link io.postern.smtp.SmtpReply} only. Client
  * values in log lines are escaped; AUTH arguments, SASL lines and message content are never logged.
+ * Every login goes through the node's {@link io.postern.sasl.LoginThrottle} (shared with POP3): a
+ * reservation before the directory is asked, settled with its answer; the throttle's delay is
+ * waited on the channel's scheduler with the session suspended, never on a thread.
  */
 package io.postern.smtp.inbound.session;
