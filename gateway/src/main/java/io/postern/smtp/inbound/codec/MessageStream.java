@@ -38,6 +38,8 @@ public final class MessageStream {
     private boolean inHeaders = true;
     private final byte[] linePrefix = new byte[HEADER_PREFIX];
     private int prefixLength;
+    // RFC 5322 4.5 (obs-optional): a field name may be followed by white space before its colon.
+    private NameState nameState = NameState.NAME;
     private int receivedHeaders;
     private boolean hasMessageId;
     private boolean hasDate;
@@ -139,8 +141,8 @@ public final class MessageStream {
             fail(Problem.LINE_TOO_LONG);
             return;
         }
-        if (inHeaders && prefixLength < HEADER_PREFIX) {
-            linePrefix[prefixLength++] = b;
+        if (inHeaders) {
+            notePrefix(b);
         }
         appendByte(b);
     }
@@ -157,7 +159,51 @@ public final class MessageStream {
         }
         lineLength = 0;
         prefixLength = 0;
+        nameState = NameState.NAME;
         append(CRLF, 0, 2);
+    }
+
+    /** Where a header line is in its field name: white space between the name and the colon is not kept. */
+    private enum NameState { NAME, GAP, VALUE }
+
+    /**
+     * Keeps the first bytes of a header line as {@code name:}, without the obsolete white space
+     * before the colon, so that {@code Received :} counts as a Received header. A line starting
+     * with white space is a continuation, and a name with white space inside it is no field name:
+     * neither is kept as one.
+     */
+    private void notePrefix(byte b) {
+        boolean space = b == ' ' || b == '\t';
+        switch (nameState) {
+            case NAME -> {
+                if (space) {
+                    nameState = prefixLength == 0 ? NameState.VALUE : NameState.GAP;
+                    if (prefixLength == 0) {
+                        keep((byte) ' ');
+                    }
+                    return;
+                }
+                if (b == ':') {
+                    nameState = NameState.VALUE;
+                }
+                keep(b);
+            }
+            case GAP -> {
+                if (space) {
+                    return;
+                }
+                nameState = NameState.VALUE;
+                // "Rec eived:" is not a field name: a space keeps it from matching any.
+                keep(b == ':' ? b : (byte) ' ');
+            }
+            case VALUE -> keep(b);
+        }
+    }
+
+    private void keep(byte b) {
+        if (prefixLength < HEADER_PREFIX) {
+            linePrefix[prefixLength++] = b;
+        }
     }
 
     private void endOfHeaderLine() {
