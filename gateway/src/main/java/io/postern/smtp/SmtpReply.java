@@ -66,6 +66,7 @@ public enum SmtpReply {
     GROUP_RESTRICTED(550, "5.7.1", "Recipient address rejected: not allowed to send to this group"),
     MESSAGE_TOO_BIG(552, "5.3.4", "Message size exceeds fixed maximum message size"),
     SENDER_NOT_OWNED(553, "5.7.1", "Sender address rejected: not owned by user %s"),
+    SENDER_NOT_LOGGED_IN(553, "5.7.1", "Sender address rejected: a local domain needs authentication"),
     UTF8_NEEDS_SMTPUTF8(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"),
     RELAY_DENIED(554, "5.7.1", "Relay access denied"),
     NO_VALID_RECIPIENTS(554, "5.5.1", "No valid recipients"),

@@ -112,7 +112,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
                 services.relay(), !lmtp);
-        this.senderPolicy = new SenderPolicy(services.directory());
+        this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
@@ -420,20 +420,29 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
                 p.envelopeId());
-        if (listener.authRequired()) {
-            Login.Identity who = identity.orElseThrow();
-            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> {
-                if (answer == SmtpReply.SENDER_OK) {
-                    transaction = started;
-                    reply(answer);
-                } else {
-                    error(answer, who.login());
-                }
-            });
+        // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
+        if (identity.isPresent()) {
+            Login.Identity who = identity.get();
+            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
+            return;
+        }
+        if (!lmtp && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
+                && !services.relay().trusts(client)) {
+            MailAddress sender = mail.sender().get();
+            offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
             return;
         }
         transaction = started;
         reply(SmtpReply.SENDER_OK);
+    }
+
+    private void senderDecided(Transaction started, SmtpReply answer, Object... args) {
+        if (answer == SmtpReply.SENDER_OK) {
+            transaction = started;
+            reply(answer);
+        } else {
+            error(answer, args);
+        }
     }
 
     private void rcpt(Command.Rcpt rcpt) {
