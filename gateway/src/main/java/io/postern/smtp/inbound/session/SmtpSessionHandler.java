@@ -592,7 +592,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private Envelope envelope() {
         Envelope.SessionTrace trace = new Envelope.SessionTrace(client.getHostAddress(), client.getHostAddress(),
                 heloName, protocolName(), identity.map(Login.Identity::login), tlsCipher(),
-                services.clock().instant());
+                services.clock().instant(), services.relay().trusts(client));
         return new Envelope(transaction.sender, transaction.recipients, transaction.bodyType, transaction.smtpUtf8,
                 transaction.dsnReturn, transaction.envelopeId, trace);
     }
