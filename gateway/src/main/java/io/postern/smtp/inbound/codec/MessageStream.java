@@ -40,6 +40,10 @@ public final class MessageStream {
     private int prefixLength;
     // RFC 5322 4.5 (obs-optional): a field name may be followed by white space before its colon.
     private NameState nameState = NameState.NAME;
+    private final java.util.Set<String> deliveredTo = new java.util.LinkedHashSet<>();
+    // The value of the Delivered-To field being read (null on other lines); at most MAX_HEADER_VALUE bytes.
+    private java.io.ByteArrayOutputStream deliveredToValue;
+    private static final int MAX_HEADER_VALUE = 998;
     private int receivedHeaders;
     private boolean hasMessageId;
     private boolean hasDate;
@@ -104,6 +108,15 @@ public final class MessageStream {
 
     public int receivedHeaders() {
         return receivedHeaders;
+    }
+
+    /**
+     * The addresses of the message's own {@code Delivered-To} fields, trimmed and lower-case, for
+     * the forwarding-loop check; at most {@code maxReceivedHeaders} of them (trace fields, bounded
+     * alike). Values longer than a header line may be are not kept.
+     */
+    public java.util.Set<String> deliveredTo() {
+        return java.util.Collections.unmodifiableSet(deliveredTo);
     }
 
     private void accept(byte b) {
@@ -183,10 +196,11 @@ public final class MessageStream {
                     }
                     return;
                 }
+                keep(b);
                 if (b == ':') {
                     nameState = NameState.VALUE;
+                    valueStarts();
                 }
-                keep(b);
             }
             case GAP -> {
                 if (space) {
@@ -195,8 +209,23 @@ public final class MessageStream {
                 nameState = NameState.VALUE;
                 // "Rec eived:" is not a field name: a space keeps it from matching any.
                 keep(b == ':' ? b : (byte) ' ');
+                if (b == ':') {
+                    valueStarts();
+                }
             }
-            case VALUE -> keep(b);
+            case VALUE -> {
+                keep(b);
+                if (deliveredToValue != null && deliveredToValue.size() <= MAX_HEADER_VALUE) {
+                    deliveredToValue.write(b);
+                }
+            }
+        }
+    }
+
+    private void valueStarts() {
+        String name = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1);
+        if (name.equalsIgnoreCase("delivered-to:") && deliveredTo.size() < limits.maxReceivedHeaders()) {
+            deliveredToValue = new java.io.ByteArrayOutputStream();
         }
     }
 
@@ -207,6 +236,12 @@ public final class MessageStream {
     }
 
     private void endOfHeaderLine() {
+        if (deliveredToValue != null) {
+            if (deliveredToValue.size() <= MAX_HEADER_VALUE) {
+                deliveredTo.add(deliveredToValue.toString(StandardCharsets.UTF_8).trim().toLowerCase(Locale.ROOT));
+            }
+            deliveredToValue = null;
+        }
         String prefix = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
         if (prefix.startsWith("received:")) {
             receivedHeaders++;

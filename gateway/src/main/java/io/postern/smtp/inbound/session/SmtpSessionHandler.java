@@ -13,6 +13,7 @@ import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Login;
 import io.postern.mail.Acceptance;
+import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
@@ -420,6 +421,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
                 p.envelopeId());
+        started.declaredSize = p.declaredSize().orElse(0);
         // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
         if (identity.isPresent()) {
             Login.Identity who = identity.get();
@@ -474,7 +476,13 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
         Transaction current = transaction;
         currentRecipient = Optional.of(rcpt.recipient());
-        offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
+        Optional<MailAddress> verified = verifiedSender(current);
+        offload(() -> {
+            SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
+            // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
+            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(services.forecast()
+                    .atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize));
+        }, answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
                 error(answer);
             } else if (current != transaction) {
@@ -597,6 +605,38 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 transaction.dsnReturn, transaction.envelopeId, trace);
     }
 
+    /** The sender a restricted group may believe: only that of a session that logged in (checked at MAIL). */
+    private Optional<MailAddress> verifiedSender(Transaction t) {
+        return identity.isPresent() ? t.sender : Optional.empty();
+    }
+
+    private static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
+        return switch (verdict) {
+            case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
+            case MAILBOX_FULL -> SmtpReply.MAILBOX_FULL;
+            case LOOP -> SmtpReply.DELIVERED_TO_LOOP;
+        };
+    }
+
+    /**
+     * The refusal when local delivery would deliver this message to none of its recipients (each
+     * one's mailboxes full, or already in its Delivered-To fields); empty when any recipient may
+     * get it: SMTP answers the message once, so a partial failure is accepted and reported by DSN.
+     */
+    private Optional<SmtpReply> refusalBeforeCommit(Transaction t, Optional<MailAddress> verified, long size,
+                                                    java.util.Set<String> deliveredTo) {
+        Optional<SmtpReply> first = Optional.empty();
+        for (EnvelopeRecipient r : t.recipients) {
+            DeliveryForecast.Verdict verdict = services.forecast().atEndOfData(r.address(), verified, t.sender, size,
+                    deliveredTo);
+            if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
+                return Optional.empty();
+            }
+            first = first.or(() -> Optional.of(forecastReply(verdict)));
+        }
+        return first;
+    }
+
     /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
     private void endOfMessage() {
         Transaction t = transaction;
@@ -620,6 +660,26 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (lmtp) {
+            commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
+            return;
+        }
+        Optional<MailAddress> verified = verifiedSender(t);
+        long size = t.stream.size();
+        java.util.Set<String> deliveredTo = java.util.Set.copyOf(t.stream.deliveredTo());
+        offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
+            if (refused.isEmpty()) {
+                commit(t);
+                return;
+            }
+            t.abort();
+            transaction = null;
+            LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), refused.get().name());
+            answering(t, () -> perRecipient(t, refused.get().line()));
+        });
+    }
+
+    private void commit(Transaction t) {
         CompletableFuture<Acceptance> commit;
         try {
             commit = t.message.commit();

@@ -96,6 +96,18 @@ class MessageStreamTest {
     }
 
     @Test
+    void collectsDeliveredToAddressesOfTheHeaderSectionOnly() {
+        MessageStream s = stream(10_000, 1000, 3, false);
+        write(s, "Delivered-To: Alice@Example.test\r\nDelivered-To :  bob@example.test \r\n"
+                + " Delivered-To: folded@example.test\r\nX-Delivered-To: x@example.test\r\n"
+                + "Delivered-To: c@example.test\r\nDelivered-To: d@example.test\r\n\r\n"
+                + "Delivered-To: body@example.test\r\n");
+        s.finish();
+        // At most maxReceivedHeaders values are kept.
+        assertThat(s.deliveredTo()).containsExactly("alice@example.test", "bob@example.test", "c@example.test");
+    }
+
+    @Test
     void messageIdAndDateWithWhiteSpaceBeforeTheColonAreSeen() {
         MessageStream s = stream(10_000, 1000, 100, false);
         write(s, "Message-ID : <x@y>\r\nDate\t: Thu, 3 Dec 2026 10:00:00 +0000\r\n\r\n");
