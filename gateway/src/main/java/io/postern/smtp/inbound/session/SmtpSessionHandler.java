@@ -480,8 +480,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         offload(() -> {
             SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
             // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
-            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(services.forecast()
-                    .atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize));
+            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(forecast(() -> services
+                    .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
         }, answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
                 error(answer);
@@ -610,6 +610,16 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return identity.isPresent() ? t.sender : Optional.empty();
     }
 
+    /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */
+    private DeliveryForecast.Verdict forecast(Supplier<DeliveryForecast.Verdict> question) {
+        try {
+            return question.get();
+        } catch (RuntimeException e) {
+            LOG.warn("event=forecast-failed client={} error=\"{}\"", client.getHostAddress(), e.toString());
+            return DeliveryForecast.Verdict.DELIVERABLE;
+        }
+    }
+
     private static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
         return switch (verdict) {
             case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
@@ -627,8 +637,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                                                     java.util.Set<String> deliveredTo) {
         Optional<SmtpReply> first = Optional.empty();
         for (EnvelopeRecipient r : t.recipients) {
-            DeliveryForecast.Verdict verdict = services.forecast().atEndOfData(r.address(), verified, t.sender, size,
-                    deliveredTo);
+            DeliveryForecast.Verdict verdict = forecast(() -> services.forecast().atEndOfData(r.address(), verified,
+                    t.sender, size, deliveredTo));
             if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
                 return Optional.empty();
             }
@@ -660,7 +670,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (lmtp) {
+        if (lmtp || services.forecast() == DeliveryForecast.NONE) {
             commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
             return;
         }
