@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  * @param retrySchedule delay before attempt 2, 3, ...; the last entry repeats until {@code maxLifetime}
  * @param delayNotice   send a delay DSN once a message is this old; {@link Duration#ZERO} is off
  * @param postmaster    where undeliverable bounces go; empty means {@code postmaster@<first domain>}
+ * @param bounceRateLimit  notices to senders that neither logged in nor came from a trusted network:
+ *                         at most this many per recipient domain per {@code bounceRateWindow}; 0 is no limit
  */
 public record QueueConfig(
         Path directory,
@@ -30,10 +32,14 @@ public record QueueConfig(
         Duration commitMaxDelay,
         int commitSyncThreads,
         long bounceSizeLimit,
-        Optional<String> postmaster) {
+        Optional<String> postmaster,
+        int bounceRateLimit,
+        Duration bounceRateWindow) {
 
     public static final List<Duration> DEFAULT_RETRY_SCHEDULE = List.of(Duration.ofMinutes(1), Duration.ofMinutes(5),
             Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(2), Duration.ofHours(4));
+    public static final int DEFAULT_BOUNCE_RATE_LIMIT = 100;
+    public static final Duration DEFAULT_BOUNCE_RATE_WINDOW = Duration.ofHours(1);
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     public QueueConfig {
@@ -47,6 +53,19 @@ public record QueueConfig(
         Objects.requireNonNull(delayNotice);
         Objects.requireNonNull(commitMaxDelay);
         Objects.requireNonNull(postmaster);
+        if (bounceRateLimit < 0 || bounceRateWindow.isNegative() || bounceRateWindow.isZero()) {
+            throw new IllegalArgumentException("bounce rate limit out of range");
+        }
+    }
+
+    /** Every setting but the bounce rate limit given; that one at its default. */
+    public QueueConfig(Path directory, Duration maxLifetime, List<Duration> retrySchedule, int maxConcurrentDeliveries,
+                       int destinationConcurrency, int destinationFailureThreshold, Duration destinationBackoff,
+                       Duration delayNotice, int commitBatchSize, Duration commitMaxDelay, int commitSyncThreads,
+                       long bounceSizeLimit, Optional<String> postmaster) {
+        this(directory, maxLifetime, retrySchedule, maxConcurrentDeliveries, destinationConcurrency,
+                destinationFailureThreshold, destinationBackoff, delayNotice, commitBatchSize, commitMaxDelay,
+                commitSyncThreads, bounceSizeLimit, postmaster, DEFAULT_BOUNCE_RATE_LIMIT, DEFAULT_BOUNCE_RATE_WINDOW);
     }
 
     /** The queue at {@code directory} with every other setting at its default. */
@@ -96,7 +115,18 @@ public record QueueConfig(
                 commitMaxDelay,
                 node.integer("commitSyncThreads", 32, 1, 1024),
                 node.size("bounceSizeLimit", 50_000),
-                postmaster);
+                postmaster,
+                node.integer("bounceRateLimit", DEFAULT_BOUNCE_RATE_LIMIT, 0, 1_000_000),
+                bounceRateWindow(node));
+    }
+
+    private static Duration bounceRateWindow(ConfigNode node) {
+        Duration window = node.duration("bounceRateWindow", DEFAULT_BOUNCE_RATE_WINDOW);
+        if (window.isZero()) {
+            node.error("bounceRateWindow", "must be longer than 0");
+            return DEFAULT_BOUNCE_RATE_WINDOW;
+        }
+        return window;
     }
 
     /** The delay before attempt {@code attempt + 1}, given that {@code attempt} attempts were made (>= 1). */

@@ -7,6 +7,8 @@ import java.time.Duration;
  * {@code idleTimeout}: no input while a command is awaited; {@code commandTimeout}: one command
  * line started but not finished (slow drip); {@code dataTimeout}: no input inside DATA or BDAT.
  * {@code traceAuthenticatedUser} puts the login name into the Received header.
+ * {@code rejectUnauthenticatedLocalSender} refuses MAIL FROM in a local domain from a client
+ * that neither logged in nor is in a trusted network (MX listeners; off by default).
  */
 public record SmtpConfig(
         long maxMessageSize,
@@ -22,7 +24,8 @@ public record SmtpConfig(
         Duration greetingDelay,
         BareLineEndings bareLineEndings,
         Duration commandTimeout,
-        boolean traceAuthenticatedUser) {
+        boolean traceAuthenticatedUser,
+        boolean rejectUnauthenticatedLocalSender) {
 
     /** What to do with a lone CR or LF inside DATA (SMTP smuggling defence). */
     public enum BareLineEndings { REJECT, NORMALIZE }
@@ -42,6 +45,7 @@ public record SmtpConfig(
                 node.duration("greetingDelay", Duration.ZERO),
                 node.enumValue("bareLineEndings", BareLineEndings.class, BareLineEndings.REJECT),
                 node.duration("commandTimeout", Duration.ofMinutes(5)),
-                node.bool("traceAuthenticatedUser", false));
+                node.bool("traceAuthenticatedUser", false),
+                node.bool("rejectUnauthenticatedLocalSender", false));
     }
 }

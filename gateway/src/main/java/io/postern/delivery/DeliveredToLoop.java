@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Mail-forwarding loop check, as Postfix's local(8) does it: a message that already carries
@@ -17,9 +19,33 @@ import java.util.Locale;
  */
 final class DeliveredToLoop {
     static final int MAX_LINE = 1000;
-    private static final String NAME = "delivered-to:";
+    private static final String NAME = "delivered-to";
 
     private DeliveredToLoop() {
+    }
+
+    /** Is {@code address} among {@code values}, the lower-case addresses of a message's Delivered-To fields? */
+    static boolean seen(Set<String> values, MailAddress address) {
+        return values.contains(address.toString().toLowerCase(Locale.ROOT));
+    }
+
+    /**
+     * The lower-case value of a {@code Delivered-To} field on this header line, or empty. White
+     * space before the colon (RFC 5322 4.5.3, obsolete syntax) is allowed, as the SMTP front end
+     * allows it when it collects the same values.
+     */
+    static Optional<String> value(String line) {
+        if (!line.regionMatches(true, 0, NAME, 0, NAME.length())) {
+            return Optional.empty();
+        }
+        int i = NAME.length();
+        while (i < line.length() && (line.charAt(i) == ' ' || line.charAt(i) == '\t')) {
+            i++;
+        }
+        if (i >= line.length() || line.charAt(i) != ':') {
+            return Optional.empty();
+        }
+        return Optional.of(line.substring(i + 1).trim().toLowerCase(Locale.ROOT));
     }
 
     static boolean seen(MessageContent content, MailAddress address) throws IOException {
@@ -41,8 +67,7 @@ final class DeliveredToLoop {
                 if (text.isEmpty()) {
                     return false; // end of the header section
                 }
-                if (!tooLong && text.regionMatches(true, 0, NAME, 0, NAME.length())
-                        && text.substring(NAME.length()).trim().toLowerCase(Locale.ROOT).equals(wanted)) {
+                if (!tooLong && value(text).filter(wanted::equals).isPresent()) {
                     return true;
                 }
                 line.reset();

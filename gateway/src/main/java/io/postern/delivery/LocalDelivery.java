@@ -110,17 +110,11 @@ public final class LocalDelivery {
             }
             if (DeliveredToLoop.seen(content, deliveredTo)) {
                 LOG.warn("event=delivered-to-loop mailbox=\"{}\"", deliveredTo);
-                return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
+                return loop(deliveredTo);
             }
-            if (mailbox.quotaBytes().isPresent()) {
-                long quota = mailbox.quotaBytes().getAsLong();
-                long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)
-                        : (Files.isRegularFile(spool) ? Files.size(spool) : 0);
-                if (used + size > quota) {
-                    LOG.info("event=over-quota mailbox=\"{}\" used={} size={} quota={}", mailbox.address(), used, size,
-                            quota);
-                    return new LocalOutcome.PermFailed("5.2.2", "mailbox full");
-                }
+            Optional<LocalOutcome.PermFailed> full = overQuota(mailbox, spool, size);
+            if (full.isPresent()) {
+                return full.get();
             }
             return switch (format) {
                 case MAILDIR -> {
@@ -151,6 +145,54 @@ public final class LocalDelivery {
                     e.getClass().getSimpleName(), e.getMessage());
             return new LocalOutcome.TempFailed("4.3.0", "spool write failed");
         }
+    }
+
+    /**
+     * The permanent failure {@link #deliver} would certainly answer for a message of
+     * {@code contentSize} bytes whose header carries {@code deliveredToSeen} (lower-case
+     * addresses), known before anything is written: a {@code Delivered-To} loop or a full mailbox.
+     * Empty when delivery may succeed, or when it cannot be told (unsafe path, I/O error): the
+     * same checks as {@link #deliver}, so the front end refuses exactly what would bounce.
+     */
+    public Optional<LocalOutcome.PermFailed> foresee(Optional<MailAddress> returnPath, Recipient.Mailbox mailbox,
+                                                     MailAddress deliveredTo, long contentSize,
+                                                     java.util.Set<String> deliveredToSeen) {
+        if (DeliveredToLoop.seen(deliveredToSeen, deliveredTo)) {
+            return Optional.of(loop(deliveredTo));
+        }
+        if (mailbox.quotaBytes().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return overQuota(mailbox, layout.spoolOf(mailbox), headers(returnPath, deliveredTo).length + contentSize);
+        } catch (SpoolLayout.UnsafeSpoolPath | IOException | RuntimeException e) {
+            return Optional.empty(); // delivery will say what is wrong, and retry or bounce as it does
+        }
+    }
+
+    /** Does a message whose Delivered-To fields are {@code deliveredToSeen} (lower-case) loop at {@code deliveredTo}? */
+    public static boolean loops(java.util.Set<String> deliveredToSeen, MailAddress deliveredTo) {
+        return DeliveredToLoop.seen(deliveredToSeen, deliveredTo);
+    }
+
+    private static LocalOutcome.PermFailed loop(MailAddress deliveredTo) {
+        return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
+    }
+
+    /** 5.2.2 when {@code size} more bytes do not fit under the mailbox's quota. */
+    private Optional<LocalOutcome.PermFailed> overQuota(Recipient.Mailbox mailbox, Path spool, long size)
+            throws IOException {
+        if (mailbox.quotaBytes().isEmpty()) {
+            return Optional.empty();
+        }
+        long quota = mailbox.quotaBytes().getAsLong();
+        long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)
+                : (Files.isRegularFile(spool) ? Files.size(spool) : 0);
+        if (used + size > quota) {
+            LOG.info("event=over-quota mailbox=\"{}\" used={} size={} quota={}", mailbox.address(), used, size, quota);
+            return Optional.of(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+        }
+        return Optional.empty();
     }
 
     /** The trace headers an MDA adds (RFC 5321 4.4 Return-Path; Delivered-To as Postfix and Dovecot write it). */

@@ -38,9 +38,13 @@ public record Envelope(
     /** RFC 3461 RET: what a bounce carries back. */
     public enum DsnReturn { FULL, HDRS }
 
-    /** Where the message came from, for Received headers, logs and the queue's records. */
+    /**
+     * Where the message came from, for Received headers, logs and the queue's records.
+     * {@code trustedNetwork}: the client was in {@code relay.trustedNetworks} when it sent.
+     */
     public record SessionTrace(String clientAddress, String clientName, String heloName, String protocol,
-                               Optional<String> authenticatedUser, Optional<String> tlsCipher, Instant arrival) {
+                               Optional<String> authenticatedUser, Optional<String> tlsCipher, Instant arrival,
+                               boolean trustedNetwork) {
         public SessionTrace {
             Objects.requireNonNull(clientAddress);
             Objects.requireNonNull(clientName);
@@ -49,6 +53,20 @@ public record Envelope(
             Objects.requireNonNull(authenticatedUser);
             Objects.requireNonNull(tlsCipher);
             Objects.requireNonNull(arrival);
+        }
+
+        /** A session from a client outside the trusted networks (the default when nothing says otherwise). */
+        public SessionTrace(String clientAddress, String clientName, String heloName, String protocol,
+                            Optional<String> authenticatedUser, Optional<String> tlsCipher, Instant arrival) {
+            this(clientAddress, clientName, heloName, protocol, authenticatedUser, tlsCipher, arrival, false);
+        }
+
+        /**
+         * Did the client prove who it is (AUTH) or come from a trusted network? Only then is the
+         * reverse path more than a claim, and a bounce to it not possible backscatter.
+         */
+        public boolean trustedClient() {
+            return authenticatedUser.isPresent() || trustedNetwork;
         }
     }
 }

@@ -1,7 +1,8 @@
 /**
  * Value types and contracts shared along the message path: addresses, the envelope, and the
  * two hand-offs (front end to {@link io.postern.mail.MessageSink}, queue to
- * {@link io.postern.mail.DeliveryAgent}). Depends on nothing else in Postern; everything may
+ * {@link io.postern.mail.DeliveryAgent}), and the front end's question to local delivery
+ * before it accepts ({@link io.postern.mail.DeliveryForecast}). Depends on nothing else in Postern; everything may
  * depend on it.
  *
  * <p>Trust: {@link io.postern.mail.MailAddress#parse} takes untrusted input and enforces the

@@ -16,8 +16,8 @@ import java.util.List;
  * Writes an RFC 3464 delivery status notification: {@code multipart/report;
  * report-type=delivery-status} with a human-readable part, one {@code message/delivery-status}
  * part (a per-message field group, then one field group per reported recipient), and the
- * returned message: {@code message/rfc822} (RET=FULL, when under the size limit) or
- * {@code text/rfc822-headers}. Remote diagnostics are untrusted text: control characters are
+ * returned message: {@code message/rfc822} (RET=FULL, when under the size limit and the session
+ * logged in or came from a trusted network) or {@code text/rfc822-headers}. Remote diagnostics are untrusted text: control characters are
  * replaced so they cannot add header lines. Stateless.
  */
 final class DeliveryReport {
@@ -46,8 +46,10 @@ final class DeliveryReport {
                       long sizeLimit) throws IOException {
         Envelope envelope = record.envelope();
         String boundary = "=_postern_" + record.queueId() + "_" + Long.toHexString(now.toEpochMilli());
+        // The whole message goes back only to a sender we have reason to believe: otherwise a forged
+        // MAIL FROM would make us deliver any content to any third party (backscatter).
         boolean full = envelope.dsnReturn().orElse(Envelope.DsnReturn.HDRS) == Envelope.DsnReturn.FULL
-                && original.size() <= sizeLimit && kind == Kind.FAILED;
+                && original.size() <= sizeLimit && kind == Kind.FAILED && envelope.trace().trustedClient();
         StringBuilder h = new StringBuilder();
         h.append("From: Mail Delivery System <MAILER-DAEMON@").append(reportingMta).append(">\r\n");
         h.append("To: <").append(clean(to)).append(">\r\n");

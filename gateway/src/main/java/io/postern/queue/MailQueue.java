@@ -8,6 +8,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageSink;
 import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
 import io.postern.queue.QueueRecord.Origin;
 import io.postern.queue.QueueRecord.RecipientState;
 import io.postern.queue.QueueRecord.Status;
@@ -59,6 +60,8 @@ public final class MailQueue implements AutoCloseable {
     private final CompletableFuture<Integer> recovered = new CompletableFuture<>();
     private final long firstNewId;
     private final boolean online;
+    private final NoticeRateLimiter noticeLimiter;
+    private final MeterRegistry registry;
 
     private MailQueue(QueueConfig config, String hostname, MailAddress postmaster, MeterRegistry registry, Clock clock,
                       IoHooks hooks, boolean online) throws IOException {
@@ -67,6 +70,8 @@ public final class MailQueue implements AutoCloseable {
         this.postmaster = postmaster;
         this.clock = clock;
         this.online = online;
+        this.registry = registry;
+        this.noticeLimiter = new NoticeRateLimiter(config.bounceRateLimit(), config.bounceRateWindow(), clock);
         this.files = QueueFiles.open(config.directory());
         this.lock = files.tryLock().orElseThrow(() -> new IOException("queue directory " + files.root
                 + " is in use by another process (a running node?)"));
@@ -219,7 +224,7 @@ public final class MailQueue implements AutoCloseable {
         boolean userMessage = record.origin() == Origin.MESSAGE && sender.isPresent();
         if (!failed.isEmpty()) {
             if (userMessage) {
-                enqueueReport(record, failed, DeliveryReport.Kind.FAILED, sender.get(), Origin.NOTICE, now);
+                notifySender(record, failed, DeliveryReport.Kind.FAILED, sender.get(), now);
             } else if (record.origin() != Origin.POSTMASTER) {
                 // Never bounce to a null sender; the postmaster hears about undeliverable notices instead.
                 enqueueReport(record, failed, DeliveryReport.Kind.FAILED, postmaster, Origin.POSTMASTER, now);
@@ -228,7 +233,7 @@ public final class MailQueue implements AutoCloseable {
             }
         }
         if (!delivered.isEmpty() && userMessage) {
-            enqueueReport(record, delivered, DeliveryReport.Kind.DELIVERED, sender.get(), Origin.NOTICE, now);
+            notifySender(record, delivered, DeliveryReport.Kind.DELIVERED, sender.get(), now);
         }
         QueueRecord result = record.withRecipients(states);
         if (!config.delayNotice().isZero() && !record.delayNotified() && userMessage && !result.done()
@@ -238,11 +243,32 @@ public final class MailQueue implements AutoCloseable {
                             || s.recipient().dsnNotify().contains(EnvelopeRecipient.DsnNotify.DELAY))
                     .toList();
             if (!delayed.isEmpty()) {
-                enqueueReport(record, delayed, DeliveryReport.Kind.DELAYED, sender.get(), Origin.NOTICE, now);
+                notifySender(record, delayed, DeliveryReport.Kind.DELAYED, sender.get(), now);
             }
             result = result.withDelayNotified();
         }
         return result;
+    }
+
+    /**
+     * A notice to the message's sender. When the session neither logged in nor came from a trusted
+     * network, the sender may be forged and the notice backscatter: such notices are limited per
+     * recipient domain ({@code queue.bounceRateLimit} per {@code queue.bounceRateWindow}), and one
+     * over the limit is dropped, not deferred (deferring would only keep a flood in the queue and
+     * send it later), with an {@code event=notice-dropped reason=rate-limit} line and
+     * {@code postern.queue.notices{outcome=rate-limited}}. The delivery log lines keep every failure.
+     */
+    private void notifySender(QueueRecord record, List<RecipientState> recipients, DeliveryReport.Kind kind,
+                              MailAddress sender, Instant now) throws IOException {
+        if (!record.envelope().trace().trustedClient() && !noticeLimiter.tryAcquire(sender.domain())) {
+            registry.counter("postern.queue.notices", "kind", kind.action, "outcome", "rate-limited").increment();
+            LogLine.event("notice-dropped").add("id", record.queueId()).add("kind", kind.action)
+                    .add("to", "<" + sender + ">").add("recipients", recipients.size()).add("reason", "rate-limit")
+                    .info(LOG);
+            return;
+        }
+        enqueueReport(record, recipients, kind, sender, Origin.NOTICE, now);
+        registry.counter("postern.queue.notices", "kind", kind.action, "outcome", "queued").increment();
     }
 
     private void enqueueReport(QueueRecord record, List<RecipientState> recipients, DeliveryReport.Kind kind,

@@ -24,7 +24,9 @@ import java.util.Set;
  * The envelope file format: UTF-8 lines {@code key=value}, first line {@code postern-queue=1},
  * last line {@code end=} so a truncated file is detected. Values are percent-escaped ({@code %},
  * {@code ;}, {@code =}, CR, LF and other control characters), so a hostile address or HELO name
- * cannot forge a line. Recipients are one line each: {@code rcpt=addr;notify=..;orcpt=..;state=..}.
+ * cannot forge a line. A key added later is optional when read, with the safe default
+ * ({@code trusted-network}: false), so records written by an older version stay readable.
+ * Recipients are one line each: {@code rcpt=addr;notify=..;orcpt=..;state=..}.
  * ENVID and ORCPT are stored decoded ({@code orcpt=type;address}); reading re-validates them as
  * {@link EnvelopeId} and {@link OriginalRecipient}, and drops a value that is not valid (a record
  * written by a version that kept such values raw) rather than the message.
@@ -65,6 +67,7 @@ final class QueueRecordCodec {
         line(out, "auth-present", Boolean.toString(t.authenticatedUser().isPresent()));
         line(out, "tls", t.tlsCipher().orElse(""));
         line(out, "tls-present", Boolean.toString(t.tlsCipher().isPresent()));
+        line(out, "trusted-network", Boolean.toString(t.trustedNetwork()));
         line(out, "arrival", t.arrival().toString());
         line(out, "attempts", Integer.toString(r.attempts()));
         line(out, "next", r.nextAttempt().toString());
@@ -128,7 +131,9 @@ final class QueueRecordCodec {
                     unescape(need(fields, "client-address")), unescape(need(fields, "client-name")),
                     unescape(need(fields, "helo")), unescape(need(fields, "protocol")),
                     optional(fields, "auth"), optional(fields, "tls"),
-                    Instant.parse(need(fields, "arrival")));
+                    Instant.parse(need(fields, "arrival")),
+                    // Records written before this field existed: untrusted, the safe reading.
+                    Boolean.parseBoolean(fields.getOrDefault("trusted-network", "false")));
             List<RecipientState> states = new ArrayList<>();
             for (String rcpt : rcpts) {
                 states.add(recipient(rcpt));

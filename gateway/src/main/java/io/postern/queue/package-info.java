@@ -15,7 +15,9 @@
  *
  * <p>Trust: envelopes come from the SMTP layer (validated addresses); files in the queue
  * directory are re-read as untrusted (a damaged one is moved to {@code corrupt/}); admin paths
- * and CLI arguments are untrusted. Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
+ * and CLI arguments are untrusted. A record keeps whether its session logged in or came from a
+ * trusted network: bounces for the others carry headers only and are rate-limited per domain
+ * ({@code NoticeRateLimiter}; over the limit they are dropped and logged). Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
  * per scheduled message (ids and due times only). Failures: disk errors answer
  * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky.
  */

@@ -9,6 +9,7 @@ import io.postern.directory.Directory;
 import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.OriginalRecipient;
@@ -104,9 +105,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> remotes = new LinkedHashMap<>();
+        Optional<MailAddress> sender = verifiedSender(message.envelope());
         for (EnvelopeRecipient recipient : recipients) {
-            Expansion expansion = expansions.computeIfAbsent(recipient,
-                    r -> expander.expand(r.address(), message.envelope().sender()));
+            Expansion expansion = expansions.computeIfAbsent(recipient, r -> expander.expand(r.address(), sender));
             for (Expansion.LocalTarget target : expansion.local()) {
                 String key = target.mailbox().address().key();
                 if (locals.putIfAbsent(key, target) == null) {
@@ -133,6 +134,15 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             results.add(result);
         }
         return results;
+    }
+
+    /**
+     * The sender a restricted group may believe: that of an authenticated session, whose MAIL FROM
+     * the front end checked against the login. Anyone else's MAIL FROM is a claim, and a restricted
+     * group, nested at any depth, refuses it as the front end refuses it at RCPT.
+     */
+    static Optional<MailAddress> verifiedSender(Envelope envelope) {
+        return envelope.trace().authenticatedUser().isPresent() ? envelope.sender() : Optional.empty();
     }
 
     /** A target as a recipient of its own, keeping the DSN request and original recipient of the envelope one. */

@@ -6,6 +6,8 @@
  * delivery workers over LMTP, role {@code front}) and hands remote addresses to an outbound
  * {@link io.postern.mail.DeliveryAgent};
  * {@link io.postern.routing.LocalDeliverySink} is the same for the {@code delivery} role's LMTP server.
+ * {@link io.postern.routing.DeliveryPrecheck} answers the SMTP front end, before it says 250,
+ * whether local delivery would refuse a recipient anyway (full mailbox, Delivered-To loop).
  *
  * <p>Trust: envelope addresses are validated {@link io.postern.mail.MailAddress}es; directory data
  * is trusted for meaning but not for paths (see {@link io.postern.mailbox.SpoolLayout}).
@@ -13,7 +15,9 @@
  * <p>Limits: {@code delivery.maxExpansionDepth} (nesting) and {@code delivery.maxExpandedRecipients}
  * (targets of one envelope recipient); exceeding either is a permanent failure for that recipient.
  * Loops end at the first address seen twice; an expansion that reaches nobody fails with 5.4.6.
- * A group that lists allowed senders refuses everyone else (5.7.1), however deeply it is nested.
+ * A group that lists allowed senders refuses everyone else (5.7.1), however deeply it is nested;
+ * it believes the envelope sender only when the message came from an authenticated session (whose
+ * sender the front end checked against the login).
  *
  * <p>Failure: a directory that cannot answer is always temporary (4.4.3), never a bounce. Each
  * envelope recipient gets exactly one result: delivered when every target was, failed when any

@@ -6,11 +6,13 @@ import io.postern.config.Role;
 import io.postern.delivery.LocalDelivery;
 import io.postern.directory.Directory;
 import io.postern.mail.DeliveryAgent;
+import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageSink;
 import io.postern.outbound.LmtpHandoff;
 import io.postern.outbound.OutboundDelivery;
 import io.postern.queue.MailQueue;
+import io.postern.routing.DeliveryPrecheck;
 import io.postern.routing.LocalDeliverySink;
 import io.postern.routing.RoutingDeliveryAgent;
 import java.util.Optional;
@@ -25,7 +27,7 @@ import java.util.Optional;
  * <li>{@code delivery}: no queue; LMTP delivers into the spools.</li>
  * </ul>
  */
-record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgent routing) {
+record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgent routing, DeliveryForecast forecast) {
 
     static MessagePath start(PosternConfig config, Directory directory, MeterRegistry registry, Resources resources)
             throws Exception {
@@ -38,12 +40,15 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
             remote = Optional.of(resources.add(OutboundDelivery.create(config.outbound(), hostname, registry)));
         }
         RoutingDeliveryAgent routing;
+        DeliveryForecast forecast;
         if (handOff) {
             LmtpHandoff lmtp = resources.add(LmtpHandoff.create(config.outbound(), hostname, registry));
             routing = RoutingDeliveryAgent.withLmtpHandOff(directory, lmtp, remote, config.delivery(), registry);
+            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.empty());
         } else {
             LocalDelivery mda = new LocalDelivery(config.spool(), hostname, registry);
             routing = new RoutingDeliveryAgent(directory, mda, remote, config.delivery(), registry);
+            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.of(mda));
         }
         resources.add(routing);
         LocalDeliverySink lmtpSink = resources.add(new LocalDeliverySink(routing, config.delivery()));
@@ -54,7 +59,7 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
             started.setDeliveryAgent(routing);
             queue = Optional.of(started);
         }
-        return new MessagePath(queue, lmtpSink, routing);
+        return new MessagePath(queue, lmtpSink, routing, forecast);
     }
 
     /** Where undeliverable bounces go: {@code queue.postmaster}, else postmaster of the first local domain. */

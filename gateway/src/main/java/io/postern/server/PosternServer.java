@@ -96,7 +96,7 @@ public final class PosternServer implements AutoCloseable {
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols =
                 Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
-                        registry, resources);
+                        registry, resources, path.forecast());
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {

@@ -6,6 +6,7 @@ import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
 import io.postern.lmtp.LmtpPipeline;
+import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MessageSink;
 import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
@@ -34,7 +35,7 @@ final class Protocols {
     static Map<ListenerKind, ProtocolInitializer> build(PosternConfig config, Directory directory,
                                                         Optional<MessageSink> smtpSink, MessageSink lmtpSink,
                                                         Optional<SslContext> tls, MeterRegistry registry,
-                                                        Resources resources) {
+                                                        Resources resources, DeliveryForecast forecast) {
         String host = config.node().hostname();
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         resources.add(blocking::shutdownNow);
@@ -51,7 +52,8 @@ final class Protocols {
 
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
         if (smtpSink.isPresent()) {
-            SmtpServices queueing = smtp.withSink(smtpSink.get());
+            // What local delivery would refuse anyway is refused before 250 (backscatter, docs/queue.md).
+            SmtpServices queueing = smtp.withSink(smtpSink.get()).withForecast(forecast);
             ProtocolInitializer smtpInitializer = (listener, channel, pipeline) ->
                     SmtpPipeline.configure(pipeline, listener, queueing);
             map.put(ListenerKind.MX, smtpInitializer);

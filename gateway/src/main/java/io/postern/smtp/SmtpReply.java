@@ -67,12 +67,15 @@ public enum SmtpReply {
     DISABLED_MAILBOX(550, "5.2.1", "Recipient address rejected: mailbox disabled"),
     GROUP_RESTRICTED(550, "5.7.1", "Recipient address rejected: not allowed to send to this group"),
     MESSAGE_TOO_BIG(552, "5.3.4", "Message size exceeds fixed maximum message size"),
+    MAILBOX_FULL(552, "5.2.2", "Mailbox full"),
     SENDER_NOT_OWNED(553, "5.7.1", "Sender address rejected: not owned by user %s"),
+    SENDER_NOT_LOGGED_IN(553, "5.7.1", "Sender address rejected: a local domain needs authentication"),
     UTF8_NEEDS_SMTPUTF8(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"),
     RELAY_DENIED(554, "5.7.1", "Relay access denied"),
     NO_VALID_RECIPIENTS(554, "5.5.1", "No valid recipients"),
     BARE_LINE_ENDING(554, "5.5.2", "Bare <CR> or <LF> received; only <CR><LF> line endings are accepted"),
     MAIL_LOOP(554, "5.4.6", "Too many Received headers: mail loop detected"),
+    DELIVERED_TO_LOOP(554, "5.4.6", "Mail forwarding loop: the message was already delivered to this mailbox"),
     EARLY_TALKER(554, "5.5.1", "Protocol error: client sent data before the greeting"),
     UNKNOWN_PARAMETER(555, "5.5.4", "Unsupported MAIL/RCPT parameter");
 

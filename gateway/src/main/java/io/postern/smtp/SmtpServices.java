@@ -6,6 +6,7 @@ import io.postern.config.AuthConfig;
 import io.postern.config.RelayConfig;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Directory;
+import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MessageSink;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
@@ -19,7 +20,9 @@ import java.util.concurrent.Executor;
  * Everything an SMTP or LMTP session needs from the rest of the node, built once per node and
  * shared by all sessions of all SMTP-family listeners. {@code blocking} runs directory look-ups
  * and logins so that the event loop never waits on LDAP. {@code sink} is the queue for MX and
- * submission listeners, the delivery layer for LMTP. Immutable (its parts are thread-safe).
+ * submission listeners, the delivery layer for LMTP. {@code forecast} tells MX and submission
+ * sessions what local delivery would refuse anyway (a full mailbox, a Delivered-To loop), so that
+ * they refuse it before {@code 250}. Immutable (its parts are thread-safe).
  */
 public record SmtpServices(
         String hostname,
@@ -34,7 +37,8 @@ public record SmtpServices(
         LoginThrottle authFailures,
         ConnectionLimits connections,
         Executor blocking,
-        Clock clock) {
+        Clock clock,
+        DeliveryForecast forecast) {
 
     public SmtpServices {
         Objects.requireNonNull(hostname);
@@ -50,11 +54,26 @@ public record SmtpServices(
         Objects.requireNonNull(connections);
         Objects.requireNonNull(blocking);
         Objects.requireNonNull(clock);
+        Objects.requireNonNull(forecast);
+    }
+
+    /** Services whose sessions know nothing of local delivery in advance ({@link DeliveryForecast#NONE}). */
+    public SmtpServices(String hostname, SmtpConfig smtp, AuthConfig auth, RelayConfig relay, List<String> domains,
+                        Directory directory, MessageSink sink, Optional<SslContext> tls, MeterRegistry meters,
+                        LoginThrottle authFailures, ConnectionLimits connections, Executor blocking, Clock clock) {
+        this(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures, connections, blocking,
+                clock, DeliveryForecast.NONE);
+    }
+
+    /** The same services with another forecast. */
+    public SmtpServices withForecast(DeliveryForecast other) {
+        return new SmtpServices(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures,
+                connections, blocking, clock, other);
     }
 
     /** The same services with another sink (LMTP listeners deliver instead of queueing). */
     public SmtpServices withSink(MessageSink other) {
         return new SmtpServices(hostname, smtp, auth, relay, domains, directory, other, tls, meters, authFailures,
-                connections, blocking, clock);
+                connections, blocking, clock, forecast);
     }
 }

@@ -156,4 +156,26 @@ class LocalDeliveryTest {
                 + "\r\n\r\nDelivered-To: alice@example.test\r\n");
         assertThat(delivery.deliver(SENDER, elsewhere, alice, alice.address())).isInstanceOf(LocalOutcome.Delivered.class);
     }
+
+    @Test
+    void theObsoleteFormWithWhiteSpaceBeforeTheColonIsALoopToo() throws IOException {
+        Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.empty());
+        MemoryContent cameBack = TestContent.of("Delivered-To\t : alice@example.test\r\nSubject: again\r\n\r\nbody\r\n");
+        assertThat(delivery(SpoolFormat.MAILDIR).deliver(SENDER, cameBack, alice, alice.address()))
+                .isEqualTo(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+    }
+
+    @Test
+    void foreseeAnswersWhatDeliverWouldForALoopAndAFullMailbox() throws IOException {
+        LocalDelivery delivery = delivery(SpoolFormat.MAILDIR);
+        Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.of(200));
+        assertThat(delivery.foresee(SENDER, alice, alice.address(), 10, java.util.Set.of("alice@example.test")))
+                .contains(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+        assertThat(delivery.foresee(SENDER, alice, alice.address(), 10, java.util.Set.of("bob@example.test")))
+                .isEmpty();
+        assertThat(delivery.foresee(SENDER, alice, alice.address(), 500, java.util.Set.of()))
+                .contains(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+        Recipient.Mailbox unlimited = mailbox("bob", "example.test", Optional.empty(), OptionalLong.empty());
+        assertThat(delivery.foresee(SENDER, unlimited, unlimited.address(), 1_000_000, java.util.Set.of())).isEmpty();
+    }
 }

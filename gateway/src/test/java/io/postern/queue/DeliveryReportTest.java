@@ -110,6 +110,35 @@ class DeliveryReportTest {
         assertThat(text((Entity) original)).contains("the body");
     }
 
+    private static Envelope withTrace(Envelope base, Optional<String> login, boolean trustedNetwork) {
+        Envelope.SessionTrace t = base.trace();
+        return new Envelope(base.sender(), base.recipients(), Envelope.BodyType.SEVEN_BIT, false,
+                Optional.of(Envelope.DsnReturn.FULL), Optional.empty(), new Envelope.SessionTrace(t.clientAddress(),
+                t.clientName(), t.heloName(), "ESMTP", login, Optional.empty(), t.arrival(), trustedNetwork));
+    }
+
+    @Test
+    void retFullFromAnUntrustedSessionReturnsHeadersOnly() throws Exception {
+        // Backscatter: a client that did not log in can forge MAIL FROM; the bounce must not carry its content.
+        Envelope base = QueueFixture.envelope("alice@example.test", "bob@example.net");
+        QueueFixture.Offer bounce = bounceFor(withTrace(base, Optional.empty(), false),
+                QueueFixture.message("spam") + "the spam payload\r\n");
+        Entity returned = ((Multipart) parse(bounce.content()).getBody()).getBodyParts().get(2);
+        assertThat(returned.getMimeType()).isEqualTo("text/rfc822-headers");
+        assertThat(text(returned)).contains("Subject: spam");
+        assertThat(bounce.content()).doesNotContain("the spam payload");
+    }
+
+    @Test
+    void retFullFromATrustedNetworkReturnsTheWholeMessage() throws Exception {
+        Envelope base = QueueFixture.envelope("alice@example.test", "bob@example.net");
+        QueueFixture.Offer bounce = bounceFor(withTrace(base, Optional.empty(), true),
+                QueueFixture.message("app") + "the app body\r\n");
+        Entity returned = ((Multipart) parse(bounce.content()).getBody()).getBodyParts().get(2);
+        assertThat(returned.getMimeType()).isEqualTo("message/rfc822");
+        assertThat(bounce.content()).contains("the app body");
+    }
+
     @Test
     void headersStopAtTheBlankLineAndAtTheLimit() throws Exception {
         io.postern.mail.MessageContent content = new io.postern.mail.MessageContent() {

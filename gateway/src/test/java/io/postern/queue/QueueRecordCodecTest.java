@@ -47,6 +47,30 @@ class QueueRecordCodecTest {
     }
 
     @Test
+    void theTrustedNetworkFlagRoundTripsAndARecordWithoutItReadsAsUntrusted() throws Exception {
+        QueueRecord record = sample();
+        Envelope e = record.envelope();
+        Envelope.SessionTrace t = e.trace();
+        Envelope trusted = new Envelope(e.sender(), e.recipients(), e.bodyType(), e.smtpUtf8(), e.dsnReturn(),
+                e.dsnEnvelopeId(), new Envelope.SessionTrace(t.clientAddress(), t.clientName(), t.heloName(),
+                t.protocol(), Optional.empty(), t.tlsCipher(), t.arrival(), true));
+        QueueRecord withFlag = new QueueRecord(record.id(), trusted, record.contentSize(), record.origin(),
+                record.attempts(), record.nextAttempt(), record.held(), record.delayNotified(), record.recipients());
+        QueueRecord back = QueueRecordCodec.decode(QueueRecordCodec.encode(withFlag));
+        assertThat(back.envelope().trace().trustedNetwork()).isTrue();
+        assertThat(back.envelope().trace().trustedClient()).isTrue();
+
+        // A record written before the flag existed (no trusted-network line) is still read: untrusted.
+        String old = new String(QueueRecordCodec.encode(withFlag), StandardCharsets.UTF_8)
+                .replace("trusted-network=true\n", "");
+        assertThat(old).doesNotContain("trusted-network");
+        QueueRecord legacy = QueueRecordCodec.decode(old.getBytes(StandardCharsets.UTF_8));
+        assertThat(legacy.envelope().trace().trustedNetwork()).isFalse();
+        assertThat(legacy.envelope().trace().trustedClient()).isFalse();
+        assertThat(legacy.recipients()).isEqualTo(record.recipients());
+    }
+
+    @Test
     void hostileValuesCannotForgeLines() {
         String text = new String(QueueRecordCodec.encode(sample()), StandardCharsets.UTF_8);
         assertThat(text.lines()).noneMatch(l -> l.startsWith("X-Injected"));

@@ -69,13 +69,37 @@ class RoutingDeliveryAgentTest {
     }
 
     private QueuedMessage message(String... recipients) throws IOException {
+        return message("sender@remote.test", Optional.empty(), recipients);
+    }
+
+    private QueuedMessage message(String sender, Optional<String> login, String... recipients) throws IOException {
         Path content = base.resolve("content");
         Files.writeString(content, "Subject: t\r\n\r\nbody\r\n");
         List<EnvelopeRecipient> rcpts = Stream.of(recipients).map(r -> EnvelopeRecipient.of(addr(r))).toList();
-        Envelope envelope = new Envelope(Optional.of(addr("sender@remote.test")), rcpts, Envelope.BodyType.SEVEN_BIT,
+        Envelope envelope = new Envelope(Optional.of(addr(sender)), rcpts, Envelope.BodyType.SEVEN_BIT,
                 false, Optional.empty(), Optional.empty(), new Envelope.SessionTrace("127.0.0.1", "localhost", "client",
-                "ESMTP", Optional.empty(), Optional.empty(), Instant.now()));
+                login.isPresent() ? "ESMTPA" : "ESMTP", login, Optional.empty(), Instant.now()));
         return new QueuedMessage("Q1", envelope, FileContent.of(content));
+    }
+
+    @Test
+    void aRestrictedGroupInsideAnOpenOneBelievesOnlyTheSenderOfAnAuthenticatedSession() throws Exception {
+        dir.put(new Recipient.Group(addr("board@example.test"), "cn=board", List.of(addr("bob@example.test")),
+                List.of(addr("alice@example.test"))));
+        dir.put(new Recipient.Group(addr("all@example.test"), "cn=all", List.of(addr("board@example.test")),
+                List.of()));
+        RoutingDeliveryAgent routing = agent(Optional.empty());
+
+        DeliveryResult forged = deliver(routing, message("alice@example.test", Optional.empty(), "all@example.test"))
+                .get("all@example.test");
+        assertThat(forged.status()).isEqualTo(Status.FAILED);
+        assertThat(forged.enhancedCode()).isEqualTo("5.7.1");
+        assertThat(messagesIn("bob")).isZero();
+
+        DeliveryResult checked = deliver(routing, message("alice@example.test", Optional.of("alice"),
+                "all@example.test")).get("all@example.test");
+        assertThat(checked.status()).isEqualTo(Status.DELIVERED);
+        assertThat(messagesIn("bob")).isEqualTo(1);
     }
 
     private Map<String, DeliveryResult> deliver(RoutingDeliveryAgent agent, QueuedMessage message) throws Exception {

@@ -155,6 +155,19 @@ class EndToEndIT {
     }
 
     @Test
+    @Order(3)
+    void authenticatingOnTheMxPortGivesSubmissionsSenderRules() throws Exception {
+        // Issue 19, item 2: AUTH on port 25 used to skip the sender rules; a forged sender was relayed.
+        assertThat(swaks(mx, "--from", "bob@example.test", "--to", "victim@elsewhere.example.org",
+                "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", "alice-pw"))
+                .contains("<~* 553 5.7.1");
+        assertThat(swaks(mx, "--from", "sender@remote.example.org", "--to", "victim@elsewhere.example.org",
+                "--auth", "PLAIN", "--auth-user", "alice@example.test", "--auth-password", "alice-pw"))
+                .contains("<~* 553 5.7.1");
+        assertThat(node.logText()).contains("event=rejected").contains("code=553");
+    }
+
+    @Test
     @Order(4)
     void popRetrievesAndDeletesOverStls() throws Exception {
         String script = """

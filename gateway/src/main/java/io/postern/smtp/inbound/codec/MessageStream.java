@@ -38,6 +38,12 @@ public final class MessageStream {
     private boolean inHeaders = true;
     private final byte[] linePrefix = new byte[HEADER_PREFIX];
     private int prefixLength;
+    // RFC 5322 4.5 (obs-optional): a field name may be followed by white space before its colon.
+    private NameState nameState = NameState.NAME;
+    private final java.util.Set<String> deliveredTo = new java.util.LinkedHashSet<>();
+    // The value of the Delivered-To field being read (null on other lines); at most MAX_HEADER_VALUE bytes.
+    private java.io.ByteArrayOutputStream deliveredToValue;
+    private static final int MAX_HEADER_VALUE = 998;
     private int receivedHeaders;
     private boolean hasMessageId;
     private boolean hasDate;
@@ -104,6 +110,15 @@ public final class MessageStream {
         return receivedHeaders;
     }
 
+    /**
+     * The addresses of the message's own {@code Delivered-To} fields, trimmed and lower-case, for
+     * the forwarding-loop check; at most {@code maxReceivedHeaders} of them (trace fields, bounded
+     * alike). Values longer than a header line may be are not kept.
+     */
+    public java.util.Set<String> deliveredTo() {
+        return java.util.Collections.unmodifiableSet(deliveredTo);
+    }
+
     private void accept(byte b) {
         if (pendingCr) {
             pendingCr = false;
@@ -139,8 +154,8 @@ public final class MessageStream {
             fail(Problem.LINE_TOO_LONG);
             return;
         }
-        if (inHeaders && prefixLength < HEADER_PREFIX) {
-            linePrefix[prefixLength++] = b;
+        if (inHeaders) {
+            notePrefix(b);
         }
         appendByte(b);
     }
@@ -157,10 +172,76 @@ public final class MessageStream {
         }
         lineLength = 0;
         prefixLength = 0;
+        nameState = NameState.NAME;
         append(CRLF, 0, 2);
     }
 
+    /** Where a header line is in its field name: white space between the name and the colon is not kept. */
+    private enum NameState { NAME, GAP, VALUE }
+
+    /**
+     * Keeps the first bytes of a header line as {@code name:}, without the obsolete white space
+     * before the colon, so that {@code Received :} counts as a Received header. A line starting
+     * with white space is a continuation, and a name with white space inside it is no field name:
+     * neither is kept as one.
+     */
+    private void notePrefix(byte b) {
+        boolean space = b == ' ' || b == '\t';
+        switch (nameState) {
+            case NAME -> {
+                if (space) {
+                    nameState = prefixLength == 0 ? NameState.VALUE : NameState.GAP;
+                    if (prefixLength == 0) {
+                        keep((byte) ' ');
+                    }
+                    return;
+                }
+                keep(b);
+                if (b == ':') {
+                    nameState = NameState.VALUE;
+                    valueStarts();
+                }
+            }
+            case GAP -> {
+                if (space) {
+                    return;
+                }
+                nameState = NameState.VALUE;
+                // "Rec eived:" is not a field name: a space keeps it from matching any.
+                keep(b == ':' ? b : (byte) ' ');
+                if (b == ':') {
+                    valueStarts();
+                }
+            }
+            case VALUE -> {
+                keep(b);
+                if (deliveredToValue != null && deliveredToValue.size() <= MAX_HEADER_VALUE) {
+                    deliveredToValue.write(b);
+                }
+            }
+        }
+    }
+
+    private void valueStarts() {
+        String name = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1);
+        if (name.equalsIgnoreCase("delivered-to:") && deliveredTo.size() < limits.maxReceivedHeaders()) {
+            deliveredToValue = new java.io.ByteArrayOutputStream();
+        }
+    }
+
+    private void keep(byte b) {
+        if (prefixLength < HEADER_PREFIX) {
+            linePrefix[prefixLength++] = b;
+        }
+    }
+
     private void endOfHeaderLine() {
+        if (deliveredToValue != null) {
+            if (deliveredToValue.size() <= MAX_HEADER_VALUE) {
+                deliveredTo.add(deliveredToValue.toString(StandardCharsets.UTF_8).trim().toLowerCase(Locale.ROOT));
+            }
+            deliveredToValue = null;
+        }
         String prefix = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
         if (prefix.startsWith("received:")) {
             receivedHeaders++;

@@ -42,7 +42,7 @@ public record RecipientPolicy(Directory directory, Set<String> localDomains, Rel
         if (!relayAllowed) {
             return false;
         }
-        return client.authenticated() || relay.trustedNetworks().stream().anyMatch(n -> n.contains(client.address()));
+        return client.authenticated() || relay.trusts(client.address());
     }
 
     private SmtpReply resolve(MailAddress recipient, Client client) {
@@ -63,6 +63,8 @@ public record RecipientPolicy(Directory directory, Set<String> localDomains, Rel
         if (allowed.isEmpty()) {
             return true;
         }
+        // Only an authenticated session's sender is believed: SenderPolicy checked at MAIL that the
+        // identity owns it, on every listener. Without AUTH anyone can write any MAIL FROM.
         return client.authenticated() && client.sender()
                 .map(s -> allowed.stream().anyMatch(a -> a.key().equals(s.key()))).orElse(false);
     }

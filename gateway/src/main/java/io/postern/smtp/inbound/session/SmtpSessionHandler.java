@@ -13,6 +13,7 @@ import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Login;
 import io.postern.mail.Acceptance;
+import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
@@ -114,7 +115,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
                 services.relay(), !lmtp);
-        this.senderPolicy = new SenderPolicy(services.directory());
+        this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
@@ -422,20 +423,30 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
                 p.envelopeId());
-        if (listener.authRequired()) {
-            Login.Identity who = identity.orElseThrow();
-            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> {
-                if (answer == SmtpReply.SENDER_OK) {
-                    transaction = started;
-                    reply(answer);
-                } else {
-                    error(answer, who.login());
-                }
-            });
+        started.declaredSize = p.declaredSize().orElse(0);
+        // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
+        if (identity.isPresent()) {
+            Login.Identity who = identity.get();
+            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
+            return;
+        }
+        if (!lmtp && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
+                && !services.relay().trusts(client)) {
+            MailAddress sender = mail.sender().get();
+            offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
             return;
         }
         transaction = started;
         reply(SmtpReply.SENDER_OK);
+    }
+
+    private void senderDecided(Transaction started, SmtpReply answer, Object... args) {
+        if (answer == SmtpReply.SENDER_OK) {
+            transaction = started;
+            reply(answer);
+        } else {
+            error(answer, args);
+        }
     }
 
     private void rcpt(Command.Rcpt rcpt) {
@@ -467,7 +478,13 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
         Transaction current = transaction;
         currentRecipient = Optional.of(rcpt.recipient());
-        offload(() -> recipientPolicy.decide(rcpt.recipient(), who), answer -> {
+        Optional<MailAddress> verified = verifiedSender(current);
+        offload(() -> {
+            SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
+            // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
+            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(forecast(() -> services
+                    .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
+        }, answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
                 error(answer);
             } else if (current != transaction) {
@@ -585,9 +602,51 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private Envelope envelope() {
         Envelope.SessionTrace trace = new Envelope.SessionTrace(client.getHostAddress(), client.getHostAddress(),
                 heloName, protocolName(), identity.map(Login.Identity::login), tlsCipher(),
-                services.clock().instant());
+                services.clock().instant(), services.relay().trusts(client));
         return new Envelope(transaction.sender, transaction.recipients, transaction.bodyType, transaction.smtpUtf8,
                 transaction.dsnReturn, transaction.envelopeId, trace);
+    }
+
+    /** The sender a restricted group may believe: only that of a session that logged in (checked at MAIL). */
+    private Optional<MailAddress> verifiedSender(Transaction t) {
+        return identity.isPresent() ? t.sender : Optional.empty();
+    }
+
+    /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */
+    private DeliveryForecast.Verdict forecast(Supplier<DeliveryForecast.Verdict> question) {
+        try {
+            return question.get();
+        } catch (RuntimeException e) {
+            LOG.warn("event=forecast-failed client={} error=\"{}\"", client.getHostAddress(), e.toString());
+            return DeliveryForecast.Verdict.DELIVERABLE;
+        }
+    }
+
+    private static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
+        return switch (verdict) {
+            case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
+            case MAILBOX_FULL -> SmtpReply.MAILBOX_FULL;
+            case LOOP -> SmtpReply.DELIVERED_TO_LOOP;
+        };
+    }
+
+    /**
+     * The refusal when local delivery would deliver this message to none of its recipients (each
+     * one's mailboxes full, or already in its Delivered-To fields); empty when any recipient may
+     * get it: SMTP answers the message once, so a partial failure is accepted and reported by DSN.
+     */
+    private Optional<SmtpReply> refusalBeforeCommit(Transaction t, Optional<MailAddress> verified, long size,
+                                                    java.util.Set<String> deliveredTo) {
+        Optional<SmtpReply> first = Optional.empty();
+        for (EnvelopeRecipient r : t.recipients) {
+            DeliveryForecast.Verdict verdict = forecast(() -> services.forecast().atEndOfData(r.address(), verified,
+                    t.sender, size, deliveredTo));
+            if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
+                return Optional.empty();
+            }
+            first = first.or(() -> Optional.of(forecastReply(verdict)));
+        }
+        return first;
     }
 
     /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
@@ -613,6 +672,26 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (lmtp || services.forecast() == DeliveryForecast.NONE) {
+            commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
+            return;
+        }
+        Optional<MailAddress> verified = verifiedSender(t);
+        long size = t.stream.size();
+        java.util.Set<String> deliveredTo = java.util.Set.copyOf(t.stream.deliveredTo());
+        offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
+            if (refused.isEmpty()) {
+                commit(t);
+                return;
+            }
+            t.abort();
+            transaction = null;
+            LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), refused.get().name());
+            answering(t, () -> perRecipient(t, refused.get().line()));
+        });
+    }
+
+    private void commit(Transaction t) {
         CompletableFuture<Acceptance> commit;
         try {
             commit = t.message.commit();

@@ -26,6 +26,8 @@ final class Transaction {
     MessageStream stream;
     SinkException sinkFailure;
     boolean usesBdat;
+    /** The SIZE parameter of MAIL FROM, 0 when not given. */
+    long declaredSize;
 
     Transaction(Optional<MailAddress> sender, Envelope.BodyType bodyType, boolean smtpUtf8,
                 Optional<Envelope.DsnReturn> dsnReturn, Optional<EnvelopeId> envelopeId) {

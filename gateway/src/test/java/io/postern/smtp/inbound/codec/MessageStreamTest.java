@@ -82,6 +82,41 @@ class MessageStreamTest {
     }
 
     @Test
+    void receivedWithWhiteSpaceBeforeTheColonCountsToo() {
+        // RFC 5322 4.5.3 obsolete syntax: any amount of SP/HTAB between the field name and the colon.
+        MessageStream s = stream(10_000, 1000, 100, false);
+        write(s, "Received : a\r\nRECEIVED\t: b\r\nReceived" + " ".repeat(40) + ": c\r\n"
+                + " Received: a continuation line\r\nRec eived: not a field name\r\nReceived-SPF: pass\r\n"
+                + "Received x: not one either\r\n\r\nReceived : body\r\n");
+        s.finish();
+        assertThat(s.receivedHeaders()).isEqualTo(3);
+        MessageStream loop = stream(10_000, 1000, 2, false);
+        write(loop, "Received: a\r\nReceived : b\r\nReceived\t\t: c\r\n\r\n");
+        assertThat(loop.problem()).contains(MessageStream.Problem.MAIL_LOOP);
+    }
+
+    @Test
+    void collectsDeliveredToAddressesOfTheHeaderSectionOnly() {
+        MessageStream s = stream(10_000, 1000, 3, false);
+        write(s, "Delivered-To: Alice@Example.test\r\nDelivered-To :  bob@example.test \r\n"
+                + " Delivered-To: folded@example.test\r\nX-Delivered-To: x@example.test\r\n"
+                + "Delivered-To: c@example.test\r\nDelivered-To: d@example.test\r\n\r\n"
+                + "Delivered-To: body@example.test\r\n");
+        s.finish();
+        // At most maxReceivedHeaders values are kept.
+        assertThat(s.deliveredTo()).containsExactly("alice@example.test", "bob@example.test", "c@example.test");
+    }
+
+    @Test
+    void messageIdAndDateWithWhiteSpaceBeforeTheColonAreSeen() {
+        MessageStream s = stream(10_000, 1000, 100, false);
+        write(s, "Message-ID : <x@y>\r\nDate\t: Thu, 3 Dec 2026 10:00:00 +0000\r\n\r\n");
+        s.finish();
+        assertThat(s.hasMessageId()).isTrue();
+        assertThat(s.hasDate()).isTrue();
+    }
+
+    @Test
     void insertsMissingHeadersAtTheEndOfTheHeaderSection() {
         MessageStream s = stream(10_000, 1000, 50, false);
         s.onHeaderEnd(() -> (s.hasDate() ? "" : "Date: now\r\n").getBytes(StandardCharsets.US_ASCII));

@@ -1,0 +1,74 @@
+package io.postern.routing;
+
+import io.postern.config.DeliveryConfig;
+import io.postern.delivery.LocalDelivery;
+import io.postern.delivery.LocalOutcome;
+import io.postern.directory.Directory;
+import io.postern.mail.DeliveryForecast;
+import io.postern.mail.MailAddress;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The {@link DeliveryForecast} of a node that routes its own mail: the recipient is expanded as
+ * {@link RoutingDeliveryAgent} will expand it, and each local mailbox is asked what
+ * {@link LocalDelivery#foresee} knows (a Delivered-To loop; with access to the spools, a full
+ * mailbox). A recipient is refused only when it leads to local mailboxes only, none with a
+ * problem the directory could not answer, and every one of them would fail: one that may
+ * succeed, a remote target or a temporary problem makes it deliverable (partial failures are
+ * reported by DSN as before). The check stops at the first mailbox that may succeed. May block;
+ * thread-safe, immutable.
+ */
+public final class DeliveryPrecheck implements DeliveryForecast {
+    private final RecipientExpander expander;
+    private final Optional<LocalDelivery> mda;
+
+    /** {@code mda} empty: the spools are elsewhere (LMTP hand-off): loops are still seen, quotas are not. */
+    public DeliveryPrecheck(Directory directory, DeliveryConfig config, Optional<LocalDelivery> mda) {
+        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients());
+        this.mda = mda;
+    }
+
+    @Override
+    public Verdict atRecipient(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                               Optional<MailAddress> returnPath, long declaredSize) {
+        return forecast(recipient, verifiedSender, returnPath, declaredSize, Set.of());
+    }
+
+    @Override
+    public Verdict atEndOfData(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                               Optional<MailAddress> returnPath, long size, Set<String> deliveredTo) {
+        return forecast(recipient, verifiedSender, returnPath, size, deliveredTo);
+    }
+
+    private Verdict forecast(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                             Optional<MailAddress> returnPath, long size, Set<String> deliveredTo) {
+        if (deliveredTo.isEmpty() && mda.isEmpty()) {
+            return Verdict.DELIVERABLE; // nothing this node could know in advance
+        }
+        Expansion expansion = expander.expand(recipient, verifiedSender);
+        if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
+            return Verdict.DELIVERABLE;
+        }
+        Verdict first = Verdict.DELIVERABLE;
+        for (Expansion.LocalTarget target : expansion.local()) {
+            Optional<LocalOutcome.PermFailed> failure = foresee(target, returnPath, size, deliveredTo);
+            if (failure.isEmpty()) {
+                return Verdict.DELIVERABLE;
+            }
+            if (first == Verdict.DELIVERABLE) {
+                first = failure.get().enhancedCode().equals("5.4.6") ? Verdict.LOOP : Verdict.MAILBOX_FULL;
+            }
+        }
+        return first;
+    }
+
+    private Optional<LocalOutcome.PermFailed> foresee(Expansion.LocalTarget target, Optional<MailAddress> returnPath,
+                                                      long size, Set<String> deliveredTo) {
+        if (mda.isPresent()) {
+            return mda.get().foresee(returnPath, target.mailbox(), target.deliveredTo(), size, deliveredTo);
+        }
+        return LocalDelivery.loops(deliveredTo, target.deliveredTo())
+                ? Optional.of(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop")) : Optional.empty();
+    }
+}
