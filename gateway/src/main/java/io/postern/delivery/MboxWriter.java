@@ -2,6 +2,7 @@ package io.postern.delivery;
 
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
+import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -217,7 +218,7 @@ public final class MboxWriter {
             channel.truncate(start);
             channel.force(true);
         } catch (IOException | RuntimeException again) {
-            LOG.error("event=mbox-truncate-failed size={} error=\"{}\"", start, again.getMessage());
+            LogLine.event("mbox-truncate-failed").add("size", start).add("error", again.getMessage()).error(LOG);
         }
     }
 
@@ -251,14 +252,14 @@ public final class MboxWriter {
     private void breakIfStale(Path dotLock) throws IOException {
         try {
             if (heldByDeadLocalProcess(dotLock)) {
-                LOG.warn("event=mbox-dead-lock-removed lock=\"{}\"", dotLock);
+                LogLine.event("mbox-dead-lock-removed").add("lock", dotLock).warn(LOG);
                 Files.deleteIfExists(dotLock);
                 return;
             }
             Instant modified = Files.getLastModifiedTime(dotLock).toInstant();
             if (modified.plus(staleLockAge).isBefore(clock.instant())) {
-                LOG.warn("event=mbox-stale-lock-removed lock=\"{}\" age={}", dotLock,
-                        Duration.between(modified, clock.instant()));
+                LogLine.event("mbox-stale-lock-removed").add("lock", dotLock)
+                        .add("age", Duration.between(modified, clock.instant())).warn(LOG);
                 Files.deleteIfExists(dotLock);
             }
         } catch (NoSuchFileException gone) {

@@ -14,6 +14,7 @@ import io.postern.mail.MessageContent;
 import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -92,7 +93,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                 }
                 size += length;
             } catch (IOException e) {
-                LOG.warn("event=lmtp-spool-failed error=\"{}\"", e.getMessage());
+                LogLine.event("lmtp-spool-failed").add("error", e.getMessage()).warn(LOG);
                 abort();
                 throw new SinkException("4.3.1", "cannot store the message now", e);
             }
@@ -129,7 +130,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                     .thenCompose(c -> agent.deliver(new QueuedMessage(queueId, envelope, c), envelope.recipients()))
                     .thenApply(results -> acceptance(queueId, envelope.recipients(), results))
                     .exceptionally(e -> {
-                        LOG.warn("event=lmtp-delivery-failed id={} error=\"{}\"", queueId, e.toString());
+                        LogLine.event("lmtp-delivery-failed").add("id", queueId).add("error", e.toString()).warn(LOG);
                         return allTempFailed(queueId, envelope.recipients());
                     })
                     .whenCompleteAsync((acceptance, e) -> deleteTemporary(), files);
@@ -204,7 +205,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.warn("event=lmtp-temp-delete-failed file=\"{}\" error=\"{}\"", file, e.getMessage());
+            LogLine.event("lmtp-temp-delete-failed").add("file", file).add("error", e.getMessage()).warn(LOG);
         }
     }
 

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolNegotiator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,12 +89,12 @@ final class ReloadingSslContext extends SslContext {
             }
             try {
                 current = build(certificateFile, privateKeyFile, protocols, stamp, now);
-                LOG.info("event=tls-reloaded certificate={} subject=\"{}\" not_after={}", certificateFile,
-                        current.certificate().getSubjectX500Principal().getName(),
-                        current.certificate().getNotAfter().toInstant());
+                LogLine.event("tls-reloaded").add("certificate", certificateFile)
+                        .add("subject", current.certificate().getSubjectX500Principal().getName())
+                        .add("not_after", current.certificate().getNotAfter().toInstant()).info(LOG);
             } catch (SSLException e) {
-                LOG.warn("event=tls-reload-failed certificate={} error=\"{}\" action=keep-previous", certificateFile,
-                        e.getMessage());
+                LogLine.event("tls-reload-failed").add("certificate", certificateFile).add("error", e.getMessage())
+                        .add("action", "keep-previous").warn(LOG);
                 current = loaded.rejecting(stamp, now);
             }
             return current;

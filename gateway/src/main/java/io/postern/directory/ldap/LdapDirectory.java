@@ -14,6 +14,7 @@ import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -193,7 +194,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             return count("resolve", Lookup.found(recipient));
         } catch (DirectoryUnavailable e) {
             trace.note("decision: try again later (" + e.getMessage() + ")");
-            LOG.warn("event=directory-unavailable question=resolve reason=\"{}\"", e.getMessage());
+            LogLine.event("directory-unavailable").add("question", "resolve").add("reason", e.getMessage()).warn(LOG);
             return count("resolve", Lookup.tempFail(e.getMessage()));
         }
     }
@@ -316,7 +317,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         };
         Counter.builder("postern.directory.logins").tag("outcome", outcome).register(meters).increment();
         if (result instanceof Login.TempFail t) {
-            LOG.warn("event=directory-unavailable question=login reason=\"{}\"", t.reason());
+            LogLine.event("directory-unavailable").add("question", "login").add("reason", t.reason()).warn(LOG);
         }
         return result;
     }
