@@ -1,5 +1,6 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.postern.config.SpoolConfig;
@@ -37,8 +38,8 @@ public final class LocalDelivery {
     private final Timer latency;
 
     public LocalDelivery(SpoolConfig spool, String hostname, MeterRegistry registry) {
-        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname),
-                new MboxWriter(spool.lockTimeout(), spool.staleLockAge()), registry);
+        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname, spool.access()),
+                new MboxWriter(spool.lockTimeout(), spool.staleLockAge(), spool.access()), registry);
     }
 
     LocalDelivery(SpoolLayout layout, SpoolFormat format, MaildirWriter maildir, MboxWriter mbox,
@@ -115,7 +116,7 @@ public final class LocalDelivery {
             }
             if (mailbox.quotaBytes().isPresent()) {
                 long quota = mailbox.quotaBytes().getAsLong();
-                long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)
+                long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota, layout.access())
                         : (Files.isRegularFile(spool) ? Files.size(spool) : 0);
                 if (used + size > quota) {
                     LogLine.event("over-quota").add("mailbox", mailbox.address()).add("used", used).add("size", size)

@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -29,11 +30,19 @@ final class MaildirSpool implements Spool {
     private final Path[] paths;
     private final MaildirName[] names;
 
+    private FileAccess access = FileAccess.OWNER_ONLY;
+
     private MaildirSpool(Path root, List<Entry> entries) {
         this.root = root;
         this.messages = entries.stream().map(Entry::message).toList();
         this.paths = entries.stream().map(Entry::path).toArray(Path[]::new);
         this.names = entries.stream().map(Entry::name).toArray(MaildirName[]::new);
+    }
+
+    static MaildirSpool scan(Path root, FileAccess access) throws IOException {
+        MaildirSpool spool = scan(root);
+        spool.access = access;
+        return spool;
     }
 
     static MaildirSpool scan(Path root) throws IOException {
@@ -100,7 +109,7 @@ final class MaildirSpool implements Spool {
             return;
         }
         Path target = root.resolve("cur").resolve(names[index].seenName());
-        Files.createDirectories(target.getParent());
+        access.createDirectories(target.getParent());
         try {
             Files.move(paths[index], target, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {

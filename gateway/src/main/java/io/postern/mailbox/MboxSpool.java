@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -41,11 +42,19 @@ final class MboxSpool implements Spool {
     private final List<Range> ranges;
     private final long snapshotEnd;
 
+    private FileAccess access = FileAccess.OWNER_ONLY;
+
     private MboxSpool(Path file, List<SpoolMessage> messages, List<Range> ranges, long snapshotEnd) {
         this.file = file;
         this.messages = List.copyOf(messages);
         this.ranges = List.copyOf(ranges);
         this.snapshotEnd = snapshotEnd;
+    }
+
+    static MboxSpool scan(Path file, FileAccess access) throws IOException {
+        MboxSpool spool = scan(file);
+        spool.access = access;
+        return spool;
     }
 
     static MboxSpool scan(Path file) throws IOException {
@@ -98,7 +107,7 @@ final class MboxSpool implements Spool {
         }
         try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
              FileLock ignored = source.lock();
-             FileChannel target = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+             FileChannel target = access.create(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (int i = 0; i < ranges.size(); i++) {
                 if (!indexes.contains(i)) {
                     copy(source, ranges.get(i).rawStart(), ranges.get(i).rawEnd(), target);

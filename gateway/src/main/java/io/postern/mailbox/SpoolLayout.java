@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import io.postern.config.SpoolConfig;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
@@ -21,18 +22,29 @@ public final class SpoolLayout {
 
     private final Path root;
     private final String layout;
+    private final FileAccess access;
 
     public SpoolLayout(SpoolConfig config) {
-        this(config.root(), config.layout());
+        this(config.root(), config.layout(), config.access());
     }
 
     public SpoolLayout(Path root, String layout) {
+        this(root, layout, FileAccess.OWNER_ONLY);
+    }
+
+    public SpoolLayout(Path root, String layout, FileAccess access) {
         this.root = root.toAbsolutePath().normalize();
         this.layout = Objects.requireNonNull(layout);
+        this.access = Objects.requireNonNull(access);
     }
 
     public Path root() {
         return root;
+    }
+
+    /** The mode and group every file and folder written under the root gets. */
+    public FileAccess access() {
+        return access;
     }
 
     /** The spool folder of a mailbox recipient. */

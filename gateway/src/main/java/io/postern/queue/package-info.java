@@ -17,6 +17,8 @@
  * directory are re-read as untrusted (a damaged one is moved to {@code corrupt/}); admin paths
  * and CLI arguments are untrusted. Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
  * per scheduled message (ids and due times only). Failures: disk errors answer
- * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky.
+ * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky. Files are created 0600
+ * in 0700 folders ({@link io.postern.queue.QueueFiles#ACCESS}), and log lines quoting envelope
+ * values go through {@link io.postern.observability.LogLine}.
  */
 package io.postern.queue;

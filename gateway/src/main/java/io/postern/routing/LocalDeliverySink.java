@@ -1,6 +1,7 @@
 package io.postern.routing;
 
 import io.postern.config.DeliveryConfig;
+import io.postern.config.FileAccess;
 import io.postern.delivery.FileContent;
 import io.postern.delivery.MemoryContent;
 import io.postern.mail.Acceptance;
@@ -101,7 +102,8 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
 
         /** Moves what is in memory to a temporary file; the rest of the message goes there too. */
         private void spill() throws IOException {
-            Files.createDirectories(tempDirectory);
+            // Whole messages: owner-only like the queue (createTempFile already makes the file 0600).
+            FileAccess.OWNER_ONLY.createDirectories(tempDirectory);
             file = Files.createTempFile(tempDirectory, "lmtp-", ".msg");
             out = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
             memory.writeTo(out);
