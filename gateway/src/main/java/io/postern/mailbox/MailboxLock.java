@@ -35,10 +35,11 @@ public final class MailboxLock {
     private volatile boolean lost;
     private volatile boolean released;
 
-    private FileAccess access = FileAccess.OWNER_ONLY;
+    private final FileAccess access;
 
-    private MailboxLock(Path path, String node, Duration lease, Clock clock) {
+    private MailboxLock(Path path, String node, Duration lease, Clock clock, FileAccess access) {
         this.path = path;
+        this.access = access;
         this.node = node;
         this.lease = lease;
         this.clock = clock;
@@ -64,8 +65,7 @@ public final class MailboxLock {
     }
 
     static Attempt acquire(Path spool, String node, Duration lease, Clock clock, FileAccess access) throws IOException {
-        MailboxLock lock = new MailboxLock(lockPathOf(spool), node, lease, clock);
-        lock.access = access;
+        MailboxLock lock = new MailboxLock(lockPathOf(spool), node, lease, clock, access);
         access.createDirectories(lock.path.getParent());
         for (int attempt = 0; attempt < 3; attempt++) {
             Path temp = lock.writeTemp();

@@ -42,22 +42,23 @@ final class MboxSpool implements Spool {
     private final List<Range> ranges;
     private final long snapshotEnd;
 
-    private FileAccess access = FileAccess.OWNER_ONLY;
+    private final FileAccess access;
 
-    private MboxSpool(Path file, List<SpoolMessage> messages, List<Range> ranges, long snapshotEnd) {
+    private MboxSpool(Path file, List<SpoolMessage> messages, List<Range> ranges, long snapshotEnd,
+                      FileAccess access) {
         this.file = file;
+        this.access = access;
         this.messages = List.copyOf(messages);
         this.ranges = List.copyOf(ranges);
         this.snapshotEnd = snapshotEnd;
     }
 
-    static MboxSpool scan(Path file, FileAccess access) throws IOException {
-        MboxSpool spool = scan(file);
-        spool.access = access;
-        return spool;
+    static MboxSpool scan(Path file) throws IOException {
+        return scan(file, FileAccess.OWNER_ONLY);
     }
 
-    static MboxSpool scan(Path file) throws IOException {
+    /** Reads the mbox; the file that replaces it after an expunge gets {@code access}. */
+    static MboxSpool scan(Path file, FileAccess access) throws IOException {
         Scanner scanner = new Scanner();
         long end;
         try (InputStream in = Files.newInputStream(file)) {
@@ -70,9 +71,9 @@ final class MboxSpool implements Spool {
             }
             end = scanner.finish();
         } catch (NoSuchFileException e) {
-            return new MboxSpool(file, List.of(), List.of(), 0);
+            return new MboxSpool(file, List.of(), List.of(), 0, access);
         }
-        return new MboxSpool(file, scanner.messages, scanner.ranges, end);
+        return new MboxSpool(file, scanner.messages, scanner.ranges, end, access);
     }
 
     @Override
