@@ -19,6 +19,7 @@ import org.slf4j.event.Level;
 public final class LogLine {
     private final StringBuilder text = new StringBuilder(160);
     private final List<String[]> pairs = new ArrayList<>();
+    private Throwable cause;
 
     private LogLine() {
     }
@@ -48,6 +49,12 @@ public final class LogLine {
         return add(key, String.format(Locale.ROOT, "%.3f", Math.max(0, endNanos - startNanos) / 1e9));
     }
 
+    /** Attaches a stack trace, printed after the line (for failures nobody expected). */
+    public LogLine cause(Throwable throwable) {
+        this.cause = throwable;
+        return this;
+    }
+
     /** Logs the line at INFO; JSON output carries the same pairs as structured fields. */
     public void info(Logger log) {
         log(log, Level.INFO);
@@ -72,6 +79,9 @@ public final class LogLine {
         var builder = log.atLevel(level);
         for (String[] pair : pairs) {
             builder = builder.addKeyValue(pair[0], pair[1]);
+        }
+        if (cause != null) {
+            builder = builder.setCause(cause);
         }
         builder.log(text.toString());
     }

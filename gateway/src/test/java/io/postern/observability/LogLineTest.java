@@ -142,6 +142,9 @@ class LogLineTest {
         line.error(logger);
         assertThat(events.list).extracting(e -> e.getLevel().toString()).containsExactly("DEBUG", "INFO", "WARN", "ERROR");
         assertThat(events.list).extracting(ILoggingEvent::getFormattedMessage).containsOnly("event=e error=\"x\\n\\\"y\\\"\"");
+        IllegalStateException boom = new IllegalStateException("boom");
+        LogLine.event("e").add("error", "x").cause(boom).error(logger);
+        assertThat(events.list.getLast().getThrowableProxy().getMessage()).isEqualTo("boom");
     }
 
     @Test

@@ -158,7 +158,7 @@ public final class ChangeTracker implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException e) {
-                LOG.error("event=directory-tracking-failed reason=\"{}\"", e.toString(), e);
+                LogLine.event("directory-tracking-failed").add("reason", e.toString()).cause(e).error(LOG);
             } finally {
                 current = null;
                 if (connection != null) {

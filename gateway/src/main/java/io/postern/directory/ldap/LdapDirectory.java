@@ -96,10 +96,10 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         Optional<String> problem = directory.unhealthy();
         if (problem.isPresent()) {
             // Starting anyway: questions answer "try again later" until a server answers.
-            LOG.warn("event=directory-unreachable-at-start profile={} servers=\"{}\" reason=\"{}\"",
-                    profileName(config), urls, problem.get());
+            LogLine.event("directory-unreachable-at-start").add("profile", profileName(config)).add("servers", urls)
+                    .add("reason", problem.get()).warn(LOG);
         } else {
-            LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
+            LogLine.event("directory-connected").add("profile", profileName(config)).add("servers", urls).info(LOG);
         }
         return directory;
     }
@@ -115,7 +115,8 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         if (config.domain().isPresent()) {
             List<URI> found = SrvDiscovery.discover(config.domain().get(), config.dnsServer(), config.globalCatalog(),
                     false);
-            LOG.info("event=directory-discovered domain={} servers=\"{}\"", config.domain().get(), found);
+            // The servers come from DNS SRV answers: not ours.
+            LogLine.event("directory-discovered").add("domain", config.domain().get()).add("servers", found).info(LOG);
             return found;
         }
         throw new IOException("directory: no server (set directory.urls, directory.domain or directory.embedded)");
