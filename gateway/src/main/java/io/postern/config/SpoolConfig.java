@@ -51,8 +51,22 @@ public record SpoolConfig(Path root, SpoolFormat format, String layout, Duration
             node.error("group", "'" + group.get() + "' is not a group name");
             group = Optional.empty();
         }
+        if (group.isPresent() && !groupExists(group.get())) {
+            // Found now rather than at the first delivery, which would defer every message.
+            node.error("group", "'" + group.get() + "' is not a group on this system");
+            group = Optional.empty();
+        }
         return new SpoolConfig(root, format, layout, lockTimeout, staleLockAge,
                 new FileAccess(fileMode, directoryMode, group));
+    }
+
+    private static boolean groupExists(String name) {
+        try {
+            java.nio.file.FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName(name);
+            return true;
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /** An octal mode that gives the owner {@code owner} and others nothing. */

@@ -98,6 +98,9 @@ class SpoolFileModesTest {
                 .parse(yaml("spool: {fileMode: '0644', directoryMode: '755', group: 'bad group'}\n"), base, "t.yaml"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("spool.fileMode")
                 .hasMessageContaining("spool.directoryMode").hasMessageContaining("spool.group");
+        assertThatThrownBy(() -> new ConfigLoader(new SecretResolver(Map.of()))
+                .parse(yaml("spool: {group: no-such-group-here}\n"), base, "t.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("not a group on this system");
     }
 
     private static String yaml(String extra) {
