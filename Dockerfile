@@ -39,6 +39,7 @@ WORKDIR /var/lib/postern
 EXPOSE 2525 2587 2465 2424 2110 2995 9925
 VOLUME ["/var/lib/postern/queue", "/var/lib/postern/spool"]
 # The same JVM flags as the ./postern launcher; memory sizing comes from JAVA_TOOL_OPTIONS.
-ENTRYPOINT ["java", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", \
-            "-XX:+ExitOnOutOfMemoryError", "-jar", "/opt/postern/postern.jar"]
+# umask 077: anything the JVM creates without an explicit mode is the postern user's only (queue
+# and spool files set theirs anyway; see docs/security.md).
+ENTRYPOINT ["/bin/sh", "-c", "umask 077 && exec java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+ExitOnOutOfMemoryError -jar /opt/postern/postern.jar \"$@\"", "postern"]
 CMD ["serve", "--config", "/etc/postern/postern.yaml"]

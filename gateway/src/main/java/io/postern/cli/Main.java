@@ -1,6 +1,7 @@
 package io.postern.cli;
 
 import io.postern.config.ConfigException;
+import io.postern.tls.TlsContexts;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,6 +26,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Before anything can run a TLS handshake: the JDK reads this switch only once.
+        TlsContexts.rejectClientRenegotiation();
         System.exit(run(args));
     }
 

@@ -1,5 +1,6 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.postern.config.SpoolConfig;
@@ -8,6 +9,7 @@ import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
 import io.postern.mailbox.SpoolLayout;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,8 +38,8 @@ public final class LocalDelivery {
     private final Timer latency;
 
     public LocalDelivery(SpoolConfig spool, String hostname, MeterRegistry registry) {
-        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname),
-                new MboxWriter(spool.lockTimeout(), spool.staleLockAge()), registry);
+        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname, spool.access()),
+                new MboxWriter(spool.lockTimeout(), spool.staleLockAge(), spool.access()), registry);
     }
 
     LocalDelivery(SpoolLayout layout, SpoolFormat format, MaildirWriter maildir, MboxWriter mbox,
@@ -89,8 +91,8 @@ public final class LocalDelivery {
         try {
             spool = layout.spoolOf(mailbox);
         } catch (SpoolLayout.UnsafeSpoolPath e) {
-            LOG.warn("event=unsafe-spool-path mailbox=\"{}\" dn=\"{}\" problem=\"{}\"", printable(mailbox.address().toString()),
-                    printable(mailbox.dn()), e.getMessage());
+            LogLine.event("unsafe-spool-path").add("mailbox", mailbox.address()).add("dn", mailbox.dn())
+                    .add("problem", e.getMessage()).warn(LOG);
             return new LocalOutcome.PermFailed("5.3.0", "mailbox path refused");
         }
         byte[] prefix = headers(returnPath, deliveredTo);
@@ -102,14 +104,14 @@ public final class LocalDelivery {
                 // Before the quota and loop checks: a copy already there is the answer, whatever the mailbox's state now.
                 Optional<Path> found = maildir.find(spool, stem.get(), size);
                 if (found.isPresent()) {
-                    LOG.info("event=already-delivered queue_id={} mailbox=\"{}\" file=\"{}\"", key.get().queueId(),
-                            mailbox.address(), found.get().getFileName());
+                    LogLine.event("already-delivered").add("queue_id", key.get().queueId())
+                            .add("mailbox", mailbox.address()).add("file", found.get().getFileName()).info(LOG);
                     registry.counter("postern.delivery.local.duplicates.avoided").increment();
                     return new LocalOutcome.Delivered(found.get());
                 }
             }
             if (DeliveredToLoop.seen(content, deliveredTo)) {
-                LOG.warn("event=delivered-to-loop mailbox=\"{}\"", deliveredTo);
+                LogLine.event("delivered-to-loop").add("mailbox", deliveredTo).warn(LOG);
                 return loop(deliveredTo);
             }
             Optional<LocalOutcome.PermFailed> full = overQuota(mailbox, spool, size);
@@ -127,8 +129,8 @@ public final class LocalDelivery {
                     if (key.isPresent()) {
                         String mboxKey = key.get().stem(mailbox.address());
                         if (!mbox.deliverOnce(spool, returnPath, prefix, content, mboxKey, key.get().repeat())) {
-                            LOG.info("event=already-delivered queue_id={} mailbox=\"{}\" file=\"{}\"",
-                                    key.get().queueId(), mailbox.address(), spool.getFileName());
+                            LogLine.event("already-delivered").add("queue_id", key.get().queueId())
+                                    .add("mailbox", mailbox.address()).add("file", spool.getFileName()).info(LOG);
                             registry.counter("postern.delivery.local.duplicates.avoided").increment();
                         }
                     } else {
@@ -138,11 +140,11 @@ public final class LocalDelivery {
                 }
             };
         } catch (MboxWriter.LockTimeout e) {
-            LOG.warn("event=mbox-locked mailbox=\"{}\" problem=\"{}\"", mailbox.address(), e.getMessage());
+            LogLine.event("mbox-locked").add("mailbox", mailbox.address()).add("problem", e.getMessage()).warn(LOG);
             return new LocalOutcome.TempFailed("4.2.0", "mailbox locked, try again later");
         } catch (IOException | RuntimeException e) {
-            LOG.warn("event=spool-write-failed mailbox=\"{}\" error=\"{}: {}\"", mailbox.address(),
-                    e.getClass().getSimpleName(), e.getMessage());
+            LogLine.event("spool-write-failed").add("mailbox", mailbox.address())
+                    .add("error", e.getClass().getSimpleName() + ": " + e.getMessage()).warn(LOG);
             return new LocalOutcome.TempFailed("4.3.0", "spool write failed");
         }
     }
@@ -186,10 +188,11 @@ public final class LocalDelivery {
             return Optional.empty();
         }
         long quota = mailbox.quotaBytes().getAsLong();
-        long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota)
+        long used = format == SpoolFormat.MAILDIR ? MaildirQuota.usage(spool, quota, layout.access())
                 : (Files.isRegularFile(spool) ? Files.size(spool) : 0);
         if (used + size > quota) {
-            LOG.info("event=over-quota mailbox=\"{}\" used={} size={} quota={}", mailbox.address(), used, size, quota);
+            LogLine.event("over-quota").add("mailbox", mailbox.address()).add("used", used).add("size", size)
+                    .add("quota", quota).info(LOG);
             return Optional.of(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
         }
         return Optional.empty();
@@ -200,14 +203,5 @@ public final class LocalDelivery {
         String text = "Return-Path: <" + returnPath.map(MailAddress::toString).orElse("") + ">\r\n"
                 + "Delivered-To: " + deliveredTo + "\r\n";
         return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String printable(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < Math.min(value.length(), 120); i++) {
-            char c = value.charAt(i);
-            out.append(Character.isISOControl(c) || c == '"' ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -26,6 +27,11 @@ public final class MaildirQuota {
 
     /** Bytes used in {@code maildir}, rewriting {@code maildirsize} with {@code quotaBytes} when it must be recomputed. */
     public static long usage(Path maildir, long quotaBytes) throws IOException {
+        return usage(maildir, quotaBytes, FileAccess.OWNER_ONLY);
+    }
+
+    /** As {@link #usage(Path, long)}, a rewritten {@code maildirsize} getting the spool's {@code access}. */
+    public static long usage(Path maildir, long quotaBytes, FileAccess access) throws IOException {
         Path file = maildir.resolve(FILE);
         long stored = readUsage(file, quotaBytes);
         if (stored >= 0) {
@@ -36,8 +42,8 @@ public final class MaildirQuota {
             String text = quotaBytes + "S\n" + computed[0] + " " + computed[1] + "\n";
             // Random, not pid-based: pods on shared storage often all run as pid 1.
             Path tmp = maildir.resolve("tmp").resolve(FILE + "." + java.util.UUID.randomUUID());
-            Files.createDirectories(tmp.getParent());
-            Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+            access.createDirectories(tmp.getParent());
+            access.write(tmp, text.getBytes(StandardCharsets.US_ASCII));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         return computed[0];

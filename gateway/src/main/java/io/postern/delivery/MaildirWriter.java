@@ -1,5 +1,6 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import io.postern.mail.MessageContent;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,13 +42,24 @@ public final class MaildirWriter {
     private final long pid = ProcessHandle.current().pid();
     private final AtomicLong sequence = new AtomicLong();
 
+    private final FileAccess access;
+
     public MaildirWriter(String hostname) {
-        this(hostname, Clock.systemUTC());
+        this(hostname, FileAccess.OWNER_ONLY);
+    }
+
+    public MaildirWriter(String hostname, FileAccess access) {
+        this(hostname, Clock.systemUTC(), access);
     }
 
     MaildirWriter(String hostname, Clock clock) {
+        this(hostname, clock, FileAccess.OWNER_ONLY);
+    }
+
+    MaildirWriter(String hostname, Clock clock, FileAccess access) {
         this.host = safeHost(hostname);
         this.clock = clock;
+        this.access = access;
     }
 
     /**
@@ -55,12 +67,12 @@ public final class MaildirWriter {
      * {@code maildir}; returns the file in {@code new/}. Nothing is left in {@code tmp/} on failure.
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir);
+        ensureMaildir(maildir, access);
         String base = uniqueName();
         Path tmp = maildir.resolve("tmp").resolve(base);
         long size;
         try {
-            size = write(tmp, prefix, content);
+            size = write(tmp, prefix, content, access);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -82,11 +94,11 @@ public final class MaildirWriter {
      * nothing. The temporary file still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir);
+        ensureMaildir(maildir, access);
         Path tmp = maildir.resolve("tmp").resolve(uniqueName());
         long size;
         try {
-            size = write(tmp, prefix, content);
+            size = write(tmp, prefix, content, access);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -165,8 +177,8 @@ public final class MaildirWriter {
         return next == ',' || next == ':';
     }
 
-    private static long write(Path tmp, byte[] prefix, MessageContent content) throws IOException {
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    private static long write(Path tmp, byte[] prefix, MessageContent content, FileAccess access) throws IOException {
+        try (FileChannel channel = access.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              InputStream in = content.open()) {
             long written = writeFully(channel, ByteBuffer.wrap(prefix));
             byte[] buffer = new byte[BUFFER];
@@ -188,26 +200,21 @@ public final class MaildirWriter {
     }
 
     /** Creates {@code tmp/ new/ cur/} when missing and makes the new folders durable. */
-    static void ensureMaildir(Path maildir) throws IOException {
+    static void ensureMaildir(Path maildir, FileAccess access) throws IOException {
         if (Files.isDirectory(maildir.resolve("new")) && Files.isDirectory(maildir.resolve("tmp"))
                 && Files.isDirectory(maildir.resolve("cur"))) {
             return;
         }
-        createDirectoriesDurably(maildir);
+        createDirectoriesDurably(maildir, access);
         for (String sub : new String[] {"tmp", "new", "cur"}) {
-            Files.createDirectories(maildir.resolve(sub));
+            access.createDirectories(maildir.resolve(sub));
         }
         fsyncDirectory(maildir);
     }
 
-    /** Like {@link Files#createDirectories}, then fsyncs the parent of every folder it created. */
-    static void createDirectoriesDurably(Path directory) throws IOException {
-        Path existing = directory;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        Files.createDirectories(directory);
-        for (Path p = directory; p != null && !p.equals(existing); p = p.getParent()) {
+    /** Like {@link Files#createDirectories} with the spool's mode, then fsyncs the parent of every folder it created. */
+    static void createDirectoriesDurably(Path directory, FileAccess access) throws IOException {
+        for (Path p : access.createDirectories(directory).reversed()) {
             if (p.getParent() != null) {
                 fsyncDirectory(p.getParent());
             }

@@ -1,5 +1,6 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -39,9 +40,15 @@ final class MboxJournal {
     }
 
     private final Path file;
+    private final FileAccess access;
 
     MboxJournal(Path file) {
+        this(file, FileAccess.OWNER_ONLY);
+    }
+
+    MboxJournal(Path file, FileAccess access) {
         this.file = file;
+        this.access = access;
     }
 
     /** The latest entry for {@code key}, if the journal still has one. */
@@ -61,7 +68,7 @@ final class MboxJournal {
             compact();
         }
         boolean created = !Files.exists(file);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (FileChannel channel = access.create(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.APPEND)) {
             ByteBuffer bytes = ByteBuffer.wrap(entry.line().getBytes(StandardCharsets.US_ASCII));
             while (bytes.hasRemaining()) {
@@ -81,7 +88,7 @@ final class MboxJournal {
             kept.append(e.line());
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        try (FileChannel channel = access.create(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer bytes = ByteBuffer.wrap(kept.toString().getBytes(StandardCharsets.US_ASCII));
             while (bytes.hasRemaining()) {

@@ -1,7 +1,9 @@
 package io.postern.delivery;
 
+import io.postern.config.FileAccess;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
+import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,18 +79,28 @@ public final class MboxWriter {
     private final Duration staleLockAge;
     private final ChannelOpener opener;
     private final Clock clock;
+    private final FileAccess access;
 
     public MboxWriter(Duration lockTimeout, Duration staleLockAge) {
+        this(lockTimeout, staleLockAge, FileAccess.OWNER_ONLY);
+    }
+
+    public MboxWriter(Duration lockTimeout, Duration staleLockAge, FileAccess access) {
         this(lockTimeout, staleLockAge,
-                file -> FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ),
-                Clock.systemUTC());
+                file -> access.create(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                Clock.systemUTC(), access);
     }
 
     MboxWriter(Duration lockTimeout, Duration staleLockAge, ChannelOpener opener, Clock clock) {
+        this(lockTimeout, staleLockAge, opener, clock, FileAccess.OWNER_ONLY);
+    }
+
+    MboxWriter(Duration lockTimeout, Duration staleLockAge, ChannelOpener opener, Clock clock, FileAccess access) {
         this.lockTimeout = lockTimeout;
         this.staleLockAge = staleLockAge;
         this.opener = opener;
         this.clock = clock;
+        this.access = access;
     }
 
     /** Appends one message; returns the number of bytes appended. */
@@ -110,7 +122,7 @@ public final class MboxWriter {
      */
     public boolean deliverOnce(Path mbox, Optional<MailAddress> sender, byte[] prefix, MessageContent content,
                                String key, boolean repeat) throws IOException {
-        MboxJournal journal = new MboxJournal(mbox.resolveSibling(mbox.getFileName() + ".postern-journal"));
+        MboxJournal journal = new MboxJournal(mbox.resolveSibling(mbox.getFileName() + ".postern-journal"), access);
         return locked(mbox, channel -> {
             if (repeat) {
                 Optional<MboxJournal.Entry> entry = journal.find(key);
@@ -131,7 +143,7 @@ public final class MboxWriter {
 
     /** Runs {@code action} holding this process's lock, the dot-lock and the fcntl lock of {@code mbox}. */
     private long locked(Path mbox, LockedAppend action) throws IOException {
-        MaildirWriter.createDirectoriesDurably(mbox.getParent());
+        MaildirWriter.createDirectoriesDurably(mbox.getParent(), access);
         long deadline = System.nanoTime() + lockTimeout.toNanos();
         ReentrantLock local = LOCAL_LOCKS[Math.floorMod(mbox.hashCode(), LOCAL_LOCKS.length)];
         try {
@@ -217,7 +229,7 @@ public final class MboxWriter {
             channel.truncate(start);
             channel.force(true);
         } catch (IOException | RuntimeException again) {
-            LOG.error("event=mbox-truncate-failed size={} error=\"{}\"", start, again.getMessage());
+            LogLine.event("mbox-truncate-failed").add("size", start).add("error", again.getMessage()).error(LOG);
         }
     }
 
@@ -234,7 +246,7 @@ public final class MboxWriter {
         byte[] owner = (ProcessHandle.current().pid() + " " + LOCAL_HOST + "\n").getBytes(StandardCharsets.US_ASCII);
         while (true) {
             try {
-                Files.write(dotLock, owner, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                access.write(dotLock, owner);
                 return;
             } catch (FileAlreadyExistsException held) {
                 breakIfStale(dotLock);
@@ -251,14 +263,14 @@ public final class MboxWriter {
     private void breakIfStale(Path dotLock) throws IOException {
         try {
             if (heldByDeadLocalProcess(dotLock)) {
-                LOG.warn("event=mbox-dead-lock-removed lock=\"{}\"", dotLock);
+                LogLine.event("mbox-dead-lock-removed").add("lock", dotLock).warn(LOG);
                 Files.deleteIfExists(dotLock);
                 return;
             }
             Instant modified = Files.getLastModifiedTime(dotLock).toInstant();
             if (modified.plus(staleLockAge).isBefore(clock.instant())) {
-                LOG.warn("event=mbox-stale-lock-removed lock=\"{}\" age={}", dotLock,
-                        Duration.between(modified, clock.instant()));
+                LogLine.event("mbox-stale-lock-removed").add("lock", dotLock)
+                        .add("age", Duration.between(modified, clock.instant())).warn(LOG);
                 Files.deleteIfExists(dotLock);
             }
         } catch (NoSuchFileException gone) {

@@ -17,7 +17,9 @@
  * (Maildir) or appended and fsync'd (mbox); a failed mbox append is truncated back. I/O errors and
  * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes, unsafe
  * paths ({@code 5.3.0}) and a message that already carries {@code Delivered-To} for this address
- * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged.
+ * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged; addresses and
+ * directory values are, through {@link io.postern.observability.LogLine}. Every file and folder is
+ * created with the spool's {@link io.postern.config.FileAccess} (owner-only by default).
  *
  * <p>Exactly once: a message of the durable queue carries a {@link io.postern.delivery.DeliveryKey};
  * its Maildir name is fixed by (queue id, mailbox) and a repeated attempt that finds it writes

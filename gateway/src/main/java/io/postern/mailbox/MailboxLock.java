@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -34,8 +35,11 @@ public final class MailboxLock {
     private volatile boolean lost;
     private volatile boolean released;
 
-    private MailboxLock(Path path, String node, Duration lease, Clock clock) {
+    private final FileAccess access;
+
+    private MailboxLock(Path path, String node, Duration lease, Clock clock, FileAccess access) {
         this.path = path;
+        this.access = access;
         this.node = node;
         this.lease = lease;
         this.clock = clock;
@@ -57,8 +61,12 @@ public final class MailboxLock {
     }
 
     static Attempt acquire(Path spool, String node, Duration lease, Clock clock) throws IOException {
-        MailboxLock lock = new MailboxLock(lockPathOf(spool), node, lease, clock);
-        Files.createDirectories(lock.path.getParent());
+        return acquire(spool, node, lease, clock, FileAccess.OWNER_ONLY);
+    }
+
+    static Attempt acquire(Path spool, String node, Duration lease, Clock clock, FileAccess access) throws IOException {
+        MailboxLock lock = new MailboxLock(lockPathOf(spool), node, lease, clock, access);
+        access.createDirectories(lock.path.getParent());
         for (int attempt = 0; attempt < 3; attempt++) {
             Path temp = lock.writeTemp();
             try {
@@ -149,7 +157,7 @@ public final class MailboxLock {
         Path temp = path.resolveSibling("." + path.getFileName() + "." + UUID.randomUUID() + ".tmp");
         String content = "node=" + node + " pid=" + ProcessHandle.current().pid() + " token=" + token
                 + " expires=" + (clock.millis() + lease.toMillis()) + "\n";
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel channel = access.create(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             channel.write(ByteBuffer.wrap(content.getBytes(StandardCharsets.US_ASCII)));
             // No fsync: the content is complete before the link or rename makes it visible (close-to-open
             // on NFS), and a lock only has to outlive its holder, not a crash of the storage server.

@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import io.postern.config.SpoolFormat;
 import io.postern.mail.MailAddress;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class MailboxStore implements AutoCloseable {
         }
         MailboxLock lock;
         try {
-            switch (MailboxLock.acquire(spool, node, lease, clock)) {
+            switch (MailboxLock.acquire(spool, node, lease, clock, layout.access())) {
                 case MailboxLock.Attempt.Held h -> {
                     return new OpenResult.InUse(h.holder());
                 }
@@ -62,8 +63,8 @@ public final class MailboxStore implements AutoCloseable {
         held.add(lock);
         try {
             Spool listed = switch (format) {
-                case MAILDIR -> MaildirSpool.scan(spool);
-                case MBOX -> MboxSpool.scan(spool);
+                case MAILDIR -> MaildirSpool.scan(spool, layout.access());
+                case MBOX -> MboxSpool.scan(spool, layout.access());
             };
             return new OpenResult.Opened(new OpenMailbox(listed, lock, () -> held.remove(lock)));
         } catch (IOException | RuntimeException e) {

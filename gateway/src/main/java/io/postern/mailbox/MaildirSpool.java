@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
@@ -29,14 +30,22 @@ final class MaildirSpool implements Spool {
     private final Path[] paths;
     private final MaildirName[] names;
 
-    private MaildirSpool(Path root, List<Entry> entries) {
+    private final FileAccess access;
+
+    private MaildirSpool(Path root, List<Entry> entries, FileAccess access) {
         this.root = root;
+        this.access = access;
         this.messages = entries.stream().map(Entry::message).toList();
         this.paths = entries.stream().map(Entry::path).toArray(Path[]::new);
         this.names = entries.stream().map(Entry::name).toArray(MaildirName[]::new);
     }
 
     static MaildirSpool scan(Path root) throws IOException {
+        return scan(root, FileAccess.OWNER_ONLY);
+    }
+
+    /** Lists the Maildir; folders it creates later (cur/) get {@code access}. */
+    static MaildirSpool scan(Path root, FileAccess access) throws IOException {
         List<Entry> entries = new ArrayList<>();
         Set<String> uids = new HashSet<>();
         for (String sub : new String[] {"cur", "new"}) {
@@ -75,7 +84,7 @@ final class MaildirSpool implements Spool {
             }
         }
         entries.sort(Comparator.comparingLong((Entry e) -> e.name().timestamp()).thenComparing(e -> e.name().base()));
-        return new MaildirSpool(root, entries);
+        return new MaildirSpool(root, entries, access);
     }
 
     @Override
@@ -100,7 +109,7 @@ final class MaildirSpool implements Spool {
             return;
         }
         Path target = root.resolve("cur").resolve(names[index].seenName());
-        Files.createDirectories(target.getParent());
+        access.createDirectories(target.getParent());
         try {
             Files.move(paths[index], target, StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException e) {

@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
@@ -41,14 +42,23 @@ final class MboxSpool implements Spool {
     private final List<Range> ranges;
     private final long snapshotEnd;
 
-    private MboxSpool(Path file, List<SpoolMessage> messages, List<Range> ranges, long snapshotEnd) {
+    private final FileAccess access;
+
+    private MboxSpool(Path file, List<SpoolMessage> messages, List<Range> ranges, long snapshotEnd,
+                      FileAccess access) {
         this.file = file;
+        this.access = access;
         this.messages = List.copyOf(messages);
         this.ranges = List.copyOf(ranges);
         this.snapshotEnd = snapshotEnd;
     }
 
     static MboxSpool scan(Path file) throws IOException {
+        return scan(file, FileAccess.OWNER_ONLY);
+    }
+
+    /** Reads the mbox; the file that replaces it after an expunge gets {@code access}. */
+    static MboxSpool scan(Path file, FileAccess access) throws IOException {
         Scanner scanner = new Scanner();
         long end;
         try (InputStream in = Files.newInputStream(file)) {
@@ -61,9 +71,9 @@ final class MboxSpool implements Spool {
             }
             end = scanner.finish();
         } catch (NoSuchFileException e) {
-            return new MboxSpool(file, List.of(), List.of(), 0);
+            return new MboxSpool(file, List.of(), List.of(), 0, access);
         }
-        return new MboxSpool(file, scanner.messages, scanner.ranges, end);
+        return new MboxSpool(file, scanner.messages, scanner.ranges, end, access);
     }
 
     @Override
@@ -98,7 +108,7 @@ final class MboxSpool implements Spool {
         }
         try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
              FileLock ignored = source.lock();
-             FileChannel target = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+             FileChannel target = access.create(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (int i = 0; i < ranges.size(); i++) {
                 if (!indexes.contains(i)) {
                     copy(source, ranges.get(i).rawStart(), ranges.get(i).rawEnd(), target);

@@ -1,5 +1,6 @@
 package io.postern.mailbox;
 
+import io.postern.config.FileAccess;
 import io.postern.config.SpoolConfig;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
@@ -21,18 +22,29 @@ public final class SpoolLayout {
 
     private final Path root;
     private final String layout;
+    private final FileAccess access;
 
     public SpoolLayout(SpoolConfig config) {
-        this(config.root(), config.layout());
+        this(config.root(), config.layout(), config.access());
     }
 
     public SpoolLayout(Path root, String layout) {
+        this(root, layout, FileAccess.OWNER_ONLY);
+    }
+
+    public SpoolLayout(Path root, String layout, FileAccess access) {
         this.root = root.toAbsolutePath().normalize();
         this.layout = Objects.requireNonNull(layout);
+        this.access = Objects.requireNonNull(access);
     }
 
     public Path root() {
         return root;
+    }
+
+    /** The mode and group every file and folder written under the root gets. */
+    public FileAccess access() {
+        return access;
     }
 
     /** The spool folder of a mailbox recipient. */
@@ -66,7 +78,7 @@ public final class SpoolLayout {
     /** One path component, refused when it could name something other than one folder below its parent. */
     static String component(String value) throws UnsafeSpoolPath {
         if (value.isEmpty() || value.equals(".") || value.equals("..")) {
-            throw new UnsafeSpoolPath("spool path component '" + printable(value) + "' is not a folder name");
+            throw new UnsafeSpoolPath("spool path component '" + value + "' is not a folder name");
         }
         if (value.length() > MAX_COMPONENT) {
             throw new UnsafeSpoolPath("spool path component longer than " + MAX_COMPONENT + " characters");
@@ -74,19 +86,10 @@ public final class SpoolLayout {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c == '/' || c == '\\' || c == 0 || Character.isISOControl(c)) {
-                throw new UnsafeSpoolPath("spool path component '" + printable(value) + "' contains a forbidden character");
+                throw new UnsafeSpoolPath("spool path component '" + value + "' contains a forbidden character");
             }
         }
         return value;
-    }
-
-    private static String printable(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < Math.min(value.length(), 80); i++) {
-            char c = value.charAt(i);
-            out.append(Character.isISOControl(c) ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
     }
 
     /** A spool path derived from hostile or broken data: a permanent failure for that recipient. */

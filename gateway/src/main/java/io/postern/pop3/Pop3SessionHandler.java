@@ -116,7 +116,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("event=pop3-error client={} error=\"{}\"", client, cause.toString());
+        LogLine.event("pop3-error").add("client", client).add("error", cause.toString()).debug(LOG);
         ending("error");
         ctx.close();
     }
@@ -400,16 +400,16 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 loggedInAs = Optional.of(in.login());
                 services.metrics().login(Pop3Metrics.LoginResult.OK);
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
-                LOG.info("event=pop3-login result=ok client={} login=\"{}\" messages={} octets={}",
-                        client.getHostAddress(), printable(in.login()), messages.size(), octets);
+                LogLine.event("pop3-login").add("result", "ok").add("client", client.getHostAddress())
+                        .add("login", in.login()).add("messages", messages.size()).add("octets", octets).info(LOG);
                 reply(String.format(Pop3Replies.LOGGED_IN, messages.size(), octets));
             }
             case LoginOutcome.Refused r -> refuse(r.login(), r.why());
             case LoginOutcome.Reply r -> {
                 services.metrics().login(r.result());
-                LOG.info("event=pop3-login result={} client={} login=\"{}\" reason=\"{}\"",
-                        r.result().name().toLowerCase(Locale.ROOT), client.getHostAddress(), printable(r.login()),
-                        r.why());
+                LogLine.event("pop3-login").add("result", r.result().name().toLowerCase(Locale.ROOT))
+                        .add("client", client.getHostAddress()).add("login", r.login()).add("reason", r.why())
+                        .info(LOG);
                 reply(r.reply());
             }
         }
@@ -417,8 +417,8 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void refuse(String login, String why) {
         services.metrics().login(Pop3Metrics.LoginResult.FAILED);
-        LOG.info("event=pop3-login result=failed client={} login=\"{}\" reason={}", client.getHostAddress(),
-                printable(login), why);
+        LogLine.event("pop3-login").add("result", "failed").add("client", client.getHostAddress())
+                .add("login", login).add("reason", why).info(LOG);
         if (state != State.CLOSED) {
             reply(Pop3Replies.AUTH_FAILED);
         }
@@ -508,8 +508,8 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         try {
             in = mailbox.open(index);
         } catch (IOException e) {
-            LOG.warn("event=pop3-read-failed client={} uid={} error=\"{}\"", client.getHostAddress(),
-                    messages.get(index).uid(), e.getMessage());
+            LogLine.event("pop3-read-failed").add("client", client.getHostAddress())
+                    .add("uid", messages.get(index).uid()).add("error", e.getMessage()).warn(LOG);
             reply(Pop3Replies.MESSAGE_UNREADABLE);
             return;
         }
@@ -528,8 +528,8 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 try {
                     mailbox.markSeen(index);
                 } catch (IOException e) {
-                    LOG.warn("event=pop3-mark-seen-failed uid={} error=\"{}\"", messages.get(index).uid(),
-                            e.getMessage());
+                    LogLine.event("pop3-mark-seen-failed").add("uid", messages.get(index).uid())
+                            .add("error", e.getMessage()).warn(LOG);
                 }
             }
             busy = false;
@@ -575,7 +575,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 case UpdateResult.LockLost l -> 0;
             };
             ending("quit");
-            LOG.info("event=pop3-update client={} result=\"{}\"", client.getHostAddress(), result);
+            LogLine.event("pop3-update").add("client", client.getHostAddress()).add("result", result).info(LOG);
             releaseMailbox();
             closeWith(text);
         });
@@ -624,7 +624,8 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 try {
                     result = work.get();
                 } catch (RuntimeException e) {
-                    LOG.warn("event=pop3-internal-error client={} error=\"{}\"", client.getHostAddress(), e.toString());
+                    LogLine.event("pop3-internal-error").add("client", client.getHostAddress()).add("error", e.toString())
+                            .warn(LOG);
                     ctx.executor().execute(() -> {
                         ending("error");
                         closeWith(Pop3Replies.STORAGE_TEMP);
@@ -686,14 +687,5 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             mailbox = null;
             open.close();
         }
-    }
-
-    private static String printable(String value) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < Math.min(value.length(), 100); i++) {
-            char c = value.charAt(i);
-            out.append(c < 0x20 || c == '"' || c == 0x7f ? '?' : c);
-        }
-        return out.toString();
     }
 }

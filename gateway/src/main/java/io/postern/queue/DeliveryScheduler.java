@@ -323,7 +323,7 @@ final class DeliveryScheduler implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                LOG.error("event=scheduler-error error=\"{}\"", e.toString());
+                LogLine.event("scheduler-error").add("error", e.toString()).error(LOG);
             } finally {
                 lock.unlock();
             }
@@ -359,7 +359,7 @@ final class DeliveryScheduler implements AutoCloseable {
         try {
             next = attemptOrPark(id, due, forced);
         } catch (RuntimeException | Error e) {
-            LOG.error("event=attempt-error id={} error=\"{}\"", QueueId.format(id), e.toString());
+            LogLine.event("attempt-error").add("id", QueueId.format(id)).add("error", e.toString()).error(LOG);
             next = (clock.millis() + BOOKKEEPING_RETRY.toMillis()) | FORCED_DUE;
         } finally {
             release(id, next);
@@ -461,7 +461,7 @@ final class DeliveryScheduler implements AutoCloseable {
                 try {
                     store.rewrite(updated).join();
                 } catch (RuntimeException e) {
-                    LOG.warn("event=bookkeeping-failed id={} error=\"{}\"", record.queueId(), e.toString());
+                    LogLine.event("bookkeeping-failed").add("id", record.queueId()).add("error", e.toString()).warn(LOG);
                 }
             }
         }
@@ -496,8 +496,8 @@ final class DeliveryScheduler implements AutoCloseable {
                 d.failures++;
                 if (d.failures >= config.destinationFailureThreshold()) {
                     d.backoffUntil = now + config.destinationBackoff().toMillis();
-                    LOG.info("event=destination-backoff domain={} failures={} until={}", domain, d.failures,
-                            Instant.ofEpochMilli(d.backoffUntil));
+                    LogLine.event("destination-backoff").add("domain", domain).add("failures", d.failures)
+                            .add("until", Instant.ofEpochMilli(d.backoffUntil)).info(LOG);
                 }
             } else {
                 d.failures = 0;
@@ -578,14 +578,14 @@ final class DeliveryScheduler implements AutoCloseable {
         try {
             reported = notices.send(record, now);
         } catch (IOException e) {
-            LOG.warn("event=notice-failed id={} error=\"{}\"", record.queueId(), e.toString());
+            LogLine.event("notice-failed").add("id", record.queueId()).add("error", e.toString()).warn(LOG);
             return keepInMemory(record.withSchedule(record.attempts(), now.plus(BOOKKEEPING_RETRY)));
         }
         if (reported.done()) {
             try {
                 store.remove(record.id()).join();
             } catch (RuntimeException e) {
-                LOG.warn("event=remove-failed id={} error=\"{}\"", record.queueId(), e.toString());
+                LogLine.event("remove-failed").add("id", record.queueId()).add("error", e.toString()).warn(LOG);
                 return keepInMemory(reported.withSchedule(reported.attempts(), now.plus(BOOKKEEPING_RETRY)));
             }
             unrecorded.remove(record.id());
@@ -602,7 +602,7 @@ final class DeliveryScheduler implements AutoCloseable {
             unrecorded.remove(record.id());
             return record.nextAttempt().toEpochMilli();
         } catch (RuntimeException e) {
-            LOG.warn("event=bookkeeping-failed id={} error=\"{}\"", record.queueId(), e.toString());
+            LogLine.event("bookkeeping-failed").add("id", record.queueId()).add("error", e.toString()).warn(LOG);
             return keepInMemory(record.withSchedule(record.attempts(), now.plus(BOOKKEEPING_RETRY)));
         }
     }
@@ -620,12 +620,13 @@ final class DeliveryScheduler implements AutoCloseable {
         try {
             return store.read(id);
         } catch (CorruptRecordException e) {
-            LOG.error("event=corrupt id={} problem=\"{}\" action=moved-to-corrupt", QueueId.format(id), e.getMessage());
+            LogLine.event("corrupt").add("id", QueueId.format(id)).add("problem", e.getMessage())
+                    .add("action", "moved-to-corrupt").error(LOG);
             store.quarantine(id);
             total.decrementAndGet();
             return Optional.empty();
         } catch (IOException e) {
-            LOG.warn("event=read-failed id={} error=\"{}\"", QueueId.format(id), e.toString());
+            LogLine.event("read-failed").add("id", QueueId.format(id)).add("error", e.toString()).warn(LOG);
             return Optional.empty();
         }
     }
@@ -649,7 +650,7 @@ final class DeliveryScheduler implements AutoCloseable {
                 .add("to", "<" + to + ">").add("relay", relay.replace(' ', '_'))
                 .add("delay", String.format(java.util.Locale.ROOT, "%.3f", delay.toMillis() / 1000.0))
                 .add("attempt", attempt).add("status", status(outcome)).add("dsn", code)
-                .add("diag", DeliveryReport.clean(diagnostic)).info(LOG);
+                .add("diag", diagnostic).info(LOG);
     }
 
     private static String status(Outcome outcome) {

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -82,7 +83,7 @@ final class GroupCommitter implements AutoCloseable {
                     }
                     waiting.add(change);
                 } catch (IOException e) {
-                    LOG.warn("event=fsync-failed error=\"{}\"", e.toString());
+                    LogLine.event("fsync-failed").add("error", e.toString()).warn(LOG);
                     fail(List.of(change), e);
                 }
             });
@@ -126,7 +127,7 @@ final class GroupCommitter implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException e) {
-                LOG.error("event=commit-failed error=\"{}\"", e.toString());
+                LogLine.event("commit-failed").add("error", e.toString()).error(LOG);
                 fail(batch, new IOException(e));
             } finally {
                 batch.clear();
@@ -150,7 +151,7 @@ final class GroupCommitter implements AutoCloseable {
                 }
                 ok.add(change);
             } catch (IOException e) {
-                LOG.warn("event=commit-failed error=\"{}\"", e.toString());
+                LogLine.event("commit-failed").add("error", e.toString()).warn(LOG);
                 fail(List.of(change), e);
             } finally {
                 closeAll(change);
@@ -162,7 +163,7 @@ final class GroupCommitter implements AutoCloseable {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             fsync(dir, directory);
         } catch (IOException e) {
-            LOG.warn("event=directory-sync-failed error=\"{}\"", e.toString());
+            LogLine.event("directory-sync-failed").add("error", e.toString()).warn(LOG);
             fail(ok, e);
             return;
         }
@@ -193,7 +194,7 @@ final class GroupCommitter implements AutoCloseable {
             try {
                 change.undo().run();
             } catch (RuntimeException undoFailure) {
-                LOG.warn("event=commit-undo-failed error=\"{}\"", undoFailure.toString());
+                LogLine.event("commit-undo-failed").add("error", undoFailure.toString()).warn(LOG);
             }
             change.done().completeExceptionally(e);
         }

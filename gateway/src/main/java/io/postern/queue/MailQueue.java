@@ -174,27 +174,30 @@ public final class MailQueue implements AutoCloseable {
                     scheduler.track(record.get());
                     found.incrementAndGet();
                 } catch (CorruptRecordException e) {
-                    LOG.error("event=corrupt id={} problem=\"{}\" action=moved-to-corrupt", QueueId.format(id),
-                            e.getMessage());
+                    LogLine.event("corrupt").add("id", QueueId.format(id)).add("problem", e.getMessage())
+                            .add("action", "moved-to-corrupt").error(LOG);
                     store.quarantine(id);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
             });
-            LOG.info("event=queue-recovered messages={} directory={}", found.get(), files.root);
+            LogLine.event("queue-recovered").add("messages", found.get()).add("directory", files.root).info(LOG);
             recovered.complete(found.get());
         } catch (IOException | RuntimeException e) {
-            LOG.error("event=queue-recovery-failed error=\"{}\"", e.toString());
+            LogLine.event("queue-recovery-failed").add("error", e.toString()).error(LOG);
             recovered.completeExceptionally(e);
         }
     }
 
     private void accepted(QueueRecord record) {
-        LOG.info("event=queued id={} from=<{}> nrcpt={} size={} origin={} client={} auth={}", record.queueId(),
-                record.envelope().sender().map(MailAddress::toString).orElse(""), record.recipients().size(),
-                record.contentSize(), record.origin().name().toLowerCase(java.util.Locale.ROOT),
-                record.envelope().trace().clientAddress(),
-                record.envelope().trace().authenticatedUser().orElse("-"));
+        // The sender, client and login come from the client: a quoted local part may hold
+        // " key=value", so the line is built by LogLine, never by formatting.
+        LogLine.event("queued").add("id", record.queueId())
+                .add("from", "<" + record.envelope().sender().map(MailAddress::toString).orElse("") + ">")
+                .add("nrcpt", record.recipients().size()).add("size", record.contentSize())
+                .add("origin", record.origin().name().toLowerCase(java.util.Locale.ROOT))
+                .add("client", record.envelope().trace().clientAddress())
+                .add("auth", record.envelope().trace().authenticatedUser().orElse("-")).info(LOG);
         if (online) {
             scheduler.track(record);
         }
@@ -308,8 +311,8 @@ public final class MailQueue implements AutoCloseable {
         }
         try {
             String id = message.commit().join().queueId();
-            LOG.info("event=notice id={} notice={} kind={} to=<{}> recipients={}", record.queueId(), id,
-                    kind.action, to, recipients.size());
+            LogLine.event("notice").add("id", record.queueId()).add("notice", id).add("kind", kind.action)
+                    .add("to", "<" + to + ">").add("recipients", recipients.size()).info(LOG);
         } catch (CompletionException e) {
             throw new IOException("cannot enqueue the " + kind.action + " notice", e.getCause());
         }
@@ -443,8 +446,9 @@ public final class MailQueue implements AutoCloseable {
             store.remove(r.id()).join();
             scheduler.forget(r.id());
             scheduler.countRemoved(r);
-            LOG.info("event=deleted id={} from=<{}> by=operator", r.queueId(),
-                    r.envelope().sender().map(MailAddress::toString).orElse(""));
+            LogLine.event("deleted").add("id", r.queueId())
+                    .add("from", "<" + r.envelope().sender().map(MailAddress::toString).orElse("") + ">")
+                    .add("by", "operator").info(LOG);
             return -1L;
         });
     }
@@ -480,7 +484,7 @@ public final class MailQueue implements AutoCloseable {
                 next[0] = change.apply(r);
                 result.set(Result.DONE);
             } catch (RuntimeException e) {
-                LOG.warn("event=operation-failed id={} error=\"{}\"", queueId, e.toString());
+                LogLine.event("operation-failed").add("id", queueId).add("error", e.toString()).warn(LOG);
                 result.set(Result.FAILED);
             }
         }));

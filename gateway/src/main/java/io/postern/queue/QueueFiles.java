@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.config.FileAccess;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -28,6 +29,9 @@ final class QueueFiles {
     final Path messages;
     final Path corrupt;
 
+    /** Queue files hold whole messages and envelopes: the node's user only (0600, folders 0700). */
+    static final FileAccess ACCESS = FileAccess.OWNER_ONLY;
+
     private QueueFiles(Path root) {
         this.root = root.toAbsolutePath().normalize();
         this.tmp = this.root.resolve("tmp");
@@ -37,9 +41,9 @@ final class QueueFiles {
 
     static QueueFiles open(Path root) throws IOException {
         QueueFiles files = new QueueFiles(root);
-        Files.createDirectories(files.tmp);
-        Files.createDirectories(files.messages);
-        Files.createDirectories(files.corrupt);
+        ACCESS.createDirectories(files.tmp);
+        ACCESS.createDirectories(files.messages);
+        ACCESS.createDirectories(files.corrupt);
         return files;
     }
 
@@ -73,7 +77,7 @@ final class QueueFiles {
      * holds it. The lock lives as long as the returned channel.
      */
     Optional<FileChannel> tryLock() throws IOException {
-        FileChannel channel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel = ACCESS.create(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             FileLock lock = channel.tryLock();
             if (lock != null) {

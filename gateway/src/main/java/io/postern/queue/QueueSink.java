@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.config.FileAccess;
 import io.postern.mail.Acceptance;
 import io.postern.mail.Envelope;
 import io.postern.mail.IncomingMessage;
@@ -70,7 +71,7 @@ final class QueueSink implements MessageSink {
             Path tmp = files.tmpContent(id);
             try {
                 hooks.beforeWrite(tmp);
-                FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                FileChannel channel = QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 return new SpoolingMessage(id, envelope, origin, tmp, channel);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 continue;
@@ -163,7 +164,8 @@ final class QueueSink implements MessageSink {
                 drain();
                 record = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
                 hooks.beforeWrite(tmpEnvelope);
-                envelopeChannel = FileChannel.open(tmpEnvelope, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                envelopeChannel = QueueFiles.ACCESS.create(tmpEnvelope, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
                 ByteBuffer bytes = ByteBuffer.wrap(QueueRecordCodec.encode(record));
                 while (bytes.hasRemaining()) {
                     envelopeChannel.write(bytes);

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.config.FileAccess;
 import io.postern.mail.MessageContent;
 import io.postern.queue.QueueRecordCodec.CorruptRecordException;
 import java.io.IOException;
@@ -71,7 +72,7 @@ final class QueueStore {
         Path tmp = files.tmpEnvelope(record.id(), serial.incrementAndGet());
         try {
             hooks.beforeWrite(tmp);
-            FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            FileChannel channel = QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             try {
                 ByteBuffer bytes = ByteBuffer.wrap(QueueRecordCodec.encode(record));
                 while (bytes.hasRemaining()) {

@@ -19,6 +19,8 @@
  * trusted network: bounces for the others carry headers only and are rate-limited per domain
  * ({@code NoticeRateLimiter}; over the limit they are dropped and logged). Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
  * per scheduled message (ids and due times only). Failures: disk errors answer
- * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky.
+ * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky. Files are created 0600
+ * in 0700 folders ({@link io.postern.queue.QueueFiles#ACCESS}), and log lines quoting envelope
+ * values go through {@link io.postern.observability.LogLine}.
  */
 package io.postern.queue;

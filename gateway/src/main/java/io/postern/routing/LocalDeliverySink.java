@@ -1,6 +1,7 @@
 package io.postern.routing;
 
 import io.postern.config.DeliveryConfig;
+import io.postern.config.FileAccess;
 import io.postern.delivery.FileContent;
 import io.postern.delivery.MemoryContent;
 import io.postern.mail.Acceptance;
@@ -14,6 +15,7 @@ import io.postern.mail.MessageContent;
 import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -92,7 +94,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                 }
                 size += length;
             } catch (IOException e) {
-                LOG.warn("event=lmtp-spool-failed error=\"{}\"", e.getMessage());
+                LogLine.event("lmtp-spool-failed").add("error", e.getMessage()).warn(LOG);
                 abort();
                 throw new SinkException("4.3.1", "cannot store the message now", e);
             }
@@ -100,7 +102,8 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
 
         /** Moves what is in memory to a temporary file; the rest of the message goes there too. */
         private void spill() throws IOException {
-            Files.createDirectories(tempDirectory);
+            // Whole messages: owner-only like the queue (createTempFile already makes the file 0600).
+            FileAccess.OWNER_ONLY.createDirectories(tempDirectory);
             file = Files.createTempFile(tempDirectory, "lmtp-", ".msg");
             out = new BufferedOutputStream(Files.newOutputStream(file), 64 * 1024);
             memory.writeTo(out);
@@ -129,7 +132,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                     .thenCompose(c -> agent.deliver(new QueuedMessage(queueId, envelope, c), envelope.recipients()))
                     .thenApply(results -> acceptance(queueId, envelope.recipients(), results))
                     .exceptionally(e -> {
-                        LOG.warn("event=lmtp-delivery-failed id={} error=\"{}\"", queueId, e.toString());
+                        LogLine.event("lmtp-delivery-failed").add("id", queueId).add("error", e.toString()).warn(LOG);
                         return allTempFailed(queueId, envelope.recipients());
                     })
                     .whenCompleteAsync((acceptance, e) -> deleteTemporary(), files);
@@ -204,7 +207,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            LOG.warn("event=lmtp-temp-delete-failed file=\"{}\" error=\"{}\"", file, e.getMessage());
+            LogLine.event("lmtp-temp-delete-failed").add("file", file).add("error", e.getMessage()).warn(LOG);
         }
     }
 

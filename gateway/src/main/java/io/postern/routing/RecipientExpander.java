@@ -4,6 +4,7 @@ import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.observability.LogLine;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -160,11 +161,11 @@ public final class RecipientExpander {
 
         Expansion result() {
             if (local.isEmpty() && remote.isEmpty() && problems.isEmpty()) {
-                LOG.warn("event=expansion-empty recipient=\"{}\" loop={}", recipient, loop);
+                LogLine.event("expansion-empty").add("recipient", recipient).add("loop", loop).warn(LOG);
                 problems.add(new Expansion.Problem.Permanent(recipient, "5.4.6",
                         loop ? "alias or forward loop" : "expands to no recipient"));
             } else if (loop) {
-                LOG.info("event=expansion-loop-cut recipient=\"{}\"", recipient);
+                LogLine.event("expansion-loop-cut").add("recipient", recipient).info(LOG);
             }
             return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems);
         }

@@ -95,7 +95,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
         return CompletableFuture.supplyAsync(() -> route(message, copy), coordinator).exceptionally(e -> {
             // A bug or an unexpected directory exception must not lose mail: try again later.
-            LOG.error("event=routing-failed queue_id={} error=\"{}\"", message.queueId(), e.toString());
+            LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return copy.stream().map(r -> DeliveryResult.deferred(r, "4.3.0", "internal routing error")).toList();
         });
     }
@@ -207,7 +207,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
                 }
             }
         } catch (RuntimeException e) {
-            LOG.warn("event=hand-off-failed queue_id={} error=\"{}\"", message.queueId(), e.getMessage());
+            LogLine.event("hand-off-failed").add("queue_id", message.queueId()).add("error", e.getMessage()).warn(LOG);
         }
         for (EnvelopeRecipient t : targets) {
             out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, "4.4.0", "delivery gave no result"));

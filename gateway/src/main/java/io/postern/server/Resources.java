@@ -1,5 +1,6 @@
 package io.postern.server;
 
+import io.postern.observability.LogLine;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -26,8 +27,8 @@ final class Resources implements AutoCloseable {
             try {
                 resource.close();
             } catch (Exception e) {
-                LOG.warn("event=close-failed resource={} error=\"{}\"", resource.getClass().getSimpleName(),
-                        e.getMessage());
+                LogLine.event("close-failed").add("resource", resource.getClass().getSimpleName())
+                        .add("error", e.getMessage()).warn(LOG);
             }
         }
         started.clear();

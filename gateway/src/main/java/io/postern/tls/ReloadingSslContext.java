@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolNegotiator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,24 +46,32 @@ final class ReloadingSslContext extends SslContext {
     private final Path certificateFile;
     private final Path privateKeyFile;
     private final String[] protocols;
+    private final List<String> ciphers;
     private final LongSupplier nanoClock;
     private volatile Loaded current;
 
-    private ReloadingSslContext(Path certificateFile, Path privateKeyFile, String[] protocols, LongSupplier nanoClock,
-                                Loaded first) {
+    private ReloadingSslContext(Path certificateFile, Path privateKeyFile, String[] protocols, List<String> ciphers,
+                                LongSupplier nanoClock, Loaded first) {
         this.certificateFile = certificateFile;
         this.privateKeyFile = privateKeyFile;
         this.protocols = protocols.clone();
+        this.ciphers = List.copyOf(ciphers);
         this.nanoClock = nanoClock;
         this.current = first;
     }
 
     /** Loads the pair now; a pair that cannot be used is an error at start, as before. */
+    static ReloadingSslContext load(Path certificateFile, Path privateKeyFile, String[] protocols, List<String> ciphers,
+                                    LongSupplier nanoClock) throws SSLException {
+        Stamp stamp = Stamp.of(certificateFile, privateKeyFile);
+        Loaded first = build(certificateFile, privateKeyFile, protocols, ciphers, stamp, nanoClock.getAsLong());
+        return new ReloadingSslContext(certificateFile, privateKeyFile, protocols, ciphers, nanoClock, first);
+    }
+
+    /** With the default cipher suites. */
     static ReloadingSslContext load(Path certificateFile, Path privateKeyFile, String[] protocols, LongSupplier nanoClock)
             throws SSLException {
-        Stamp stamp = Stamp.of(certificateFile, privateKeyFile);
-        Loaded first = build(certificateFile, privateKeyFile, protocols, stamp, nanoClock.getAsLong());
-        return new ReloadingSslContext(certificateFile, privateKeyFile, protocols, nanoClock, first);
+        return load(certificateFile, privateKeyFile, protocols, io.postern.config.TlsConfig.DEFAULT_CIPHERS, nanoClock);
     }
 
     /** The certificate new handshakes present now (after a check if one is due). */
@@ -87,21 +96,21 @@ final class ReloadingSslContext extends SslContext {
                 return current;
             }
             try {
-                current = build(certificateFile, privateKeyFile, protocols, stamp, now);
-                LOG.info("event=tls-reloaded certificate={} subject=\"{}\" not_after={}", certificateFile,
-                        current.certificate().getSubjectX500Principal().getName(),
-                        current.certificate().getNotAfter().toInstant());
+                current = build(certificateFile, privateKeyFile, protocols, ciphers, stamp, now);
+                LogLine.event("tls-reloaded").add("certificate", certificateFile)
+                        .add("subject", current.certificate().getSubjectX500Principal().getName())
+                        .add("not_after", current.certificate().getNotAfter().toInstant()).info(LOG);
             } catch (SSLException e) {
-                LOG.warn("event=tls-reload-failed certificate={} error=\"{}\" action=keep-previous", certificateFile,
-                        e.getMessage());
+                LogLine.event("tls-reload-failed").add("certificate", certificateFile).add("error", e.getMessage())
+                        .add("action", "keep-previous").warn(LOG);
                 current = loaded.rejecting(stamp, now);
             }
             return current;
         }
     }
 
-    private static Loaded build(Path certificateFile, Path privateKeyFile, String[] protocols, Stamp stamp, long now)
-            throws SSLException {
+    private static Loaded build(Path certificateFile, Path privateKeyFile, String[] protocols, List<String> ciphers,
+                                Stamp stamp, long now) throws SSLException {
         try {
             X509Certificate[] chain = toX509Certificates(certificateFile.toFile());
             if (chain.length == 0) {
@@ -112,7 +121,7 @@ final class ReloadingSslContext extends SslContext {
                 throw new SSLException("the key in " + privateKeyFile + " does not belong to the certificate in "
                         + certificateFile);
             }
-            SslContext context = SslContextBuilder.forServer(key, chain).protocols(protocols).build();
+            SslContext context = TlsContexts.configure(SslContextBuilder.forServer(key, chain), protocols, ciphers).build();
             return new Loaded(context, chain[0], stamp, null, now);
         } catch (SSLException e) {
             throw e;

@@ -1,5 +1,6 @@
 /**
- * The server TLS context (TLS 1.2 and 1.3): PEM files, or a self-signed certificate created once
+ * The server TLS context (TLS 1.2 and 1.3, ECDHE with AEAD suites by default, no client-initiated
+ * renegotiation): PEM files, or a self-signed certificate created once
  * for the demo. Trusted input: files named by the operator.
  */
 package io.postern.tls;

@@ -44,6 +44,12 @@ public final class LogCapture implements AutoCloseable {
         return lines().stream().filter(l -> l.startsWith("event=" + event + " ")).toList();
     }
 
+    /** Waits, bounded by {@link Await}, until {@code count} lines of {@code event} were logged; returns them. */
+    public List<String> await(String event, int count) {
+        Await.until(count + " event=" + event + " lines", () -> events(event).size() >= count);
+        return events(event);
+    }
+
     /** The keys a log parser finds: words before '=' outside quoted values. */
     public static List<String> keys(String line) {
         List<String> keys = new ArrayList<>();

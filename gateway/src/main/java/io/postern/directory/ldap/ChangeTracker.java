@@ -28,6 +28,7 @@ import io.postern.config.ChangeTracking;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryProfile;
 import io.postern.directory.DirectoryChangeListener;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,8 +143,8 @@ public final class ChangeTracker implements AutoCloseable {
                 if (closed) {
                     break;
                 }
-                LOG.warn("event=directory-tracking-lost mode={} reason=\"{}\" retry_in_ms={}", ConfigName.of(mode),
-                        Searcher.describe(e), backoff.toMillis());
+                LogLine.event("directory-tracking-lost").add("mode", ConfigName.of(mode))
+                        .add("reason", Searcher.describe(e)).add("retry_in_ms", backoff.toMillis()).warn(LOG);
                 ResultCode code = e.getResultCode();
                 if (code == ResultCode.UNAVAILABLE_CRITICAL_EXTENSION || code == ResultCode.UNWILLING_TO_PERFORM
                         || code == ResultCode.INSUFFICIENT_ACCESS_RIGHTS || code == ResultCode.PROTOCOL_ERROR) {
@@ -157,7 +158,7 @@ public final class ChangeTracker implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException e) {
-                LOG.error("event=directory-tracking-failed reason=\"{}\"", e.toString(), e);
+                LogLine.event("directory-tracking-failed").add("reason", e.toString()).cause(e).error(LOG);
             } finally {
                 current = null;
                 if (connection != null) {

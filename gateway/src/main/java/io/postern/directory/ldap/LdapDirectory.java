@@ -14,6 +14,7 @@ import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
@@ -95,10 +96,10 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         Optional<String> problem = directory.unhealthy();
         if (problem.isPresent()) {
             // Starting anyway: questions answer "try again later" until a server answers.
-            LOG.warn("event=directory-unreachable-at-start profile={} servers=\"{}\" reason=\"{}\"",
-                    profileName(config), urls, problem.get());
+            LogLine.event("directory-unreachable-at-start").add("profile", profileName(config)).add("servers", urls)
+                    .add("reason", problem.get()).warn(LOG);
         } else {
-            LOG.info("event=directory-connected profile={} servers=\"{}\"", profileName(config), urls);
+            LogLine.event("directory-connected").add("profile", profileName(config)).add("servers", urls).info(LOG);
         }
         return directory;
     }
@@ -114,7 +115,8 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         if (config.domain().isPresent()) {
             List<URI> found = SrvDiscovery.discover(config.domain().get(), config.dnsServer(), config.globalCatalog(),
                     false);
-            LOG.info("event=directory-discovered domain={} servers=\"{}\"", config.domain().get(), found);
+            // The servers come from DNS SRV answers: not ours.
+            LogLine.event("directory-discovered").add("domain", config.domain().get()).add("servers", found).info(LOG);
             return found;
         }
         throw new IOException("directory: no server (set directory.urls, directory.domain or directory.embedded)");
@@ -193,7 +195,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             return count("resolve", Lookup.found(recipient));
         } catch (DirectoryUnavailable e) {
             trace.note("decision: try again later (" + e.getMessage() + ")");
-            LOG.warn("event=directory-unavailable question=resolve reason=\"{}\"", e.getMessage());
+            LogLine.event("directory-unavailable").add("question", "resolve").add("reason", e.getMessage()).warn(LOG);
             return count("resolve", Lookup.tempFail(e.getMessage()));
         }
     }
@@ -316,7 +318,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         };
         Counter.builder("postern.directory.logins").tag("outcome", outcome).register(meters).increment();
         if (result instanceof Login.TempFail t) {
-            LOG.warn("event=directory-unavailable question=login reason=\"{}\"", t.reason());
+            LogLine.event("directory-unavailable").add("question", "login").add("reason", t.reason()).warn(LOG);
         }
         return result;
     }

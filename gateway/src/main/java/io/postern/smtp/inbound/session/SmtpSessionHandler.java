@@ -220,8 +220,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        LOG.debug("event=session-error client={} error=\"{}\"", client == null ? "?" : client.getHostAddress(),
-                cause.toString());
+        LogLine.event("session-error").add("client", client == null ? "?" : client.getHostAddress())
+                .add("error", cause.toString()).debug(LOG);
         summary.endsWith(SessionSummary.Result.ERROR);
         mode = Mode.CLOSED;
         context.close();
@@ -578,10 +578,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         try {
             transaction.message = services.sink().open(envelope);
         } catch (SinkException e) {
-            LOG.warn("event=sink-open-failed code={} error=\"{}\"", e.enhancedCode(), e.getMessage());
+            LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
             return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.line(e.enhancedCode()));
         } catch (RuntimeException e) {
-            LOG.warn("event=sink-open-failed error=\"{}\"", e.toString());
+            LogLine.event("sink-open-failed").add("error", e.toString()).warn(LOG);
             return Optional.of(SmtpReply.LOCAL_ERROR.line());
         }
         Transaction t = transaction;
@@ -771,7 +771,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private void commitFailed(Transaction t, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
-        LOG.warn("event=commit-failed client={} error=\"{}\"", client.getHostAddress(), cause.toString());
+        LogLine.event("commit-failed").add("client", client.getHostAddress()).add("error", cause.toString()).warn(LOG);
         if (cause instanceof SinkException sink) {
             perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(sink.enhancedCode()));
         } else {
@@ -954,7 +954,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (failure != null) {
-                LOG.warn("event=lookup-failed client={} error=\"{}\"", client.getHostAddress(), failure.toString());
+                LogLine.event("lookup-failed").add("client", client.getHostAddress()).add("error", failure.toString())
+                        .warn(LOG);
                 error(SmtpReply.LOCAL_ERROR);
             } else {
                 then.accept(value);
