@@ -29,6 +29,8 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private int retrieved;
     private int expunged;
     private String result = "dropped";
+    private ScheduledFuture<?> authorizationDeadline;
 
     Pop3SessionHandler(ListenerConfig listener, Pop3Services services, Pop3LineDecoder lines) {
         super(Pop3Input.class);
@@ -82,6 +85,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         this.client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
         this.secure = listener.tls() == TlsMode.IMPLICIT;
         services.metrics().sessionOpened();
+        // The idle timer alone lets a client that sends a command now and then try logins forever.
+        authorizationDeadline = ctx.executor().schedule(this::authorizationExpired,
+                services.config().authorizationTimeout().toNanos(), TimeUnit.NANOSECONDS);
         reply(Pop3Replies.GREETING);
         ctx.fireChannelActive();
     }
@@ -97,6 +103,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         state = State.CLOSED;
         pending.clear();
+        if (authorizationDeadline != null) {
+            authorizationDeadline.cancel(false);
+        }
         releaseMailbox();
         ctx.fireChannelInactive();
     }
@@ -109,6 +118,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             return;
         }
         ctx.fireUserEventTriggered(event);
+    }
+
+    private void authorizationExpired() {
+        if (state == State.AUTHORIZATION || state == State.SASL) {
+            ending("timeout");
+            closeWith(Pop3Replies.AUTHORIZATION_TIMEOUT);
+        }
     }
 
     @Override
@@ -137,9 +153,18 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void handle(Pop3Input input) {
         switch (input) {
-            case Pop3Input.TooLong t -> bad(Pop3Replies.LINE_TOO_LONG);
+            case Pop3Input.TooLong t -> {
+                if (state == State.SASL) {
+                    // The refused line was the SASL response: the exchange is over, the next line is a command.
+                    state = State.AUTHORIZATION;
+                    sasl = null;
+                }
+                bad(Pop3Replies.LINE_TOO_LONG);
+            }
             case Pop3Input.Line line -> {
-                if (line.text().indexOf('\0') >= 0) {
+                if (state != State.SASL && line.octets() > services.config().maxCommandLine()) {
+                    bad(Pop3Replies.LINE_TOO_LONG);
+                } else if (line.text().indexOf('\0') >= 0) {
                     bad(Pop3Replies.NUL_IN_LINE);
                 } else if (state == State.SASL) {
                     saslStep(sasl.respond(line.text()));
@@ -339,6 +364,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 mailbox = in.mailbox();
                 messages = mailbox.messages();
                 state = State.TRANSACTION;
+                authorizationDeadline.cancel(false);
                 loggedInAs = Optional.of(in.login());
                 services.metrics().login(Pop3Metrics.LoginResult.OK);
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
