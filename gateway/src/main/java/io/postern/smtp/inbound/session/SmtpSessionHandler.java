@@ -96,6 +96,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private int errors;
     private long lastActivity;
     private long partialLineSince;
+    private DataDeadline dataDeadline;
     private ScheduledFuture<?> timer;
     // For the event=rejected line: the verb being answered and, for RCPT and LMTP outcomes, the recipient.
     private String currentVerb = SessionMeters.UNKNOWN_COMMAND;
@@ -150,7 +151,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         connectionCounted = true;
-        lastActivity = System.nanoTime();
+        lastActivity = now();
         armTimer();
         if (config.greetingDelay().isZero()) {
             greet();
@@ -207,7 +208,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 closeWith(SmtpReply.EARLY_TALKER);
                 return;
             }
-            lastActivity = System.nanoTime();
             input.writeBytes(bytes);
         } finally {
             bytes.release();
@@ -241,7 +241,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         boolean partial = input.isReadable() || framer.skipping();
         if (partial && mode == Mode.COMMAND && partialLineSince == 0) {
-            partialLineSince = System.nanoTime();
+            partialLineSince = now();
         }
         input.discardSomeReadBytes();
         if (mode != Mode.CLOSED) {
@@ -261,6 +261,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             case LineFramer.TooLong t -> {
                 partialLineSince = 0;
+                lastActivity = now();
                 if (mode == Mode.AUTH) {
                     mode = Mode.COMMAND;
                     auth.abandon();
@@ -272,6 +273,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             case LineFramer.Line(byte[] bytes) -> {
                 partialLineSince = 0;
+                // Only whole lines are activity: a byte every few seconds must not keep a session open.
+                lastActivity = now();
                 if (mode == Mode.AUTH) {
                     authNext(auth.respond(new String(bytes, StandardCharsets.US_ASCII)));
                 } else {
@@ -299,6 +302,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         input.getBytes(input.readerIndex(), buffer, 0, length);
         int consumed = dataDecoder.decode(buffer, 0, length);
         input.skipBytes(consumed);
+        lastActivity = now();
+        dataDeadline.received(consumed);
         if (dataDecoder.finished()) {
             dataDecoder = null;
             mode = Mode.COMMAND;
@@ -311,6 +316,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
         input.readBytes(buffer, 0, length);
         bdatRemaining -= length;
+        lastActivity = now();
+        dataDeadline.received(length);
         if (bdatDiscardReply.isEmpty()) {
             transaction.stream.write(buffer, 0, length);
         }
@@ -505,10 +512,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         dataDecoder = new DataDecoder(transaction.stream::write);
         mode = Mode.DATA;
+        dataDeadline = newDataDeadline();
         reply(SmtpReply.START_DATA);
     }
 
     private void bdat(Command.Bdat bdat) {
+        if (dataDeadline == null) {
+            // Also for a chunk that will be discarded: its octets can be trickled just the same.
+            dataDeadline = newDataDeadline();
+        }
         bdatRemaining = bdat.size();
         bdatLast = bdat.last();
         bdatDiscardReply = Optional.empty();
@@ -590,6 +602,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
     private void endOfMessage() {
+        dataDeadline = null;
         Transaction t = transaction;
         t.stream.finish();
         Optional<MessageStream.Problem> problem = t.stream.problem();
@@ -791,6 +804,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- helpers ---------------------------------------------------------------------------
 
     private void resetTransaction() {
+        dataDeadline = null;
         if (transaction != null) {
             transaction.abort();
             transaction = null;
@@ -857,7 +871,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void resume() {
         suspended = false;
-        lastActivity = System.nanoTime();
+        lastActivity = now();
         if (mode != Mode.CLOSED) {
             ctx.channel().config().setAutoRead(true);
         }
@@ -921,7 +935,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         mode = Mode.CLOSED;
         summary.endsWith(switch (reply) {
             case CLOSING -> SessionSummary.Result.QUIT;
-            case TIMEOUT -> SessionSummary.Result.TIMEOUT;
+            case TIMEOUT, DATA_TOO_SLOW -> SessionSummary.Result.TIMEOUT;
             case TOO_MANY_CONNECTIONS -> SessionSummary.Result.LIMIT;
             case TOO_MANY_ERRORS -> SessionSummary.Result.ERRORS;
             case TOO_MANY_AUTH_FAILURES -> SessionSummary.Result.AUTH_LIMIT;
@@ -938,11 +952,23 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     // ---- timeouts --------------------------------------------------------------------------
 
+    /** The event loop's clock: tests drive it (Netty's embedded channel), production reads System.nanoTime. */
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
+    }
+
+    private DataDeadline newDataDeadline() {
+        return new DataDeadline(now(), config.dataTimeout(), config.dataTotalTimeout(), config.minDataRate());
+    }
+
     private void armTimer() {
-        long now = System.nanoTime();
+        long now = now();
         long due = lastActivity + timeoutNanos();
         if (partialLineSince != 0 && mode == Mode.COMMAND) {
             due = Math.min(due, partialLineSince + config.commandTimeout().toNanos());
+        }
+        if (dataDeadline != null) {
+            due = Math.min(due, dataDeadline.due());
         }
         // The mode may change before the deadline (DATA, a partial line): never sleep past the shortest timeout.
         long shortest = Math.min(config.idleTimeout().toNanos(),
@@ -960,7 +986,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         if (mode == Mode.CLOSED) {
             return;
         }
-        long now = System.nanoTime();
+        long now = now();
+        if (!suspended && dataDeadline != null && dataDeadline.passed(now)) {
+            LOG.debug("event=timeout client={} mode={} data_too_slow=true", client.getHostAddress(), mode);
+            closeWith(SmtpReply.DATA_TOO_SLOW, services.hostname());
+            return;
+        }
         boolean idle = !suspended && now - lastActivity >= timeoutNanos();
         boolean slowCommand = !suspended && mode == Mode.COMMAND && partialLineSince != 0
                 && now - partialLineSince >= config.commandTimeout().toNanos();
