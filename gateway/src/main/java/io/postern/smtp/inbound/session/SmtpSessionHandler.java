@@ -145,7 +145,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         client = context.channel().remoteAddress() instanceof InetSocketAddress a
                 ? a.getAddress() : InetAddress.getLoopbackAddress();
         tlsActive = context.pipeline().get(SslHandler.class) != null;
-        if (!services.connections().tryAcquire(client)) {
+        if (!services.connections().tryAcquire(listener, client)) {
             LOG.debug("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
             closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
             return;
@@ -182,7 +182,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (connectionCounted) {
             connectionCounted = false;
-            services.connections().release(client);
+            services.connections().release(listener, client);
         }
         releaseInput();
         if (client != null) {
