@@ -69,8 +69,12 @@ class SmtpSlowClientTest {
     }
 
     private Channel open(String smtp) throws Exception {
+        return open("mx", smtp, "");
+    }
+
+    private Channel open(String kind, String smtp, String extra) throws Exception {
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of()))
-                .parse(SmtpTestServer.yaml("mx", "none", "smtp: " + smtp + "\n"), tmp, "test.yaml");
+                .parse(SmtpTestServer.yaml(kind, "none", "smtp: " + smtp + "\n" + extra), tmp, "test.yaml");
         sink = new FileSink(tmp.resolve("sink"));
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(),
                 config.relay(), config.domains(), MapDirectory.fixture(), sink, Optional.empty(),
@@ -194,6 +198,17 @@ class SmtpSlowClientTest {
         Channel c = open("{idleTimeout: 60s, commandTimeout: 10m}");
         StringBuilder said = new StringBuilder();
         Duration took = drip(c, "NOOP ".repeat(100), Duration.ofSeconds(5), said);
+        assertThat(said.toString()).isEqualTo("421 4.4.2 mx.test timeout exceeded, closing connection\r\n");
+        assertThat(took).isBetween(Duration.ofSeconds(60), Duration.ofSeconds(65));
+    }
+
+    @Test
+    void anAuthResponseTrickledByteByByteEndsAtTheIdleTimeout() throws Exception {
+        Channel c = open("submission", "{idleTimeout: 60s, commandTimeout: 10m}", "auth: {allowPlaintext: true}\n");
+        c.send("EHLO client.test\r\nAUTH LOGIN\r\n");
+        assertThat(c.output()).contains("AUTH PLAIN LOGIN").endsWith("334 VXNlcm5hbWU6\r\n");
+        StringBuilder said = new StringBuilder();
+        Duration took = drip(c, "YWxpY2U".repeat(40), Duration.ofSeconds(5), said);
         assertThat(said.toString()).isEqualTo("421 4.4.2 mx.test timeout exceeded, closing connection\r\n");
         assertThat(took).isBetween(Duration.ofSeconds(60), Duration.ofSeconds(65));
     }
