@@ -127,6 +127,23 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
     }
 
+    /**
+     * A client that pipelines commands but does not read the replies would make them pile up in
+     * memory: its lines wait (bounded by {@code maxPipelinedCommands}) and reading pauses until it
+     * has read them. If it never does, the idle timeout ends the session.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean writable = ctx.channel().isWritable();
+        if (state != State.CLOSED) {
+            ctx.channel().config().setAutoRead(writable);
+            if (writable) {
+                drain();
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.debug("event=pop3-error client={} error=\"{}\"", client, cause.toString());
@@ -139,7 +156,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (state == State.CLOSED) {
             return;
         }
-        if (busy) {
+        if (busy || !ctx.channel().isWritable()) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
                 ending("limit");
                 closeWith(Pop3Replies.TOO_MANY_PIPELINED);
@@ -177,7 +194,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     /** Runs queued lines once the session is idle again. */
     private void drain() {
-        while (!busy && state != State.CLOSED && !pending.isEmpty()) {
+        while (!busy && state != State.CLOSED && !pending.isEmpty() && ctx.channel().isWritable()) {
             handle(pending.poll());
         }
     }
@@ -647,6 +664,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         pending.clear();
         write(text);
         ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+        if (!ctx.channel().isWritable()) {
+            // The client is not reading: the last reply would never be written, and the close never come.
+            ctx.close();
+        }
     }
 
     private void releaseMailbox() {

@@ -140,6 +140,26 @@ class Pop3SlowClientTest {
     }
 
     @Test
+    void aClientThatDoesNotReadItsRepliesStopsBeingReadAndIsCutOff() throws Exception {
+        Channel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
+        // The peer's receive window is full: Netty marks the channel unwritable.
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        c.send("CAPA\r\n".repeat(50));
+        assertThat(c.output()).isEmpty();
+        assertThat(c.config().isAutoRead()).isFalse();
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        c.runPendingTasks();
+        String replies = c.output();
+        assertThat(replies.split("\\+OK Capability list follows", -1)).hasSize(51);
+        assertThat(c.config().isAutoRead()).isTrue();
+
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        c.send("CAPA\r\n");
+        c.advance(Duration.ofSeconds(10));
+        assertThat(c.isOpen()).as("closed although the timeout reply cannot be written").isFalse();
+    }
+
+    @Test
     void authorizationHasItsOwnDeadlineHoweverActiveTheClient() throws Exception {
         Channel c = open(config(Duration.ofMinutes(10), Duration.ofSeconds(60)));
         Duration elapsed = Duration.ZERO;

@@ -214,6 +214,25 @@ class SmtpSlowClientTest {
     }
 
     @Test
+    void aClientThatDoesNotReadItsRepliesStopsBeingReadAndIsCutOff() throws Exception {
+        Channel c = open("{idleTimeout: 60s}");
+        // The peer's receive window is full: Netty marks the channel unwritable.
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        c.send("NOOP\r\n".repeat(100));
+        assertThat(c.output()).isEmpty();
+        assertThat(c.config().isAutoRead()).isFalse();
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        c.runPendingTasks();
+        assertThat(c.output()).isEqualTo("250 2.0.0 Ok\r\n".repeat(100));
+        assertThat(c.config().isAutoRead()).isTrue();
+
+        c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        c.send("NOOP\r\n");
+        c.advance(Duration.ofSeconds(60));
+        assertThat(c.isOpen()).as("closed although the timeout reply cannot be written").isFalse();
+    }
+
+    @Test
     void wholeCommandsKeepTheSessionAlive() throws Exception {
         Channel c = open("{idleTimeout: 60s}");
         for (int i = 0; i < 10; i++) {

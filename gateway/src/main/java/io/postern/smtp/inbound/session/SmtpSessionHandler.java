@@ -231,7 +231,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean progress = true;
-        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable()) {
+        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable() && ctx.channel().isWritable()) {
             switch (mode) {
                 case COMMAND, AUTH -> progress = readLine();
                 case DATA -> readData();
@@ -873,8 +873,25 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         suspended = false;
         lastActivity = now();
         if (mode != Mode.CLOSED) {
-            ctx.channel().config().setAutoRead(true);
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         }
+    }
+
+    /**
+     * A client that pipelines commands but does not read the replies would make them pile up in
+     * memory: reading (and answering) pauses until it has read them. If it never does, the idle
+     * timeout ends the session.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        boolean writable = context.channel().isWritable();
+        if (mode != Mode.CLOSED && !suspended) {
+            context.channel().config().setAutoRead(writable);
+            if (writable) {
+                process();
+            }
+        }
+        context.fireChannelWritabilityChanged();
     }
 
     private void reply(SmtpReply reply, Object... args) {
@@ -948,6 +965,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         meters.reply(ReplyLine.of(line));
         ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
                 .addListener(ChannelFutureListener.CLOSE);
+        if (!ctx.channel().isWritable()) {
+            // The client is not reading: the last reply would never be written, and the close never come.
+            ctx.close();
+        }
     }
 
     // ---- timeouts --------------------------------------------------------------------------
