@@ -131,6 +131,36 @@ class SmtpSessionLimitsTest {
     }
 
     @Test
+    void dataTrickledOverASocketEndsAtTheTotalLimit() throws Exception {
+        try (SmtpTestServer server = server("{idleTimeout: 10s, dataTimeout: 1s, dataTotalTimeout: 2s, minDataRate: 0}");
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            client.readLine();
+            client.send("EHLO c.test");
+            client.reply();
+            client.send("MAIL FROM:<s@remote.test>");
+            client.readLine();
+            client.send("RCPT TO:<alice@example.com>");
+            client.readLine();
+            client.send("DATA");
+            assertThat(client.readLine()).startsWith("354 ");
+            // A byte every 100 ms keeps dataTimeout (1s) from ever firing; only the total limit can.
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            try {
+                while (System.nanoTime() < deadline) {
+                    client.raw(new byte[] {'x'});
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException closedByServer) {
+                // expected: the server gave up on the message
+            }
+            assertThat(client.readLine()).startsWith("451 4.4.2 ");
+            assertThat(client.closedByServer()).isTrue();
+            assertThat(server.sink.stored()).isEmpty();
+            assertThat(server.sink.pendingFiles()).isZero();
+        }
+    }
+
+    @Test
     void repliesTwoFiftyOnlyAfterTheCommitCompletes() throws Exception {
         try (SmtpTestServer server = server("{}");
              SmtpTestClient client = new SmtpTestClient(server.port())) {
