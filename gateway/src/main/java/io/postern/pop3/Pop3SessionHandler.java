@@ -156,13 +156,15 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (state == State.CLOSED) {
             return;
         }
-        if (busy || !ctx.channel().isWritable()) {
+        // Lines still waiting go first, whatever made them wait (a transfer, the directory, an unread reply).
+        if (busy || !ctx.channel().isWritable() || !pending.isEmpty()) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
                 ending("limit");
                 closeWith(Pop3Replies.TOO_MANY_PIPELINED);
                 return;
             }
             pending.add(input);
+            drain();
             return;
         }
         handle(input);
