@@ -2,14 +2,27 @@ package io.postern.config;
 
 import java.net.InetAddress;
 import java.util.Objects;
+import java.util.OptionalInt;
 
-/** One listening socket. Immutable. */
-public record ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls) {
+/**
+ * One listening socket. Immutable. Connection caps are counted per listener, so a flood on one
+ * port never refuses another; {@code maxConnections} and {@code maxConnectionsPerClient} override
+ * the protocol section's defaults ({@code smtp.*} for the SMTP family, {@code pop3.*} for POP3).
+ */
+public record ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls,
+                             OptionalInt maxConnections, OptionalInt maxConnectionsPerClient) {
     public ListenerConfig {
         Objects.requireNonNull(name);
         Objects.requireNonNull(kind);
         Objects.requireNonNull(address);
         Objects.requireNonNull(tls);
+        Objects.requireNonNull(maxConnections);
+        Objects.requireNonNull(maxConnectionsPerClient);
+    }
+
+    /** A listener with the protocol's default connection caps. */
+    public ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls) {
+        this(name, kind, address, port, tls, OptionalInt.empty(), OptionalInt.empty());
     }
 
     public boolean authRequired() {
@@ -31,7 +44,12 @@ public record ListenerConfig(String name, ListenerKind kind, String address, int
             node.error("port", "is required");
         }
         TlsMode tls = node.enumValue("tls", TlsMode.class, TlsMode.NONE);
-        return new ListenerConfig(name, kind, address, port, tls);
+        return new ListenerConfig(name, kind, address, port, tls, cap(node, "maxConnections"),
+                cap(node, "maxConnectionsPerClient"));
+    }
+
+    private static OptionalInt cap(ConfigNode node, String key) {
+        return node.has(key) ? OptionalInt.of(node.integer(key, 1, 1, 1_000_000)) : OptionalInt.empty();
     }
 
     static boolean isLiteralAddress(String address) {

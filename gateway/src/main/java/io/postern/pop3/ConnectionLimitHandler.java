@@ -13,9 +13,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Caps open POP3 connections on this node ({@code pop3.maxConnections}) and per client address
- * ({@code pop3.maxConnectionsPerClient}); a connection over a cap is told so and closed before
- * its session starts. Shared by every POP3 connection; thread-safe.
+ * Caps open POP3 connections on one listener ({@code pop3.maxConnections} or the listener's own)
+ * and per client address ({@code pop3.maxConnectionsPerClient}); a connection over a cap is told
+ * so and closed before its session starts. Shared by every connection of its listener; thread-safe.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {

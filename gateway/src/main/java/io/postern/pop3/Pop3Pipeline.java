@@ -16,10 +16,11 @@ public final class Pop3Pipeline {
 
     public static void configure(ChannelPipeline pipeline, ListenerConfig listener, Pop3Services services) {
         Pop3LineDecoder lines = new Pop3LineDecoder(services.config().maxLineLength());
-        pipeline.addLast("pop3-limits", services.connectionLimits());
+        pipeline.addLast("pop3-limits", services.connectionLimits(listener));
+        pipeline.addLast("pop3-lines", lines);
+        // Behind the decoder: only whole lines (and finished writes) count as activity, not each octet.
         pipeline.addLast("pop3-idle", new IdleStateHandler(0, 0,
                 services.config().idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        pipeline.addLast("pop3-lines", lines);
         pipeline.addLast("pop3-chunks", new ChunkedWriteHandler());
         pipeline.addLast("pop3-session", new Pop3SessionHandler(listener, services, lines));
     }

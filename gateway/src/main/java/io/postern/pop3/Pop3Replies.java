@@ -46,6 +46,7 @@ final class Pop3Replies {
     static final String UPDATE_LOCK_LOST = "-ERR [SYS/TEMP] Mailbox lock lost, no messages deleted";
     static final String TOO_MANY_CONNECTIONS = "-ERR [SYS/TEMP] Too many connections, try again later";
     static final String IDLE_TIMEOUT = "-ERR Idle timeout, closing (nothing deleted)";
+    static final String AUTHORIZATION_TIMEOUT = "-ERR Login not completed in time, closing";
     static final String SHUTTING_DOWN = "-ERR [SYS/TEMP] Server shutting down";
 
     static final String NEED_USER = "-ERR Send USER first";

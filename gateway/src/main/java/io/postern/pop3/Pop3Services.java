@@ -3,6 +3,7 @@ package io.postern.pop3;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.postern.config.AuthConfig;
+import io.postern.config.ListenerConfig;
 import io.postern.config.Pop3Config;
 import io.postern.config.SpoolConfig;
 import io.postern.directory.Directory;
@@ -12,14 +13,16 @@ import io.postern.sasl.LoginThrottle;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
  * Everything POP3 sessions of one node share: configuration, the directory, the mailbox store
- * (locks), the login throttle (the node's, shared with SMTP), the TLS context for STLS, meters, connection caps, and the
- * executor that runs blocking work (directory binds, file listing, deletion) off the network
- * threads. Immutable references; the parts are thread-safe. {@link #close()} stops the lock
+ * (locks), the login throttle (the node's, shared with SMTP), the TLS context for STLS, meters,
+ * connection caps (one set per listener), and the executor that runs blocking work (directory
+ * binds, file listing, deletion) off the network threads. Immutable references; the parts are
+ * thread-safe. {@link #close()} stops the lock
  * refresher (held locks are released) and the executor.
  */
 public final class Pop3Services implements AutoCloseable {
@@ -32,7 +35,7 @@ public final class Pop3Services implements AutoCloseable {
     private final Optional<SslContext> tls;
     private final Pop3Metrics metrics;
     private final ExecutorService blocking;
-    private final ConnectionLimitHandler connectionLimits;
+    private final ConcurrentHashMap<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
 
     /** Standalone POP3 (tests, embedders): its own login throttle, not shared with SMTP. */
     public Pop3Services(String hostname, Pop3Config config, AuthConfig auth, Directory directory,
@@ -53,7 +56,6 @@ public final class Pop3Services implements AutoCloseable {
         this.limiter = Objects.requireNonNull(throttle);
         this.metrics = new Pop3Metrics(registry);
         this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pop3-io-", 0).factory());
-        this.connectionLimits = new ConnectionLimitHandler(config.maxConnections(), config.maxConnectionsPerClient());
     }
 
     /** The usual construction: a mailbox store over the configured spools, locks named after this node. */
@@ -101,8 +103,11 @@ public final class Pop3Services implements AutoCloseable {
         return blocking;
     }
 
-    ConnectionLimitHandler connectionLimits() {
-        return connectionLimits;
+    /** The caps of one listener (its own, else {@code pop3.*}): a full port 110 leaves 995 open. */
+    ConnectionLimitHandler connectionLimits(ListenerConfig listener) {
+        return connectionLimits.computeIfAbsent(listener.name(), name -> new ConnectionLimitHandler(
+                listener.maxConnections().orElse(config.maxConnections()),
+                listener.maxConnectionsPerClient().orElse(config.maxConnectionsPerClient())));
     }
 
     @Override

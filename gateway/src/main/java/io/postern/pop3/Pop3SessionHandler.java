@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -70,6 +71,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private int retrieved;
     private int expunged;
     private String result = "dropped";
+    private ScheduledFuture<?> authorizationDeadline;
 
     Pop3SessionHandler(ListenerConfig listener, Pop3Services services, Pop3LineDecoder lines) {
         super(Pop3Input.class);
@@ -85,6 +87,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         this.client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
         this.secure = listener.tls() == TlsMode.IMPLICIT;
         services.metrics().sessionOpened();
+        // The idle timer alone lets a client that sends a command now and then try logins forever.
+        authorizationDeadline = ctx.executor().schedule(this::authorizationExpired,
+                services.config().authorizationTimeout().toNanos(), TimeUnit.NANOSECONDS);
         reply(Pop3Replies.GREETING);
         ctx.fireChannelActive();
     }
@@ -100,6 +105,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         state = State.CLOSED;
         pending.clear();
+        if (authorizationDeadline != null) {
+            authorizationDeadline.cancel(false);
+        }
         releaseMailbox();
         ctx.fireChannelInactive();
     }
@@ -114,6 +122,30 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         ctx.fireUserEventTriggered(event);
     }
 
+    private void authorizationExpired() {
+        if (state == State.AUTHORIZATION || state == State.SASL) {
+            ending("timeout");
+            closeWith(Pop3Replies.AUTHORIZATION_TIMEOUT);
+        }
+    }
+
+    /**
+     * A client that pipelines commands but does not read the replies would make them pile up in
+     * memory: its lines wait (bounded by {@code maxPipelinedCommands}) and reading pauses until it
+     * has read them. If it never does, the idle timeout ends the session.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        boolean writable = ctx.channel().isWritable();
+        if (state != State.CLOSED) {
+            ctx.channel().config().setAutoRead(writable);
+            if (writable) {
+                drain();
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LogLine.event("pop3-error").add("client", client).add("error", cause.toString()).debug(LOG);
@@ -126,13 +158,15 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (state == State.CLOSED) {
             return;
         }
-        if (busy) {
+        // Lines still waiting go first, whatever made them wait (a transfer, the directory, an unread reply).
+        if (busy || !ctx.channel().isWritable() || !pending.isEmpty()) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
                 ending("limit");
                 closeWith(Pop3Replies.TOO_MANY_PIPELINED);
                 return;
             }
             pending.add(input);
+            drain();
             return;
         }
         handle(input);
@@ -140,9 +174,18 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void handle(Pop3Input input) {
         switch (input) {
-            case Pop3Input.TooLong t -> bad(Pop3Replies.LINE_TOO_LONG);
+            case Pop3Input.TooLong t -> {
+                if (state == State.SASL) {
+                    // The refused line was the SASL response: the exchange is over, the next line is a command.
+                    state = State.AUTHORIZATION;
+                    sasl = null;
+                }
+                bad(Pop3Replies.LINE_TOO_LONG);
+            }
             case Pop3Input.Line line -> {
-                if (line.text().indexOf('\0') >= 0) {
+                if (state != State.SASL && line.octets() > services.config().maxCommandLine()) {
+                    bad(Pop3Replies.LINE_TOO_LONG);
+                } else if (line.text().indexOf('\0') >= 0) {
                     bad(Pop3Replies.NUL_IN_LINE);
                 } else if (state == State.SASL) {
                     saslStep(sasl.respond(line.text()));
@@ -155,7 +198,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     /** Runs queued lines once the session is idle again. */
     private void drain() {
-        while (!busy && state != State.CLOSED && !pending.isEmpty()) {
+        while (!busy && state != State.CLOSED && !pending.isEmpty() && ctx.channel().isWritable()) {
             handle(pending.poll());
         }
     }
@@ -397,6 +440,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 mailbox = in.mailbox();
                 messages = mailbox.messages();
                 state = State.TRANSACTION;
+                authorizationDeadline.cancel(false);
                 loggedInAs = Optional.of(in.login());
                 services.metrics().login(Pop3Metrics.LoginResult.OK);
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
@@ -679,6 +723,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         pending.clear();
         write(text);
         ctx.writeAndFlush(ctx.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+        if (!ctx.channel().isWritable()) {
+            // The client is not reading: the last reply would never be written, and the close never come.
+            ctx.close();
+        }
     }
 
     private void releaseMailbox() {

@@ -33,6 +33,7 @@ public enum SmtpReply {
     TOO_MANY_AUTH_FAILURES(421, "4.7.0", "%s too many authentication failures, closing connection"),
     TIMEOUT(421, "4.4.2", "%s timeout exceeded, closing connection"),
     DIRECTORY_TEMP_FAIL(451, "4.4.3", "Directory unavailable, try again later"),
+    DATA_TOO_SLOW(451, "4.4.2", "%s message data arrived too slowly, closing connection"),
     LOCAL_ERROR(451, "4.3.0", "Local error in processing, try again later"),
     STORAGE_TEMP_FAIL(452, "%s", "Insufficient system storage, try again later"),
     TOO_MANY_RECIPIENTS(452, "4.5.3", "Too many recipients"),

@@ -260,18 +260,46 @@ class Pop3SessionTest {
 
     @Test
     void overlongLineIsRefusedAndTheSessionGoesOn() throws Exception {
-        Pop3Config config = new Pop3Config(Duration.ofMinutes(10), 100, 10, Duration.ofMinutes(2), 512, 20, 100);
+        Pop3Config config = new Pop3Config(Duration.ofMinutes(10), 100, 10, Duration.ofMinutes(2), 1024, 20, 100);
         try (Pop3Fixture pop3 = Pop3Fixture.start(dir, TlsMode.STARTTLS, Pop3Fixture.loopbackPlaintext(), config,
                 SpoolFormat.MAILDIR)) {
             Pop3TranscriptTest.seed(pop3);
             try (Pop3Client client = new Pop3Client(pop3.port)) {
                 client.line();
-                assertThat(client.command("USER " + "a".repeat(600))).isEqualTo("-ERR Line too long");
+                // RFC 2449 4: a command line is at most 255 octets with its CRLF.
+                assertThat(client.command("USER " + "c".repeat(248))).isEqualTo("+OK Send your password");
+                assertThat(client.command("USER " + "c".repeat(249))).isEqualTo("-ERR Line too long");
+                assertThat(client.command("USER " + "a".repeat(1995))).isEqualTo("-ERR Line too long");
                 assertThat(client.command("USER " + "b".repeat(100_000))).isEqualTo("-ERR Line too long");
-                assertThat(client.command("USER " + "c".repeat(505))).isEqualTo("+OK Send your password");
-                assertThat(client.command("USER " + "c".repeat(506))).isEqualTo("-ERR Line too long");
+                // RFC 5034 4: a SASL response is no command line; it may be as long as maxLineLength.
+                assertThat(client.command("AUTH PLAIN")).isEqualTo("+ ");
+                String response = java.util.Base64.getEncoder().encodeToString(
+                        ("\0alice\0" + "p".repeat(600)).getBytes(StandardCharsets.UTF_8));
+                assertThat(response.length() + 2).isBetween(256, 1024);
+                assertThat(client.command(response)).isEqualTo("-ERR [AUTH] Authentication failed");
+                assertThat(client.command("AUTH PLAIN")).isEqualTo("+ ");
+                assertThat(client.command("x".repeat(1023))).isEqualTo("-ERR Line too long");
                 client.command("USER alice");
                 assertThat(client.command("PASS alice-pw")).startsWith("+OK");
+            }
+        }
+    }
+
+    @Test
+    void aLoggedInSessionOutlivesTheAuthorizationDeadline() throws Exception {
+        Pop3Config d = Pop3Config.defaults();
+        Pop3Config config = new Pop3Config(d.idleTimeout(), 100, 10, d.lockLease(), d.maxLineLength(),
+                d.maxBadCommands(), d.maxPipelinedCommands(), d.maxCommandLine(), Duration.ofSeconds(1));
+        try (Pop3Fixture pop3 = Pop3Fixture.start(dir, TlsMode.STARTTLS, Pop3Fixture.loopbackPlaintext(), config,
+                SpoolFormat.MAILDIR)) {
+            Pop3TranscriptTest.seed(pop3);
+            try (Pop3Client client = new Pop3Client(pop3.port)) {
+                long connected = System.nanoTime();
+                client.login("alice", "alice-pw");
+                while (System.nanoTime() - connected < Duration.ofSeconds(2).toNanos()) {
+                    Thread.sleep(50);
+                }
+                assertThat(client.command("STAT")).startsWith("+OK 3 ");
             }
         }
     }

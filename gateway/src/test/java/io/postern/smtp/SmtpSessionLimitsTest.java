@@ -40,7 +40,7 @@ class SmtpSessionLimitsTest {
             assertThat(open.getFirst().readLine()).startsWith("221 ");
             assertThat(open.getFirst().closedByServer()).isTrue();
             // The client sees the close before the server's close handler frees the slot: wait for that.
-            Await.until("the closed session's slot freed", () -> server.limits.open() == 1);
+            Await.until("the closed session's slot freed", () -> server.openSessions() == 1);
             try (SmtpTestClient again = new SmtpTestClient(server.port())) {
                 assertThat(again.readLine()).startsWith("220 ");
             }
@@ -128,6 +128,36 @@ class SmtpSessionLimitsTest {
             assertThat(client.readLine()).startsWith("354 ");
             client.send("Subject: stalled");
             assertThat(client.readLine()).startsWith("421 4.4.2 ");
+            assertThat(server.sink.stored()).isEmpty();
+            assertThat(server.sink.pendingFiles()).isZero();
+        }
+    }
+
+    @Test
+    void dataTrickledOverASocketEndsAtTheTotalLimit() throws Exception {
+        try (SmtpTestServer server = server("{idleTimeout: 10s, dataTimeout: 1s, dataTotalTimeout: 2s, minDataRate: 0}");
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            client.readLine();
+            client.send("EHLO c.test");
+            client.reply();
+            client.send("MAIL FROM:<s@remote.test>");
+            client.readLine();
+            client.send("RCPT TO:<alice@example.com>");
+            client.readLine();
+            client.send("DATA");
+            assertThat(client.readLine()).startsWith("354 ");
+            // A byte every 100 ms keeps dataTimeout (1s) from ever firing; only the total limit can.
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            try {
+                while (System.nanoTime() < deadline) {
+                    client.raw(new byte[] {'x'});
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException closedByServer) {
+                // expected: the server gave up on the message
+            }
+            assertThat(client.readLine()).startsWith("451 4.4.2 ");
+            assertThat(client.closedByServer()).isTrue();
             assertThat(server.sink.stored()).isEmpty();
             assertThat(server.sink.pendingFiles()).isZero();
         }

@@ -47,6 +47,11 @@ public final class SmtpTestServer implements AutoCloseable {
     /** The login throttle of this server (its own unless one was given). */
     public final LoginThrottle throttle;
 
+    /** Sessions open on the served listener, as its connection limit counts them. */
+    public int openSessions() {
+        return limits.open(listener);
+    }
+
     /** {@code yaml} is a full configuration; its first listener is served (port ignored). */
     public SmtpTestServer(String yaml, Path dir, MapDirectory directory) throws Exception {
         this(yaml, dir, directory, Optional.empty());

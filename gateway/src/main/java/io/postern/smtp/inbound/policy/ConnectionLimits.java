@@ -1,52 +1,82 @@
 package io.postern.smtp.inbound.policy;
 
+import io.postern.config.ListenerConfig;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts open SMTP/LMTP sessions, in total and per client address, shared by every listener of
- * a node. {@link #tryAcquire} refuses past either limit (the session answers 421 4.7.0 and
- * closes). Thread-safe; memory bounded by the number of open connections.
+ * Counts open SMTP/LMTP sessions per listener, in total and per client address, so that a flood
+ * on port 25 never makes submission or LMTP answer 421. Each listener's caps are its own
+ * {@code maxConnections} / {@code maxConnectionsPerClient}, else the defaults given here
+ * ({@code smtp.*}). {@link #tryAcquire} refuses past either cap (the session answers 421 4.7.0
+ * and closes). Thread-safe; memory bounded by the listeners and the open connections.
  */
 public final class ConnectionLimits {
-    private final int maxTotal;
-    private final int maxPerClient;
-    private final AtomicInteger total = new AtomicInteger();
-    private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
+    private final int defaultTotal;
+    private final int defaultPerClient;
+    private final ConcurrentHashMap<String, Counts> listeners = new ConcurrentHashMap<>();
 
-    public ConnectionLimits(int maxTotal, int maxPerClient) {
-        this.maxTotal = maxTotal;
-        this.maxPerClient = maxPerClient;
+    public ConnectionLimits(int defaultTotal, int defaultPerClient) {
+        this.defaultTotal = defaultTotal;
+        this.defaultPerClient = defaultPerClient;
     }
 
     /** True when the connection may proceed; then {@link #release} must be called exactly once. */
-    public boolean tryAcquire(InetAddress client) {
-        if (total.incrementAndGet() > maxTotal) {
-            total.decrementAndGet();
-            return false;
+    public boolean tryAcquire(ListenerConfig listener, InetAddress client) {
+        return counts(listener).tryAcquire(client);
+    }
+
+    public void release(ListenerConfig listener, InetAddress client) {
+        counts(listener).release(client);
+    }
+
+    /** Open sessions on one listener. */
+    public int open(ListenerConfig listener) {
+        return counts(listener).total.get();
+    }
+
+    private Counts counts(ListenerConfig listener) {
+        return listeners.computeIfAbsent(listener.name(), name -> new Counts(
+                listener.maxConnections().orElse(defaultTotal),
+                listener.maxConnectionsPerClient().orElse(defaultPerClient)));
+    }
+
+    /** The counters of one listener. */
+    private static final class Counts {
+        private final int maxTotal;
+        private final int maxPerClient;
+        private final AtomicInteger total = new AtomicInteger();
+        private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
+
+        Counts(int maxTotal, int maxPerClient) {
+            this.maxTotal = maxTotal;
+            this.maxPerClient = maxPerClient;
         }
-        boolean[] allowed = {false};
-        perClient.compute(client, (k, count) -> {
-            AtomicInteger c = count == null ? new AtomicInteger() : count;
-            if (c.get() < maxPerClient) {
-                c.incrementAndGet();
-                allowed[0] = true;
+
+        boolean tryAcquire(InetAddress client) {
+            if (total.incrementAndGet() > maxTotal) {
+                total.decrementAndGet();
+                return false;
             }
-            return c.get() == 0 ? null : c;
-        });
-        if (!allowed[0]) {
-            total.decrementAndGet();
+            boolean[] allowed = {false};
+            perClient.compute(client, (k, count) -> {
+                AtomicInteger c = count == null ? new AtomicInteger() : count;
+                if (c.get() < maxPerClient) {
+                    c.incrementAndGet();
+                    allowed[0] = true;
+                }
+                return c.get() == 0 ? null : c;
+            });
+            if (!allowed[0]) {
+                total.decrementAndGet();
+            }
+            return allowed[0];
         }
-        return allowed[0];
-    }
 
-    public void release(InetAddress client) {
-        total.decrementAndGet();
-        perClient.computeIfPresent(client, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
-    }
-
-    public int open() {
-        return total.get();
+        void release(InetAddress client) {
+            total.decrementAndGet();
+            perClient.computeIfPresent(client, (k, c) -> c.decrementAndGet() <= 0 ? null : c);
+        }
     }
 }

@@ -99,6 +99,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private int errors;
     private long lastActivity;
     private long partialLineSince;
+    private DataDeadline dataDeadline;
     private ScheduledFuture<?> timer;
     // For the event=rejected line: the verb being answered and, for RCPT and LMTP outcomes, the recipient.
     private String currentVerb = SessionMeters.UNKNOWN_COMMAND;
@@ -147,13 +148,13 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         client = context.channel().remoteAddress() instanceof InetSocketAddress a
                 ? a.getAddress() : InetAddress.getLoopbackAddress();
         tlsActive = context.pipeline().get(SslHandler.class) != null;
-        if (!services.connections().tryAcquire(client)) {
+        if (!services.connections().tryAcquire(listener, client)) {
             LOG.debug("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
             closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
             return;
         }
         connectionCounted = true;
-        lastActivity = System.nanoTime();
+        lastActivity = now();
         armTimer();
         if (config.greetingDelay().isZero()) {
             greet();
@@ -184,7 +185,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (connectionCounted) {
             connectionCounted = false;
-            services.connections().release(client);
+            services.connections().release(listener, client);
         }
         releaseInput();
         if (client != null) {
@@ -210,7 +211,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 closeWith(SmtpReply.EARLY_TALKER);
                 return;
             }
-            lastActivity = System.nanoTime();
             input.writeBytes(bytes);
         } finally {
             bytes.release();
@@ -234,7 +234,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean progress = true;
-        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable()) {
+        while (progress && !suspended && mode != Mode.CLOSED && input.isReadable() && ctx.channel().isWritable()) {
             switch (mode) {
                 case COMMAND, AUTH -> progress = readLine();
                 case DATA -> readData();
@@ -244,7 +244,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         boolean partial = input.isReadable() || framer.skipping();
         if (partial && mode == Mode.COMMAND && partialLineSince == 0) {
-            partialLineSince = System.nanoTime();
+            partialLineSince = now();
         }
         input.discardSomeReadBytes();
         if (mode != Mode.CLOSED) {
@@ -264,6 +264,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             case LineFramer.TooLong t -> {
                 partialLineSince = 0;
+                lastActivity = now();
                 if (mode == Mode.AUTH) {
                     mode = Mode.COMMAND;
                     auth.abandon();
@@ -275,6 +276,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             case LineFramer.Line(byte[] bytes) -> {
                 partialLineSince = 0;
+                // Only whole lines are activity: a byte every few seconds must not keep a session open.
+                lastActivity = now();
                 if (mode == Mode.AUTH) {
                     authNext(auth.respond(new String(bytes, StandardCharsets.US_ASCII)));
                 } else {
@@ -302,6 +305,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         input.getBytes(input.readerIndex(), buffer, 0, length);
         int consumed = dataDecoder.decode(buffer, 0, length);
         input.skipBytes(consumed);
+        lastActivity = now();
+        dataDeadline.received(consumed);
         if (dataDecoder.finished()) {
             dataDecoder = null;
             mode = Mode.COMMAND;
@@ -314,6 +319,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
         input.readBytes(buffer, 0, length);
         bdatRemaining -= length;
+        lastActivity = now();
+        dataDeadline.received(length);
         if (bdatDiscardReply.isEmpty()) {
             transaction.stream.write(buffer, 0, length);
         }
@@ -524,10 +531,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         dataDecoder = new DataDecoder(transaction.stream::write);
         mode = Mode.DATA;
+        dataDeadline = newDataDeadline();
         reply(SmtpReply.START_DATA);
     }
 
     private void bdat(Command.Bdat bdat) {
+        if (dataDeadline == null) {
+            // Also for a chunk that will be discarded: its octets can be trickled just the same.
+            dataDeadline = newDataDeadline();
+        }
         bdatRemaining = bdat.size();
         bdatLast = bdat.last();
         bdatDiscardReply = Optional.empty();
@@ -651,6 +663,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
     private void endOfMessage() {
+        dataDeadline = null;
         Transaction t = transaction;
         t.stream.finish();
         Optional<MessageStream.Problem> problem = t.stream.problem();
@@ -912,6 +925,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- helpers ---------------------------------------------------------------------------
 
     private void resetTransaction() {
+        dataDeadline = null;
         if (transaction != null) {
             transaction.abort();
             transaction = null;
@@ -979,10 +993,27 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     private void resume() {
         suspended = false;
-        lastActivity = System.nanoTime();
+        lastActivity = now();
         if (mode != Mode.CLOSED) {
-            ctx.channel().config().setAutoRead(true);
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
         }
+    }
+
+    /**
+     * A client that pipelines commands but does not read the replies would make them pile up in
+     * memory: reading (and answering) pauses until it has read them. If it never does, the idle
+     * timeout ends the session.
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        boolean writable = context.channel().isWritable();
+        if (mode != Mode.CLOSED && !suspended) {
+            context.channel().config().setAutoRead(writable);
+            if (writable) {
+                process();
+            }
+        }
+        context.fireChannelWritabilityChanged();
     }
 
     private void reply(SmtpReply reply, Object... args) {
@@ -1043,7 +1074,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         mode = Mode.CLOSED;
         summary.endsWith(switch (reply) {
             case CLOSING -> SessionSummary.Result.QUIT;
-            case TIMEOUT -> SessionSummary.Result.TIMEOUT;
+            case TIMEOUT, DATA_TOO_SLOW -> SessionSummary.Result.TIMEOUT;
             case TOO_MANY_CONNECTIONS -> SessionSummary.Result.LIMIT;
             case TOO_MANY_ERRORS -> SessionSummary.Result.ERRORS;
             case TOO_MANY_AUTH_FAILURES -> SessionSummary.Result.AUTH_LIMIT;
@@ -1056,15 +1087,31 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         meters.reply(ReplyLine.of(line));
         ctx.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
                 .addListener(ChannelFutureListener.CLOSE);
+        if (!ctx.channel().isWritable()) {
+            // The client is not reading: the last reply would never be written, and the close never come.
+            ctx.close();
+        }
     }
 
     // ---- timeouts --------------------------------------------------------------------------
 
+    /** The event loop's clock: tests drive it (Netty's embedded channel), production reads System.nanoTime. */
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
+    }
+
+    private DataDeadline newDataDeadline() {
+        return new DataDeadline(now(), config.dataTimeout(), config.dataTotalTimeout(), config.minDataRate());
+    }
+
     private void armTimer() {
-        long now = System.nanoTime();
+        long now = now();
         long due = lastActivity + timeoutNanos();
         if (partialLineSince != 0 && mode == Mode.COMMAND) {
             due = Math.min(due, partialLineSince + config.commandTimeout().toNanos());
+        }
+        if (dataDeadline != null) {
+            due = Math.min(due, dataDeadline.due());
         }
         // The mode may change before the deadline (DATA, a partial line): never sleep past the shortest timeout.
         long shortest = Math.min(config.idleTimeout().toNanos(),
@@ -1082,7 +1129,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         if (mode == Mode.CLOSED) {
             return;
         }
-        long now = System.nanoTime();
+        long now = now();
+        if (!suspended && dataDeadline != null && dataDeadline.passed(now)) {
+            LOG.debug("event=timeout client={} mode={} data_too_slow=true", client.getHostAddress(), mode);
+            closeWith(SmtpReply.DATA_TOO_SLOW, services.hostname());
+            return;
+        }
         boolean idle = !suspended && now - lastActivity >= timeoutNanos();
         boolean slowCommand = !suspended && mode == Mode.COMMAND && partialLineSince != 0
                 && now - partialLineSince >= config.commandTimeout().toNanos();
