@@ -110,6 +110,9 @@ public enum SmtpReply {
     }
 
     private String render(char separator, Object... args) {
+        // A variable part can come from the client (a login, a HELO name): it must never end the
+        // reply line early or start another one.
+        args = java.util.Arrays.stream(args).map(SmtpReply::oneLine).toArray();
         String text = args.length == 0 ? template : String.format(Locale.ROOT, template, args);
         String status = enhanced.isEmpty() ? "" : String.format(Locale.ROOT, enhanced, args) + " ";
         if (enhanced.contains("%s")) {
@@ -122,7 +125,14 @@ public enum SmtpReply {
 
     /** A reply built from a code and enhanced code decided elsewhere (LMTP per-recipient outcomes). */
     public static String custom(int code, String enhanced, String text) {
-        String safe = text.replaceAll("[\\r\\n\\x00-\\x1f]", " ");
-        return code + " " + enhanced + " " + safe + "\r\n";
+        return code + " " + enhanced + " " + oneLine(text) + "\r\n";
+    }
+
+    /** Text with every C0 and C1 control character (CR, LF, NUL among them) made a space; numbers as they are. */
+    private static Object oneLine(Object value) {
+        if (value instanceof Number) {
+            return value;
+        }
+        return String.valueOf(value).replaceAll("[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]", " ");
     }
 }
