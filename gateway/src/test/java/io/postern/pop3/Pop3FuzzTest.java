@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -68,6 +69,7 @@ class Pop3FuzzTest {
         return services;
     }
 
+    @DictionaryEntries({"USER ", "CAPA", "STLS", "QUIT", "NOOP", "LIST ", "UIDL", "RETR ", "TOP ", "DELE ", "RSET", "STAT", "\r\n"})
     @FuzzTest(maxDuration = "60s")
     void commandLines(byte[] input) throws Exception {
         byte[] bytes = defuseLogins(input);

@@ -1,6 +1,7 @@
 package io.postern.queue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.postern.queue.QueueRecordCodec.CorruptRecordException;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ class QueueRecordCodecFuzzTest {
     /** The lines of a record besides its recipients: postern-queue through delay-notified, and end. */
     private static final int FIXED_LINES = 24;
 
+    @DictionaryEntries({"rcpt=", ";notify=", ";orcpt=", ";orcpt-present=true", ";state=", ";code=", ";remote=", ";reported=", ";diag=", "postern-queue=1\n", "end=\n", "PENDING", "FAILED", "DELIVERED", "%0a", "-present=true", "T00:00:00Z"})
     @FuzzTest(maxDuration = "60s")
     void decodeArbitraryBytes(byte[] bytes) {
         QueueRecord record;

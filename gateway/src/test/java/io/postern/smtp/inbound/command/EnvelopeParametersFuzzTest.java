@@ -1,6 +1,7 @@
 package io.postern.smtp.inbound.command;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.Optional;
  */
 class EnvelopeParametersFuzzTest {
 
+    @DictionaryEntries({"ORCPT=rfc822;", "ENVID=", "NOTIFY=SUCCESS,FAILURE,DELAY", "NEVER", "RET=HDRS", "SIZE=", "BODY=", "SMTPUTF8", "AUTH=", "+0D", "+0A", "+00", "+2B", "+3D"})
     @FuzzTest(maxDuration = "60s")
     void parameters(FuzzedDataProvider data) {
         boolean mail = data.consumeBoolean();
