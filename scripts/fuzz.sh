@@ -52,7 +52,7 @@ for target in "${TARGETS[@]}"; do
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: ${log#"$POSTERN_HOME"/})"
   status=ok
   if ! JAZZER_FUZZ=1 "${MVN[@]}" test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
-      -Djazzer.max_duration="${SECONDS_PER_TARGET}s" -Dsurefire.rerunFailingTestsCount=0 >"$log" 2>&1; then
+      -Djazzer.max_duration="${SECONDS_PER_TARGET}s" >"$log" 2>&1; then
     status=FAILED
     failed=1
   fi
@@ -62,7 +62,8 @@ for target in "${TARGETS[@]}"; do
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1 in \2s/p' "$log" | tail -n 1)
   if grep -qE '^== Java Exception|^== libFuzzer crashing input|Test unit written to' "$log"; then
-    status="FINDING ($(grep -m1 -E '^== Java Exception' "$log" | sed -E 's/^== Java Exception: //' | cut -c1-80))"
+    finding=$(grep -m1 -oE 'FuzzTestFindingException: .*' "$log" | sed -E 's/^FuzzTestFindingException: //' | cut -c1-100 || true)
+    status="FINDING: ${finding:-see log}"
   elif [ -z "$last" ] && [ "$status" = ok ]; then
     status="NOT FUZZED (no libFuzzer output; see log)"
     failed=1
