@@ -57,12 +57,12 @@ for target in "${TARGETS[@]}"; do
     failed=1
   fi
   # libFuzzer's status lines: "#1234  NEW    cov: 250 ft: 600 corp: ..."; the last one is the final state.
-  last=$(grep -E '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov: ' "$log" | tail -n 1 || true)
+  last=$(grep -aE '^#[0-9]+[[:space:]]+[A-Z]+[[:space:]]+cov: ' "$log" | tail -n 1 || true)
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   runs=$(sed -nE 's/^Done ([0-9]+) runs in ([0-9]+) second.*/\1 in \2s/p' "$log" | tail -n 1)
-  if grep -qE '^== Java Exception|^== libFuzzer crashing input|Test unit written to' "$log"; then
-    finding=$(grep -m1 -oE 'FuzzTestFindingException: .*' "$log" | sed -E 's/^FuzzTestFindingException: //' | cut -c1-100 || true)
+  if grep -aqE '^== Java Exception|^== libFuzzer crashing input|Test unit written to' "$log"; then
+    finding=$(grep -a -m1 -oE 'FuzzTestFindingException: .*' "$log" | sed -E 's/^FuzzTestFindingException: //' | cut -c1-100 || true)
     status="FINDING: ${finding:-see log}"
   elif [ -z "$last" ] && [ "$status" = ok ]; then
     status="NOT FUZZED (no libFuzzer output; see log)"

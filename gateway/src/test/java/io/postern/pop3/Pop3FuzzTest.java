@@ -69,7 +69,7 @@ class Pop3FuzzTest {
         return services;
     }
 
-    @DictionaryEntries({"USER ", "CAPA", "STLS", "QUIT", "NOOP", "LIST ", "UIDL", "RETR ", "TOP ", "DELE ", "RSET", "STAT", "\r\n"})
+    @DictionaryEntries({"USER ", "CAPA", "STLS", "QUIT", "NOOP", "LIST ", "UIDL", "RETR ", "TOP ", "DELE ", "RSET", "STAT", "\\x0D\\x0A"})
     @FuzzTest(maxDuration = "60s")
     void commandLines(byte[] input) throws Exception {
         byte[] bytes = defuseLogins(input);

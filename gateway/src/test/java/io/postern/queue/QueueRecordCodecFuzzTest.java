@@ -18,7 +18,7 @@ class QueueRecordCodecFuzzTest {
     /** The lines of a record besides its recipients: postern-queue through delay-notified, and end. */
     private static final int FIXED_LINES = 24;
 
-    @DictionaryEntries({"rcpt=", ";notify=", ";orcpt=", ";orcpt-present=true", ";state=", ";code=", ";remote=", ";reported=", ";diag=", "postern-queue=1\n", "end=\n", "PENDING", "FAILED", "DELIVERED", "%0a", "-present=true", "T00:00:00Z"})
+    @DictionaryEntries({"rcpt=", ";notify=", ";orcpt=", ";orcpt-present=true", ";state=", ";code=", ";remote=", ";reported=", ";diag=", "postern-queue=1\\x0A", "end=\\x0A", "PENDING", "FAILED", "DELIVERED", "%0a", "-present=true", "T00:00:00Z"})
     @FuzzTest(maxDuration = "60s")
     void decodeArbitraryBytes(byte[] bytes) {
         QueueRecord record;
@@ -43,6 +43,23 @@ class QueueRecordCodecFuzzTest {
         checkRoundTrip(record, written);
     }
 
+    private static String firstDifference(String written, String read) {
+        int i = 0;
+        while (i < Math.min(written.length(), read.length()) && written.charAt(i) == read.charAt(i)) {
+            i++;
+        }
+        int from = Math.max(0, i - 60);
+        return "wrote ..." + escaped(written.substring(from, Math.min(written.length(), i + 40)))
+                + "... read ..." + escaped(read.substring(from, Math.min(read.length(), i + 40))) + "...";
+    }
+
+    private static String escaped(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().forEach(c -> out.append(c >= 0x20 && c < 0x7f ? Character.toString(c)
+                : String.format("\\u%04x", c)));
+        return out.toString();
+    }
+
     private static void checkRoundTrip(QueueRecord record, byte[] written) {
         QueueRecord read;
         try {
@@ -52,7 +69,7 @@ class QueueRecordCodecFuzzTest {
                     + new String(written, StandardCharsets.UTF_8), e);
         }
         if (!read.equals(record)) {
-            throw new IllegalStateException("read back differs:\n" + record + "\n" + read);
+            throw new IllegalStateException("read back differs: " + firstDifference(record.toString(), read.toString()));
         }
         if (!Arrays.equals(QueueRecordCodec.encode(read), written)) {
             throw new IllegalStateException("second write differs");

@@ -23,7 +23,7 @@ import java.util.Map;
  */
 class SmtpFuzzTest {
 
-    @DictionaryEntries({"MAIL FROM:<", "RCPT TO:<", "EHLO ", "BDAT ", " LAST", "AUTH PLAIN ", "STARTTLS", "postmaster", "@[", "\"", "SIZE=", "BODY=8BITMIME", "SMTPUTF8", "ORCPT=rfc822;", "NOTIFY=", "ENVID=", "RET=FULL"})
+    @DictionaryEntries({"MAIL FROM:<", "RCPT TO:<", "EHLO ", "BDAT ", " LAST", "AUTH PLAIN ", "STARTTLS", "postmaster", "@[", "\\x22", "SIZE=", "BODY=8BITMIME", "SMTPUTF8", "ORCPT=rfc822;", "NOTIFY=", "ENVID=", "RET=FULL"})
     @FuzzTest(maxDuration = "60s")
     void commandLine(byte[] line) {
         Command command = CommandParser.parse(line);
@@ -142,7 +142,7 @@ class SmtpFuzzTest {
         }
     }
 
-    @DictionaryEntries({"\r\n.\r\n", "\r\n..", "Received:", "Message-ID:", "Date:", "\r\n\r\n"})
+    @DictionaryEntries({"\\x0D\\x0A.\\x0D\\x0A", "\\x0D\\x0A..", "Received:", "Message-ID:", "Date:", "\\x0D\\x0A\\x0D\\x0A"})
     @FuzzTest(maxDuration = "60s")
     void dataPath(FuzzedDataProvider data) {
         boolean normalize = data.consumeBoolean();
@@ -191,7 +191,7 @@ class SmtpFuzzTest {
      * limit, a size within the limit and equal to what was stored; without normalisation it is the
      * client's octets unchanged (plus the CRLF that closes an unterminated header section).
      */
-    @DictionaryEntries({"\r\n", "Received: ", "received:", "Message-ID:", "Date:", "\r\n\r\n"})
+    @DictionaryEntries({"\\x0D\\x0A", "Received: ", "received:", "Message-ID:", "Date:", "\\x0D\\x0A\\x0D\\x0A"})
     @FuzzTest(maxDuration = "60s")
     void bdatPath(FuzzedDataProvider data) {
         MessageStream.Limits limits = new MessageStream.Limits(data.consumeLong(0, 4096), data.consumeInt(3, 300),
