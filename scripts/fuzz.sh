@@ -51,7 +51,8 @@ for target in "${TARGETS[@]}"; do
   log="$LOGS/$target.log"
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: ${log#"$POSTERN_HOME"/})"
   status=ok
-  if ! JAZZER_FUZZ=1 "${MVN[@]}" test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
+  # A generous wall-clock cap: an input that hangs the target must not stall the whole run.
+  if ! JAZZER_FUZZ=1 timeout --kill-after=30 $((SECONDS_PER_TARGET + 900)) "${MVN[@]}" test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
       -Djazzer.max_duration="${SECONDS_PER_TARGET}s" >"$log" 2>&1; then
     status=FAILED
     failed=1

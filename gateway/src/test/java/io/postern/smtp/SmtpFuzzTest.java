@@ -208,8 +208,8 @@ class SmtpFuzzTest {
         MessageStream split = new MessageStream(limits, pieces::write);
         int offset = 0;
         for (int i = 0; offset < input.length; i++) {
-            int length = chunks.length == 0 ? input.length : Math.min(input.length - offset,
-                    Math.floorMod(chunks[i % chunks.length], 97) + (i % chunks.length == 0 ? 0 : 1));
+            int length = chunks.length == 0 ? input.length
+                    : Math.min(input.length - offset, 1 + Math.floorMod(chunks[i % chunks.length], 97));
             split.write(input, offset, length);
             offset += length;
         }
