@@ -17,9 +17,12 @@ import java.util.Map;
 
 /**
  * Jazzer targets for the untrusted-input stages of an SMTP session. Each checks invariants, not
- * just the absence of exceptions: the parser always returns a command; the line framer never
- * returns a line over the limit; DATA ends only right after {@code <CRLF>.<CRLF>}; in reject
- * mode an accepted message has no bare CR or LF.
+ * just the absence of exceptions: the parser always returns a command and never lets a control
+ * byte or a broken address through; the line framer never returns a line over the limit; DATA
+ * ends only right after {@code <CRLF>.<CRLF>}; in reject mode an accepted message has no bare CR
+ * or LF; BDAT content does not depend on where the chunks end.
+ *
+ * <p>Dictionary entries use libFuzzer's syntax: octets outside printable ASCII as {@code \\xNN}.
  */
 class SmtpFuzzTest {
 
