@@ -45,15 +45,25 @@ public final class Xtext {
         return Optional.of(out.toString());
     }
 
-    /** RFC 3461 4: the UTF-8 octets of {@code value}, xchars as they are, everything else as {@code +HH}. */
+    /**
+     * RFC 3461 4: the inverse of {@link #decode}: each char up to U+00FF is one octet, xchars as
+     * they are, every other octet as {@code +HH}. A char above U+00FF (never produced by decoding)
+     * is written as its UTF-8 octets, so the result is always safe on a command line.
+     */
     public static String encode(String value) {
         StringBuilder out = new StringBuilder(value.length() + 8);
-        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c >= '!' && c <= '~' && c != '+' && c != '=') {
-                out.append((char) c);
+        for (int i = 0; i < value.length(); i++) {
+            char ch = value.charAt(i);
+            if (ch > 0xff) {
+                int end = Character.isHighSurrogate(ch) && i + 1 < value.length() ? i + 2 : i + 1;
+                for (byte b : value.substring(i, end).getBytes(StandardCharsets.UTF_8)) {
+                    out.append('+').append(hex(b & 0xff, 2));
+                }
+                i = end - 1;
+            } else if (ch >= '!' && ch <= '~' && ch != '+' && ch != '=') {
+                out.append(ch);
             } else {
-                out.append('+').append(hex(c, 2));
+                out.append('+').append(hex(ch, 2));
             }
         }
         return out.toString();

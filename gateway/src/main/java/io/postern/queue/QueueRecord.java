@@ -37,7 +37,10 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
         POSTMASTER
     }
 
-    /** The state of one recipient. {@code reported}: its DSN (failure or success) has been enqueued. */
+    /**
+     * The state of one recipient. {@code reported}: its DSN (failure or success) has been enqueued.
+     * An empty remote MTA name is no remote MTA: the envelope file cannot tell them apart.
+     */
     record RecipientState(EnvelopeRecipient recipient, Status status, String code, String diagnostic,
                           Optional<String> remoteMta, boolean reported) {
         RecipientState {
@@ -45,7 +48,7 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
             Objects.requireNonNull(status);
             Objects.requireNonNull(code);
             Objects.requireNonNull(diagnostic);
-            Objects.requireNonNull(remoteMta);
+            remoteMta = remoteMta.filter(name -> !name.isEmpty());
         }
 
         static RecipientState pending(EnvelopeRecipient recipient) {

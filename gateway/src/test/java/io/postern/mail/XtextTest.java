@@ -25,7 +25,11 @@ class XtextTest {
 
     @Test
     void encodesEverythingButXcharsAsHex() {
-        assertThat(Xtext.encode("a+b=c d\u00e9\r\n\0")).isEqualTo("a+2Bb+3Dc+20d+C3+A9+0D+0A+00");
+        // decode gives one char per octet (U+00E9 is the octet E9): encode is its inverse
+        assertThat(Xtext.encode("a+b=c d\u00e9\r\n\0")).isEqualTo("a+2Bb+3Dc+20d+E9+0D+0A+00");
+        assertThat(Xtext.decode(Xtext.encode("d\u00e9\u0091"))).contains("d\u00e9\u0091");
+        // beyond octets (never decoded, always escaped): UTF-8
+        assertThat(Xtext.encode("\u20ac\ud83d\ude00")).isEqualTo("+E2+82+AC+F0+9F+98+80");
     }
 
     @Test

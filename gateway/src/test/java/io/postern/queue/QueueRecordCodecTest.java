@@ -120,6 +120,16 @@ class QueueRecordCodecTest {
         }
     }
 
+    /** Found by QueueRecordCodecFuzzTest#hostileRecordRoundTrip: the file has no way to say "a remote MTA named ''". */
+    @Test
+    void anEmptyRemoteMtaNameIsNoRemoteMtaAndSurvivesTheFile() throws Exception {
+        QueueRecord record = sample();
+        RecipientState first = record.recipients().getFirst();
+        QueueRecord withEmpty = record.withRecipients(List.of(
+                first.with(QueueRecord.Status.FAILED, "5.1.1", "550 no", Optional.of("")), record.recipients().get(1)));
+        assertThat(QueueRecordCodec.decode(QueueRecordCodec.encode(withEmpty))).isEqualTo(withEmpty);
+    }
+
     @Test
     void recipientStateKeepsTheRecipient() {
         RecipientState s = sample().recipients().get(1);

@@ -73,7 +73,7 @@ public final class CommandParser {
             return new Command.Invalid(SmtpReply.UNKNOWN_COMMAND);
         }
         return switch (verb) {
-            case HELO, EHLO, LHLO -> rest.isEmpty() || rest.contains(" ")
+            case HELO, EHLO, LHLO -> rest.isEmpty() || rest.contains(" ") || rest.indexOf('\t') >= 0
                     ? new Command.Invalid(SmtpReply.SYNTAX) : new Command.Hello(verb, rest);
             case MAIL -> mail(rest);
             case RCPT -> rcpt(rest);
@@ -185,7 +185,10 @@ public final class CommandParser {
         return Optional.empty();
     }
 
-    /** {@code KEY[=VALUE]} separated by spaces; keys upper-case; a repeated key is a syntax error. */
+    /**
+     * {@code KEY[=VALUE]} separated by spaces; keys upper-case; a repeated key is a syntax error. A
+     * tab (the one control byte a line may hold) is not part of an esmtp-value (RFC 5321 4.1.2).
+     */
     private static Optional<Map<String, String>> parameters(String text) {
         Map<String, String> params = new HashMap<>();
         if (text.isEmpty()) {
@@ -195,7 +198,8 @@ public final class CommandParser {
             int eq = part.indexOf('=');
             String key = (eq < 0 ? part : part.substring(0, eq)).toUpperCase(Locale.ROOT);
             String value = eq < 0 ? "" : part.substring(eq + 1);
-            if (key.isEmpty() || !key.matches("[A-Z0-9][A-Z0-9-]*") || params.put(key, value) != null) {
+            if (key.isEmpty() || !key.matches("[A-Z0-9][A-Z0-9-]*") || value.indexOf('\t') >= 0
+                    || params.put(key, value) != null) {
                 return Optional.empty();
             }
         }

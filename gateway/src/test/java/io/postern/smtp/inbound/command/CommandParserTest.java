@@ -52,6 +52,14 @@ class CommandParserTest {
         assertThat(parse("MAIL FROM:<a@b.cd> SIZE=1 SIZE=2")).isEqualTo(new Command.Invalid(SmtpReply.SYNTAX));
     }
 
+    /** Found by SmtpFuzzTest#commandLine: a tab is not a control byte the parser refused outright. */
+    @ParameterizedTest
+    @ValueSource(strings = {"RCPT TO:<bob@example.net> ORCPT=rfc\t822;bob+40example.net",
+            "MAIL FROM:<a@b.cd> ENVID=x\ty", "RCPT TO:<bob@example.net> NOTIFY=\tFAILURE", "EHLO client.example\tx"})
+    void tabInsideAParameterValueOrHeloNameIsASyntaxError(String line) {
+        assertThat(parse(line)).isEqualTo(new Command.Invalid(SmtpReply.SYNTAX));
+    }
+
     @Test
     void bdatAndAuth() {
         assertThat(parse("BDAT 42 LAST")).isEqualTo(new Command.Bdat(42, true));
