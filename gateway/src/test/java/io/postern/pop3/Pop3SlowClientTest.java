@@ -1,12 +1,10 @@
 package io.postern.pop3;
 
+import io.postern.testing.LoopbackClientChannel;
 import io.postern.testing.MapDirectory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.Pop3Config;
@@ -14,14 +12,10 @@ import io.postern.config.SpoolFormat;
 import io.postern.config.TlsMode;
 import io.postern.mailbox.MailboxStore;
 import io.postern.mailbox.SpoolLayout;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,49 +29,17 @@ class Pop3SlowClientTest {
     Path dir;
 
     private Pop3Services services;
-    private Channel channel;
+    private LoopbackClientChannel channel;
 
-    /** An embedded connection from a loopback client address (plaintext logins allowed there), with the server's POP3 pipeline. */
-    private static final class Channel extends EmbeddedChannel {
-        Channel() {
-            super(EmbeddedChannel.builder().register(false));
-        }
 
-        @Override
-        protected SocketAddress remoteAddress0() {
-            return new InetSocketAddress("127.0.0.1", 40000);
-        }
-
-        void send(String octets) {
-            writeInbound(Unpooled.copiedBuffer(octets, StandardCharsets.UTF_8));
-        }
-
-        void advance(Duration by) {
-            advanceTimeBy(by.toNanos(), TimeUnit.NANOSECONDS);
-            runPendingTasks();
-        }
-
-        /** Everything the server wrote since the last call. */
-        String output() {
-            StringBuilder out = new StringBuilder();
-            for (Object o = readOutbound(); o != null; o = readOutbound()) {
-                if (o instanceof ByteBuf buf) {
-                    out.append(buf.toString(StandardCharsets.UTF_8));
-                    buf.release();
-                }
-            }
-            return out.toString();
-        }
-    }
-
-    private Channel open(Pop3Config config) throws Exception {
+    private LoopbackClientChannel open(Pop3Config config) throws Exception {
         MailboxStore store = new MailboxStore(new SpoolLayout(dir, "{domain}/{localpart}"), SpoolFormat.MAILDIR,
                 "node-a", config.lockLease(), Clock.systemUTC());
         MapDirectory directory = new MapDirectory()
                 .add("alice@example.test", "alice-pw", false, Optional.empty(), "alice");
         services = new Pop3Services("mail.example.test", config, Pop3Fixture.loopbackPlaintext(), directory, store,
                 Optional.empty(), new SimpleMeterRegistry());
-        channel = new Channel();
+        channel = new LoopbackClientChannel();
         Pop3Pipeline.configure(channel.pipeline(),
                 new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 110, TlsMode.NONE), services);
         channel.register();
@@ -104,7 +66,7 @@ class Pop3SlowClientTest {
 
     @Test
     void aByteEveryFewSecondsDoesNotOutliveTheIdleTimeout() throws Exception {
-        Channel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
+        LoopbackClientChannel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
         Duration elapsed = Duration.ZERO;
         StringBuilder said = new StringBuilder();
         for (char octet : "USER alice-with-a-long-name-sent-slowly".toCharArray()) {
@@ -123,7 +85,7 @@ class Pop3SlowClientTest {
 
     @Test
     void wholeCommandsKeepTheSessionAliveAndAnOverlongOneDoesNotEndIt() throws Exception {
-        Channel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
+        LoopbackClientChannel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
         for (int i = 0; i < 5; i++) {
             c.advance(Duration.ofSeconds(8));
             c.send("CAPA\r\n");
@@ -142,7 +104,7 @@ class Pop3SlowClientTest {
 
     @Test
     void aClientThatDoesNotReadItsRepliesStopsBeingReadAndIsCutOff() throws Exception {
-        Channel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
+        LoopbackClientChannel c = open(config(Duration.ofSeconds(10), Duration.ofMinutes(10)));
         // The peer's receive window is full: Netty marks the channel unwritable.
         c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         c.send("CAPA\r\n".repeat(50));
@@ -162,7 +124,7 @@ class Pop3SlowClientTest {
 
     @Test
     void authorizationHasItsOwnDeadlineHoweverActiveTheClient() throws Exception {
-        Channel c = open(config(Duration.ofMinutes(10), Duration.ofSeconds(60)));
+        LoopbackClientChannel c = open(config(Duration.ofMinutes(10), Duration.ofSeconds(60)));
         Duration elapsed = Duration.ZERO;
         StringBuilder said = new StringBuilder();
         while (c.isOpen() && elapsed.compareTo(Duration.ofMinutes(5)) < 0) {
@@ -179,7 +141,7 @@ class Pop3SlowClientTest {
 
     @Test
     void theAuthorizationDeadlineAlsoEndsASaslExchangeLeftOpen() throws Exception {
-        Channel c = open(config(Duration.ofMinutes(10), Duration.ofSeconds(60)));
+        LoopbackClientChannel c = open(config(Duration.ofMinutes(10), Duration.ofSeconds(60)));
         c.send("AUTH LOGIN\r\n");
         assertThat(c.output()).startsWith("+ ");
         c.advance(Duration.ofSeconds(59));

@@ -1,26 +1,20 @@
 package io.postern.smtp;
 
+import io.postern.testing.LoopbackClientChannel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.sasl.LoginThrottle;
 import io.postern.testing.MapDirectory;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,45 +29,14 @@ class SmtpSlowClientTest {
     Path tmp;
 
     private FileSink sink;
-    private Channel channel;
+    private LoopbackClientChannel channel;
 
-    /** An embedded connection from a loopback client with the server's SMTP pipeline. */
-    private static final class Channel extends EmbeddedChannel {
-        Channel() {
-            super(EmbeddedChannel.builder().register(false));
-        }
 
-        @Override
-        protected SocketAddress remoteAddress0() {
-            return new InetSocketAddress("127.0.0.1", 40000);
-        }
-
-        void send(String octets) {
-            writeInbound(Unpooled.copiedBuffer(octets, StandardCharsets.UTF_8));
-        }
-
-        void advance(Duration by) {
-            advanceTimeBy(by.toNanos(), TimeUnit.NANOSECONDS);
-            runPendingTasks();
-        }
-
-        String output() {
-            StringBuilder out = new StringBuilder();
-            for (Object o = readOutbound(); o != null; o = readOutbound()) {
-                if (o instanceof ByteBuf buf) {
-                    out.append(buf.toString(StandardCharsets.UTF_8));
-                    buf.release();
-                }
-            }
-            return out.toString();
-        }
-    }
-
-    private Channel open(String smtp) throws Exception {
+    private LoopbackClientChannel open(String smtp) throws Exception {
         return open("mx", smtp, "");
     }
 
-    private Channel open(String kind, String smtp, String extra) throws Exception {
+    private LoopbackClientChannel open(String kind, String smtp, String extra) throws Exception {
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of()))
                 .parse(SmtpTestServer.yaml(kind, "none", "smtp: " + smtp + "\n" + extra), tmp, "test.yaml");
         sink = new FileSink(tmp.resolve("sink"));
@@ -83,7 +46,7 @@ class SmtpSlowClientTest {
                 new LoginThrottle(config.auth().throttle(), new SimpleMeterRegistry()),
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 Runnable::run, Clock.systemUTC());
-        channel = new Channel();
+        channel = new LoopbackClientChannel();
         SmtpPipeline.configure(channel.pipeline(), config.listeners().getFirst(), services);
         channel.register();
         channel.freezeTime();
@@ -92,13 +55,13 @@ class SmtpSlowClientTest {
     }
 
     /** EHLO, MAIL, RCPT: ready for DATA or BDAT. */
-    private static void envelope(Channel c) {
+    private static void envelope(LoopbackClientChannel c) {
         c.send("EHLO client.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.com>\r\n");
         assertThat(c.output()).contains("250 2.1.0 ").endsWith("250 2.1.5 Recipient ok\r\n");
     }
 
     /** Sends one octet of {@code text} every {@code every} until the server closes; the time it took. */
-    private static Duration drip(Channel c, String text, Duration every, StringBuilder said) {
+    private static Duration drip(LoopbackClientChannel c, String text, Duration every, StringBuilder said) {
         Duration elapsed = Duration.ZERO;
         for (char octet : text.toCharArray()) {
             if (!c.isOpen()) {
@@ -121,7 +84,7 @@ class SmtpSlowClientTest {
 
     @Test
     void dataTricklingBelowTheMinimumRateGets451AndNothingIsQueued() throws Exception {
-        Channel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
+        LoopbackClientChannel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
         envelope(c);
         c.send("DATA\r\n");
         assertThat(c.output()).startsWith("354 ");
@@ -136,7 +99,7 @@ class SmtpSlowClientTest {
 
     @Test
     void dataPhaseEndsAtTheTotalLimitEvenWithoutARateRule() throws Exception {
-        Channel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 2m, minDataRate: 0}");
+        LoopbackClientChannel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 2m, minDataRate: 0}");
         envelope(c);
         c.send("DATA\r\n");
         c.output();
@@ -150,7 +113,7 @@ class SmtpSlowClientTest {
 
     @Test
     void aSteadyUploadAboveTheRateOutlastsDataTimeout() throws Exception {
-        Channel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
+        LoopbackClientChannel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
         envelope(c);
         c.send("DATA\r\n");
         c.output();
@@ -165,7 +128,7 @@ class SmtpSlowClientTest {
 
     @Test
     void bdatChunkTricklingIsCutOffToo() throws Exception {
-        Channel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
+        LoopbackClientChannel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
         envelope(c);
         c.send("BDAT 200 LAST\r\n");
         StringBuilder said = new StringBuilder();
@@ -178,7 +141,7 @@ class SmtpSlowClientTest {
 
     @Test
     void manySmallBdatChunksCountAsOnePhase() throws Exception {
-        Channel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
+        LoopbackClientChannel c = open("{idleTimeout: 5m, dataTimeout: 60s, dataTotalTimeout: 1h, minDataRate: 500}");
         envelope(c);
         StringBuilder said = new StringBuilder();
         Duration took = Duration.ZERO;
@@ -196,7 +159,7 @@ class SmtpSlowClientTest {
 
     @Test
     void aCommandTrickledByteByByteEndsAtTheIdleTimeout() throws Exception {
-        Channel c = open("{idleTimeout: 60s, commandTimeout: 10m}");
+        LoopbackClientChannel c = open("{idleTimeout: 60s, commandTimeout: 10m}");
         StringBuilder said = new StringBuilder();
         Duration took = drip(c, "NOOP ".repeat(100), Duration.ofSeconds(5), said);
         assertThat(said.toString()).isEqualTo("421 4.4.2 mx.test timeout exceeded, closing connection\r\n");
@@ -205,7 +168,7 @@ class SmtpSlowClientTest {
 
     @Test
     void anAuthResponseTrickledByteByByteEndsAtTheIdleTimeout() throws Exception {
-        Channel c = open("submission", "{idleTimeout: 60s, commandTimeout: 10m}", "auth: {allowPlaintext: true}\n");
+        LoopbackClientChannel c = open("submission", "{idleTimeout: 60s, commandTimeout: 10m}", "auth: {allowPlaintext: true}\n");
         c.send("EHLO client.test\r\nAUTH LOGIN\r\n");
         assertThat(c.output()).contains("AUTH PLAIN LOGIN").endsWith("334 VXNlcm5hbWU6\r\n");
         StringBuilder said = new StringBuilder();
@@ -216,7 +179,7 @@ class SmtpSlowClientTest {
 
     @Test
     void aClientThatDoesNotReadItsRepliesStopsBeingReadAndIsCutOff() throws Exception {
-        Channel c = open("{idleTimeout: 60s}");
+        LoopbackClientChannel c = open("{idleTimeout: 60s}");
         // The peer's receive window is full: Netty marks the channel unwritable.
         c.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         c.send("NOOP\r\n".repeat(100));
@@ -235,7 +198,7 @@ class SmtpSlowClientTest {
 
     @Test
     void wholeCommandsKeepTheSessionAlive() throws Exception {
-        Channel c = open("{idleTimeout: 60s}");
+        LoopbackClientChannel c = open("{idleTimeout: 60s}");
         for (int i = 0; i < 10; i++) {
             c.advance(Duration.ofSeconds(50));
             c.send("NOOP\r\n");
