@@ -77,6 +77,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "postern.path.tls" -}}/etc/postern/tls{{- end -}}
 {{- define "postern.path.directorySecret" -}}/etc/postern/secrets/directory{{- end -}}
 {{- define "postern.path.directoryCa" -}}/etc/postern/ca{{- end -}}
+{{- define "postern.path.relayHostSecret" -}}/etc/postern/secrets/relay-host{{- end -}}
+{{- define "postern.path.outboundCa" -}}/etc/postern/outbound-ca{{- end -}}
+{{- define "postern.path.deliveryTmp" -}}/tmp/postern-delivery{{- end -}}
 {{- define "postern.path.queue" -}}/var/lib/postern/queue{{- end -}}
 {{- define "postern.path.spool" -}}/var/lib/postern/spool{{- end -}}
 {{- define "postern.path.selfSigned" -}}/var/lib/postern/tls{{- end -}}
@@ -181,19 +184,27 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- $hosts := list "localhost" $metrics (printf "%s.%s" $metrics .Release.Namespace) (printf "%s.%s.svc" $metrics .Release.Namespace) (printf "%s.%s.svc.cluster.local" $metrics .Release.Namespace) -}}
 {{- $hosts = concat $hosts (.Values.admin.allowedHosts | default list) -}}
 {{- /* The queue API keeps its loopback default: reach it with kubectl exec, never from the monitoring namespace. */ -}}
-{{- $_ := set $cfg "admin" (dict "address" "0.0.0.0" "port" (int .Values.admin.port) "allowedHosts" $hosts) -}}
+{{- $admin := deepCopy ($c.admin | default dict) -}}
+{{- $_ := set $cfg "admin" (merge (dict "address" "0.0.0.0" "port" (int .Values.admin.port) "allowedHosts" $hosts) $admin) -}}
 {{- $source := include "postern.tlsSource" . -}}
 {{- if eq $source "selfSigned" -}}
 {{- $_ := set $cfg "tls" (dict "selfSigned" true "selfSignedDirectory" (include "postern.path.selfSigned" .)) -}}
 {{- else if ne $source "none" -}}
 {{- $_ := set $cfg "tls" (dict "certificateFile" (printf "%s/tls.crt" (include "postern.path.tls" .)) "privateKeyFile" (printf "%s/tls.key" (include "postern.path.tls" .))) -}}
 {{- end -}}
-{{- $dir := dict "profile" $c.directory.profile -}}
-{{- range $key := list "urls" "domain" "baseDn" "bindDn" -}}
-{{- with index $c.directory $key -}}{{- $_ := set $dir $key . -}}{{- end -}}
+{{- if and (hasKey $cfg "tls") $c.tls -}}
+{{- range $key, $value := $c.tls -}}{{- if $value -}}{{- $_ := set $cfg.tls $key $value -}}{{- end -}}{{- end -}}
 {{- end -}}
-{{- range $key := list "startTls" "connectTimeout" "responseTimeout" "searchPoolSize" "bindPoolSize" "followReferrals" -}}
-{{- if hasKey $c.directory $key -}}{{- $_ := set $dir $key (index $c.directory $key) -}}{{- end -}}
+{{- /* Every directory key passes through; empty strings, lists and maps at this level mean "Postern's default". */ -}}
+{{- $dir := dict -}}
+{{- range $key, $value := deepCopy $c.directory -}}
+{{- if or (kindIs "bool" $value) (kindIs "float64" $value) (kindIs "int" $value) (kindIs "int64" $value) $value -}}{{- $_ := set $dir $key $value -}}{{- end -}}
+{{- end -}}
+{{- /* An empty search base would search from the root: leave it out so that baseDn applies. */ -}}
+{{- with $dir.bases -}}
+{{- $bases := dict -}}
+{{- range $key, $value := . -}}{{- if $value -}}{{- $_ := set $bases $key $value -}}{{- end -}}{{- end -}}
+{{- if $bases -}}{{- $_ := set $dir "bases" $bases -}}{{- else -}}{{- $_ := unset $dir "bases" -}}{{- end -}}
 {{- end -}}
 {{- if include "postern.directorySecretName" . -}}
 {{- $_ := set $dir "bindPassword" (printf "${file:%s/%s}" (include "postern.path.directorySecret" .) (include "postern.directorySecretKey" .)) -}}
@@ -207,10 +218,40 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- $_ := set $cfg "auth" $c.auth -}}
 {{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
 {{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}
+{{- with $c.cache -}}{{- $_ := set $cfg "cache" . -}}{{- end -}}
+{{- $_ := set $cfg "delivery" (merge (dict "tempDirectory" (include "postern.path.deliveryTmp" .)) ($c.delivery | default dict)) -}}
+{{- $_ := set $cfg "outbound" (include "postern.outbound" . | fromYaml) -}}
 {{- $_ := set $cfg "queue" (merge (dict "directory" (include "postern.path.queue" .)) $c.queue) -}}
 {{- $_ := set $cfg "spool" (merge (dict "root" (include "postern.path.spool" .)) $c.spool) -}}
 {{- $_ := set $cfg "logging" $c.logging -}}
 {{- toYaml $cfg -}}
+{{- end -}}
+
+{{/*
+The outbound section: the values' keys, the relay host only when it names a host, its password
+from the mounted Secret, trusted CAs from the mounted ConfigMap/Secret, and the delivery tier's
+LMTP Service as the front's LMTP target.
+*/}}
+{{- define "postern.outbound" -}}
+{{- $out := deepCopy (.Values.config.outbound | default dict) -}}
+{{- $relay := $out.relayHost | default dict -}}
+{{- if $relay.host -}}
+{{- if not $relay.username -}}{{- $_ := unset $relay "username" -}}{{- end -}}
+{{- if .Values.relayHostCredentials.existingSecret -}}
+{{- $_ := set $relay "password" (printf "${file:%s/%s}" (include "postern.path.relayHostSecret" .) .Values.relayHostCredentials.existingSecretKey) -}}
+{{- end -}}
+{{- $_ := set $out "relayHost" $relay -}}
+{{- else -}}
+{{- $_ := unset $out "relayHost" -}}
+{{- end -}}
+{{- $ca := .Values.outboundCa -}}
+{{- if or $ca.existingConfigMap $ca.existingSecret -}}
+{{- $_ := set $out "tls" (merge (dict "trustFile" (printf "%s/%s" (include "postern.path.outboundCa" .) $ca.key)) ($out.tls | default dict)) -}}
+{{- end -}}
+{{- if .Values.delivery.enabled -}}
+{{- $_ := set $out "lmtpTargets" (list (printf "%s-lmtp.%s.svc:%d" (include "postern.fullname" .) .Release.Namespace (int .Values.listeners.lmtp.servicePort))) -}}
+{{- end -}}
+{{- toYaml $out -}}
 {{- end -}}
 
 {{/*
@@ -240,6 +281,23 @@ Every problem in the values at once (the schema checks types; this checks what s
 {{- end -}}
 {{- if and (not $c.directory.bindDn) (or $creds.bindPassword $creds.existingSecret) -}}
 {{- $problems = append $problems "config.directory.bindDn: is required when directoryCredentials carries a password" -}}
+{{- end -}}
+{{- $relay := (($c.outbound | default dict).relayHost | default dict) -}}
+{{- $relaySecret := .Values.relayHostCredentials.existingSecret -}}
+{{- if and $relaySecret (not $relay.host) -}}
+{{- $problems = append $problems "relayHostCredentials.existingSecret: set config.outbound.relayHost.host too" -}}
+{{- end -}}
+{{- if and $relaySecret (not $relay.username) -}}
+{{- $problems = append $problems "config.outbound.relayHost.username: is required with relayHostCredentials.existingSecret" -}}
+{{- end -}}
+{{- if and $relay.username (not $relaySecret) -}}
+{{- $problems = append $problems "relayHostCredentials.existingSecret: config.outbound.relayHost.username is set: name the Secret holding its password" -}}
+{{- end -}}
+{{- if and .Values.outboundCa.existingConfigMap .Values.outboundCa.existingSecret -}}
+{{- $problems = append $problems "outboundCa: existingConfigMap and existingSecret are exclusive" -}}
+{{- end -}}
+{{- if and $c.tls (not .Values.tls.enabled) -}}
+{{- $problems = append $problems "config.tls: protocols and ciphers need tls.enabled" -}}
 {{- end -}}
 {{- if and .Values.directoryCa.existingConfigMap .Values.directoryCa.existingSecret -}}
 {{- $problems = append $problems "directoryCa: existingConfigMap and existingSecret are exclusive" -}}

@@ -10,6 +10,8 @@ The front binds every listener; delivery binds LMTP only (PosternServer.servesIn
 {{- $tlsSecret := include "postern.tlsSecretName" $root -}}
 {{- $dirSecret := include "postern.directorySecretName" $root -}}
 {{- $ca := $root.Values.directoryCa -}}
+{{- $relaySecret := $root.Values.relayHostCredentials.existingSecret -}}
+{{- $outCa := $root.Values.outboundCa -}}
 metadata:
   labels:
     {{- include "postern.labels" $root | nindent 4 }}
@@ -139,6 +141,16 @@ spec:
           mountPath: {{ include "postern.path.directoryCa" $root }}
           readOnly: true
         {{- end }}
+        {{- if $relaySecret }}
+        - name: relay-host-secret
+          mountPath: {{ include "postern.path.relayHostSecret" $root }}
+          readOnly: true
+        {{- end }}
+        {{- if or $outCa.existingConfigMap $outCa.existingSecret }}
+        - name: outbound-ca
+          mountPath: {{ include "postern.path.outboundCa" $root }}
+          readOnly: true
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -194,5 +206,29 @@ spec:
         items:
           - key: {{ $ca.key }}
             path: {{ $ca.key }}
+    {{- end }}
+    {{- if $relaySecret }}
+    - name: relay-host-secret
+      secret:
+        secretName: {{ $relaySecret }}
+        defaultMode: 0440
+        items:
+          - key: {{ $root.Values.relayHostCredentials.existingSecretKey }}
+            path: {{ $root.Values.relayHostCredentials.existingSecretKey }}
+    {{- end }}
+    {{- if $outCa.existingConfigMap }}
+    - name: outbound-ca
+      configMap:
+        name: {{ $outCa.existingConfigMap }}
+        items:
+          - key: {{ $outCa.key }}
+            path: {{ $outCa.key }}
+    {{- else if $outCa.existingSecret }}
+    - name: outbound-ca
+      secret:
+        secretName: {{ $outCa.existingSecret }}
+        items:
+          - key: {{ $outCa.key }}
+            path: {{ $outCa.key }}
     {{- end }}
 {{- end -}}

@@ -30,7 +30,10 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.postern.cli.Main;
 import io.postern.config.ConfigLoader;
+import io.postern.config.ChangeTracking;
 import io.postern.config.ListenerConfig;
+import io.postern.config.OutboundConfig.HostPort;
+import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
 import io.postern.config.TlsMode;
@@ -44,6 +47,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -52,6 +57,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -320,6 +326,161 @@ class HelmChartIT {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void relayHostScenarioSendsThroughTheSmarthostWithThePasswordFromItsSecret() throws IOException {
+        Rendered rendered = render("relay-host-values.yaml");
+        assertThat(rendered.all(Secret.class)).as("every secret comes from an existing Secret").isEmpty();
+        PodSpec pod = rendered.front().getSpec().getTemplate().getSpec();
+        assertThat(volume(pod, "relay-host-secret").getSecret().getSecretName()).isEqualTo("relay-host-credentials");
+        assertThat(volume(pod, "outbound-ca").getConfigMap().getName()).isEqualTo("relay-ca");
+        String yaml = rendered.one(ConfigMap.class, FULLNAME).getData().get("postern.yaml");
+        assertThat(yaml).contains("password: ${file:/etc/postern/secrets/relay-host/password}");
+
+        PosternConfig config = checkConfig(rendered, pod);
+        var relay = config.outbound().relayHost().orElseThrow();
+        assertThat(relay.address()).isEqualTo(new HostPort("smtp.relay.example.com", 587));
+        assertThat(relay.username()).contains("postern@example.net");
+        assertThat(relay.password()).contains("dummy-password");
+        assertThat(relay.tls()).isEqualTo(TlsPolicy.VERIFY);
+        assertThat(config.outbound().tls().policy()).isEqualTo(TlsPolicy.VERIFY);
+        assertThat(config.outbound().tls().destinations()).containsEntry("legacy.example.org", TlsPolicy.OPPORTUNISTIC);
+        assertThat(config.outbound().tls().trustFile()).isPresent().get().satisfies(f -> assertThat(f).isRegularFile());
+        assertThat(config.outbound().lmtpTargets()).as("the front hands local mail to the delivery tier's Service")
+                .containsExactly(new HostPort(FULLNAME + "-lmtp." + NAMESPACE + ".svc", 24));
+        assertThat(config.outbound().connections().maxMessagesPerConnection()).isEqualTo(200);
+        assertThat(config.outbound().timeouts().dataDone()).isEqualTo(Duration.ofMinutes(8));
+
+        assertThat(config.smtp().rejectUnauthenticatedLocalSender()).isTrue();
+        assertThat(config.smtp().dataTotalTimeout()).isEqualTo(Duration.ofMinutes(45));
+        assertThat(config.smtp().minDataRate()).isEqualTo(1024);
+        assertThat(config.smtp().maxCommandLine()).isEqualTo(1024);
+        assertThat(config.pop3().maxCommandLine()).isEqualTo(512);
+        assertThat(config.pop3().authorizationTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(config.auth().throttle().ipv6Prefix()).isEqualTo(56);
+        assertThat(config.cache().changeTracking()).isEqualTo(ChangeTracking.POLL);
+        assertThat(config.cache().loginTtl()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(config.delivery().memoryThreshold()).isEqualTo(512 * 1024);
+        assertThat(config.delivery().tempDirectory()).as("on the pod's writable /tmp, not the read-only root")
+                .isEqualTo(Path.of("/tmp/postern-delivery"));
+        assertThat(config.queue().retrySchedule()).hasSize(5);
+        assertThat(config.queue().postmaster()).contains("hostmaster@example.net");
+        assertThat(PosixFilePermissions.toString(config.spool().access().fileMode())).isEqualTo("rw-rw----");
+        assertThat(config.tls().ciphers()).hasSize(4);
+        assertThat(config.admin().maxConnections()).isEqualTo(32);
+        assertThat(config.admin().queueApi().port()).isEqualTo(9927);
+        assertThat(config.admin().queueApi().address()).isEqualTo("127.0.0.1");
+    }
+
+    @Test
+    void activeDirectoryScenarioSetsEveryDirectoryKey() throws IOException {
+        Rendered rendered = render("active-directory-directory-keys-values.yaml");
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        var directory = config.directory();
+        assertThat(directory.globalCatalog()).isTrue();
+        assertThat(directory.dnsServer()).contains("10.1.0.53:53");
+        assertThat(directory.pageSize()).isEqualTo(1000);
+        assertThat(directory.domainsFromDirectory()).isTrue();
+        assertThat(directory.bindPassword()).isEqualTo("dummy-password");
+        assertThat(directory.mapping().bases().groups()).isEqualTo("OU=Groups,DC=ad,DC=example,DC=com");
+        assertThat(directory.mapping().filters().alias()).isEqualTo("(objectClass=contact)");
+        assertThat(directory.mapping().attributes().forwardingAddress()).isEqualTo("targetAddress");
+        assertThat(directory.mapping().attributes().quota()).as("an empty attribute switches the feature off").isEmpty();
+        assertThat(directory.mapping().attributes().login()).containsExactly("userPrincipalName", "sAMAccountName");
+        assertThat(directory.subaddress().separators()).isEqualTo("+-");
+        assertThat(directory.groups().maxMembers()).isEqualTo(20000);
+        assertThat(config.cache().changeTracking()).isEqualTo(ChangeTracking.DIRSYNC);
+    }
+
+    /**
+     * Every key of docs/configuration.md is a value under {@code config}, typed in the schema,
+     * except the ones the chart sets itself (and the embedded demo directory, which has no place in
+     * a cluster): a key added to Postern without a value fails here.
+     */
+    @Test
+    void everyConfigurationKeyIsAValueOrSetByTheChart() throws IOException {
+        Set<String> documented = new TreeSet<>();
+        String section = null;
+        Pattern heading = Pattern.compile("^## (\\w+)\\s*$");
+        Pattern row = Pattern.compile("^\\| `([A-Za-z0-9.\\[\\]]+)` \\|");
+        for (String line : Files.readAllLines(HOME.resolve("docs/configuration.md"))) {
+            Matcher h = heading.matcher(line);
+            if (h.matches()) {
+                section = h.group(1);
+                continue;
+            }
+            Matcher r = row.matcher(line);
+            if (section != null && r.find() && !section.equals("listeners")) {
+                String key = r.group(1);
+                documented.add(key.startsWith(section + ".") ? key : section + "." + key);
+            }
+        }
+        assertThat(documented).contains("outbound.relayHost.password", "directory.filters.user", "smtp.minDataRate");
+        Set<String> chartOwned = Set.of("node.role", "admin.enabled", "admin.address", "admin.port", "admin.allowedHosts",
+                "admin.queueApi.address", "admin.queueApi.token", "tls.certificateFile", "tls.privateKeyFile",
+                "tls.selfSigned", "tls.selfSignedDirectory", "directory.bindPassword", "directory.caFile",
+                "queue.directory", "spool.root", "delivery.tempDirectory", "outbound.relayHost.password",
+                "outbound.tls.trustFile", "outbound.lmtpTargets");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> schema = (Map<String, Object>) new Load(LoadSettings.builder().build())
+                .loadFromString(Files.readString(CHART.resolve("values.schema.json")));
+        Map<String, Object> config = child(child(schema, "config"), null);
+        List<String> missing = documented.stream()
+                .filter(key -> !chartOwned.contains(key) && !key.startsWith("directory.embedded."))
+                .filter(key -> !typedInSchema(config, key)).toList();
+        assertThat(missing).as("configuration keys that no value reaches").isEmpty();
+        for (String key : chartOwned) {
+            assertThat(typedInSchema(config, key)).as("%s is set by the chart, not under config", key).isFalse();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> child(Map<String, Object> node, String key) {
+        Map<String, Object> properties = (Map<String, Object>) node.get("properties");
+        return key == null ? properties : (Map<String, Object>) properties.get(key);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static boolean typedInSchema(Map<String, Object> properties, String dottedKey) {
+        Map<String, Object> level = properties;
+        String[] parts = dottedKey.split("\\.");
+        for (int i = 0; i < parts.length; i++) {
+            if (level == null || !(level.get(parts[i]) instanceof Map<?, ?> node)) {
+                return false;
+            }
+            if (i == parts.length - 1) {
+                return node.containsKey("type") || node.containsKey("oneOf");
+            }
+            level = (Map<String, Object>) node.get("properties");
+        }
+        return false;
+    }
+
+    /** The README's values table is what scripts/helm-values-table.py makes of the schema. */
+    @Test
+    void readmeValuesTableMatchesTheSchema() throws Exception {
+        assertThat(runTableScript(HOME)).as("scripts/helm-values-table.py --check on the repository").isZero();
+        assertThat(Files.readString(CHART.resolve("README.md")))
+                .contains("| `config.outbound.relayHost.host` |").contains("| `relayHostCredentials.existingSecret` |");
+
+        // The check can fail: a copy whose schema gained a description the README does not show.
+        Path copy = temp.resolve("repo");
+        copyTree(HOME.resolve("scripts"), copy.resolve("scripts"));
+        copyTree(CHART, copy.resolve("helm/postern"));
+        Path schema = copy.resolve("helm/postern/values.schema.json");
+        String text = Files.readString(schema);
+        Files.writeString(schema, text.replace("Replaces the chart name in resource names", "Something else"));
+        assertThat(runTableScript(copy)).as("a README out of step with the schema").isNotZero();
+    }
+
+    private static int runTableScript(Path repository) throws Exception {
+        Process process = new ProcessBuilder("python3", repository.resolve("scripts/helm-values-table.py").toString(), "--check")
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        System.out.print(output);
+        return process.exitValue();
     }
 
     @Test
