@@ -468,6 +468,9 @@ class HelmChartIT {
         Path copy = temp.resolve("repo");
         copyTree(HOME.resolve("scripts"), copy.resolve("scripts"));
         copyTree(CHART, copy.resolve("helm/postern"));
+        Files.createDirectories(copy.resolve("docs"));
+        Files.copy(HOME.resolve("docs/configuration.md"), copy.resolve("docs/configuration.md"));
+        assertThat(runTableScript(copy)).as("the unchanged copy").isZero();
         Path schema = copy.resolve("helm/postern/values.schema.json");
         String text = Files.readString(schema);
         Files.writeString(schema, text.replace("Replaces the chart name in resource names", "Something else"));
