@@ -292,6 +292,7 @@ class HelmChartIT {
         assertThat(rendered.all(PodDisruptionBudget.class)).isEmpty();
         PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
         assertThat(config.node().role()).isEqualTo(Role.ALL);
+        assertThat(config.outbound().lmtpTargets()).as("role all delivers in process").isEmpty();
         assertThat(config.tls().configured()).isFalse();
         assertThat(config.listeners()).extracting(ListenerConfig::name).containsExactly("smtp", "submission", "pop3", "lmtp");
         assertThat(config.listeners()).allSatisfy(l -> assertThat(l.tls()).isEqualTo(TlsMode.NONE));
@@ -520,6 +521,52 @@ class HelmChartIT {
                 """);
         assertThatThrownBy(() -> template().withValuesFile(noListener).call())
                 .hasMessageContaining("listeners: enable at least one of smtp");
+    }
+
+    @Test
+    void outboundValuesThatContradictEachOtherAreReportedAllAtOnce() throws IOException {
+        Path values = Files.writeString(temp.resolve("relay.yaml"), """
+                config:
+                  outbound:
+                    relayHost:
+                      username: postern@example.com
+                  tls:
+                    protocols: [TLSv1.3]
+                tls:
+                  enabled: false
+                relayHostCredentials:
+                  existingSecret: relay
+                outboundCa:
+                  existingConfigMap: ca
+                  existingSecret: ca
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(values).call())
+                .hasMessageContaining("relayHostCredentials.existingSecret: set config.outbound.relayHost.host too")
+                .hasMessageContaining("outboundCa: existingConfigMap and existingSecret are exclusive")
+                .hasMessageContaining("config.tls: protocols and ciphers need tls.enabled");
+
+        Path noSecret = Files.writeString(temp.resolve("no-secret.yaml"), """
+                config:
+                  outbound:
+                    relayHost:
+                      host: smtp.relay.example.com
+                      username: postern@example.com
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(noSecret).call())
+                .hasMessageContaining("relayHostCredentials.existingSecret: config.outbound.relayHost.username is set");
+
+        Path typo = Files.writeString(temp.resolve("typo-outbound.yaml"), """
+                config:
+                  outbound:
+                    relayHost:
+                      password: in-the-values
+                  cache:
+                    changeTracking: sometimes
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(typo).call())
+                .as("a password is never a value: it comes from a Secret")
+                .hasMessageContaining("password")
+                .hasMessageContaining("changeTracking");
     }
 
     @Test
