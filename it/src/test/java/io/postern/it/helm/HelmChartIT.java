@@ -523,6 +523,28 @@ class HelmChartIT {
                 .hasMessageContaining("listeners: enable at least one of smtp");
     }
 
+    /** Helm reads numbers as floats; a large limit must still reach Postern as an integer, not 1e+07. */
+    @Test
+    void largeLimitsReachPosternAsIntegers() throws IOException {
+        Path values = Files.writeString(temp.resolve("large.yaml"), """
+                config:
+                  cache:
+                    maxSize: 10000000
+                  smtp:
+                    maxConnections: 1000000
+                    maxMessageSize: 2147483648
+                  auth:
+                    throttle:
+                      maxTracked: 10000000
+                """);
+        Rendered rendered = Rendered.parse(template().withValuesFile(values).call());
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.cache().maxSize()).isEqualTo(10_000_000);
+        assertThat(config.smtp().maxConnections()).isEqualTo(1_000_000);
+        assertThat(config.smtp().maxMessageSize()).isEqualTo(2_147_483_648L);
+        assertThat(config.auth().throttle().maxTracked()).isEqualTo(10_000_000);
+    }
+
     @Test
     void outboundValuesThatContradictEachOtherAreReportedAllAtOnce() throws IOException {
         Path values = Files.writeString(temp.resolve("relay.yaml"), """
