@@ -67,6 +67,10 @@ spec:
   topologySpreadConstraints:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with $tier.initContainers }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: postern
       image: {{ include "postern.image" $root }}
@@ -139,6 +143,12 @@ spec:
           mountPath: {{ include "postern.path.directoryCa" $root }}
           readOnly: true
         {{- end }}
+        {{- with $tier.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with $tier.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   volumes:
     - name: config
       configMap:
@@ -194,5 +204,8 @@ spec:
         items:
           - key: {{ $ca.key }}
             path: {{ $ca.key }}
+    {{- end }}
+    {{- with $tier.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}
