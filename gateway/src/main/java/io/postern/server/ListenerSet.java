@@ -2,7 +2,6 @@ package io.postern.server;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -40,11 +39,6 @@ public final class ListenerSet implements AutoCloseable {
 
     /** A listener and the port it really got (port 0 in tests picks a free one). */
     public record BoundListener(ListenerConfig config, int port) {
-    }
-
-    /** Without metrics (tests that only need sockets). */
-    public ListenerSet(Transport transport, int workerThreads) {
-        this(transport, workerThreads, new SimpleMeterRegistry());
     }
 
     /** Counts open connections per listener in {@code postern.sessions.open{listener,kind}}. */
