@@ -517,6 +517,15 @@ class HelmChartIT {
         assertThat(mx.getSpec().getLoadBalancerIP()).isEqualTo("203.0.113.25");
         assertThat(mx.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "front");
         assertThat(mx.getMetadata().getAnnotations()).containsKey("external-dns.alpha.kubernetes.io/hostname");
+        // helm test speaks EHLO to port 25, which is now on the MX Service (the hook made visible to helm template).
+        Path copy = temp.resolve("chart-mx");
+        copyTree(CHART, copy);
+        Path testPod = copy.resolve("templates/tests/test-ehlo.yaml");
+        Files.writeString(testPod, Files.readString(testPod).replace("helm.sh/hook: test", "postern.io/was-hook: test"));
+        Pod ehlo = Rendered.parse(new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE)
+                .withValuesFile(CHART.resolve("ci/observability-values.yaml")).call()).one(Pod.class, FULLNAME + "-test-ehlo");
+        assertThat(ehlo.getSpec().getContainers().getFirst().getEnv())
+                .anySatisfy(e -> assertThat(e.getValue()).isEqualTo(FULLNAME + "-mx." + NAMESPACE + ".svc"));
         for (Service service : List.of(clients, mx)) {
             assertThat(service.getSpec().getIpFamilyPolicy()).isEqualTo("PreferDualStack");
             assertThat(service.getSpec().getIpFamilies()).containsExactly("IPv4", "IPv6");
