@@ -69,6 +69,10 @@ spec:
   topologySpreadConstraints:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with $tier.initContainers }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: postern
       image: {{ include "postern.image" $root }}
@@ -151,6 +155,12 @@ spec:
           mountPath: {{ include "postern.path.outboundCa" $root }}
           readOnly: true
         {{- end }}
+        {{- with $tier.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    {{- with $tier.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   volumes:
     - name: config
       configMap:
@@ -230,5 +240,8 @@ spec:
         items:
           - key: {{ $outCa.key }}
             path: {{ $outCa.key }}
+    {{- end }}
+    {{- with $tier.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end -}}

@@ -21,6 +21,8 @@ public final class Metrics implements AutoCloseable {
     public Metrics() {
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags("application", "postern");
+        // Before any meter exists: a filter applies to meters registered after it only.
+        registry.config().meterFilter(new LatencyBuckets());
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics = new JvmGcMetrics();

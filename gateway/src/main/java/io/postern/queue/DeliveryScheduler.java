@@ -136,9 +136,6 @@ final class DeliveryScheduler implements AutoCloseable {
             delays.put(outcome, Timer.builder("postern.queue.delivery.delay")
                     .description("Time from arrival to the end of a delivery attempt, per recipient")
                     .tag("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT))
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(10))
-                    .maximumExpectedValue(config.maxLifetime())
                     .register(registry));
         }
     }

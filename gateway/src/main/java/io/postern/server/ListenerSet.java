@@ -1,5 +1,7 @@
 package io.postern.server;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -16,8 +18,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Every listening socket of a node and every connection they accepted, so that a stop can close
@@ -31,12 +35,15 @@ public final class ListenerSet implements AutoCloseable {
     private final ChannelGroup listening = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
     private final ChannelGroup sessions = new DefaultChannelGroup("sessions", GlobalEventExecutor.INSTANCE);
     private final List<BoundListener> bound = new ArrayList<>();
+    private final MeterRegistry meters;
 
     /** A listener and the port it really got (port 0 in tests picks a free one). */
     public record BoundListener(ListenerConfig config, int port) {
     }
 
-    public ListenerSet(Transport transport, int workerThreads) {
+    /** Counts open connections per listener in {@code postern.sessions.open{listener,kind}}. */
+    public ListenerSet(Transport transport, int workerThreads, MeterRegistry meters) {
+        this.meters = meters;
         this.transport = transport;
         this.boss = transport.newGroup(1);
         this.workers = transport.newGroup(workerThreads);
@@ -48,6 +55,11 @@ public final class ListenerSet implements AutoCloseable {
         if (protocol == null) {
             throw new IllegalStateException("no protocol for listener kind " + listener.kind());
         }
+        AtomicInteger open = new AtomicInteger();
+        Gauge.builder("postern.sessions.open", open, AtomicInteger::get)
+                .description("connections open now on this listener (TLS handshakes and idle sessions included)")
+                .tag("listener", listener.name()).tag("kind", listener.kind().name().toLowerCase(Locale.ROOT))
+                .register(meters);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -58,6 +70,8 @@ public final class ListenerSet implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel channel) {
                         sessions.add(channel);
+                        open.incrementAndGet();
+                        channel.closeFuture().addListener(f -> open.decrementAndGet());
                         if (listener.tls() == TlsMode.IMPLICIT) {
                             channel.pipeline().addLast("tls", tls.orElseThrow().newHandler(channel.alloc()));
                         }

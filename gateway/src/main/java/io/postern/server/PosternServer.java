@@ -97,7 +97,8 @@ public final class PosternServer implements AutoCloseable {
         Map<ListenerKind, ProtocolInitializer> protocols =
                 Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
                         registry, resources, path.forecast());
-        listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+        tls.ifPresent(context -> TlsContexts.meterExpiry(context, registry));
+        listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()), registry);
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {
                 listeners.bind(listener, tls, protocols);

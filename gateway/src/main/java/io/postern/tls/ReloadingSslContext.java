@@ -79,6 +79,15 @@ final class ReloadingSslContext extends SslContext {
         return fresh().certificate();
     }
 
+    Path certificateFile() {
+        return certificateFile;
+    }
+
+    /** Seconds from {@code now} until the current certificate's notAfter; negative once expired. */
+    double secondsLeft(java.time.Instant now) {
+        return Duration.between(now, certificate().getNotAfter().toInstant()).toSeconds();
+    }
+
     private Loaded fresh() {
         Loaded loaded = current;
         long now = nanoClock.getAsLong();

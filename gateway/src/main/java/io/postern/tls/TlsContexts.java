@@ -1,11 +1,14 @@
 package io.postern.tls;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.postern.config.TlsConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLException;
@@ -55,6 +58,23 @@ public final class TlsContexts {
         // Re-reads the files when they change: a renewed certificate needs no restart.
         return Optional.of(ReloadingSslContext.load(cert, key, config.protocols().toArray(String[]::new),
                 config.ciphers(), System::nanoTime));
+    }
+
+    /**
+     * Registers {@code postern.tls.certificate.expiry.seconds{certificate}}: seconds until the
+     * certificate new handshakes present stops being valid (negative once expired), read at
+     * each scrape so that a renewal shows without a restart. Does nothing for a context this
+     * class did not build.
+     */
+    public static void meterExpiry(SslContext context, MeterRegistry registry) {
+        if (context instanceof ReloadingSslContext reloading) {
+            Gauge.builder("postern.tls.certificate.expiry", reloading,
+                            c -> c.secondsLeft(Clock.systemUTC().instant()))
+                    .baseUnit("seconds")
+                    .description("seconds until the served certificate expires")
+                    .tag("certificate", reloading.certificateFile().toString())
+                    .register(registry);
+        }
     }
 
     /** The builder every server context starts from: provider, protocols, suites in the server's order. */

@@ -60,7 +60,7 @@ final class Pop3Fixture implements AutoCloseable {
                 "node-a", config.lockLease(), Clock.systemUTC());
         this.services = new Pop3Services("mail.example.test", config, auth, directory, store, Optional.of(ssl),
                 registry);
-        this.listeners = new ListenerSet(Transport.best(), 2);
+        this.listeners = new ListenerSet(Transport.best(), 2, registry);
         ListenerConfig listener = new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 0, tls);
         ProtocolInitializer pop3 = (l, channel, pipeline) -> Pop3Pipeline.configure(pipeline, l, services);
         listeners.bind(listener, Optional.of(ssl), Map.of(ListenerKind.POP3, pop3));

@@ -59,7 +59,6 @@ public final class MeteredDirectory implements Directory {
     private Timer timer(String operation, String outcome) {
         return Timer.builder("postern.directory.lookups").tag("operation", operation).tag("outcome", outcome)
                 .description("questions sent to the directory itself (cache misses and refreshes), with latency")
-                .publishPercentiles(0.5, 0.99)
                 .register(registry);
     }
 }

@@ -59,6 +59,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -696,6 +697,251 @@ class HelmChartIT {
     }
 
     // ---- rendering and checking ------------------------------------------------------------
+
+    @Test
+    void monitoringObjectsAreOffByDefaultAndOfflineAuto() {
+        Rendered rendered = render("default");
+        assertThat(rendered.generic("PrometheusRule")).as("auto, and helm template knows no monitoring.coreos.com/v1").isEmpty();
+        assertThat(rendered.all(ConfigMap.class)).noneMatch(c -> c.getMetadata().getName().endsWith("-dashboard"));
+        assertThat(rendered.all(Service.class)).noneMatch(s -> s.getMetadata().getName().equals(FULLNAME + "-mx"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> key = (Map<String, Object>) ((Map<String, Object>) render("active-directory-values.yaml")
+                .generic("Certificate").getFirst().getAdditionalProperties().get("spec")).get("privateKey");
+        assertThat(key).containsEntry("algorithm", "ECDSA").containsEntry("size", 256);
+    }
+
+    @Test
+    void observabilityScenarioRendersAlertsDashboardAndExtensionPoints() throws IOException {
+        Rendered rendered = render("observability-values.yaml");
+
+        List<Map<String, Object>> rules = alertRules(rendered);
+        Set<String> documented = Pattern.compile("(?m)^\\s*- alert: (\\w+)").matcher(Files.readString(HOME.resolve("docs/operate.md")))
+                .results().map(m -> m.group(1)).collect(Collectors.toSet());
+        assertThat(documented).contains("PosternDown", "PosternQueueStuck", "PosternCertificateExpiring");
+        assertThat(rules).extracting(r -> (String) r.get("alert")).containsExactlyInAnyOrderElementsOf(documented);
+        assertThat(rules).allSatisfy(rule -> {
+            assertThat((String) rule.get("expr")).as("scoped to this release").contains("job=\"" + FULLNAME + "-metrics\"")
+                    .contains("namespace=\"" + NAMESPACE + "\"");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> labels = (Map<String, Object>) rule.get("labels");
+            assertThat(labels).containsEntry("team", "mail").containsKey("severity");
+        });
+        assertThat(rules).filteredOn(r -> r.get("alert").equals("PosternCertificateExpiring")).singleElement()
+                .satisfies(r -> assertThat((String) r.get("expr")).endsWith("< 10 * 86400"));
+        assertThat(rendered.generic("PrometheusRule").getFirst().getMetadata().getLabels())
+                .containsEntry("release", "kube-prometheus-stack");
+
+        ConfigMap dashboard = rendered.one(ConfigMap.class, FULLNAME + "-dashboard");
+        assertThat(dashboard.getMetadata().getNamespace()).isEqualTo("monitoring");
+        assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        assertThat(dashboard.getMetadata().getAnnotations()).containsEntry("grafana_folder", "Mail");
+        List<String> queries = dashboardQueries(dashboard);
+        assertThat(queries).hasSizeGreaterThan(10).anyMatch(q -> q.contains("postern_tls_certificate_expiry_seconds"))
+                .anyMatch(q -> q.contains("postern_directory_lookups_seconds_bucket"))
+                .anyMatch(q -> q.contains("postern_queue_oldest_age_seconds"));
+
+        Service clients = rendered.one(Service.class, FULLNAME);
+        Service mx = rendered.one(Service.class, FULLNAME + "-mx");
+        assertThat(clients.getSpec().getPorts()).extracting(ServicePort::getName).doesNotContain("smtp").contains("submission");
+        assertThat(mx.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getName()).isEqualTo("smtp");
+            assertThat(p.getPort()).isEqualTo(25);
+        });
+        assertThat(mx.getSpec().getLoadBalancerIP()).isEqualTo("203.0.113.25");
+        assertThat(mx.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "front");
+        assertThat(mx.getMetadata().getAnnotations()).containsKey("external-dns.alpha.kubernetes.io/hostname");
+        // helm test speaks EHLO to port 25, which is now on the MX Service (the hook made visible to helm template).
+        Path copy = temp.resolve("chart-mx");
+        copyTree(CHART, copy);
+        Path testPod = copy.resolve("templates/tests/test-ehlo.yaml");
+        Files.writeString(testPod, Files.readString(testPod).replace("helm.sh/hook: test", "postern.io/was-hook: test"));
+        Pod ehlo = Rendered.parse(new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE)
+                .withValuesFile(CHART.resolve("ci/observability-values.yaml")).call()).one(Pod.class, FULLNAME + "-test-ehlo");
+        assertThat(ehlo.getSpec().getContainers().getFirst().getEnv())
+                .anySatisfy(e -> assertThat(e.getValue()).isEqualTo(FULLNAME + "-mx." + NAMESPACE + ".svc"));
+        for (Service service : List.of(clients, mx)) {
+            assertThat(service.getSpec().getIpFamilyPolicy()).isEqualTo("PreferDualStack");
+            assertThat(service.getSpec().getIpFamilies()).containsExactly("IPv4", "IPv6");
+            assertThat(service.getSpec().getLoadBalancerClass()).isEqualTo("service.k8s.aws/nlb");
+            assertThat(service.getSpec().getExternalTrafficPolicy()).isEqualTo("Local");
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> key = (Map<String, Object>) ((Map<String, Object>) rendered.generic("Certificate").getFirst()
+                .getAdditionalProperties().get("spec")).get("privateKey");
+        assertThat(key).containsEntry("algorithm", "RSA").containsEntry("size", 3072);
+
+        PodSpec front = rendered.front().getSpec().getTemplate().getSpec();
+        assertThat(front.getContainers()).extracting(Container::getName).containsExactly("postern", "log-shipper");
+        assertThat(front.getInitContainers()).extracting(Container::getName).containsExactly("wait-for-ldap");
+        assertThat(volume(front, "shipper-config").getConfigMap().getName()).isEqualTo("mail-log-shipper");
+        assertThat(mount(front, "extra-ca").getMountPath()).isEqualTo("/etc/postern/extra-ca");
+        assertThat(rendered.front().getSpec().getTemplate().getMetadata().getLabels()).containsEntry("team", "mail");
+        assertThat(rendered.front().getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry("fluentbit.io/exclude", "true").containsKey("checksum/config");
+        PodSpec delivery = rendered.delivery().orElseThrow().getSpec().getTemplate().getSpec();
+        assertThat(volume(delivery, "scratch").getEmptyDir()).isNotNull();
+        assertThat(mount(delivery, "scratch").getMountPath()).isEqualTo("/var/tmp/scratch");
+        assertThat(delivery.getContainers()).singleElement();
+    }
+
+    @Test
+    void theSchemaRejectsAKeySizeTheAlgorithmDoesNotHave() throws IOException {
+        Path values = Files.writeString(temp.resolve("key.yaml"), """
+                tls:
+                  certManager:
+                    privateKey: { algorithm: ECDSA, size: 2048 }
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(values).call()).hasMessageContaining("size");
+    }
+
+    /**
+     * Every metric name in the PrometheusRule's expressions and the dashboard's queries is one that
+     * a running node exposes (or {@code up}, which Prometheus adds per target): a renamed meter
+     * would otherwise leave an alert that never fires and an empty panel. The node runs from the
+     * jar with the embedded directory on free ports and gets one message, one good and one bad
+     * POP3 login, so that the lazily registered meters exist too.
+     */
+    @Test
+    void everyMetricTheAlertsAndTheDashboardUseIsOneANodeExposes() throws Exception {
+        Rendered rendered = render("observability-values.yaml");
+        Set<String> used = new java.util.TreeSet<>();
+        for (Map<String, Object> rule : alertRules(rendered)) {
+            used.addAll(PromQl.metricNames((String) rule.get("expr")));
+        }
+        for (String query : dashboardQueries(rendered.one(ConfigMap.class, FULLNAME + "-dashboard"))) {
+            used.addAll(PromQl.metricNames(query));
+        }
+        assertThat(used).contains("postern_tls_certificate_expiry_seconds", "postern_sessions_open",
+                "postern_directory_lookups_seconds_bucket", "postern_delivery_local_latency_seconds_bucket", "up");
+
+        Path home = io.postern.it.support.PosternProcess.homeWithLdif(Files.createTempDirectory(temp, "node"));
+        int mx = io.postern.it.support.Ports.free();
+        int pop3 = io.postern.it.support.Ports.free();
+        int admin = io.postern.it.support.Ports.free();
+        Path file = Files.writeString(home.resolve("postern.yaml"), """
+                node: { hostname: node1.example.test, drainTimeout: 1s }
+                listeners:
+                  - { name: mx, kind: mx, port: %d }
+                  - { name: lmtp, kind: lmtp, port: %d }
+                  - { name: pop3, kind: pop3, port: %d }
+                admin: { port: %d, queueApi: { port: %d } }
+                tls: { selfSigned: true }
+                auth: { allowPlaintextOnLoopback: true }
+                directory:
+                  baseDn: dc=example,dc=test
+                  embedded: { ldif: ldif/demo.ldif, port: %d }
+                domains: [example.test]
+                """.formatted(mx, io.postern.it.support.Ports.free(), pop3, admin, io.postern.it.support.Ports.free(),
+                io.postern.it.support.Ports.free()));
+        try (io.postern.it.support.ExternalProcess node = io.postern.it.support.PosternProcess.start("metrics", home,
+                "serve", "--config", file.toString())) {
+            node.awaitLog(Duration.ofSeconds(60), "event=started");
+            assertThat(dialog(mx, "EHLO client.test", "MAIL FROM:<sender@elsewhere.test>", "RCPT TO:<alice@example.test>",
+                    "DATA", "Subject: metrics\r\n\r\nhello\r\n.", "QUIT")).contains("250 ", "354 ");
+            dialog(pop3, "USER alice@example.test", "PASS wrong-password", "QUIT");
+            assertThat(dialog(pop3, "USER alice@example.test", "PASS alice-pw", "QUIT")).contains("+OK");
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            Set<String> exposed = Set.of();
+            String scrape = "";
+            while (System.nanoTime() < deadline) {
+                scrape = scrape(admin);
+                exposed = scrape.lines().filter(l -> !l.isBlank() && !l.startsWith("#"))
+                        .map(l -> l.split("[{ ]", 2)[0]).collect(Collectors.toSet());
+                if (exposed.containsAll(used.stream().filter(n -> !n.equals("up")).toList())) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            Set<String> missing = new java.util.TreeSet<>(used);
+            missing.remove("up");
+            missing.removeAll(exposed);
+            assertThat(missing).as("metric names used by the chart that the node does not expose").isEmpty();
+
+            // Bounded histograms: every timer series has a small fixed bucket set, whatever its range.
+            Map<String, Long> bucketsPerSeries = scrape.lines().filter(l -> l.startsWith("postern_") && l.contains("_bucket{"))
+                    .collect(Collectors.groupingBy(l -> l.substring(0, l.indexOf(' ')).replaceAll("le=\"[^\"]*\",?", ""),
+                            Collectors.counting()));
+            assertThat(bucketsPerSeries).isNotEmpty();
+            assertThat(bucketsPerSeries.values()).allMatch(n -> n <= 16);
+            assertThat(scrape).doesNotContain("quantile=\"0.99\"");
+        }
+    }
+
+    @Test
+    void promQlExtractionFindsMetricNamesOnly() {
+        assertThat(PromQl.metricNames("sum by (namespace, pod, reason) (rate(postern_x_total{job=\"a\",reason=~\"b|c\"}[10m]))"
+                + " > 5 * sum by (pod) (rate(postern_x_total{a=\"b\"}[1d] offset 1d)) + 0.1 and up{job=\"j\"} == 0"))
+                .containsExactly("postern_x_total", "up");
+        assertThat(PromQl.metricNames("histogram_quantile(0.99, sum by (le) (rate(a_seconds_bucket{pod=~\"$pod\"}[$__rate_interval])))"
+                + " / clamp_min(b_total, 1e-9)")).containsExactly("a_seconds_bucket", "b_total");
+        assertThat(PromQl.metricNames("label_values(jvm_memory_used_bytes{namespace=\"$namespace\"}, pod)"))
+                .containsExactly("jvm_memory_used_bytes");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> alertRules(Rendered rendered) {
+        GenericKubernetesResource rule = rendered.generic("PrometheusRule").getFirst();
+        Map<String, Object> spec = (Map<String, Object>) rule.getAdditionalProperties().get("spec");
+        return ((List<Map<String, Object>>) spec.get("groups")).stream()
+                .flatMap(g -> ((List<Map<String, Object>>) g.get("rules")).stream()).toList();
+    }
+
+    /** Every PromQL query of the dashboard: panel targets and variable queries. */
+    @SuppressWarnings("unchecked")
+    private static List<String> dashboardQueries(ConfigMap dashboard) {
+        Map<String, Object> json = (Map<String, Object>) new Load(LoadSettings.builder().build())
+                .loadFromString(dashboard.getData().get("postern.json"));
+        List<String> queries = new ArrayList<>();
+        for (Map<String, Object> panel : (List<Map<String, Object>>) json.get("panels")) {
+            for (Map<String, Object> target : (List<Map<String, Object>>) panel.get("targets")) {
+                queries.add((String) target.get("expr"));
+            }
+        }
+        for (Map<String, Object> variable : (List<Map<String, Object>>) ((Map<String, Object>) json.get("templating")).get("list")) {
+            if (variable.get("query") instanceof Map<?, ?> query) {
+                queries.add((String) query.get("query"));
+            }
+        }
+        return queries;
+    }
+
+    /** One SMTP or POP3 conversation: sends each line after reading the previous reply; returns everything read. */
+    private static String dialog(int port, String... lines) throws IOException {
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            socket.setSoTimeout(30_000);
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            OutputStream out = socket.getOutputStream();
+            StringBuilder seen = new StringBuilder();
+            readReply(in, seen);
+            for (String line : lines) {
+                out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                readReply(in, seen);
+            }
+            return seen.toString();
+        }
+    }
+
+    /** An SMTP reply ends with "NNN " (not "NNN-"); a POP3 reply is one line. */
+    private static void readReply(java.io.BufferedReader in, StringBuilder seen) throws IOException {
+        String line;
+        do {
+            line = in.readLine();
+            if (line == null) {
+                return;
+            }
+            seen.append(line).append('\n');
+        } while (line.length() > 3 && line.charAt(3) == '-');
+    }
+
+    private static String scrape(int port) throws IOException, InterruptedException {
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
+    }
 
     private static TemplateCommand template() {
         return new Helm(CHART).template().withName(RELEASE).withNamespace(NAMESPACE);

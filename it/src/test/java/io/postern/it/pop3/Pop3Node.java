@@ -54,7 +54,7 @@ public final class Pop3Node implements AutoCloseable {
         MailboxStore store = new MailboxStore(new SpoolLayout(spoolRoot, "{domain}/{localpart}"), SpoolFormat.MAILDIR,
                 node, lease, Clock.systemUTC());
         services = new Pop3Services(node, config, auth, directory, store, Optional.of(ssl), new SimpleMeterRegistry());
-        listeners = new ListenerSet(Transport.best(), 2);
+        listeners = new ListenerSet(Transport.best(), 2, new SimpleMeterRegistry());
         ProtocolInitializer pop3 = (l, channel, pipeline) -> Pop3Pipeline.configure(pipeline, l, services);
         listeners.bind(new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 0, tls), Optional.of(ssl),
                 Map.of(ListenerKind.POP3, pop3));
