@@ -182,6 +182,8 @@ class HelmChartIT {
                     .anyMatch(p -> p.getPort().getIntVal() == config.admin().port())).toList();
             assertThat(adminRules).as("one rule admits the admin port, and only it").hasSize(1);
             assertThat(adminRules.getFirst().getPorts()).hasSize(1);
+            assertThat(adminRules.getFirst().getFrom()).as("the admin port is not open to everyone").isNotEmpty()
+                    .allSatisfy(peer -> assertThat(peer.getNamespaceSelector()).isNotNull());
         }
     }
 
