@@ -31,6 +31,7 @@ RUN groupadd --system --gid ${UID} postern \
  && mkdir -p /etc/postern /var/lib/postern/queue /var/lib/postern/spool /var/lib/postern/tls \
  && chown -R postern:postern /var/lib/postern
 COPY --from=build /postern.jar /opt/postern/postern.jar
+COPY scripts/lib/jvm-options.sh /opt/postern/jvm-options.sh
 LABEL org.opencontainers.image.title="Postern" \
       org.opencontainers.image.description="LDAP-backed mail gateway: SMTP, submission, LMTP, POP3"
 USER ${UID}:${UID}
@@ -38,8 +39,10 @@ WORKDIR /var/lib/postern
 # Unprivileged ports: smtp, submission, submissions, lmtp, pop3, pop3s, admin (metrics, health).
 EXPOSE 2525 2587 2465 2424 2110 2995 9925
 VOLUME ["/var/lib/postern/queue", "/var/lib/postern/spool"]
-# The same JVM flags as the ./postern launcher; memory sizing comes from JAVA_TOOL_OPTIONS.
-# umask 077: anything the JVM creates without an explicit mode is the postern user's only (queue
-# and spool files set theirs anyway; see docs/security.md).
-ENTRYPOINT ["/bin/sh", "-c", "umask 077 && exec java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+ExitOnOutOfMemoryError -jar /opt/postern/postern.jar \"$@\"", "postern"]
+# The same JVM flags as the ./postern launcher, from one file (scripts/lib/jvm-options.sh): G1,
+# heap at half the memory limit, a cap on direct memory, processors from POSTERN_CPU_REQUEST;
+# POSTERN_JAVA_OPTIONS is appended. umask 077: anything the JVM creates without an explicit mode
+# is the postern user's only (queue and spool files set theirs anyway; see docs/security.md).
+# No HEALTHCHECK: Kubernetes ignores it and probes /healthz and /readyz on the admin port itself.
+ENTRYPOINT ["/bin/sh", "-c", ". /opt/postern/jvm-options.sh && umask 077 && exec java $(postern_jvm_options) -jar /opt/postern/postern.jar \"$@\"", "postern"]
 CMD ["serve", "--config", "/etc/postern/postern.yaml"]

@@ -147,7 +147,7 @@ pop3: { maxConnectionsPerClient: 1000${POSTERN_POP3_EXTRA:+, $POSTERN_POP3_EXTRA
 auth: { allowPlaintextOnLoopback: true, throttle: { maxFailuresPerLogin: 1000000, maxFailuresPerNetwork: 1000000, delayAfterFailures: 1000000 } }
 $extra
 YAML
-  (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED \
+  (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" ${POSTERN_BENCH_JVM:--Xmx512m} --enable-native-access=ALL-UNNAMED \
     -Dpostern.home="$home" -jar "$POSTERN_HOME/gateway/target/postern.jar" serve --config "$home/postern.yaml" \
     > "$home/node.log" 2>&1) &
   BENCH_PIDS+=($!)

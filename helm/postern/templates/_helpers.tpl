@@ -103,7 +103,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $tier.terminationGracePeriodSeconds -}}
 {{- $tier.terminationGracePeriodSeconds | int -}}
 {{- else -}}
-{{- add (include "postern.drainSeconds" .root | int) 15 -}}
+{{- add (include "postern.drainSeconds" .root | int) ($tier.preStopSleepSeconds | int) 15 -}}
 {{- end -}}
 {{- end -}}
 
@@ -324,8 +324,8 @@ Every problem in the values at once (the schema checks types; this checks what s
 {{- $drain := include "postern.drainSeconds" . | int -}}
 {{- range $tier := list "front" "delivery" -}}
 {{- $values := index $.Values $tier -}}
-{{- if and $values.terminationGracePeriodSeconds (le ($values.terminationGracePeriodSeconds | int) $drain) -}}
-{{- $problems = append $problems (printf "%s.terminationGracePeriodSeconds: %v must be longer than config.node.drainTimeout (%d s)" $tier $values.terminationGracePeriodSeconds $drain) -}}
+{{- if and $values.terminationGracePeriodSeconds (le ($values.terminationGracePeriodSeconds | int) (add $drain ($values.preStopSleepSeconds | int))) -}}
+{{- $problems = append $problems (printf "%s.terminationGracePeriodSeconds: %v must be longer than config.node.drainTimeout (%d s) plus %s.preStopSleepSeconds (%d s)" $tier $values.terminationGracePeriodSeconds $drain $tier ($values.preStopSleepSeconds | int)) -}}
 {{- end -}}
 {{- if and $values.autoscaling.enabled (gt ($values.autoscaling.minReplicas | int) ($values.autoscaling.maxReplicas | int)) -}}
 {{- $problems = append $problems (printf "%s.autoscaling: minReplicas is above maxReplicas" $tier) -}}

@@ -79,8 +79,18 @@ spec:
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
       args: ["serve", "--config", {{ include "postern.path.config" $root | quote }}, "--role", {{ $role | quote }}]
       env:
-        - name: JAVA_TOOL_OPTIONS
+        # JVM flags: scripts/lib/jvm-options.sh in the image reads these three (docs/kubernetes.md).
+        - name: POSTERN_JAVA_OPTIONS
           value: {{ $tier.javaOptions | quote }}
+        - name: POSTERN_MAX_DIRECT_MEMORY
+          value: {{ $tier.maxDirectMemory | quote }}
+        # Whole cores, rounded up: the JVM's ActiveProcessorCount (at least 2).
+        - name: POSTERN_CPU_REQUEST
+          valueFrom:
+            resourceFieldRef:
+              containerName: postern
+              resource: requests.cpu
+              divisor: "1"
         {{- if eq $role "front" }}
         # Where the delivery tier listens (LMTP), for the front's local deliveries.
         - name: POSTERN_DELIVERY_LMTP
@@ -100,6 +110,12 @@ spec:
         - name: admin
           containerPort: {{ int $root.Values.admin.port }}
           protocol: TCP
+      # The admin socket opens after every listener is bound: /healthz answering means started.
+      startupProbe:
+        httpGet:
+          path: /healthz
+          port: admin
+        {{- toYaml $tier.startupProbe | nindent 8 }}
       livenessProbe:
         httpGet:
           path: /healthz
@@ -110,6 +126,14 @@ spec:
           path: /readyz
           port: admin
         {{- toYaml $tier.readinessProbe | nindent 8 }}
+      {{- if $tier.preStopSleepSeconds }}
+      # Endpoints are removed while this runs, so load balancers stop sending before SIGTERM closes
+      # the listeners. An exec of sleep (the image has coreutils; no shell, no drain endpoint).
+      lifecycle:
+        preStop:
+          exec:
+            command: ["sleep", {{ $tier.preStopSleepSeconds | int | toString | quote }}]
+      {{- end }}
       resources:
         {{- toYaml $tier.resources | nindent 8 }}
       securityContext:

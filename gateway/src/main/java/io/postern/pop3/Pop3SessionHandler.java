@@ -8,6 +8,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsMode;
+import io.postern.mail.SessionDrain;
 import io.postern.mailbox.OpenMailbox;
 import io.postern.mailbox.SpoolMessage;
 import io.postern.mailbox.UpdateResult;
@@ -59,6 +60,8 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private State state = State.AUTHORIZATION;
     private boolean secure;
     private boolean busy;
+    // The node is stopping: once no command is in progress the session ends with SHUTTING_DOWN.
+    private boolean draining;
     private int badCommands;
     private Optional<String> user = Optional.empty();
     private SaslExchange sasl;
@@ -114,6 +117,11 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event == SessionDrain.INSTANCE) {
+            draining = true;
+            drain();
+            return;
+        }
         if (event instanceof IdleStateEvent) {
             ending("timeout");
             closeWith(Pop3Replies.IDLE_TIMEOUT);
@@ -169,6 +177,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             drain();
             return;
         }
+        if (draining) {
+            drain();
+            return;
+        }
         handle(input);
     }
 
@@ -198,6 +210,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     /** Runs queued lines once the session is idle again. */
     private void drain() {
+        if (draining && !busy && state != State.CLOSED) {
+            // The node is stopping: no further command; nothing is expunged without QUIT (RFC 1939 6).
+            ending("shutdown");
+            closeWith(Pop3Replies.SHUTTING_DOWN);
+            return;
+        }
         while (!busy && state != State.CLOSED && !pending.isEmpty() && ctx.channel().isWritable()) {
             handle(pending.poll());
         }

@@ -13,6 +13,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsMode;
+import io.postern.mail.SessionDrain;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +96,10 @@ public final class ListenerSet implements AutoCloseable {
     /** Stops accepting, lets open sessions finish until {@code drain} runs out, then closes what is left. */
     public void stop(Duration drain) {
         listening.close().awaitUninterruptibly();
+        // Sessions waiting for a command say 421 4.3.2 (POP3: -ERR [SYS/TEMP]) now; busy ones after their command.
+        for (Channel session : sessions) {
+            session.pipeline().fireUserEventTriggered(SessionDrain.INSTANCE);
+        }
         long deadline = System.nanoTime() + drain.toNanos();
         while (!sessions.isEmpty() && System.nanoTime() < deadline) {
             try {

@@ -18,10 +18,8 @@ import io.postern.mail.MessageSink;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
-import io.postern.observability.WritableDirectoryCheck;
 import io.postern.queue.MailQueue;
 import io.postern.tls.TlsContexts;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -141,15 +139,10 @@ public final class PosternServer implements AutoCloseable {
         };
     }
 
-    /** /readyz: the directory answers (or the cache is warm), the queue (not kept by delivery nodes) and spools are writable. */
+    /** /readyz by role: the queue gates a front, the spool a delivery node (RoleReadiness). */
     private List<ReadinessCheck> readinessChecks() {
-        List<ReadinessCheck> checks = new ArrayList<>();
-        checks.add(directory.readiness());
-        if (config.node().role() != Role.DELIVERY) {
-            checks.add(new WritableDirectoryCheck("queue", config.queue().directory()));
-        }
-        checks.add(new WritableDirectoryCheck("spool", config.spool().root()));
-        return List.copyOf(checks);
+        return RoleReadiness.checks(config.node().role(), directory.readiness(), config.queue().directory(),
+                config.spool().root());
     }
 
     private String describeListeners() {

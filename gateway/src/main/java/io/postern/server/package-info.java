@@ -1,7 +1,10 @@
 /**
  * Lifecycle of a node: starts the parts its role needs (directory, TLS, listeners, admin
- * endpoint), wires them together, and on SIGTERM stops accepting, drains sessions up to
- * {@code node.drainTimeout}, then closes. The only package that knows every other one.
+ * endpoint), wires them together, and on SIGTERM stops accepting, tells open sessions the
+ * node is going ({@link io.postern.mail.SessionDrain}: 421 4.3.2 once no command is in
+ * progress), waits for them up to {@code node.drainTimeout}, then closes. Which readiness
+ * checks gate {@code /readyz} depends on the role ({@code RoleReadiness}). The only package
+ * that knows every other one.
  *
  * <p>Failure: a part that cannot start stops the node with exit code 1 and one log line.
  */

@@ -145,6 +145,57 @@ class HelmChartIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("scenarios")
+    void podsStartProbeDrainAndSizeTheJvmFromTheirRequests(String scenario) throws IOException {
+        Rendered rendered = render(scenario);
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        long drainSeconds = config.node().drainTimeout().toSeconds();
+        for (PodSpec pod : rendered.podSpecs()) {
+            Container container = pod.getContainers().getFirst();
+            assertHttpProbe(container.getStartupProbe(), "/healthz");
+            assertThat(container.getStartupProbe().getPeriodSeconds() * container.getStartupProbe().getFailureThreshold())
+                    .as("the longest start allowed, in seconds").isGreaterThanOrEqualTo(60);
+            List<String> preStop = container.getLifecycle().getPreStop().getExec().getCommand();
+            assertThat(preStop).hasSize(2).first().isEqualTo("sleep");
+            long pause = Long.parseLong(preStop.get(1));
+            assertThat(pause).isPositive();
+            assertThat(pod.getTerminationGracePeriodSeconds()).as("grace vs preStop %ss + drain %ss", pause, drainSeconds)
+                    .isGreaterThan(pause + drainSeconds);
+            Map<String, io.fabric8.kubernetes.api.model.EnvVar> env = container.getEnv().stream()
+                    .collect(Collectors.toMap(io.fabric8.kubernetes.api.model.EnvVar::getName, e -> e));
+            assertThat(env).containsKeys("POSTERN_JAVA_OPTIONS", "POSTERN_MAX_DIRECT_MEMORY").doesNotContainKey("JAVA_TOOL_OPTIONS");
+            var cpu = env.get("POSTERN_CPU_REQUEST").getValueFrom().getResourceFieldRef();
+            assertThat(cpu.getResource()).isEqualTo("requests.cpu");
+            assertThat(cpu.getContainerName()).isEqualTo(container.getName());
+            assertThat(cpu.getDivisor().toString()).isEqualTo("1");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void monitoringReachesMetricsAndHealthButNeverTheQueueApi(String scenario) throws IOException {
+        Rendered rendered = render(scenario);
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        assertThat(config.admin().queueApi().address()).as("the queue API stays inside the pod").isEqualTo("127.0.0.1");
+        int queueApi = config.admin().queueApi().port();
+        for (PodSpec pod : rendered.podSpecs()) {
+            assertThat(pod.getContainers().getFirst().getPorts()).extracting(ContainerPort::getContainerPort)
+                    .doesNotContain(queueApi);
+        }
+        for (NetworkPolicy policy : rendered.all(NetworkPolicy.class)) {
+            var rules = policy.getSpec().getIngress();
+            assertThat(rules).flatExtracting(r -> r.getPorts()).extracting(p -> p.getPort().getIntVal())
+                    .doesNotContain(queueApi);
+            var adminRules = rules.stream().filter(r -> r.getPorts().stream()
+                    .anyMatch(p -> p.getPort().getIntVal() == config.admin().port())).toList();
+            assertThat(adminRules).as("one rule admits the admin port, and only it").hasSize(1);
+            assertThat(adminRules.getFirst().getPorts()).hasSize(1);
+            assertThat(adminRules.getFirst().getFrom()).as("the admin port is not open to everyone").isNotEmpty()
+                    .allSatisfy(peer -> assertThat(peer.getNamespaceSelector()).isNotNull());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
     void servicesMapStandardPortsOntoTheListenersPosternBinds(String scenario) throws IOException {
         Rendered rendered = render(scenario);
         PodSpec frontPod = rendered.front().getSpec().getTemplate().getSpec();
@@ -267,7 +318,8 @@ class HelmChartIT {
         assertThat(config.directory().caFile()).isPresent().get().satisfies(ca -> assertThat(ca).isRegularFile());
         assertThat(config.smtp().maxMessageSize()).isEqualTo(35L * 1024 * 1024);
         assertThat(config.node().drainTimeout()).isEqualTo(Duration.ofMinutes(2));
-        assertThat(rendered.front().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(135L);
+        assertThat(rendered.front().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+                .as("preStop 5 s + drain 120 s + 15 s").isEqualTo(140L);
     }
 
     @Test
@@ -509,7 +561,7 @@ class HelmChartIT {
                 .hasMessageContaining("config.directory: set urls")
                 .hasMessageContaining("directoryCredentials: config.directory.bindDn is set")
                 .hasMessageContaining("tls: enabled, but no certificate")
-                .hasMessageContaining("front.terminationGracePeriodSeconds: 20 must be longer than config.node.drainTimeout (30 s)")
+                .hasMessageContaining("front.terminationGracePeriodSeconds: 20 must be longer than config.node.drainTimeout (30 s) plus front.preStopSleepSeconds (5 s)")
                 .hasMessageContaining("listeners.pop3.containerPort: 2525 is already used by listeners.smtp");
 
         Path noListener = Files.writeString(temp.resolve("silent.yaml"), """

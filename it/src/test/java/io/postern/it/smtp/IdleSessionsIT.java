@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Benchmark-style check: 10,000 idle SMTP sessions held by one node JVM (-Xmx256m). Prints the
+ * Benchmark-style check: 10,000 idle SMTP sessions held by one node JVM (-Xmx256m, or the flags in
+ * the system property idle.nodeJvm). Prints the
  * heap used after a GC and the node's RSS; fails only if sessions are refused or the node dies.
  */
 class IdleSessionsIT {
@@ -30,8 +31,12 @@ class IdleSessionsIT {
         String javaBin = Path.of(System.getProperty("java.home"), "bin").toString();
         String yaml = "smtp: {maxConnections: 20000, maxConnectionsPerClient: 20000, idleTimeout: 10m}\n";
         List<Socket> sockets = new ArrayList<>();
-        try (ExternalProcess node = ExternalProcess.start("node", dir, List.of(javaBin + "/java", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), SmtpItMain.class.getName(), nodeDir.toString(), yaml))) {
+        // -Didle.nodeJvm="flags" compares JVM flag sets (docs/benchmarks.md, "JVM flags").
+        List<String> command = new ArrayList<>(List.of(javaBin + "/java"));
+        command.addAll(List.of(System.getProperty("idle.nodeJvm", "-Xmx256m").strip().split("\\s+")));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SmtpItMain.class.getName(),
+                nodeDir.toString(), yaml));
+        try (ExternalProcess node = ExternalProcess.start("node", dir, command)) {
             node.awaitReady(Duration.ofSeconds(30), () -> port(node) > 0);
             int port = port(node);
             long rssBefore = rssKb(node.pid());

@@ -17,6 +17,7 @@ import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
@@ -86,6 +87,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean connectionCounted;
     private boolean greeted;
     private boolean suspended;
+    // The node is stopping: the next command (or now, when the session waits for one) gets 421 4.3.2.
+    private boolean draining;
     private Mode mode = Mode.COMMAND;
     private String heloName;
     private boolean extended;
@@ -219,6 +222,29 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object event) {
+        if (event == SessionDrain.INSTANCE) {
+            draining = true;
+            if (!greeted || input.refCnt() == 0) {
+                closeWith(SmtpReply.SHUTTING_DOWN, services.hostname());
+            } else {
+                process();
+            }
+            return;
+        }
+        context.fireUserEventTriggered(event);
+    }
+
+    /** True when the session was closed because the node drains and no command is in progress. */
+    private boolean leftForDrain() {
+        if (draining && !suspended && mode == Mode.COMMAND) {
+            closeWith(SmtpReply.SHUTTING_DOWN, services.hostname());
+            return true;
+        }
+        return false;
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
         LogLine.event("session-error").add("client", client == null ? "?" : client.getHostAddress())
                 .add("error", cause.toString()).debug(LOG);
@@ -233,8 +259,14 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         if (input.refCnt() == 0) {
             return;
         }
+        if (leftForDrain()) {
+            return;
+        }
         boolean progress = true;
         while (progress && !suspended && mode != Mode.CLOSED && input.isReadable() && ctx.channel().isWritable()) {
+            if (leftForDrain()) {
+                return;
+            }
             switch (mode) {
                 case COMMAND, AUTH -> progress = readLine();
                 case DATA -> readData();
@@ -249,6 +281,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         input.discardSomeReadBytes();
         if (mode != Mode.CLOSED) {
             ctx.flush();
+            // A message or command that was in progress at drain is answered: now say goodbye.
+            leftForDrain();
         }
     }
 
