@@ -99,11 +99,73 @@ class HelmChartIT {
         }
     }
 
-    @Test
-    void lintPassesStrictly() {
-        LintResult result = new Helm(CHART).lint().strict().call();
-        assertThat(result.isFailed()).as("helm lint --strict: %s", result.getMessages()).isFalse();
+    /**
+     * {@code helm lint --strict} with the defaults and with each ci/ file. helm-java's lint takes no
+     * values file, so a scenario is linted as a copy of the chart whose values.yaml is the defaults
+     * with the scenario merged in, as {@code helm lint -f} would merge them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void lintPassesStrictly(String scenario, @TempDir Path tmp) throws IOException {
+        Path chart = scenario.equals("default") ? CHART : chartWithValues(scenario, tmp);
+        LintResult result = new Helm(chart).lint().strict().call();
+        assertThat(result.isFailed()).as("helm lint --strict %s: %s", scenario, result.getMessages()).isFalse();
         assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    private static Path chartWithValues(String scenario, Path tmp) throws IOException {
+        Path copy = tmp.resolve("postern");
+        try (Stream<Path> files = Files.walk(CHART)) {
+            for (Path from : files.toList()) {
+                Path to = copy.resolve(CHART.relativize(from).toString());
+                if (Files.isDirectory(from)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(from, to);
+                }
+            }
+        }
+        Load load = new Load(LoadSettings.builder().build());
+        Object defaults = load.loadFromString(Files.readString(CHART.resolve("values.yaml")));
+        Object overrides = load.loadFromString(Files.readString(CHART.resolve("ci").resolve(scenario)));
+        Object merged = mergeValues(defaults, overrides);
+        // As JSON (which is YAML): every string stays a string ("0660" would become an octal number).
+        Files.writeString(copy.resolve("values.yaml"),
+                json(merged));
+        return copy;
+    }
+
+    /** Loaded YAML as JSON: maps, lists, strings (quoted), numbers, booleans and null. */
+    private static String json(Object value) {
+        return switch (value) {
+            case null -> "null";
+            case Map<?, ?> map -> map.entrySet().stream()
+                    .map(e -> json(String.valueOf(e.getKey())) + ":" + json(e.getValue()))
+                    .collect(java.util.stream.Collectors.joining(",", "{", "}"));
+            case List<?> list -> list.stream().map(HelmChartIT::json)
+                    .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+            case Number n -> n.toString();
+            case Boolean b -> b.toString();
+            default -> {
+                StringBuilder out = new StringBuilder("\"");
+                for (char c : value.toString().toCharArray()) {
+                    out.append(c == '"' || c == '\\' ? "\\" + c : c < 0x20 ? String.format("\\u%04x", (int) c)
+                            : String.valueOf(c));
+                }
+                yield out.append('"').toString();
+            }
+        };
+    }
+
+    /** Helm's rule: maps merge key by key, anything else in {@code overrides} replaces the default. */
+    @SuppressWarnings("unchecked")
+    private static Object mergeValues(Object defaults, Object overrides) {
+        if (defaults instanceof Map<?, ?> d && overrides instanceof Map<?, ?> o) {
+            Map<Object, Object> merged = new java.util.LinkedHashMap<>((Map<Object, Object>) d);
+            o.forEach((key, value) -> merged.put(key, mergeValues(merged.get(key), value)));
+            return merged;
+        }
+        return overrides;
     }
 
     @ParameterizedTest(name = "{0}")
