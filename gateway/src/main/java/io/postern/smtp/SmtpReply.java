@@ -1,5 +1,6 @@
 package io.postern.smtp;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -112,7 +113,7 @@ public enum SmtpReply {
     private String render(char separator, Object... args) {
         // A variable part can come from the client (a login, a HELO name): it must never end the
         // reply line early or start another one.
-        args = java.util.Arrays.stream(args).map(SmtpReply::oneLine).toArray();
+        args = Arrays.stream(args).map(SmtpReply::oneLine).toArray();
         String text = args.length == 0 ? template : String.format(Locale.ROOT, template, args);
         String status = enhanced.isEmpty() ? "" : String.format(Locale.ROOT, enhanced, args) + " ";
         if (enhanced.contains("%s")) {

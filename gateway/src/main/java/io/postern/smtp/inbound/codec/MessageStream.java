@@ -1,8 +1,12 @@
 package io.postern.smtp.inbound.codec;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The content stage after DATA decoding (or raw BDAT chunks): enforces line endings, line
@@ -40,9 +44,9 @@ public final class MessageStream {
     private int prefixLength;
     // RFC 5322 4.5 (obs-optional): a field name may be followed by white space before its colon.
     private NameState nameState = NameState.NAME;
-    private final java.util.Set<String> deliveredTo = new java.util.LinkedHashSet<>();
+    private final Set<String> deliveredTo = new LinkedHashSet<>();
     // The value of the Delivered-To field being read (null on other lines); at most MAX_HEADER_VALUE bytes.
-    private java.io.ByteArrayOutputStream deliveredToValue;
+    private ByteArrayOutputStream deliveredToValue;
     private static final int MAX_HEADER_VALUE = 998;
     private int receivedHeaders;
     private boolean hasMessageId;
@@ -115,8 +119,8 @@ public final class MessageStream {
      * the forwarding-loop check; at most {@code maxReceivedHeaders} of them (trace fields, bounded
      * alike). Values longer than a header line may be are not kept.
      */
-    public java.util.Set<String> deliveredTo() {
-        return java.util.Collections.unmodifiableSet(deliveredTo);
+    public Set<String> deliveredTo() {
+        return Collections.unmodifiableSet(deliveredTo);
     }
 
     private void accept(byte b) {
@@ -225,7 +229,7 @@ public final class MessageStream {
     private void valueStarts() {
         String name = new String(linePrefix, 0, prefixLength, StandardCharsets.ISO_8859_1);
         if (name.equalsIgnoreCase("delivered-to:") && deliveredTo.size() < limits.maxReceivedHeaders()) {
-            deliveredToValue = new java.io.ByteArrayOutputStream();
+            deliveredToValue = new ByteArrayOutputStream();
         }
     }
 

@@ -663,7 +663,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         try {
             return question.get();
         } catch (RuntimeException e) {
-            LOG.warn("event=forecast-failed client={} error=\"{}\"", client.getHostAddress(), e.toString());
+            LogLine.event("forecast-failed").add("client", client.getHostAddress()).add("error", e.toString()).warn(LOG);
             return DeliveryForecast.Verdict.DELIVERABLE;
         }
     }
