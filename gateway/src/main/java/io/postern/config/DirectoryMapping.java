@@ -3,6 +3,7 @@ package io.postern.config;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * How Postern's questions map onto a directory's schema: where to search, which entries are
@@ -35,7 +36,10 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
             String allowedSender,
             List<String> member,
             List<String> login,
-            String domainName) {
+            String domainName,
+            String aliasAddress,
+            String aliasTarget,
+            String memberOfGroup) {
         public Attributes {
             member = List.copyOf(member);
             login = List.copyOf(login);
@@ -43,36 +47,36 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
     }
 
     static DirectoryMapping from(ConfigNode node, DirectoryProfile profile, String baseDn) {
-        boolean ad = profile == DirectoryProfile.ACTIVE_DIRECTORY;
+        Defaults d = Defaults.of(profile);
         ConfigNode b = node.section("bases");
         Bases bases = new Bases(b.string("users", baseDn), b.string("groups", baseDn), b.string("aliases", baseDn),
                 b.string("domains", baseDn));
         ConfigNode f = node.section("filters");
-        Filters filters = new Filters(
-                filter(f, "user", ad ? "(&(objectClass=user)(!(objectClass=computer)))" : "(objectClass=inetOrgPerson)"),
-                filter(f, "group", ad ? "(objectClass=group)"
-                        : "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"),
-                filter(f, "alias", ad ? "" : "(objectClass=posternMailAlias)"),
-                filter(f, "domain", ad ? "" : "(objectClass=posternMailDomain)"));
+        Filters filters = new Filters(filter(f, "user", d.user()), filter(f, "group", d.group()),
+                filter(f, "alias", d.alias()), filter(f, "domain", d.domain()));
         if (filters.user().isEmpty()) {
             f.error("user", "must not be empty (users are what Postern delivers to)");
         }
         ConfigNode a = node.section("attributes");
+        String mail = attribute(a, "mail", "mail");
+        String forwarding = attribute(a, "forwardingAddress", d.forwardingAddress());
         Attributes attributes = new Attributes(
-                attribute(a, "mail", "mail"),
-                attribute(a, "alternateAddress", ad ? "proxyAddresses" : "posternAlternateAddress"),
-                a.string("alternateAddressPrefix", ad ? "smtp:" : ""),
-                attribute(a, "forwardingAddress", ad ? "" : "posternForwardingAddress"),
-                attribute(a, "keepCopy", ad ? "" : "posternKeepCopy"),
-                attribute(a, "quota", ad ? "" : "posternQuotaBytes"),
-                attribute(a, "accountStatus", ad ? "" : "posternAccountStatus"),
-                attribute(a, "accountControl", ad ? "userAccountControl" : ""),
-                attribute(a, "spool", ad ? "" : "posternSpoolLocation"),
-                attribute(a, "allowedSender", ad ? "" : "posternAllowedSender"),
-                attributes(a, "member", ad ? List.of("member") : List.of("member", "uniqueMember")),
-                attributes(a, "login", ad ? List.of("userPrincipalName", "sAMAccountName", "mail")
-                        : List.of("uid", "mail")),
-                attribute(a, "domainName", ad ? "" : "posternDomainName"));
+                mail,
+                attribute(a, "alternateAddress", d.alternateAddress()),
+                a.string("alternateAddressPrefix", d.alternateAddressPrefix()),
+                forwarding,
+                attribute(a, "keepCopy", d.keepCopy()),
+                attribute(a, "quota", d.quota()),
+                attribute(a, "accountStatus", d.accountStatus()),
+                attribute(a, "accountControl", d.accountControl()),
+                attribute(a, "spool", d.spool()),
+                attribute(a, "allowedSender", d.allowedSender()),
+                attributes(a, "member", d.member()),
+                attributes(a, "login", d.login()),
+                attribute(a, "domainName", d.domainName()),
+                attribute(a, "aliasAddress", d.aliasAddress().orElse(mail)),
+                attribute(a, "aliasTarget", d.aliasTarget().orElse(forwarding)),
+                attribute(a, "memberOfGroup", d.memberOfGroup()));
         if (attributes.mail().isEmpty()) {
             a.error("mail", "must not be empty");
         }
@@ -80,6 +84,46 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
             a.error("login", "needs at least one attribute");
         }
         return new DirectoryMapping(bases, filters, attributes);
+    }
+
+    /**
+     * Each profile's defaults in one place. {@code aliasAddress} and {@code aliasTarget} default to
+     * the profile's {@code mail} and {@code forwardingAddress} when the profile has no own value.
+     */
+    private record Defaults(String user, String group, String alias, String domain, String alternateAddress,
+                            String alternateAddressPrefix, String forwardingAddress, String keepCopy, String quota,
+                            String accountStatus, String accountControl, String spool, String allowedSender,
+                            List<String> member, List<String> login, String domainName,
+                            Optional<String> aliasAddress, Optional<String> aliasTarget,
+                            String memberOfGroup) {
+        static Defaults of(DirectoryProfile profile) {
+            Optional<String> same = Optional.empty();
+            return switch (profile) {
+                case OPENLDAP -> new Defaults("(objectClass=inetOrgPerson)",
+                        "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))",
+                        "(objectClass=posternMailAlias)", "(objectClass=posternMailDomain)",
+                        "posternAlternateAddress", "", "posternForwardingAddress", "posternKeepCopy",
+                        "posternQuotaBytes", "posternAccountStatus", "", "posternSpoolLocation", "posternAllowedSender",
+                        List.of("member", "uniqueMember"), List.of("uid", "mail"), "posternDomainName", same, same, "");
+                case ACTIVE_DIRECTORY -> new Defaults("(&(objectClass=user)(!(objectClass=computer)))",
+                        "(objectClass=group)", "", "", "proxyAddresses", "smtp:", "", "", "", "", "userAccountControl",
+                        "", "", List.of("member"), List.of("userPrincipalName", "sAMAccountName", "mail"), "", same,
+                        same, "");
+                // misc.schema: mailLocalAddress lists every address of an entry, mailRoutingAddress
+                // sends its mail elsewhere; a nisMailAlias names its address in cn (or mailLocalAddress).
+                case INET_LOCAL_MAIL -> new Defaults("(objectClass=inetLocalMailRecipient)",
+                        "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))", "(objectClass=nisMailAlias)",
+                        "", "mailLocalAddress", "", "mailRoutingAddress", "", "", "", "", "", "",
+                        List.of("member", "uniqueMember"), List.of("uid", "mail"), "",
+                        Optional.of("cn"), Optional.of("rfc822MailMember"), "");
+                // iRedMail keeps a copy when mailForwardingAddress also lists the user's own address,
+                // and lists a mailList's members on the members (memberOfGroup).
+                case IREDMAIL -> new Defaults("(objectClass=mailUser)", "(objectClass=mailList)",
+                        "(objectClass=mailAlias)", "(objectClass=mailDomain)", "shadowAddress", "",
+                        "mailForwardingAddress", "", "mailQuota", "accountStatus", "", "", "",
+                        List.of(), List.of("mail"), "domainName", same, same, "memberOfGroup");
+            };
+        }
     }
 
     private static String filter(ConfigNode node, String key, String fallback) {

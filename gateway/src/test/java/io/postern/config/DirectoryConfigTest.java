@@ -58,6 +58,25 @@ class DirectoryConfigTest {
     }
 
     @Test
+    void existingMailSchemaProfilesNeedNoMapping() {
+        DirectoryConfig misc = parse("profile: inet-local-mail\nurls: [ldap://l]\nbaseDn: dc=x").directory();
+        assertThat(misc.mapping().attributes().alternateAddress()).isEqualTo("mailLocalAddress");
+        assertThat(misc.mapping().attributes().forwardingAddress()).isEqualTo("mailRoutingAddress");
+        assertThat(misc.mapping().attributes().aliasAddress()).isEqualTo("cn");
+        assertThat(misc.mapping().attributes().aliasTarget()).isEqualTo("rfc822MailMember");
+        DirectoryConfig iredmail = parse("profile: iredmail\nurls: [ldap://l]\nbaseDn: dc=x").directory();
+        assertThat(iredmail.mapping().attributes().memberOfGroup()).isEqualTo("memberOfGroup");
+        assertThat(iredmail.mapping().attributes().aliasAddress()).isEqualTo("mail");
+        assertThat(iredmail.mapping().attributes().aliasTarget()).isEqualTo("mailForwardingAddress");
+        assertThat(iredmail.mapping().attributes().member()).isEmpty();
+        // An alias mapping left unset follows the operator's own mail and forwarding attributes.
+        DirectoryConfig own = parse("urls: [ldap://l]\nbaseDn: dc=x\nattributes: { mail: rfc822Mailbox }").directory();
+        assertThat(own.mapping().attributes().aliasAddress()).isEqualTo("rfc822Mailbox");
+        assertThat(problems("urls: [ldap://l]\nbaseDn: dc=x\nattributes: { memberOfGroup: 'bad name' }"))
+                .anySatisfy(p -> assertThat(p).contains("directory.attributes.memberOfGroup"));
+    }
+
+    @Test
     void nestedSectionsOverrideDefaults() {
         DirectoryConfig d = parse("""
                 urls: [ldap://ldap1.example.test]

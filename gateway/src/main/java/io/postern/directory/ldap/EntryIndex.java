@@ -61,7 +61,8 @@ final class EntryIndex {
         Set<String> names = new LinkedHashSet<>();
         names.add("objectClass");
         names.addAll(versionAttributes);
-        for (String name : new String[] {attributes.mail(), attributes.alternateAddress(), attributes.domainName()}) {
+        for (String name : new String[] {attributes.mail(), attributes.alternateAddress(), attributes.domainName(),
+                attributes.aliasAddress(), attributes.memberOfGroup()}) {
             if (!name.isEmpty()) {
                 names.add(name);
             }
@@ -73,6 +74,9 @@ final class EntryIndex {
         Set<MailAddress> addresses = new HashSet<>();
         addAddresses(entry, attributes.mail(), "", addresses);
         addAddresses(entry, attributes.alternateAddress(), attributes.alternateAddressPrefix(), addresses);
+        addAddresses(entry, attributes.aliasAddress(), "", addresses);
+        // A member that names its list: joining or leaving changes the list's answer.
+        addAddresses(entry, attributes.memberOfGroup(), "", addresses);
         Set<String> domains = new HashSet<>();
         if (!attributes.domainName().isEmpty() && entry.getAttributeValues(attributes.domainName()) != null) {
             for (String d : entry.getAttributeValues(attributes.domainName())) {

@@ -36,7 +36,7 @@ final class EntryReader {
         List<String> names = new ArrayList<>(List.of("objectClass"));
         for (String name : List.of(attributes.mail(), attributes.alternateAddress(), attributes.forwardingAddress(),
                 attributes.keepCopy(), attributes.quota(), attributes.accountStatus(), attributes.accountControl(),
-                attributes.spool(), attributes.allowedSender())) {
+                attributes.spool(), attributes.allowedSender(), attributes.aliasAddress(), attributes.aliasTarget())) {
             if (!name.isEmpty()) {
                 names.add(name);
             }
@@ -81,12 +81,15 @@ final class EntryReader {
         return alternateAddresses(entry).stream().findFirst();
     }
 
-    /** Every address of the entry: mail and the alternate addresses. */
+    /** Every address of the entry: mail and the alternate addresses (an alias entry's own address too). */
     Set<String> addressKeys(Entry entry) {
         Set<String> keys = new LinkedHashSet<>();
         values(entry, attributes.mail()).stream().map(EntryReader::parse).flatMap(Optional::stream)
                 .forEach(a -> keys.add(a.key()));
         alternateAddresses(entry).forEach(a -> keys.add(a.key()));
+        if (!attributes.aliasAddress().equals(attributes.mail())) {
+            addresses(entry, attributes.aliasAddress()).forEach(a -> keys.add(a.key()));
+        }
         return keys;
     }
 
@@ -105,6 +108,11 @@ final class EntryReader {
 
     List<MailAddress> forwardingAddresses(Entry entry) {
         return addresses(entry, attributes.forwardingAddress());
+    }
+
+    /** Where an alias entry sends its mail. */
+    List<MailAddress> aliasTargets(Entry entry) {
+        return addresses(entry, attributes.aliasTarget());
     }
 
     List<MailAddress> allowedSenders(Entry entry) {

@@ -53,7 +53,28 @@ final class GroupExpander {
             seen.add(normalize(group.getDN()));
             walk(group, 1, seen, members, trace);
         }
+        if (!mapping.attributes().memberOfGroup().isEmpty()) {
+            byMembersClaim(group, members, trace);
+        }
         return List.copyOf(members.values());
+    }
+
+    /**
+     * Members that name the group's address on their own entry ({@code memberOfGroup} on iRedMail)
+     * instead of the group listing them: one paged search per address of the group.
+     */
+    private void byMembersClaim(Entry group, Map<String, MailAddress> members, DirectoryTrace trace)
+            throws DirectoryUnavailable {
+        String attribute = mapping.attributes().memberOfGroup();
+        for (String address : reader.addressKeys(group)) {
+            trace.note("expansion: entries with " + attribute + "=" + address);
+            Filter claim = Filter.createANDFilter(Filter.createEqualityFilter(attribute, address),
+                    Filter.createNOTFilter(groupFilter));
+            for (SearchResultEntry entry : searcher.paged(trace, mapping.bases().users(), claim,
+                    reader.recipientAttributes())) {
+                addLeaf(entry, members, trace);
+            }
+        }
     }
 
     private void inChain(Entry group, Map<String, MailAddress> members, DirectoryTrace trace)

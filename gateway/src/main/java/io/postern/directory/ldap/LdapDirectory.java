@@ -212,11 +212,10 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         }
         if (aliasFilter.isPresent()) {
             List<SearchResultEntry> aliases = searcher.lookup(trace, config.mapping().bases().aliases(),
-                    Filter.createANDFilter(aliasFilter.get(), Filter.createEqualityFilter(names.mail(), key)),
-                    reader.recipientAttributes());
+                    Filter.createANDFilter(aliasFilter.get(), aliasAddressFilter(key)), reader.recipientAttributes());
             if (!aliases.isEmpty()) {
                 SearchResultEntry alias = one(aliases, key);
-                List<MailAddress> targets = reader.forwardingAddresses(alias);
+                List<MailAddress> targets = reader.aliasTargets(alias);
                 trace.note("alias " + alias.getDN() + " -> " + targets);
                 return Optional.of(new Recipient.Alias(address, targets));
             }
@@ -240,11 +239,28 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         Recipient.Mailbox mailbox = new Recipient.Mailbox(primary, entry.getDN(), reader.spool(entry),
                 reader.quota(entry), disabled);
         trace.note("user " + entry.getDN() + " <" + primary + ">" + (disabled ? " (disabled)" : ""));
-        List<MailAddress> forward = reader.forwardingAddresses(entry);
+        List<MailAddress> listed = reader.forwardingAddresses(entry);
+        // A forwarding list that names the user's own address keeps a copy (iRedMail's convention):
+        // the own address is the copy, not a target, so it cannot loop.
+        Set<String> own = reader.addressKeys(entry);
+        List<MailAddress> forward = listed.stream().filter(t -> !own.contains(t.key()) && !t.key().equals(primary.key()))
+                .toList();
+        boolean keepCopy = reader.keepCopy(entry) || forward.size() < listed.size();
         if (!forward.isEmpty() && !disabled) {
-            return new Recipient.Forward(mailbox, forward, reader.keepCopy(entry));
+            return new Recipient.Forward(mailbox, forward, keepCopy);
         }
         return mailbox;
+    }
+
+    /** An alias entry's own address: its alias-address attribute, or one of its alternate addresses. */
+    private Filter aliasAddressFilter(String key) {
+        DirectoryMapping.Attributes names = config.mapping().attributes();
+        Filter own = Filter.createEqualityFilter(names.aliasAddress(), key);
+        if (names.alternateAddress().isEmpty()) {
+            return own;
+        }
+        return Filter.createORFilter(own,
+                Filter.createEqualityFilter(names.alternateAddress(), reader.alternateValue(key)));
     }
 
     private Filter addressFilter(String key) {

@@ -57,6 +57,15 @@ public final class Slapd implements AutoCloseable {
         return start(dir, ldif, SchemaForm.CN_CONFIG_LDIF, SUFFIX, Ports.free());
     }
 
+    /**
+     * slapd with suffix dc=example,dc=test whose schema also has {@code extraSchemas} (cn=config
+     * LDIF files such as /etc/ldap/schema/misc.ldif): a site's own mail schema next to Postern's.
+     */
+    public static Slapd startWithSchemas(Path dir, Path ldif, List<Path> extraSchemas)
+            throws IOException, InterruptedException {
+        return start(dir, ldif, SchemaForm.CN_CONFIG_LDIF, SUFFIX, Ports.free(), null, extraSchemas);
+    }
+
     public static Slapd start(Path dir, Path ldif, SchemaForm form) throws IOException, InterruptedException {
         return start(dir, ldif, form, SUFFIX, Ports.free());
     }
@@ -68,6 +77,11 @@ public final class Slapd implements AutoCloseable {
 
     private static Slapd start(Path dir, Path ldif, SchemaForm form, String suffix, int port, Tls tls)
             throws IOException, InterruptedException {
+        return start(dir, ldif, form, suffix, port, tls, List.of());
+    }
+
+    private static Slapd start(Path dir, Path ldif, SchemaForm form, String suffix, int port, Tls tls,
+            List<Path> extraSchemas) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("slapd.d"));
         Files.createDirectories(dir.resolve("data"));
         Files.createDirectories(dir.resolve("run"));
@@ -75,6 +89,11 @@ public final class Slapd implements AutoCloseable {
         Duration step = Duration.ofSeconds(30);
         if (form == SchemaForm.CN_CONFIG_LDIF) {
             String config = configLdif(dir, suffix, schemaDir.resolve("postern.ldif"));
+            for (Path schema : extraSchemas) {
+                config = config.replace("include: file://" + schemaDir.resolve("postern.ldif").toAbsolutePath() + "\n",
+                        "include: file://" + schemaDir.resolve("postern.ldif").toAbsolutePath() + "\n\ninclude: file://"
+                                + schema.toAbsolutePath() + "\n");
+            }
             if (tls != null) {
                 config = config.replace("olcLogLevel: none\n", "olcLogLevel: none\nolcTLSCertificateFile: "
                         + tls.certificate().toAbsolutePath() + "\nolcTLSCertificateKeyFile: " + tls.privateKey().toAbsolutePath()
