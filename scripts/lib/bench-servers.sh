@@ -133,7 +133,7 @@ node: { hostname: mx.example.test, drainTimeout: 2s }
 listeners:
   - { name: mx, kind: mx, port: $POSTERN_MX }
   - { name: pop3, kind: pop3, port: $POSTERN_POP3 }
-admin: { port: $POSTERN_ADMIN }
+admin: { port: $POSTERN_ADMIN, queueApi: { port: $(bench_free_port) } }
 directory:
   urls: [ldap://127.0.0.1:$SLAPD_PORT]
   baseDn: dc=example,dc=test

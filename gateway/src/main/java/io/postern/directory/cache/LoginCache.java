@@ -17,7 +17,7 @@ import java.util.UUID;
 import java.util.function.BiFunction;
 
 /**
- * Remembered successful logins: the login name, the identity, and a salted slow hash of the
+ * Remembered successful logins: the login name, the identity, and a salted keyed hash of the
  * password ({@link PasswordHash}), never the password. Every login that is not a hit costs one
  * hash check, remembered or not, so that its time does not tell a recent user from an unknown
  * one. A failure is never remembered; a wrong
@@ -76,7 +76,7 @@ final class LoginCache {
         }
         String key = login.toLowerCase(Locale.ROOT);
         Remembered remembered = cache.getIfPresent(key);
-        // Exactly one slow hash on every path, against a decoy when nothing is remembered: a wrong
+        // Exactly one hash on every path, against a decoy when nothing is remembered: a wrong
         // password for a login that succeeded lately must not take longer than one for a login
         // never seen or unknown (the time would tell that the login exists and is in use).
         boolean matches = (remembered != null ? remembered.hash() : DECOY).matches(password) && remembered != null;

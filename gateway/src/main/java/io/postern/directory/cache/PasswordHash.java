@@ -1,24 +1,25 @@
 package io.postern.directory.cache;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.PBEKeySpec;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
- * A salted slow hash of a password (PBKDF2-HMAC-SHA256 from the JDK), so that a remembered login
- * never keeps the password itself in memory: a heap dump yields hashes that cost
- * {@value #ITERATIONS} HMAC rounds per guess. Immutable.
+ * A keyed hash of a password (HMAC-SHA256 under a random key made when the process starts and
+ * held only in its memory, plus a random salt per entry), so that a remembered login never keeps
+ * the password itself. A slow hash would buy nothing here: the cache lives in the process that
+ * sees every password in clear anyway, and a slow hash made a remembered login cost more CPU
+ * than an LDAP bind. What a heap dump yields (key and hashes) still does not contain a password;
+ * it allows guessing at HMAC speed, which docs/cache.md states. Immutable.
  */
 final class PasswordHash {
-    /** Slow enough to make guessing expensive, fast enough (a few ms) to be cheaper than an LDAP bind under load. */
-    static final int ITERATIONS = 10_000;
     private static final int SALT_BYTES = 16;
-    private static final int HASH_BITS = 256;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final SecretKeySpec PROCESS_KEY = processKey();
     /** Derivations so far, for tests that check that every path pays the same number. */
     static final LongAdder DERIVATIONS = new LongAdder();
 
@@ -48,20 +49,24 @@ final class PasswordHash {
 
     private static byte[] derive(String password, byte[] salt) {
         DERIVATIONS.increment();
-        char[] chars = password.toCharArray();
-        PBEKeySpec spec = new PBEKeySpec(chars, salt, ITERATIONS, HASH_BITS);
         try {
-            return SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(spec).getEncoded();
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(PROCESS_KEY);
+            mac.update(salt);
+            return mac.doFinal(password.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("PBKDF2WithHmacSHA256 is part of every JDK", e);
-        } finally {
-            spec.clearPassword();
-            Arrays.fill(chars, '\0');
+            throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
         }
+    }
+
+    private static SecretKeySpec processKey() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return new SecretKeySpec(key, "HmacSHA256");
     }
 
     @Override
     public String toString() {
-        return "PasswordHash[pbkdf2-sha256]";
+        return "PasswordHash[hmac-sha256]";
     }
 }

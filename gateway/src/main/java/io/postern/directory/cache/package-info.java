@@ -9,6 +9,6 @@
  * negative ones {@code cache.ttl.negative}. Failure behaviour: when the wrapped directory answers
  * TempFail, a positive answer younger than {@code cache.maxStale} is served (counted as stale); a
  * question never answered before gets TempFail, never a permanent answer. A failed login is never
- * remembered, a successful one only as a salted PBKDF2 hash. See docs/cache.md.
+ * remembered, a successful one only as a salted keyed hash (HMAC-SHA256, per-process key). See docs/cache.md.
  */
 package io.postern.directory.cache;
