@@ -59,7 +59,11 @@ import org.slf4j.LoggerFactory;
  * {@code cache.pollInterval}; AD DirSync (1.2.840.113556.1.4.841) when configured, polled with
  * its cookie at the same interval. Reconnects with exponential backoff up to
  * {@code cache.reconnectMaxBackoff}; after a gap, a full listing is compared with what was known
- * so that exactly the missed changes are published. Runs on its own daemon thread; thread-safe;
+ * so that exactly the missed changes are published. Alongside every mechanism a
+ * {@link Reconciliation} lists the mail-enabled entries every {@code cache.reconcileInterval}:
+ * AD tells an ordinary account of no deletion and no move out of the base, so that listing is
+ * the bound for those, unless the account may read CN=Deleted Objects (probed at each session
+ * start, {@link #deletions()}), when tombstones are followed too. Runs on its own daemon thread; thread-safe;
  * {@link #close()} stops it.
  */
 public final class ChangeTracker implements AutoCloseable {
