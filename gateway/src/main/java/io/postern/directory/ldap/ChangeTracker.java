@@ -91,6 +91,8 @@ public final class ChangeTracker implements AutoCloseable {
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile Deletions deletions = Deletions.LISTING;
     private Reconciliation reconciliation;
+    /** Probes for the right to read tombstones again (AD notification sessions without it); else nothing. */
+    private Runnable reprobe = () -> { };
 
     private ChangeTracker(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
                           DirectoryChangeListener listener) throws IOException {
@@ -155,6 +157,7 @@ public final class ChangeTracker implements AutoCloseable {
                 backoff = FIRST_BACKOFF;
                 reconciliation = new Reconciliation(cache.reconcileInterval(), config.mapping(), System::nanoTime);
                 deletions = chosen == ChangeTracking.SYNCREPL ? Deletions.PUSHED : Deletions.LISTING;
+                reprobe = () -> { };
                 switch (chosen) {
                     case SYNCREPL -> syncrepl(connection);
                     case NOTIFICATION -> notification(connection);
@@ -357,18 +360,18 @@ public final class ChangeTracker implements AutoCloseable {
         request.addControl(new Control(AD_NOTIFICATION_OID, true));
         request.addControl(new Control(AD_SHOW_DELETED_OID, false));
         connection.asyncSearch(request);
-        Optional<String> tombstones = deletedObjects(connection);
-        if (tombstones.isPresent()) {
-            // Deleted objects move to the naming context's Deleted Objects container, outside a
-            // base below the root: follow that container too (the tombstones' ids are known).
-            SearchRequest deleted = new SearchRequest(results, tombstones.get(), SearchScope.ONE,
-                    Filter.createPresenceFilter("objectClass"), "objectGUID", "isDeleted");
-            deleted.setResponseTimeoutMillis(0);
-            deleted.addControl(new Control(AD_NOTIFICATION_OID, true));
-            deleted.addControl(new Control(AD_SHOW_DELETED_OID, true));
-            connection.asyncSearch(deleted);
-            deletions = Deletions.PUSHED;
-        }
+        followTombstones(connection, results);
+        // A domain with no tombstone yet proves nothing: once the reconciliation has seen
+        // something go, a tombstone exists and the probe can tell.
+        reprobe = () -> {
+            try {
+                if (followTombstones(connection, results)) {
+                    logDeletions();
+                }
+            } catch (LDAPException e) {
+                LogLine.event("directory-deletions-probe-failed").add("reason", Searcher.describe(e)).warn(LOG);
+            }
+        };
         // Listed after the notification searches are registered, so nothing falls between them.
         fullListing(connection);
         LOG.info("event=directory-tracking-ready mode=notification entries={}", index.size());
@@ -377,11 +380,30 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     /**
+     * Starts following the Deleted Objects container with a second notification search when this
+     * account may read tombstones: deleted objects move there, outside a base below the root.
+     */
+    private boolean followTombstones(LDAPConnection connection, AsyncSearchResultListener results) throws LDAPException {
+        Optional<String> tombstones = deletedObjects(connection);
+        if (tombstones.isEmpty()) {
+            return false;
+        }
+        SearchRequest deleted = new SearchRequest(results, tombstones.get(), SearchScope.ONE,
+                Filter.createPresenceFilter("objectClass"), "objectGUID", "isDeleted");
+        deleted.setResponseTimeoutMillis(0);
+        deleted.addControl(new Control(AD_NOTIFICATION_OID, true));
+        deleted.addControl(new Control(AD_SHOW_DELETED_OID, true));
+        connection.asyncSearch(deleted);
+        deletions = Deletions.PUSHED;
+        return true;
+    }
+
+    /**
      * The Deleted Objects container of the naming context holding the base, when this account may
      * list its tombstones (AD sends deleted objects only to accounts that may): one tombstone,
      * read with the show-deleted control, proves it. Empty when none is visible, which is also
-     * what a domain where nothing was deleted within the tombstone lifetime looks like: that
-     * session runs on the reconciliation alone, and the next one probes again.
+     * what a domain where nothing was deleted within the tombstone lifetime looks like: the
+     * session runs on the reconciliation until one of its listings finds a change, then probes again.
      */
     private Optional<String> deletedObjects(LDAPConnection connection) {
         try {
@@ -440,8 +462,9 @@ public final class ChangeTracker implements AutoCloseable {
     }
 
     private void reconcileIfDue(LDAPConnection connection) throws LDAPException {
-        if (index.hasListing()) {
-            reconciliation.runIfDue(connection, listingSource());
+        if (index.hasListing() && reconciliation.runIfDue(connection, listingSource()) > 0
+                && deletions == Deletions.LISTING) {
+            reprobe.run();
         }
     }
 

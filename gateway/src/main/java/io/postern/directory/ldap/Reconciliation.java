@@ -69,17 +69,17 @@ final class Reconciliation {
         return interval;
     }
 
-    /** Lists and compares when the interval has passed since the last one started. */
-    void runIfDue(LDAPConnection connection, ListingSource source) throws LDAPException {
+    /** Lists and compares when the interval has passed since the last one started: how many changes it published. */
+    int runIfDue(LDAPConnection connection, ListingSource source) throws LDAPException {
         if (!enabled() || nanoTime.getAsLong() - next < 0) {
-            return;
+            return 0;
         }
         next = nanoTime.getAsLong() + interval.toNanos();
-        run(connection, source);
+        return run(connection, source);
     }
 
-    /** One reconciliation now. */
-    void run(LDAPConnection connection, ListingSource source) throws LDAPException {
+    /** One reconciliation now: how many changes it published. */
+    int run(LDAPConnection connection, ListingSource source) throws LDAPException {
         long start = nanoTime.getAsLong();
         source.index().reconciliationStarted();
         Map<String, EntryIndex.Snapshot> listed = new HashMap<>();
@@ -96,6 +96,7 @@ final class Reconciliation {
         int published = source.index().reconciled(listed);
         LOG.debug("event=directory-reconciled entries={} changes={} ms={}", listed.size(), published,
                 (nanoTime.getAsLong() - start) / 1_000_000);
+        return published;
     }
 
     /** What a listing needs from the tracker. */
