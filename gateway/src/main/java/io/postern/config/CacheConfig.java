@@ -16,6 +16,9 @@ import java.time.Duration;
  * @param pollInterval how often {@code poll} mode asks for changes (and {@code off} probes the directory)
  * @param reconnectMaxBackoff the longest wait between two reconnection attempts of the change tracker
  * @param outageProbeInterval while the directory is unreachable, at most one question per interval is sent to it
+ * @param reconcileInterval how often change tracking lists the mail-enabled entries and compares them with
+ *        what it knows, the bound on noticing a deletion, rename or move out of the base that no push
+ *        mechanism reported (AD sends deletions only to accounts that may read Deleted Objects); zero: never
  */
 public record CacheConfig(
         Duration positiveTtl,
@@ -27,9 +30,22 @@ public record CacheConfig(
         ChangeTracking changeTracking,
         Duration pollInterval,
         Duration reconnectMaxBackoff,
-        Duration outageProbeInterval) {
+        Duration outageProbeInterval,
+        Duration reconcileInterval) {
 
     public static final int MAX_SIZE_LIMIT = 10_000_000;
+    /** The default of {@code cache.reconcileInterval}. */
+    public static final Duration DEFAULT_RECONCILE_INTERVAL = Duration.ofMinutes(1);
+    /** The shortest {@code cache.reconcileInterval} other than zero. */
+    public static final Duration MIN_RECONCILE_INTERVAL = Duration.ofSeconds(1);
+
+    /** Without a reconciliation interval: the default one. */
+    public CacheConfig(Duration positiveTtl, Duration negativeTtl, Duration loginTtl, int maxSize, Duration refreshAhead,
+                       Duration maxStale, ChangeTracking changeTracking, Duration pollInterval,
+                       Duration reconnectMaxBackoff, Duration outageProbeInterval) {
+        this(positiveTtl, negativeTtl, loginTtl, maxSize, refreshAhead, maxStale, changeTracking, pollInterval,
+                reconnectMaxBackoff, outageProbeInterval, DEFAULT_RECONCILE_INTERVAL);
+    }
 
     public CacheConfig {
         requirePositive("ttl.positive", positiveTtl);
@@ -40,6 +56,10 @@ public record CacheConfig(
         requirePositive("pollInterval", pollInterval);
         requirePositive("reconnectMaxBackoff", reconnectMaxBackoff);
         requireNotNegative("outageProbeInterval", outageProbeInterval);
+        requireNotNegative("reconcileInterval", reconcileInterval);
+        if (!reconcileInterval.isZero() && reconcileInterval.compareTo(MIN_RECONCILE_INTERVAL) < 0) {
+            throw new IllegalArgumentException("reconcileInterval must be 0 or at least " + MIN_RECONCILE_INTERVAL);
+        }
         if (maxSize < 1 || maxSize > MAX_SIZE_LIMIT) {
             throw new IllegalArgumentException("maxSize " + maxSize + " is out of range (1-" + MAX_SIZE_LIMIT + ")");
         }
@@ -52,7 +72,7 @@ public record CacheConfig(
     public static CacheConfig defaults() {
         return new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), 100_000,
                 Duration.ofMinutes(5), Duration.ofHours(24), ChangeTracking.AUTO, Duration.ofSeconds(30),
-                Duration.ofSeconds(30), Duration.ofSeconds(1));
+                Duration.ofSeconds(30), Duration.ofSeconds(1), DEFAULT_RECONCILE_INTERVAL);
     }
 
     static CacheConfig from(ConfigNode node) {
@@ -68,6 +88,11 @@ public record CacheConfig(
         Duration poll = node.duration("pollInterval", d.pollInterval());
         Duration backoff = node.duration("reconnectMaxBackoff", d.reconnectMaxBackoff());
         Duration probe = node.duration("outageProbeInterval", d.outageProbeInterval());
+        Duration reconcile = node.duration("reconcileInterval", d.reconcileInterval());
+        if (!reconcile.isZero() && reconcile.compareTo(MIN_RECONCILE_INTERVAL) < 0) {
+            node.error("reconcileInterval", "must be 0s (off) or at least 1s");
+            reconcile = d.reconcileInterval();
+        }
         if (positive.isZero()) {
             ttl.error("positive", "must be more than 0");
             positive = d.positiveTtl();
@@ -89,7 +114,8 @@ public record CacheConfig(
             node.error("reconnectMaxBackoff", "must be at least 100ms");
             backoff = d.reconnectMaxBackoff();
         }
-        return new CacheConfig(positive, negative, login, maxSize, refreshAhead, maxStale, tracking, poll, backoff, probe);
+        return new CacheConfig(positive, negative, login, maxSize, refreshAhead, maxStale, tracking, poll, backoff, probe,
+                reconcile);
     }
 
     private static void requirePositive(String key, Duration value) {

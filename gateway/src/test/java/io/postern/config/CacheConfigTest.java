@@ -42,10 +42,14 @@ class CacheConfigTest {
                   pollInterval: 5s
                   reconnectMaxBackoff: 10s
                   outageProbeInterval: 250ms
+                  reconcileInterval: 2s
                 """, dir, "t.yaml").cache();
         assertThat(cache).isEqualTo(new CacheConfig(Duration.ofMinutes(20), Duration.ofSeconds(30), Duration.ZERO, 500,
                 Duration.ZERO, Duration.ofHours(2), ChangeTracking.DIRSYNC, Duration.ofSeconds(5),
-                Duration.ofSeconds(10), Duration.ofMillis(250)));
+                Duration.ofSeconds(10), Duration.ofMillis(250), Duration.ofSeconds(2)));
+        assertThat(CacheConfig.defaults().reconcileInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(loader.parse(MINIMAL + "cache: { reconcileInterval: 0s }\n", dir, "t.yaml").cache().reconcileInterval())
+                .isZero();
     }
 
     @Test
@@ -58,6 +62,7 @@ class CacheConfigTest {
                       refreshAhead: 5m
                       changeTracking: psearch
                       pollInterval: 10ms
+                      reconcileInterval: 500ms
                       sizeLimit: 3
                     """, dir, "t.yaml");
         } catch (ConfigException e) {
@@ -67,6 +72,7 @@ class CacheConfigTest {
                     "cache.refreshAhead: PT5M must be shorter than ttl.positive (PT1M), or 0 to turn refresh-ahead off",
                     "cache.changeTracking: 'psearch' is not one of auto, syncrepl, dirsync, notification, poll, off",
                     "cache.pollInterval: must be at least 100ms",
+                    "cache.reconcileInterval: must be 0s (off) or at least 1s",
                     "cache.sizeLimit: unknown key");
             return;
         }

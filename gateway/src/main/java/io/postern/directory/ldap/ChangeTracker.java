@@ -4,12 +4,14 @@ import com.unboundid.asn1.ASN1OctetString;
 import com.unboundid.ldap.sdk.AsyncRequestID;
 import com.unboundid.ldap.sdk.AsyncSearchResultListener;
 import com.unboundid.ldap.sdk.Control;
+import com.unboundid.ldap.sdk.DereferencePolicy;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.IntermediateResponse;
 import com.unboundid.ldap.sdk.IntermediateResponseListener;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPConnectionPool;
 import com.unboundid.ldap.sdk.LDAPException;
+import com.unboundid.ldap.sdk.LDAPSearchException;
 import com.unboundid.ldap.sdk.ResultCode;
 import com.unboundid.ldap.sdk.RootDSE;
 import com.unboundid.ldap.sdk.SearchRequest;
@@ -27,6 +29,7 @@ import io.postern.config.CacheConfig;
 import io.postern.config.ChangeTracking;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryProfile;
+import io.postern.directory.DirectoryChange;
 import io.postern.directory.DirectoryChangeListener;
 import io.postern.observability.LogLine;
 import java.io.IOException;
@@ -56,7 +59,11 @@ import org.slf4j.LoggerFactory;
  * {@code cache.pollInterval}; AD DirSync (1.2.840.113556.1.4.841) when configured, polled with
  * its cookie at the same interval. Reconnects with exponential backoff up to
  * {@code cache.reconnectMaxBackoff}; after a gap, a full listing is compared with what was known
- * so that exactly the missed changes are published. Runs on its own daemon thread; thread-safe;
+ * so that exactly the missed changes are published. Alongside every mechanism a
+ * {@link Reconciliation} lists the mail-enabled entries every {@code cache.reconcileInterval}:
+ * AD tells an ordinary account of no deletion and no move out of the base, so that listing is
+ * the bound for those, unless the account may read CN=Deleted Objects (probed at each session
+ * start, {@link #deletions()}), when tombstones are followed too. Runs on its own daemon thread; thread-safe;
  * {@link #close()} stops it.
  */
 public final class ChangeTracker implements AutoCloseable {
@@ -66,8 +73,8 @@ public final class ChangeTracker implements AutoCloseable {
     static final String AD_NOTIFICATION_OID = "1.2.840.113556.1.4.528";
     static final String AD_SHOW_DELETED_OID = "1.2.840.113556.1.4.417";
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
-    /** AD polls list everything again every this many polls, to see deletions without tombstone access. */
-    private static final int POLLS_PER_FULL_LISTING = 10;
+    /** How often a persistent search's end is checked for, and so how late a due reconciliation may start. */
+    private static final long WAKE_MILLIS = 500;
 
     private final DirectoryConfig config;
     private final CacheConfig cache;
@@ -82,6 +89,10 @@ public final class ChangeTracker implements AutoCloseable {
     /** Set when the server refused a push mechanism it advertised: poll from then on. */
     private volatile boolean pushRefused;
     private final AtomicInteger sessions = new AtomicInteger();
+    private volatile Deletions deletions = Deletions.LISTING;
+    private Reconciliation reconciliation;
+    /** Probes for the right to read tombstones again (AD notification sessions without it); else nothing. */
+    private Runnable reprobe = () -> { };
 
     private ChangeTracker(DirectoryConfig config, List<java.net.URI> urls, CacheConfig cache,
                           DirectoryChangeListener listener) throws IOException {
@@ -112,6 +123,18 @@ public final class ChangeTracker implements AutoCloseable {
         return sessions.get();
     }
 
+    /** How deletions are noticed in the current session (see {@link Deletions}). */
+    public Deletions deletions() {
+        return deletions;
+    }
+
+    /**
+     * How this session notices a deletion: {@link #PUSHED} by the change mechanism itself
+     * (syncrepl; AD change notification with tombstones the account may read), else
+     * {@link #LISTING} by the periodic reconciliation only ({@code cache.reconcileInterval}).
+     */
+    public enum Deletions { PUSHED, LISTING }
+
     /** The mechanism in use (OFF until connected). */
     public ChangeTracking mode() {
         return mode;
@@ -132,6 +155,9 @@ public final class ChangeTracker implements AutoCloseable {
                 LOG.info("event=directory-tracking mode={} server={}:{}", ConfigName.of(chosen),
                         connection.getConnectedAddress(), connection.getConnectedPort());
                 backoff = FIRST_BACKOFF;
+                reconciliation = new Reconciliation(cache.reconcileInterval(), config.mapping(), System::nanoTime);
+                deletions = chosen == ChangeTracking.SYNCREPL ? Deletions.PUSHED : Deletions.LISTING;
+                reprobe = () -> { };
                 switch (chosen) {
                     case SYNCREPL -> syncrepl(connection);
                     case NOTIFICATION -> notification(connection);
@@ -284,6 +310,7 @@ public final class ChangeTracker implements AutoCloseable {
                         persisting[0] = true;
                         index.listed(refresh);
                         LOG.info("event=directory-tracking-ready mode=syncrepl entries={}", refresh.size());
+                        logDeletions();
                     }
                 }
             }
@@ -309,9 +336,10 @@ public final class ChangeTracker implements AutoCloseable {
             public void searchEntryReturned(SearchResultEntry entry) {
                 String id = id(entry);
                 if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
-                    index.deleted(id, Optional.empty());
+                    index.tombstone(id);
                 } else {
-                    index.changed(id, index.snapshot(entry), false);
+                    // AD notifies an add like any change: an id the index never saw is a new entry.
+                    index.changed(id, index.snapshot(entry), !index.knows(id));
                 }
             }
 
@@ -332,10 +360,112 @@ public final class ChangeTracker implements AutoCloseable {
         request.addControl(new Control(AD_NOTIFICATION_OID, true));
         request.addControl(new Control(AD_SHOW_DELETED_OID, false));
         connection.asyncSearch(request);
-        // Listed after the notification search is registered, so nothing falls between the two.
+        followTombstones(connection, results);
+        // A domain with no tombstone yet proves nothing: once the reconciliation has seen
+        // something go, a tombstone exists and the probe can tell.
+        reprobe = () -> {
+            try {
+                if (followTombstones(connection, results)) {
+                    logDeletions();
+                }
+            } catch (LDAPException e) {
+                LogLine.event("directory-deletions-probe-failed").add("reason", Searcher.describe(e)).warn(LOG);
+            }
+        };
+        // Listed after the notification searches are registered, so nothing falls between them.
         fullListing(connection);
         LOG.info("event=directory-tracking-ready mode=notification entries={}", index.size());
+        logDeletions();
         awaitEnd(connection, ended);
+    }
+
+    /**
+     * Starts following the Deleted Objects container with a second notification search when this
+     * account may read tombstones: deleted objects move there, outside a base below the root.
+     */
+    private boolean followTombstones(LDAPConnection connection, AsyncSearchResultListener results) throws LDAPException {
+        Optional<String> tombstones = deletedObjects(connection);
+        if (tombstones.isEmpty()) {
+            return false;
+        }
+        SearchRequest deleted = new SearchRequest(results, tombstones.get(), SearchScope.ONE,
+                Filter.createPresenceFilter("objectClass"), "objectGUID", "isDeleted");
+        deleted.setResponseTimeoutMillis(0);
+        deleted.addControl(new Control(AD_NOTIFICATION_OID, true));
+        deleted.addControl(new Control(AD_SHOW_DELETED_OID, true));
+        connection.asyncSearch(deleted);
+        deletions = Deletions.PUSHED;
+        return true;
+    }
+
+    /**
+     * The Deleted Objects container of the naming context holding the base, when this account may
+     * list its tombstones (AD sends deleted objects only to accounts that may): one tombstone,
+     * read with the show-deleted control, proves it. Empty when none is visible, which is also
+     * what a domain where nothing was deleted within the tombstone lifetime looks like: the
+     * session runs on the reconciliation until one of its listings finds a change, then probes again.
+     */
+    private Optional<String> deletedObjects(LDAPConnection connection) {
+        try {
+            RootDSE root = connection.getRootDSE();
+            String base = DirectoryChange.normalizeDn(config.baseDn());
+            String context = null;
+            for (String nc : root == null || root.getNamingContextDNs() == null ? new String[0] : root.getNamingContextDNs()) {
+                String n = DirectoryChange.normalizeDn(nc);
+                if ((base.equals(n) || base.endsWith("," + n)) && (context == null || nc.length() > context.length())) {
+                    context = nc;
+                }
+            }
+            if (context == null) {
+                return Optional.empty();
+            }
+            String container = "CN=Deleted Objects," + context;
+            SearchRequest probe = new SearchRequest(container, SearchScope.ONE, DereferencePolicy.NEVER, 1, 0, false,
+                    Filter.createEqualityFilter("isDeleted", "TRUE"), "1.1");
+            probe.setResponseTimeoutMillis(config.responseTimeout().toMillis());
+            probe.addControl(new Control(AD_SHOW_DELETED_OID, true));
+            SearchResult result;
+            try {
+                result = connection.search(probe);
+            } catch (LDAPSearchException e) {
+                if (e.getResultCode() != ResultCode.SIZE_LIMIT_EXCEEDED) {
+                    return Optional.empty();
+                }
+                result = e.getSearchResult();
+            }
+            return result.getEntryCount() > 0 ? Optional.of(container) : Optional.empty();
+        } catch (LDAPException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** One line per session: how deletions are noticed, and within what bound. */
+    private void logDeletions() {
+        LogLine line = LogLine.event("directory-deletions").add("mode", ConfigName.of(mode));
+        if (deletions == Deletions.PUSHED) {
+            line.add("via", mode == ChangeTracking.POLL ? "listing" : mode == ChangeTracking.SYNCREPL ? "syncrepl" : "tombstones")
+                    .add("bound_ms", mode == ChangeTracking.POLL ? cache.pollInterval().toMillis() : 1000);
+        } else if (reconciliation.enabled()) {
+            // Persistent searches wake every WAKE_MILLIS to check; dirsync and poll after each poll.
+            long slack = mode == ChangeTracking.DIRSYNC || mode == ChangeTracking.POLL ? cache.pollInterval().toMillis() : WAKE_MILLIS;
+            line.add("via", "reconciliation").add("bound_ms", reconciliation.interval().toMillis() + slack)
+                    .add("plus", "one listing");
+        } else {
+            line.add("via", "ttl").add("bound_ms", cache.positiveTtl().toMillis());
+        }
+        line.info(LOG);
+    }
+
+    private Reconciliation.ListingSource listingSource() {
+        return new Reconciliation.ListingSource(index, config.baseDn(), config.pageSize(),
+                config.responseTimeout().toMillis(), attributes(idAttribute()), this::id);
+    }
+
+    private void reconcileIfDue(LDAPConnection connection) throws LDAPException {
+        if (index.hasListing() && reconciliation.runIfDue(connection, listingSource()) > 0
+                && deletions == Deletions.LISTING) {
+            reprobe.run();
+        }
     }
 
     // ---- Active Directory DirSync (needs the "Replicating Directory Changes" right) ----
@@ -347,19 +477,21 @@ public final class ChangeTracker implements AutoCloseable {
         index.listed(all);
         LOG.info("event=directory-tracking-ready mode=dirsync entries={} interval_ms={}", index.size(),
                 cache.pollInterval().toMillis());
+        logDeletions();
         while (!closed) {
             Thread.sleep(cache.pollInterval().toMillis());
+            reconcileIfDue(connection);
             cookie = dirsyncRound(connection, cookie, entry -> {
                 String id = id(entry);
                 if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
-                    index.deleted(id, Optional.empty());
+                    index.tombstone(id);
                     return;
                 }
                 // Later rounds carry only the changed attributes: read the whole entry again.
                 try {
                     SearchResultEntry full = connection.getEntry(entry.getDN(), attributes(idAttribute()));
                     if (full != null) {
-                        index.changed(id, index.snapshot(full), false);
+                        index.changed(id, index.snapshot(full), !index.knows(id));
                     }
                 } catch (LDAPException e) {
                     throw new IllegalStateException(e);
@@ -407,15 +539,17 @@ public final class ChangeTracker implements AutoCloseable {
         fullListing(connection);
         LOG.info("event=directory-tracking-ready mode=poll entries={} interval_ms={}", index.size(),
                 cache.pollInterval().toMillis());
-        int polls = 0;
+        if (!activeDirectory) {
+            deletions = Deletions.PUSHED; // each poll is a full listing
+        }
+        logDeletions();
         while (!closed) {
             Thread.sleep(cache.pollInterval().toMillis());
-            polls++;
-            if (!activeDirectory || polls % POLLS_PER_FULL_LISTING == 0) {
-                highest = activeDirectory ? highestCommittedUsn(connection) : 0;
+            if (!activeDirectory) {
                 fullListing(connection);
                 continue;
             }
+            reconcileIfDue(connection);
             long now = highestCommittedUsn(connection);
             if (now == highest) {
                 continue;
@@ -430,9 +564,9 @@ public final class ChangeTracker implements AutoCloseable {
             SearchResult result = connection.search(request);
             for (SearchResultEntry entry : result.getSearchEntries()) {
                 if ("TRUE".equalsIgnoreCase(entry.getAttributeValue("isDeleted"))) {
-                    index.deleted(id(entry), Optional.empty());
+                    index.tombstone(id(entry));
                 } else {
-                    index.changed(id(entry), index.snapshot(entry), false);
+                    index.changed(id(entry), index.snapshot(entry), !index.knows(id(entry)));
                 }
             }
             highest = now;
@@ -478,13 +612,14 @@ public final class ChangeTracker implements AutoCloseable {
             throws LDAPException, InterruptedException {
         while (!closed) {
             try {
-                SearchResult result = ended.get(500, TimeUnit.MILLISECONDS);
+                SearchResult result = ended.get(WAKE_MILLIS, TimeUnit.MILLISECONDS);
                 throw new LDAPException(result.getResultCode(), "persistent search ended: "
                         + result.getResultCode() + " " + Optional.ofNullable(result.getDiagnosticMessage()).orElse(""));
             } catch (TimeoutException e) {
                 if (!connection.isConnected()) {
                     throw new LDAPException(ResultCode.SERVER_DOWN, "connection closed");
                 }
+                reconcileIfDue(connection);
             } catch (ExecutionException e) {
                 throw new LDAPException(ResultCode.LOCAL_ERROR, e.getCause().toString());
             }

@@ -34,6 +34,11 @@ final class EntryIndex {
             domains = Set.copyOf(domains);
             Objects.requireNonNull(version);
         }
+
+        /** Whether the entry is one the reconciliation listing returns: it has an address or a domain, or is a group. */
+        boolean mailEnabled() {
+            return !addresses.isEmpty() || !domains.isEmpty() || group;
+        }
     }
 
     private final DirectoryMapping.Attributes attributes;
@@ -42,6 +47,8 @@ final class EntryIndex {
     private final DirectoryChangeListener listener;
     private Map<String, Snapshot> entries = new HashMap<>();
     private boolean listed;
+    /** Ids that push tracking reported while a reconciliation listing ran: the push is newer. */
+    private Set<String> touchedDuringListing;
 
     EntryIndex(DirectoryMapping mapping, List<String> versionAttributes, DirectoryChangeListener listener) {
         this.attributes = mapping.attributes();
@@ -113,6 +120,7 @@ final class EntryIndex {
 
     /** One entry was added or modified (or renamed: same id, other DN). */
     synchronized void changed(String id, Snapshot now, boolean added) {
+        touched(id);
         Snapshot before = entries.put(id, now);
         if (before != null && before.equals(now) && !now.version().isEmpty()) {
             return;
@@ -122,6 +130,7 @@ final class EntryIndex {
 
     /** One entry was deleted; an id never seen means the index cannot say which addresses it had. */
     synchronized void deleted(String id, Optional<String> dn) {
+        touched(id);
         Snapshot before = entries.remove(id);
         if (before != null) {
             listener.changed(new DirectoryChange(DirectoryChange.Kind.DELETE, before.dn(), before.dn(),
@@ -157,6 +166,70 @@ final class EntryIndex {
         for (Snapshot gone : before.values()) {
             listener.changed(new DirectoryChange(DirectoryChange.Kind.DELETE, gone.dn(), gone.dn(), gone.addresses(),
                     Set.of(), gone.domains(), gone.group()));
+        }
+    }
+
+    /** Whether the index holds {@code id} (an entry change tracking saw before). */
+    synchronized boolean knows(String id) {
+        return entries.containsKey(id);
+    }
+
+    /**
+     * A tombstone from the deleted-objects container: published when the index knew the entry,
+     * ignored otherwise (a deleted computer or contact without mail is none of the cache's business).
+     */
+    synchronized void tombstone(String id) {
+        if (entries.containsKey(id)) {
+            deleted(id, Optional.empty());
+        }
+    }
+
+    /** A reconciliation listing starts: what push tracking reports from now on wins over the listing. */
+    synchronized void reconciliationStarted() {
+        touchedDuringListing = new HashSet<>();
+    }
+
+    /**
+     * A reconciliation listing of the mail-enabled entries ended (see {@link Snapshot#mailEnabled()}):
+     * publishes the entries that changed (by version), were renamed, appeared, and those the index
+     * holds as mail-enabled that the listing no longer returns (deleted, moved out of the base, or
+     * without an address now) as deletions. Entries push tracking reported while the listing ran
+     * are left as push reported them; entries that are not mail-enabled are not compared.
+     */
+    synchronized int reconciled(Map<String, Snapshot> mailEnabled) {
+        Set<String> skip = touchedDuringListing == null ? Set.of() : touchedDuringListing;
+        touchedDuringListing = null;
+        int published = 0;
+        for (Map.Entry<String, Snapshot> e : mailEnabled.entrySet()) {
+            if (skip.contains(e.getKey())) {
+                continue;
+            }
+            Snapshot old = entries.put(e.getKey(), e.getValue());
+            if (old == null || !old.equals(e.getValue()) || e.getValue().version().isEmpty()) {
+                publish(e.getKey(), old, e.getValue(), old == null);
+                published++;
+            }
+        }
+        List<String> gone = entries.entrySet().stream()
+                .filter(e -> e.getValue().mailEnabled() && !mailEnabled.containsKey(e.getKey()) && !skip.contains(e.getKey()))
+                .map(Map.Entry::getKey).toList();
+        for (String id : gone) {
+            Snapshot before = entries.remove(id);
+            listener.changed(new DirectoryChange(DirectoryChange.Kind.DELETE, before.dn(), before.dn(), before.addresses(),
+                    Set.of(), before.domains(), before.group()));
+            published++;
+        }
+        return published;
+    }
+
+    /** A reconciliation listing failed half-way: nothing is compared. */
+    synchronized void reconciliationAbandoned() {
+        touchedDuringListing = null;
+    }
+
+    private void touched(String id) {
+        if (touchedDuringListing != null) {
+            touchedDuringListing.add(id);
         }
     }
 

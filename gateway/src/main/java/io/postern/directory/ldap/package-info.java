@@ -14,7 +14,8 @@
  * <p>Limits: equality look-ups read at most five entries (more than one is a directory error and
  * answers "try again later"); group expansion stops at {@code directory.groups.maxDepth} and
  * {@code maxMembers}; logins longer than 320 characters and passwords longer than 1024 are refused
- * before any search; searches that can return many entries are paged ({@code directory.pageSize}).
+ * before any search; searches that can return many entries are paged ({@code directory.pageSize}),
+ * among them change tracking's reconciliation listing, at most one per {@code cache.reconcileInterval}.
  *
  * <p>Failure: no {@code LDAPException} leaves the package. A directory that cannot be reached, times
  * out or refuses a search gives {@code Lookup.TempFail} / {@code Login.TempFail} (451 / -ERR

@@ -101,6 +101,63 @@ class EntryIndexTest {
     }
 
     @Test
+    void aReconciliationPublishesDeletionsRenamesAndMovesOutNoPushReported() {
+        EntryIndex index = index(DirectoryProfile.OPENLDAP);
+        Entry keep = entry("dn: uid=bob,ou=p,dc=example,dc=test", "objectClass: inetOrgPerson", "mail: bob@example.test",
+                "entryCSN: 1");
+        Entry deleted = entry("dn: uid=dave,ou=p,dc=example,dc=test", "objectClass: inetOrgPerson",
+                "mail: dave@example.test", "entryCSN: 1");
+        Entry renamed = entry("dn: uid=erin,ou=p,dc=example,dc=test", "objectClass: inetOrgPerson",
+                "mail: erin@example.test", "entryCSN: 1");
+        Entry noMail = entry("dn: ou=p,dc=example,dc=test", "objectClass: organizationalUnit", "entryCSN: 1");
+        Entry pushedDuring = entry("dn: uid=fay,ou=p,dc=example,dc=test", "objectClass: inetOrgPerson",
+                "mail: fay@example.test", "entryCSN: 1");
+        index.listed(Map.of("b", index.snapshot(keep), "d", index.snapshot(deleted), "e", index.snapshot(renamed),
+                "ou", index.snapshot(noMail), "f", index.snapshot(pushedDuring)));
+        published.clear();
+
+        index.reconciliationStarted();
+        // Push reports fay deleted while the listing (which still saw her) runs: the push wins.
+        index.deleted("f", Optional.empty());
+        published.clear();
+        Entry renamedNow = entry("dn: uid=erin2,ou=p,dc=example,dc=test", "objectClass: inetOrgPerson",
+                "mail: erin@example.test", "entryCSN: 2");
+        int changes = index.reconciled(Map.of("b", index.snapshot(keep), "e", index.snapshot(renamedNow),
+                "f", index.snapshot(pushedDuring)));
+
+        assertThat(published).containsExactlyInAnyOrder(
+                DirectoryChange.of(DirectoryChange.Kind.DELETE, "uid=dave,ou=p,dc=example,dc=test",
+                        Set.of(a("dave@example.test")), Set.of()),
+                new DirectoryChange(DirectoryChange.Kind.RENAME, "uid=erin2,ou=p,dc=example,dc=test",
+                        "uid=erin,ou=p,dc=example,dc=test", Set.of(a("erin@example.test")),
+                        Set.of(a("erin@example.test")), Set.of(), false));
+        assertThat(changes).isEqualTo(2);
+        // The OU has no address: a listing of mail-enabled entries never returns it, and that is no deletion.
+        assertThat(index.knows("ou")).isTrue();
+        assertThat(index.knows("f")).isFalse();
+        published.clear();
+        // Nothing changed since: a second reconciliation is silent.
+        index.reconciliationStarted();
+        assertThat(index.reconciled(Map.of("b", index.snapshot(keep), "e", index.snapshot(renamedNow)))).isZero();
+        assertThat(published).isEmpty();
+    }
+
+    @Test
+    void aTombstoneOfAnEntryTheIndexNeverHeldIsIgnoredAndANewIdIsAnAdd() {
+        EntryIndex index = index(DirectoryProfile.OPENLDAP);
+        index.listed(Map.of());
+        published.clear();
+        index.tombstone("a-computer-without-mail");
+        assertThat(published).isEmpty();
+        Entry newbie = entry("dn: uid=new,dc=example,dc=test", "objectClass: inetOrgPerson", "mail: new@example.test",
+                "entryCSN: 1");
+        index.changed("n", index.snapshot(newbie), !index.knows("n"));
+        index.tombstone("n");
+        assertThat(published).extracting(c -> ((DirectoryChange) c).kind())
+                .containsExactly(DirectoryChange.Kind.ADD, DirectoryChange.Kind.DELETE);
+    }
+
+    @Test
     void activeDirectoryProxyAddressesAndDomains() {
         EntryIndex index = index(DirectoryProfile.ACTIVE_DIRECTORY);
         var snapshot = index.snapshot(entry("dn: CN=Alice,CN=Users,DC=ad,DC=example,DC=test", "objectClass: user",

@@ -119,6 +119,43 @@ public final class SambaDc implements AutoCloseable {
         }
     }
 
+    /** Adds, modifies, renames or deletes entries as Administrator: LDIF with changetype lines on stdin. */
+    public void modify(String ldif) throws IOException, InterruptedException {
+        ExternalProcess.Result result = ExternalProcess.run(dir, Duration.ofSeconds(60), ldif, List.of("ldapmodify", "-x",
+                "-H", url(), "-D", bindDn(), "-w", PASSWORD));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException("ldapmodify failed: " + result.output());
+        }
+    }
+
+    /** Creates an ordinary domain user (no group but Domain Users) with {@code samba-tool user create}. */
+    public void createUser(String name, String password) throws IOException, InterruptedException {
+        samba("samba-tool", "user", "create", name, password, "-s", smbConf().toString(), "-H", samLdb().toString());
+    }
+
+    /**
+     * Gives {@code account} "List contents" and "Read property" on CN=Deleted Objects, with the
+     * repository's script (what docs/directory.md tells administrators to run).
+     */
+    public void grantDeletedObjects(Path script, String account) throws IOException, InterruptedException {
+        samba("/usr/bin/python3", script.toString(), smbConf().toString(), samLdb().toString(), BASE_DN, account);
+    }
+
+    private void samba(String... command) throws IOException, InterruptedException {
+        ExternalProcess.Result result = ExternalProcess.run(dir, Duration.ofSeconds(60), List.of(command));
+        if (result.exitCode() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + result.output());
+        }
+    }
+
+    private Path smbConf() {
+        return dir.resolve("ad/etc/smb.conf");
+    }
+
+    private Path samLdb() {
+        return dir.resolve("ad/private/sam.ldb");
+    }
+
     public String address() {
         return address;
     }
