@@ -38,7 +38,7 @@ public final class ConnectionLimitStage extends ChannelInboundHandlerAdapter {
         InetAddress client = ClientAddress.of(ctx.channel());
         if (!limits.tryAcquire(listener, client)) {
             LogLine.event("connection-refused").add("reason", "limit").add("client", client.getHostAddress())
-                    .add("listener", listener.name()).debug(LOG);
+                    .add("listener", listener.name()).info(LOG);
             ctx.writeAndFlush(Unpooled.copiedBuffer(refusal, StandardCharsets.US_ASCII))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
