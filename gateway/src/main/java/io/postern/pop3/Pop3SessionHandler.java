@@ -93,7 +93,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         // The idle timer alone lets a client that sends a command now and then try logins forever.
         authorizationDeadline = ctx.executor().schedule(this::authorizationExpired,
                 services.config().authorizationTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        reply(Pop3Reply.GREETING.text());
+        reply(Pop3Reply.GREETING);
         ctx.fireChannelActive();
     }
 
@@ -124,7 +124,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         if (event instanceof IdleStateEvent) {
             ending("timeout");
-            closeWith(Pop3Reply.IDLE_TIMEOUT.text());
+            closeWith(Pop3Reply.IDLE_TIMEOUT);
             return;
         }
         ctx.fireUserEventTriggered(event);
@@ -133,7 +133,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private void authorizationExpired() {
         if (state == State.AUTHORIZATION || state == State.SASL) {
             ending("timeout");
-            closeWith(Pop3Reply.AUTHORIZATION_TIMEOUT.text());
+            closeWith(Pop3Reply.AUTHORIZATION_TIMEOUT);
         }
     }
 
@@ -170,7 +170,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (busy || !ctx.channel().isWritable() || !pending.isEmpty()) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
                 ending("limit");
-                closeWith(Pop3Reply.TOO_MANY_PIPELINED.text());
+                closeWith(Pop3Reply.TOO_MANY_PIPELINED);
                 return;
             }
             pending.add(input);
@@ -192,13 +192,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                     state = State.AUTHORIZATION;
                     sasl = null;
                 }
-                bad(Pop3Reply.LINE_TOO_LONG.text());
+                bad(Pop3Reply.LINE_TOO_LONG);
             }
             case Pop3Input.Line line -> {
                 if (state != State.SASL && line.octets() > services.config().maxCommandLine()) {
-                    bad(Pop3Reply.LINE_TOO_LONG.text());
+                    bad(Pop3Reply.LINE_TOO_LONG);
                 } else if (line.text().indexOf('\0') >= 0) {
-                    bad(Pop3Reply.NUL_IN_LINE.text());
+                    bad(Pop3Reply.NUL_IN_LINE);
                 } else if (state == State.SASL) {
                     saslStep(sasl.respond(line.text()));
                 } else {
@@ -213,7 +213,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (draining && !busy && state != State.CLOSED) {
             // The node is stopping: no further command; nothing is expunged without QUIT (RFC 1939 6).
             ending("shutdown");
-            closeWith(Pop3Reply.SHUTTING_DOWN.text());
+            closeWith(Pop3Reply.SHUTTING_DOWN);
             return;
         }
         while (!busy && state != State.CLOSED && !pending.isEmpty() && ctx.channel().isWritable()) {
@@ -229,7 +229,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         switch (verb) {
             case "CAPA" -> capa();
             case "QUIT" -> quit();
-            case "NOOP" -> inTransaction(() -> reply(Pop3Reply.NOOP.text()));
+            case "NOOP" -> inTransaction(() -> reply(Pop3Reply.NOOP));
             case "STLS" -> inAuthorization(this::stls);
             case "USER" -> inAuthorization(() -> user(args));
             case "PASS" -> inAuthorization(() -> pass(rest));
@@ -241,13 +241,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             case "TOP" -> inTransaction(() -> top(args));
             case "DELE" -> inTransaction(() -> dele(args));
             case "RSET" -> inTransaction(this::rset);
-            default -> bad(Pop3Reply.UNKNOWN_COMMAND.text());
+            default -> bad(Pop3Reply.UNKNOWN_COMMAND);
         }
     }
 
     private void inAuthorization(Runnable action) {
         if (state != State.AUTHORIZATION) {
-            bad(Pop3Reply.WRONG_STATE.text());
+            bad(Pop3Reply.WRONG_STATE);
             return;
         }
         action.run();
@@ -255,7 +255,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void inTransaction(Runnable action) {
         if (state != State.TRANSACTION) {
-            bad(Pop3Reply.WRONG_STATE.text());
+            bad(Pop3Reply.WRONG_STATE);
             return;
         }
         action.run();
@@ -290,11 +290,11 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void stls() {
         if (secure) {
-            bad(Pop3Reply.ALREADY_TLS.text());
+            bad(Pop3Reply.ALREADY_TLS);
             return;
         }
         if (!stlsOffered()) {
-            bad(Pop3Reply.STLS_UNAVAILABLE.text());
+            bad(Pop3Reply.STLS_UNAVAILABLE);
             return;
         }
         // RFC 2595 / James: what the client pipelined behind STLS must not be read as if it came over TLS.
@@ -303,29 +303,29 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         ctx.pipeline().addFirst("tls", new SslHandler(services.tls().orElseThrow().newEngine(ctx.alloc()), true));
         secure = true;
         user = Optional.empty();
-        reply(Pop3Reply.STLS_GO.text());
+        reply(Pop3Reply.STLS_GO);
     }
 
     private void user(List<String> args) {
         if (!plaintextAllowed()) {
-            bad(Pop3Reply.PLAINTEXT_DISALLOWED.text());
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         if (args.size() != 1 || args.get(0).isEmpty()) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         user = Optional.of(args.get(0));
-        reply(Pop3Reply.USER_OK.text());
+        reply(Pop3Reply.USER_OK);
     }
 
     private void pass(String password) {
         if (!plaintextAllowed()) {
-            bad(Pop3Reply.PLAINTEXT_DISALLOWED.text());
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         if (user.isEmpty()) {
-            bad(Pop3Reply.NEED_USER.text());
+            bad(Pop3Reply.NEED_USER);
             return;
         }
         String login = user.get();
@@ -339,12 +339,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             return;
         }
         if (!plaintextAllowed()) {
-            bad(Pop3Reply.PLAINTEXT_DISALLOWED.text());
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         Optional<SaslMechanism> mechanism = SaslMechanism.named(args.get(0));
         if (mechanism.isEmpty() || args.size() > 2) {
-            bad(args.size() > 2 ? Pop3Reply.BAD_ARGUMENTS.text() : Pop3Reply.AUTH_UNKNOWN_MECHANISM.text());
+            bad(args.size() > 2 ? Pop3Reply.BAD_ARGUMENTS : Pop3Reply.AUTH_UNKNOWN_MECHANISM);
             return;
         }
         Optional<String> initial = args.size() == 2 ? Optional.of(args.get(1)) : Optional.empty();
@@ -357,7 +357,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         switch (step) {
             case SaslStep.Challenge c -> {
                 state = State.SASL;
-                reply(Pop3Reply.SASL_CONTINUE.text(c.base64()));
+                reply(Pop3Reply.SASL_CONTINUE, c.base64());
             }
             case SaslStep.Credentials c -> {
                 state = State.AUTHORIZATION;
@@ -367,12 +367,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             case SaslStep.Cancelled c -> {
                 state = State.AUTHORIZATION;
                 sasl = null;
-                reply(Pop3Reply.AUTH_CANCELLED.text());
+                reply(Pop3Reply.AUTH_CANCELLED);
             }
             case SaslStep.Malformed m -> {
                 state = State.AUTHORIZATION;
                 sasl = null;
-                bad(Pop3Reply.AUTH_MALFORMED.text());
+                bad(Pop3Reply.AUTH_MALFORMED);
             }
         }
     }
@@ -384,12 +384,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                             this::loggedIn));
             case LoginThrottle.Admission.LoginLocked(Duration delay) -> after(delay, () -> { }, () -> {
                 blocked(login);
-                reply(Pop3Reply.LOGIN_LOCKED.text());
+                reply(Pop3Reply.LOGIN_LOCKED);
             });
             case LoginThrottle.Admission.NetworkRefused n -> {
                 blocked(login);
                 ending("auth-limit");
-                closeWith(Pop3Reply.TOO_MANY_FAILURES.text());
+                closeWith(Pop3Reply.TOO_MANY_FAILURES);
             }
         }
     }
@@ -464,7 +464,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
                 LogLine.event("pop3-login").add("result", "ok").add("client", client.getHostAddress())
                         .add("login", in.login()).add("messages", messages.size()).add("octets", octets).info(LOG);
-                reply(Pop3Reply.LOGGED_IN.text(messages.size(), octets));
+                reply(Pop3Reply.LOGGED_IN, messages.size(), octets);
             }
             case LoginOutcome.Refused r -> refuse(r.login(), r.why());
             case LoginOutcome.Reply r -> {
@@ -482,7 +482,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         LogLine.event("pop3-login").add("result", "failed").add("client", client.getHostAddress())
                 .add("login", login).add("reason", why).info(LOG);
         if (state != State.CLOSED) {
-            reply(Pop3Reply.AUTH_FAILED.text());
+            reply(Pop3Reply.AUTH_FAILED);
         }
     }
 
@@ -497,17 +497,17 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 octets += messages.get(i).size();
             }
         }
-        reply(Pop3Reply.STAT.text(count, octets));
+        reply(Pop3Reply.STAT, count, octets);
     }
 
     private void list(List<String> args) {
         if (args.size() > 1) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         if (args.size() == 1) {
             messageNumber(args.get(0)).ifPresent(i ->
-                    reply(Pop3Reply.LIST_ONE.text(i + 1, messages.get(i).size())));
+                    reply(Pop3Reply.LIST_ONE, i + 1, messages.get(i).size()));
             return;
         }
         int count = 0;
@@ -525,12 +525,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void uidl(List<String> args) {
         if (args.size() > 1) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         if (args.size() == 1) {
             messageNumber(args.get(0)).ifPresent(i ->
-                    reply(Pop3Reply.UIDL_ONE.text(i + 1, messages.get(i).uid())));
+                    reply(Pop3Reply.UIDL_ONE, i + 1, messages.get(i).uid()));
             return;
         }
         StringBuilder out = new StringBuilder(messages.size() * 48).append(Pop3Reply.UIDL_ALL.text()).append("\r\n");
@@ -544,7 +544,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void retr(List<String> args) {
         if (args.size() != 1) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         messageNumber(args.get(0)).ifPresent(i -> send(i, -1,
@@ -553,12 +553,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void top(List<String> args) {
         if (args.size() != 2) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         Optional<Long> lines = number(args.get(1));
         if (lines.isEmpty()) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         messageNumber(args.get(0)).ifPresent(i -> send(i, lines.get(), Pop3Reply.TOP.text()));
@@ -572,7 +572,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         } catch (IOException e) {
             LogLine.event("pop3-read-failed").add("client", client.getHostAddress())
                     .add("uid", messages.get(index).uid()).add("error", e.getMessage()).warn(LOG);
-            reply(Pop3Reply.MESSAGE_UNREADABLE.text());
+            reply(Pop3Reply.MESSAGE_UNREADABLE);
             return;
         }
         write(okLine);
@@ -601,25 +601,25 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void dele(List<String> args) {
         if (args.size() != 1) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         messageNumber(args.get(0)).ifPresent(i -> {
             deleted.set(i);
-            reply(Pop3Reply.DELE.text(i + 1));
+            reply(Pop3Reply.DELE, i + 1);
         });
     }
 
     private void rset() {
         int restored = deleted.cardinality();
         deleted.clear();
-        reply(Pop3Reply.RSET.text(restored));
+        reply(Pop3Reply.RSET, restored);
     }
 
     private void quit() {
         if (state != State.TRANSACTION) {
             ending("quit");
-            closeWith(Pop3Reply.BYE.text());
+            closeWith(Pop3Reply.BYE);
             return;
         }
         Set<Integer> doomed = new HashSet<>();
@@ -647,16 +647,16 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private Optional<Integer> messageNumber(String arg) {
         Optional<Long> n = number(arg);
         if (n.isEmpty()) {
-            bad(Pop3Reply.BAD_ARGUMENTS.text());
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return Optional.empty();
         }
         if (n.get() < 1 || n.get() > messages.size()) {
-            reply(Pop3Reply.NO_SUCH_MESSAGE.text());
+            reply(Pop3Reply.NO_SUCH_MESSAGE);
             return Optional.empty();
         }
         int index = (int) (n.get() - 1);
         if (deleted.get(index)) {
-            reply(Pop3Reply.ALREADY_DELETED.text(index + 1));
+            reply(Pop3Reply.ALREADY_DELETED, index + 1);
             return Optional.empty();
         }
         return Optional.of(index);
@@ -690,7 +690,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                             .warn(LOG);
                     ctx.executor().execute(() -> {
                         ending("error");
-                        closeWith(Pop3Reply.STORAGE_TEMP.text());
+                        closeWith(Pop3Reply.STORAGE_TEMP);
                     });
                     return;
                 }
@@ -703,15 +703,19 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         } catch (RejectedExecutionException e) {
             busy = false;
             ending("shutdown");
-            closeWith(Pop3Reply.SHUTTING_DOWN.text());
+            closeWith(Pop3Reply.SHUTTING_DOWN);
         }
+    }
+
+    private void bad(Pop3Reply reply, Object... args) {
+        bad(reply.text(args));
     }
 
     private void bad(String text) {
         badCommands++;
         if (badCommands > services.config().maxBadCommands()) {
             ending("errors");
-            closeWith(Pop3Reply.TOO_MANY_BAD.text());
+            closeWith(Pop3Reply.TOO_MANY_BAD);
             return;
         }
         reply(text);
@@ -724,6 +728,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         ctx.write(buf);
     }
 
+    private void reply(Pop3Reply reply, Object... args) {
+        reply(reply.text(args));
+    }
+
     private void reply(String text) {
         write(text);
         ctx.flush();
@@ -734,6 +742,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (result.equals("dropped")) {
             result = why;
         }
+    }
+
+    private void closeWith(Pop3Reply reply, Object... args) {
+        closeWith(reply.text(args));
     }
 
     private void closeWith(String text) {
