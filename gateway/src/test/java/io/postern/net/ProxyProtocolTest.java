@@ -165,6 +165,42 @@ class ProxyProtocolTest {
         }
     }
 
+    @Test
+    void theLoginThrottleCountsTheCarriedNetworkNotTheProxy() throws Exception {
+        try (SmtpTestServer server = new SmtpTestServer("""
+                node: {hostname: mx.test}
+                listeners:
+                  - {kind: submission, port: 2587, proxyProtocol: {enabled: true, trustedProxies: [127.0.0.1/32]}}
+                directory: {urls: ['ldap://127.0.0.1:1'], baseDn: 'dc=example,dc=com'}
+                domains: [example.com]
+                auth: {allowPlaintext: true, throttle: {maxFailuresPerLogin: 2, delayAfterFailures: 100, ipv4Prefix: 24}}
+                """, tmp, MapDirectory.fixture())) {
+            String guess = "AUTH PLAIN " + java.util.Base64.getEncoder().encodeToString(
+                    "\0alice\0guess".getBytes(StandardCharsets.UTF_8));
+            for (int i = 0; i < 2; i++) {
+                try (SmtpTestClient client = new SmtpTestClient(server.port())) {
+                    client.raw(v1("192.0.2." + (7 + i)));
+                    assertThat(client.readLine()).startsWith("220 ");
+                    exchange(client, "EHLO client.test", "250 ");
+                    exchange(client, guess, "535 ");
+                }
+            }
+            // Same carried network (192.0.2.0/24): locked. Another network behind the same proxy: not.
+            try (SmtpTestClient client = new SmtpTestClient(server.port())) {
+                client.raw(v1("192.0.2.9"));
+                assertThat(client.readLine()).startsWith("220 ");
+                exchange(client, "EHLO client.test", "250 ");
+                exchange(client, guess, "454 4.7.0");
+            }
+            try (SmtpTestClient client = new SmtpTestClient(server.port())) {
+                client.raw(v1("198.51.100.7"));
+                assertThat(client.readLine()).startsWith("220 ");
+                exchange(client, "EHLO client.test", "250 ");
+                exchange(client, guess, "535 ");
+            }
+        }
+    }
+
     /** Sends {@code header}; true when the server closes without a word (a reset counts as a close). */
     private static boolean closedWithoutAReply(SmtpTestClient client, byte[] header) {
         try {
