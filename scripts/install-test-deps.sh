@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start as real servers on loopback
-# (OpenLDAP slapd, Samba AD DC, Postfix, Dovecot, swaks, fetchmail, dnsmasq), when missing, then
+# (OpenLDAP slapd, Samba AD DC, Postfix, Dovecot, swaks, fetchmail, dnsmasq, HAProxy), when missing, then
 # checks what the suite needs of them: capabilities, not just commands. A package that Debian
 # lists only as Recommends (TLS for swaks, Samba's provisioning modules) is named here, because
 # a machine installed with --no-install-recommends would otherwise lack it silently.
@@ -12,7 +12,7 @@ PACKAGES=(slapd ldap-utils
           samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user
           postfix postfix-ldap dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-ldap
           swaks libnet-ssleay-perl libio-socket-ssl-perl
-          fetchmail dnsmasq python3 openssl)
+          fetchmail dnsmasq haproxy python3 openssl)
 
 missing_packages() {
   local p status
@@ -98,6 +98,7 @@ check "swaks STARTTLS (IO::Socket::SSL)" libio-socket-ssl-perl perl -MIO::Socket
 check "swaks STARTTLS" libnet-ssleay-perl swaks_tls
 check "fetchmail" fetchmail fetchmail --version
 check "dnsmasq" dnsmasq dnsmasq --version
+check "haproxy (PROXY protocol v2 sender)" haproxy sh -c 'haproxy -vv | grep -q "^HAProxy version 2\|^HAProxy version 3"'
 check "python3" python3 python3 -c 'import smtplib, poplib, ssl'
 check "openssl" openssl openssl version
 check "samba" samba samba --version

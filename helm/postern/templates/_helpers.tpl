@@ -156,11 +156,14 @@ Implicit-TLS listeners exist only with a certificate.
 {{- $tls := .Values.tls.enabled -}}
 {{- $starttls := ternary "starttls" "none" $tls -}}
 {{- $out := list -}}
-{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort) -}}{{- end -}}
-{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort) -}}{{- end -}}
-{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort) -}}{{- end -}}
-{{- if $l.pop3.enabled -}}{{- $out = append $out (dict "name" "pop3" "kind" "pop3" "tls" $starttls "containerPort" $l.pop3.containerPort "servicePort" $l.pop3.servicePort) -}}{{- end -}}
-{{- if and $tls $l.pop3s.enabled -}}{{- $out = append $out (dict "name" "pop3s" "kind" "pop3" "tls" "implicit" "containerPort" $l.pop3s.containerPort "servicePort" $l.pop3s.servicePort) -}}{{- end -}}
+{{- /* Which balancer fronts each listener: the MX one for smtp when service.mx.separate, else the public one. */ -}}
+{{- $public := .Values.service.proxyProtocol -}}
+{{- $mxProxy := ternary .Values.service.mx.proxyProtocol $public .Values.service.mx.separate -}}
+{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort "proxy" $mxProxy) -}}{{- end -}}
+{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort "proxy" $public) -}}{{- end -}}
+{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort "proxy" $public) -}}{{- end -}}
+{{- if $l.pop3.enabled -}}{{- $out = append $out (dict "name" "pop3" "kind" "pop3" "tls" $starttls "containerPort" $l.pop3.containerPort "servicePort" $l.pop3.servicePort "proxy" $public) -}}{{- end -}}
+{{- if and $tls $l.pop3s.enabled -}}{{- $out = append $out (dict "name" "pop3s" "kind" "pop3" "tls" "implicit" "containerPort" $l.pop3s.containerPort "servicePort" $l.pop3s.servicePort "proxy" $public) -}}{{- end -}}
 {{- $out = append $out (dict "name" "lmtp" "kind" "lmtp" "tls" "none" "containerPort" $l.lmtp.containerPort "servicePort" $l.lmtp.servicePort) -}}
 {{- toJson $out -}}
 {{- end -}}
@@ -175,7 +178,11 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- $_ := set $cfg "node" (dict "hostname" $c.node.hostname "role" (include "postern.frontRole" .) "drainTimeout" $c.node.drainTimeout) -}}
 {{- $listeners := list -}}
 {{- range (include "postern.listeners" . | fromJsonArray) -}}
-{{- $listeners = append $listeners (dict "name" .name "kind" .kind "address" "0.0.0.0" "port" (int .containerPort) "tls" .tls) -}}
+{{- $listener := dict "name" .name "kind" .kind "address" "0.0.0.0" "port" (int .containerPort) "tls" .tls -}}
+{{- if and .proxy .proxy.enabled -}}
+{{- $_ := set $listener "proxyProtocol" (dict "enabled" true "trustedProxies" .proxy.trustedProxies) -}}
+{{- end -}}
+{{- $listeners = append $listeners $listener -}}
 {{- end -}}
 {{- $_ := set $cfg "listeners" $listeners -}}
 {{- /* The kubelet probes the pod's address, so the admin endpoint cannot stay on loopback here. */ -}}
@@ -215,6 +222,7 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- $_ := set $cfg "directory" $dir -}}
 {{- $_ := set $cfg "domains" $c.domains -}}
 {{- with $c.relay.trustedNetworks -}}{{- $_ := set $cfg "relay" (dict "trustedNetworks" .) -}}{{- end -}}
+{{- with $c.relay.clusterNetworks -}}{{- $_ := set $cfg "relay" (merge (dict "clusterNetworks" .) ($cfg.relay | default dict)) -}}{{- end -}}
 {{- $_ := set $cfg "auth" $c.auth -}}
 {{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
 {{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}

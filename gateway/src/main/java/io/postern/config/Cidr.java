@@ -61,6 +61,23 @@ public record Cidr(byte[] network, int prefixLength) {
         return (candidate[fullBytes] & mask) == (network[fullBytes] & mask);
     }
 
+    /** True when the two networks share an address (one holds the other). */
+    public boolean overlaps(Cidr other) {
+        if (other.network.length != network.length) {
+            return false;
+        }
+        int shorter = Math.min(prefixLength, other.prefixLength);
+        return new Cidr(network, shorter).contains(address(other.network));
+    }
+
+    private static InetAddress address(byte[] bytes) {
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public boolean equals(Object other) {
         return other instanceof Cidr c && c.prefixLength == prefixLength && Arrays.equals(c.network, network);

@@ -10,7 +10,8 @@ import java.util.OptionalInt;
  * the protocol section's defaults ({@code smtp.*} for the SMTP family, {@code pop3.*} for POP3).
  */
 public record ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls,
-                             OptionalInt maxConnections, OptionalInt maxConnectionsPerClient) {
+                             OptionalInt maxConnections, OptionalInt maxConnectionsPerClient,
+                             ProxyProtocolConfig proxyProtocol) {
     public ListenerConfig {
         Objects.requireNonNull(name);
         Objects.requireNonNull(kind);
@@ -18,6 +19,13 @@ public record ListenerConfig(String name, ListenerKind kind, String address, int
         Objects.requireNonNull(tls);
         Objects.requireNonNull(maxConnections);
         Objects.requireNonNull(maxConnectionsPerClient);
+        Objects.requireNonNull(proxyProtocol);
+    }
+
+    /** A listener without the PROXY protocol. */
+    public ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls,
+                          OptionalInt maxConnections, OptionalInt maxConnectionsPerClient) {
+        this(name, kind, address, port, tls, maxConnections, maxConnectionsPerClient, ProxyProtocolConfig.off());
     }
 
     /** A listener with the protocol's default connection caps. */
@@ -45,7 +53,7 @@ public record ListenerConfig(String name, ListenerKind kind, String address, int
         }
         TlsMode tls = node.enumValue("tls", TlsMode.class, TlsMode.NONE);
         return new ListenerConfig(name, kind, address, port, tls, cap(node, "maxConnections"),
-                cap(node, "maxConnectionsPerClient"));
+                cap(node, "maxConnectionsPerClient"), ProxyProtocolConfig.from(node));
     }
 
     private static OptionalInt cap(ConfigNode node, String key) {

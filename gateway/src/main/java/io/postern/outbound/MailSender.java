@@ -9,6 +9,8 @@ import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.net.Threads;
+import io.postern.net.Transport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +19,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
@@ -54,7 +55,7 @@ final class MailSender implements AutoCloseable {
     private final ConnectionPool pool;
     private final OutboundMetrics metrics;
     private final DestinationLimiter limiter;
-    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService executor = Threads.virtual("outbound");
 
     private MailSender(OutboundConfig config, EventLoopGroup group, SmtpClient client, ConnectionPool pool,
                        OutboundMetrics metrics) {
@@ -67,9 +68,9 @@ final class MailSender implements AutoCloseable {
     }
 
     static MailSender start(OutboundConfig config, String heloName, SmtpClient.Protocol protocol, MeterRegistry registry) {
-        ClientTransport transport = ClientTransport.best();
-        EventLoopGroup group = transport.newGroup(2);
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.channel())
+        Transport transport = Transport.best();
+        EventLoopGroup group = transport.newGroup("outbound-io", 2);
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(transport.clientChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true);
         OutboundMetrics metrics = new OutboundMetrics(registry);

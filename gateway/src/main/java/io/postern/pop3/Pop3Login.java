@@ -42,7 +42,7 @@ final class Pop3Login {
         Login result = services.directory().authenticate(login, password);
         return switch (result) {
             case Login.Failed f -> new LoginOutcome.Refused(login, f.reason().name().toLowerCase(Locale.ROOT));
-            case Login.TempFail t -> new LoginOutcome.Reply(login, Pop3Replies.DIRECTORY_TEMP,
+            case Login.TempFail t -> new LoginOutcome.Reply(login, Pop3Reply.DIRECTORY_TEMP.text(),
                     Pop3Metrics.LoginResult.TEMPFAIL, t.reason());
             case Login.Succeeded s -> open(login, s.identity().primaryAddress());
         };
@@ -52,7 +52,7 @@ final class Pop3Login {
         Optional<String> spool;
         switch (services.directory().resolve(owner)) {
             case Lookup.TempFail<Recipient> t -> {
-                return new LoginOutcome.Reply(login, Pop3Replies.DIRECTORY_TEMP, Pop3Metrics.LoginResult.TEMPFAIL,
+                return new LoginOutcome.Reply(login, Pop3Reply.DIRECTORY_TEMP.text(), Pop3Metrics.LoginResult.TEMPFAIL,
                         t.reason());
             }
             case Lookup.Found<Recipient> f -> {
@@ -77,11 +77,11 @@ final class Pop3Login {
         }
         return switch (services.mailboxes().open(owner, spool)) {
             case OpenResult.Opened o -> new LoginOutcome.LoggedIn(login, o.mailbox());
-            case OpenResult.InUse u -> new LoginOutcome.Reply(login, Pop3Replies.IN_USE, Pop3Metrics.LoginResult.IN_USE,
+            case OpenResult.InUse u -> new LoginOutcome.Reply(login, Pop3Reply.IN_USE.text(), Pop3Metrics.LoginResult.IN_USE,
                     "held by " + u.holder());
-            case OpenResult.TempFailure t -> new LoginOutcome.Reply(login, Pop3Replies.STORAGE_TEMP,
+            case OpenResult.TempFailure t -> new LoginOutcome.Reply(login, Pop3Reply.STORAGE_TEMP.text(),
                     Pop3Metrics.LoginResult.TEMPFAIL, t.reason());
-            case OpenResult.PermFailure p -> new LoginOutcome.Reply(login, Pop3Replies.MAILBOX_PERM,
+            case OpenResult.PermFailure p -> new LoginOutcome.Reply(login, Pop3Reply.MAILBOX_PERM.text(),
                     Pop3Metrics.LoginResult.SYS_PERM, p.reason());
         };
     }

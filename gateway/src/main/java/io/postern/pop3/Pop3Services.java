@@ -3,19 +3,18 @@ package io.postern.pop3;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.postern.config.AuthConfig;
-import io.postern.config.ListenerConfig;
 import io.postern.config.Pop3Config;
 import io.postern.config.SpoolConfig;
 import io.postern.directory.Directory;
 import io.postern.mailbox.MailboxStore;
 import io.postern.mailbox.SpoolLayout;
+import io.postern.net.ConnectionLimits;
+import io.postern.net.Threads;
 import io.postern.sasl.LoginThrottle;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Everything POP3 sessions of one node share: configuration, the directory, the mailbox store
@@ -35,7 +34,7 @@ public final class Pop3Services implements AutoCloseable {
     private final Optional<SslContext> tls;
     private final Pop3Metrics metrics;
     private final ExecutorService blocking;
-    private final ConcurrentHashMap<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
+    private final ConnectionLimits connectionLimits;
 
     /** Standalone POP3 (tests, embedders): its own login throttle, not shared with SMTP. */
     public Pop3Services(String hostname, Pop3Config config, AuthConfig auth, Directory directory,
@@ -55,7 +54,8 @@ public final class Pop3Services implements AutoCloseable {
         this.tls = Objects.requireNonNull(tls);
         this.limiter = Objects.requireNonNull(throttle);
         this.metrics = new Pop3Metrics(registry);
-        this.blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("pop3-io-", 0).factory());
+        this.blocking = Threads.virtual("pop3-io");
+        this.connectionLimits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerClient());
     }
 
     /** The usual construction: a mailbox store over the configured spools, locks named after this node. */
@@ -103,11 +103,9 @@ public final class Pop3Services implements AutoCloseable {
         return blocking;
     }
 
-    /** The caps of one listener (its own, else {@code pop3.*}): a full port 110 leaves 995 open. */
-    ConnectionLimitHandler connectionLimits(ListenerConfig listener) {
-        return connectionLimits.computeIfAbsent(listener.name(), name -> new ConnectionLimitHandler(
-                listener.maxConnections().orElse(config.maxConnections()),
-                listener.maxConnectionsPerClient().orElse(config.maxConnectionsPerClient())));
+    /** The caps of each listener (its own, else {@code pop3.*}): a full port 110 leaves 995 open. */
+    ConnectionLimits connectionLimits() {
+        return connectionLimits;
     }
 
     @Override

@@ -21,7 +21,7 @@ import io.postern.sasl.SaslStep;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import io.postern.net.ClientAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -87,13 +87,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.client = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+        this.client = ClientAddress.of(ctx.channel());
         this.secure = listener.tls() == TlsMode.IMPLICIT;
         services.metrics().sessionOpened();
         // The idle timer alone lets a client that sends a command now and then try logins forever.
         authorizationDeadline = ctx.executor().schedule(this::authorizationExpired,
                 services.config().authorizationTimeout().toNanos(), TimeUnit.NANOSECONDS);
-        reply(Pop3Replies.GREETING);
+        reply(Pop3Reply.GREETING);
         ctx.fireChannelActive();
     }
 
@@ -124,7 +124,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         if (event instanceof IdleStateEvent) {
             ending("timeout");
-            closeWith(Pop3Replies.IDLE_TIMEOUT);
+            closeWith(Pop3Reply.IDLE_TIMEOUT);
             return;
         }
         ctx.fireUserEventTriggered(event);
@@ -133,7 +133,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private void authorizationExpired() {
         if (state == State.AUTHORIZATION || state == State.SASL) {
             ending("timeout");
-            closeWith(Pop3Replies.AUTHORIZATION_TIMEOUT);
+            closeWith(Pop3Reply.AUTHORIZATION_TIMEOUT);
         }
     }
 
@@ -170,7 +170,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (busy || !ctx.channel().isWritable() || !pending.isEmpty()) {
             if (pending.size() >= services.config().maxPipelinedCommands()) {
                 ending("limit");
-                closeWith(Pop3Replies.TOO_MANY_PIPELINED);
+                closeWith(Pop3Reply.TOO_MANY_PIPELINED);
                 return;
             }
             pending.add(input);
@@ -192,13 +192,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                     state = State.AUTHORIZATION;
                     sasl = null;
                 }
-                bad(Pop3Replies.LINE_TOO_LONG);
+                bad(Pop3Reply.LINE_TOO_LONG);
             }
             case Pop3Input.Line line -> {
                 if (state != State.SASL && line.octets() > services.config().maxCommandLine()) {
-                    bad(Pop3Replies.LINE_TOO_LONG);
+                    bad(Pop3Reply.LINE_TOO_LONG);
                 } else if (line.text().indexOf('\0') >= 0) {
-                    bad(Pop3Replies.NUL_IN_LINE);
+                    bad(Pop3Reply.NUL_IN_LINE);
                 } else if (state == State.SASL) {
                     saslStep(sasl.respond(line.text()));
                 } else {
@@ -213,7 +213,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (draining && !busy && state != State.CLOSED) {
             // The node is stopping: no further command; nothing is expunged without QUIT (RFC 1939 6).
             ending("shutdown");
-            closeWith(Pop3Replies.SHUTTING_DOWN);
+            closeWith(Pop3Reply.SHUTTING_DOWN);
             return;
         }
         while (!busy && state != State.CLOSED && !pending.isEmpty() && ctx.channel().isWritable()) {
@@ -229,7 +229,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         switch (verb) {
             case "CAPA" -> capa();
             case "QUIT" -> quit();
-            case "NOOP" -> inTransaction(() -> reply(Pop3Replies.NOOP));
+            case "NOOP" -> inTransaction(() -> reply(Pop3Reply.NOOP));
             case "STLS" -> inAuthorization(this::stls);
             case "USER" -> inAuthorization(() -> user(args));
             case "PASS" -> inAuthorization(() -> pass(rest));
@@ -241,13 +241,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             case "TOP" -> inTransaction(() -> top(args));
             case "DELE" -> inTransaction(() -> dele(args));
             case "RSET" -> inTransaction(this::rset);
-            default -> bad(Pop3Replies.UNKNOWN_COMMAND);
+            default -> bad(Pop3Reply.UNKNOWN_COMMAND);
         }
     }
 
     private void inAuthorization(Runnable action) {
         if (state != State.AUTHORIZATION) {
-            bad(Pop3Replies.WRONG_STATE);
+            bad(Pop3Reply.WRONG_STATE);
             return;
         }
         action.run();
@@ -255,7 +255,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void inTransaction(Runnable action) {
         if (state != State.TRANSACTION) {
-            bad(Pop3Replies.WRONG_STATE);
+            bad(Pop3Reply.WRONG_STATE);
             return;
         }
         action.run();
@@ -273,7 +273,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     }
 
     private void capa() {
-        StringBuilder out = new StringBuilder(Pop3Replies.CAPA).append("\r\n");
+        StringBuilder out = new StringBuilder(Pop3Reply.CAPA.text()).append("\r\n");
         out.append("TOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\n");
         if (state == State.AUTHORIZATION) {
             out.append("AUTH-RESP-CODE\r\n");
@@ -290,11 +290,11 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void stls() {
         if (secure) {
-            bad(Pop3Replies.ALREADY_TLS);
+            bad(Pop3Reply.ALREADY_TLS);
             return;
         }
         if (!stlsOffered()) {
-            bad(Pop3Replies.STLS_UNAVAILABLE);
+            bad(Pop3Reply.STLS_UNAVAILABLE);
             return;
         }
         // RFC 2595 / James: what the client pipelined behind STLS must not be read as if it came over TLS.
@@ -303,29 +303,29 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         ctx.pipeline().addFirst("tls", new SslHandler(services.tls().orElseThrow().newEngine(ctx.alloc()), true));
         secure = true;
         user = Optional.empty();
-        reply(Pop3Replies.STLS_GO);
+        reply(Pop3Reply.STLS_GO);
     }
 
     private void user(List<String> args) {
         if (!plaintextAllowed()) {
-            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         if (args.size() != 1 || args.get(0).isEmpty()) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         user = Optional.of(args.get(0));
-        reply(Pop3Replies.USER_OK);
+        reply(Pop3Reply.USER_OK);
     }
 
     private void pass(String password) {
         if (!plaintextAllowed()) {
-            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         if (user.isEmpty()) {
-            bad(Pop3Replies.NEED_USER);
+            bad(Pop3Reply.NEED_USER);
             return;
         }
         String login = user.get();
@@ -335,16 +335,16 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void auth(List<String> args) {
         if (args.isEmpty()) {
-            reply(Pop3Replies.AUTH_MECHANISMS + "\r\nPLAIN\r\nLOGIN\r\n.");
+            reply(Pop3Reply.AUTH_MECHANISMS.text() + "\r\nPLAIN\r\nLOGIN\r\n.");
             return;
         }
         if (!plaintextAllowed()) {
-            bad(Pop3Replies.PLAINTEXT_DISALLOWED);
+            bad(Pop3Reply.PLAINTEXT_DISALLOWED);
             return;
         }
         Optional<SaslMechanism> mechanism = SaslMechanism.named(args.get(0));
         if (mechanism.isEmpty() || args.size() > 2) {
-            bad(args.size() > 2 ? Pop3Replies.BAD_ARGUMENTS : Pop3Replies.AUTH_UNKNOWN_MECHANISM);
+            bad(args.size() > 2 ? Pop3Reply.BAD_ARGUMENTS : Pop3Reply.AUTH_UNKNOWN_MECHANISM);
             return;
         }
         Optional<String> initial = args.size() == 2 ? Optional.of(args.get(1)) : Optional.empty();
@@ -357,7 +357,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         switch (step) {
             case SaslStep.Challenge c -> {
                 state = State.SASL;
-                reply(String.format(Pop3Replies.SASL_CONTINUE, c.base64()));
+                reply(Pop3Reply.SASL_CONTINUE, c.base64());
             }
             case SaslStep.Credentials c -> {
                 state = State.AUTHORIZATION;
@@ -367,12 +367,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             case SaslStep.Cancelled c -> {
                 state = State.AUTHORIZATION;
                 sasl = null;
-                reply(Pop3Replies.AUTH_CANCELLED);
+                reply(Pop3Reply.AUTH_CANCELLED);
             }
             case SaslStep.Malformed m -> {
                 state = State.AUTHORIZATION;
                 sasl = null;
-                bad(Pop3Replies.AUTH_MALFORMED);
+                bad(Pop3Reply.AUTH_MALFORMED);
             }
         }
     }
@@ -384,12 +384,12 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                             this::loggedIn));
             case LoginThrottle.Admission.LoginLocked(Duration delay) -> after(delay, () -> { }, () -> {
                 blocked(login);
-                reply(Pop3Replies.LOGIN_LOCKED);
+                reply(Pop3Reply.LOGIN_LOCKED);
             });
             case LoginThrottle.Admission.NetworkRefused n -> {
                 blocked(login);
                 ending("auth-limit");
-                closeWith(Pop3Replies.TOO_MANY_FAILURES);
+                closeWith(Pop3Reply.TOO_MANY_FAILURES);
             }
         }
     }
@@ -464,7 +464,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 long octets = messages.stream().mapToLong(SpoolMessage::size).sum();
                 LogLine.event("pop3-login").add("result", "ok").add("client", client.getHostAddress())
                         .add("login", in.login()).add("messages", messages.size()).add("octets", octets).info(LOG);
-                reply(String.format(Pop3Replies.LOGGED_IN, messages.size(), octets));
+                reply(Pop3Reply.LOGGED_IN, messages.size(), octets);
             }
             case LoginOutcome.Refused r -> refuse(r.login(), r.why());
             case LoginOutcome.Reply r -> {
@@ -482,7 +482,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         LogLine.event("pop3-login").add("result", "failed").add("client", client.getHostAddress())
                 .add("login", login).add("reason", why).info(LOG);
         if (state != State.CLOSED) {
-            reply(Pop3Replies.AUTH_FAILED);
+            reply(Pop3Reply.AUTH_FAILED);
         }
     }
 
@@ -497,17 +497,17 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 octets += messages.get(i).size();
             }
         }
-        reply(String.format(Pop3Replies.STAT, count, octets));
+        reply(Pop3Reply.STAT, count, octets);
     }
 
     private void list(List<String> args) {
         if (args.size() > 1) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         if (args.size() == 1) {
             messageNumber(args.get(0)).ifPresent(i ->
-                    reply(String.format(Pop3Replies.LIST_ONE, i + 1, messages.get(i).size())));
+                    reply(Pop3Reply.LIST_ONE, i + 1, messages.get(i).size()));
             return;
         }
         int count = 0;
@@ -520,20 +520,20 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 body.append(i + 1).append(' ').append(messages.get(i).size()).append("\r\n");
             }
         }
-        reply(String.format(Pop3Replies.LIST_ALL, count, octets) + "\r\n" + body + ".");
+        reply(Pop3Reply.LIST_ALL.text(count, octets) + "\r\n" + body + ".");
     }
 
     private void uidl(List<String> args) {
         if (args.size() > 1) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         if (args.size() == 1) {
             messageNumber(args.get(0)).ifPresent(i ->
-                    reply(String.format(Pop3Replies.UIDL_ONE, i + 1, messages.get(i).uid())));
+                    reply(Pop3Reply.UIDL_ONE, i + 1, messages.get(i).uid()));
             return;
         }
-        StringBuilder out = new StringBuilder(messages.size() * 48).append(Pop3Replies.UIDL_ALL).append("\r\n");
+        StringBuilder out = new StringBuilder(messages.size() * 48).append(Pop3Reply.UIDL_ALL.text()).append("\r\n");
         for (int i = 0; i < messages.size(); i++) {
             if (!deleted.get(i)) {
                 out.append(i + 1).append(' ').append(messages.get(i).uid()).append("\r\n");
@@ -544,24 +544,24 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void retr(List<String> args) {
         if (args.size() != 1) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         messageNumber(args.get(0)).ifPresent(i -> send(i, -1,
-                String.format(Pop3Replies.RETR, messages.get(i).size())));
+                Pop3Reply.RETR.text(messages.get(i).size())));
     }
 
     private void top(List<String> args) {
         if (args.size() != 2) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         Optional<Long> lines = number(args.get(1));
         if (lines.isEmpty()) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
-        messageNumber(args.get(0)).ifPresent(i -> send(i, lines.get(), Pop3Replies.TOP));
+        messageNumber(args.get(0)).ifPresent(i -> send(i, lines.get(), Pop3Reply.TOP.text()));
     }
 
     /** Streams message {@code index}; RETR ({@code bodyLines < 0}) also marks it seen. */
@@ -572,7 +572,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         } catch (IOException e) {
             LogLine.event("pop3-read-failed").add("client", client.getHostAddress())
                     .add("uid", messages.get(index).uid()).add("error", e.getMessage()).warn(LOG);
-            reply(Pop3Replies.MESSAGE_UNREADABLE);
+            reply(Pop3Reply.MESSAGE_UNREADABLE);
             return;
         }
         write(okLine);
@@ -601,25 +601,25 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     private void dele(List<String> args) {
         if (args.size() != 1) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return;
         }
         messageNumber(args.get(0)).ifPresent(i -> {
             deleted.set(i);
-            reply(String.format(Pop3Replies.DELE, i + 1));
+            reply(Pop3Reply.DELE, i + 1);
         });
     }
 
     private void rset() {
         int restored = deleted.cardinality();
         deleted.clear();
-        reply(String.format(Pop3Replies.RSET, restored));
+        reply(Pop3Reply.RSET, restored);
     }
 
     private void quit() {
         if (state != State.TRANSACTION) {
             ending("quit");
-            closeWith(Pop3Replies.BYE);
+            closeWith(Pop3Reply.BYE);
             return;
         }
         Set<Integer> doomed = new HashSet<>();
@@ -627,9 +627,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         OpenMailbox open = mailbox;
         offload(() -> open.delete(doomed), result -> {
             String text = switch (result) {
-                case UpdateResult.Done d -> String.format(Pop3Replies.BYE_UPDATED, d.deleted());
-                case UpdateResult.Partial p -> String.format(Pop3Replies.UPDATE_PARTIAL, p.failed(), doomed.size());
-                case UpdateResult.LockLost l -> Pop3Replies.UPDATE_LOCK_LOST;
+                case UpdateResult.Done d -> Pop3Reply.BYE_UPDATED.text(d.deleted());
+                case UpdateResult.Partial p -> Pop3Reply.UPDATE_PARTIAL.text(p.failed(), doomed.size());
+                case UpdateResult.LockLost l -> Pop3Reply.UPDATE_LOCK_LOST.text();
             };
             expunged = switch (result) {
                 case UpdateResult.Done d -> d.deleted();
@@ -647,16 +647,16 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private Optional<Integer> messageNumber(String arg) {
         Optional<Long> n = number(arg);
         if (n.isEmpty()) {
-            bad(Pop3Replies.BAD_ARGUMENTS);
+            bad(Pop3Reply.BAD_ARGUMENTS);
             return Optional.empty();
         }
         if (n.get() < 1 || n.get() > messages.size()) {
-            reply(Pop3Replies.NO_SUCH_MESSAGE);
+            reply(Pop3Reply.NO_SUCH_MESSAGE);
             return Optional.empty();
         }
         int index = (int) (n.get() - 1);
         if (deleted.get(index)) {
-            reply(String.format(Pop3Replies.ALREADY_DELETED, index + 1));
+            reply(Pop3Reply.ALREADY_DELETED, index + 1);
             return Optional.empty();
         }
         return Optional.of(index);
@@ -690,7 +690,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                             .warn(LOG);
                     ctx.executor().execute(() -> {
                         ending("error");
-                        closeWith(Pop3Replies.STORAGE_TEMP);
+                        closeWith(Pop3Reply.STORAGE_TEMP);
                     });
                     return;
                 }
@@ -703,15 +703,19 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         } catch (RejectedExecutionException e) {
             busy = false;
             ending("shutdown");
-            closeWith(Pop3Replies.SHUTTING_DOWN);
+            closeWith(Pop3Reply.SHUTTING_DOWN);
         }
+    }
+
+    private void bad(Pop3Reply reply, Object... args) {
+        bad(reply.text(args));
     }
 
     private void bad(String text) {
         badCommands++;
         if (badCommands > services.config().maxBadCommands()) {
             ending("errors");
-            closeWith(Pop3Replies.TOO_MANY_BAD);
+            closeWith(Pop3Reply.TOO_MANY_BAD);
             return;
         }
         reply(text);
@@ -724,6 +728,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         ctx.write(buf);
     }
 
+    private void reply(Pop3Reply reply, Object... args) {
+        reply(reply.text(args));
+    }
+
     private void reply(String text) {
         write(text);
         ctx.flush();
@@ -734,6 +742,10 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         if (result.equals("dropped")) {
             result = why;
         }
+    }
+
+    private void closeWith(Pop3Reply reply, Object... args) {
+        closeWith(reply.text(args));
     }
 
     private void closeWith(String text) {

@@ -4,8 +4,8 @@
  * implicit TLS, serving the spools that delivery writes via {@link io.postern.mailbox}.
  *
  * <p>Untrusted input: every line from the network. Limits (config {@code pop3.*}): line length,
- * bad commands per session, pipelined commands waiting, connections per listener and per client,
- * idle time; failed logins per (client network, login) and per network, counted together with
+ * bad commands per session, pipelined commands waiting, connections per listener and per client
+ * (the shared stage of io.postern.net), idle time; failed logins per (client network, login) and per network, counted together with
  * SMTP AUTH by the node's {@link io.postern.sasl.LoginThrottle} ({@code auth.throttle.*}). Passwords are never logged;
  * plaintext logins need TLS unless {@code auth.allowPlaintext} / {@code allowPlaintextOnLoopback}.
  *

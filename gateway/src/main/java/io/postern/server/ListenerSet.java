@@ -9,18 +9,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.postern.config.ListenerConfig;
-import io.postern.config.TlsMode;
 import io.postern.mail.SessionDrain;
+import io.postern.net.Transport;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -46,11 +44,12 @@ public final class ListenerSet implements AutoCloseable {
     public ListenerSet(Transport transport, int workerThreads, MeterRegistry meters) {
         this.meters = meters;
         this.transport = transport;
-        this.boss = transport.newGroup(1);
-        this.workers = transport.newGroup(workerThreads);
+        this.boss = transport.newGroup("accept", 1);
+        this.workers = transport.newGroup("session-io", workerThreads);
     }
 
-    public void bind(ListenerConfig listener, Optional<SslContext> tls, Map<io.postern.config.ListenerKind,
+    /** The protocol adds every stage of the connection, implicit TLS included (io.postern.net.ListenerStages). */
+    public void bind(ListenerConfig listener, Map<io.postern.config.ListenerKind,
             ProtocolInitializer> protocols) throws InterruptedException {
         ProtocolInitializer protocol = protocols.get(listener.kind());
         if (protocol == null) {
@@ -73,9 +72,6 @@ public final class ListenerSet implements AutoCloseable {
                         sessions.add(channel);
                         open.incrementAndGet();
                         channel.closeFuture().addListener(f -> open.decrementAndGet());
-                        if (listener.tls() == TlsMode.IMPLICIT) {
-                            channel.pipeline().addLast("tls", tls.orElseThrow().newHandler(channel.alloc()));
-                        }
                         protocol.initialize(listener, channel, channel.pipeline());
                     }
                 });

@@ -15,6 +15,7 @@ import io.postern.config.Role;
 import io.postern.directory.Directory;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.MessageSink;
+import io.postern.net.Transport;
 import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
@@ -91,6 +92,7 @@ public final class PosternServer implements AutoCloseable {
         MeterRegistry registry = metrics.registry();
         directory = DirectoryService.start(config, parts.directory(), registry, resources);
         path = MessagePath.start(config, directory.directory(), registry, resources);
+        ClusterNetworkCheck.warn(config.relay());
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols =
                 Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
@@ -99,7 +101,7 @@ public final class PosternServer implements AutoCloseable {
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()), registry);
         for (ListenerConfig listener : config.listeners()) {
             if (servesInRole(listener.kind(), config.node().role())) {
-                listeners.bind(listener, tls, protocols);
+                listeners.bind(listener, protocols);
             }
         }
         var adminConfig = config.admin();

@@ -8,18 +8,18 @@ import io.postern.directory.Directory;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MessageSink;
+import io.postern.net.ConnectionLimits;
+import io.postern.net.Threads;
 import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.SmtpPipeline;
 import io.postern.smtp.SmtpServices;
-import io.postern.smtp.inbound.policy.ConnectionLimits;
 import java.time.Clock;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -37,12 +37,11 @@ final class Protocols {
                                                         Optional<SslContext> tls, MeterRegistry registry,
                                                         Resources resources, DeliveryForecast forecast) {
         String host = config.node().hostname();
-        ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService blocking = Threads.virtual("smtp-io");
         resources.add(blocking::shutdownNow);
         // One throttle for SMTP, submission and POP3: a guesser cannot double its tries by switching protocol.
         LoginThrottle authFailures = new LoginThrottle(config.auth().throttle(), registry);
-        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("login-throttle").factory());
+        ScheduledExecutorService sweeper = Threads.scheduler("login-throttle");
         sweeper.scheduleWithFixedDelay(authFailures::sweep, 5, 5, TimeUnit.SECONDS);
         resources.add(sweeper::shutdownNow);
         SmtpServices smtp = new SmtpServices(host, config.smtp(), config.auth(), config.relay(), config.domains(),

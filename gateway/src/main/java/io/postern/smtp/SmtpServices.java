@@ -9,7 +9,7 @@ import io.postern.directory.Directory;
 import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MessageSink;
 import io.postern.sasl.LoginThrottle;
-import io.postern.smtp.inbound.policy.ConnectionLimits;
+import io.postern.net.ConnectionLimits;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;

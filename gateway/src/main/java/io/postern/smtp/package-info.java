@@ -3,13 +3,14 @@
  * connection's pipeline from {@link io.postern.smtp.SmtpServices}; every reply text lives in
  * {@link io.postern.smtp.SmtpReply}. Subpackages follow the direction of the mail:
  * {@code inbound.codec} (framing: command lines, DATA dot-unstuffing, message content checks),
- * {@code inbound.command} (parsing), {@code inbound.policy} (relay, recipients, senders, AUTH,
- * connection limits), {@code inbound.session} (the state machine).
+ * {@code inbound.command} (parsing), {@code inbound.policy} (relay, recipients, senders, AUTH),
+ * {@code inbound.session} (the state machine).
  *
  * <p>Trust: everything read from the network is untrusted. Limits (io.postern.config.SmtpConfig):
  * command line 512 octets (500 5.5.2), text line 1000 (500 5.5.2), message size enforced while
  * streaming (552 5.3.4), recipients (452 4.5.3), errors per session (421 4.7.0), Received hop
- * count (554 5.4.6), connections total and per client on each listener (421 4.7.0), idle
+ * count (554 5.4.6), connections total and per client on each listener (421 4.7.0, applied by the
+ * shared stage of io.postern.net before the session starts), idle
  * (whole lines only), command and DATA timeouts (421 4.4.2), the length and minimum rate of a
  * DATA/BDAT phase (451 4.4.2 and close), early talkers (554 5.5.1 and close); replies left
  * unread pause reading.

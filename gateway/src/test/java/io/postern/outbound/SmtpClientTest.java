@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
+import io.postern.net.Transport;
 import io.postern.config.OutboundConfig;
 import io.postern.testing.Await;
 import java.io.BufferedReader;
@@ -51,11 +52,11 @@ class SmtpClientTest {
                     // the client hung up
                 }
             });
-            ClientTransport transport = ClientTransport.best();
-            EventLoopGroup group = transport.newGroup(1);
+            Transport transport = Transport.best();
+            EventLoopGroup group = transport.newGroup("test-client", 1);
             try {
                 OutboundConfig config = OutboundConfig.defaults();
-                SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.channel()), config,
+                SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.clientChannel()), config,
                         "postern.test", SmtpClient.Protocol.SMTP, new OutboundMetrics(new SimpleMeterRegistry()));
                 SmtpClient.Opened opened = client.open(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                         server.getLocalPort()), "evil.test", OutboundConfig.TlsPolicy.REQUIRED, Optional.empty());
@@ -106,10 +107,10 @@ class SmtpClientTest {
                     }
                 }
             });
-            ClientTransport transport = ClientTransport.best();
-            EventLoopGroup group = transport.newGroup(1);
+            Transport transport = Transport.best();
+            EventLoopGroup group = transport.newGroup("test-client", 1);
             try {
-                SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.channel()),
+                SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.clientChannel()),
                         OutboundConfig.defaults(), "postern.test", SmtpClient.Protocol.SMTP,
                         new OutboundMetrics(new SimpleMeterRegistry()));
                 SmtpClient.Opened opened = client.open(new InetSocketAddress(InetAddress.getLoopbackAddress(),

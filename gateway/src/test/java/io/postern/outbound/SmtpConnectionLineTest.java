@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.net.Transport;
 import io.postern.testing.RecordingSmtpServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,10 +23,10 @@ class SmtpConnectionLineTest {
 
     @Test
     void writerRefusesLineBreaksAndNulAndTheSessionGoesOn() throws Exception {
-        ClientTransport transport = ClientTransport.best();
-        EventLoopGroup group = transport.newGroup(1);
+        Transport transport = Transport.best();
+        EventLoopGroup group = transport.newGroup("test-client", 1);
         try (RecordingSmtpServer peer = RecordingSmtpServer.start(false)) {
-            SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.channel()),
+            SmtpClient client = new SmtpClient(new Bootstrap().group(group).channel(transport.clientChannel()),
                     OutboundConfig.defaults(), "postern.test", SmtpClient.Protocol.SMTP,
                     new OutboundMetrics(new SimpleMeterRegistry()));
             SmtpClient.Opened opened = client.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), peer.port()),

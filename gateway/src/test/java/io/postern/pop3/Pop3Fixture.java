@@ -13,7 +13,7 @@ import io.postern.mailbox.MailboxStore;
 import io.postern.mailbox.SpoolLayout;
 import io.postern.server.ListenerSet;
 import io.postern.server.ProtocolInitializer;
-import io.postern.server.Transport;
+import io.postern.net.Transport;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +63,7 @@ final class Pop3Fixture implements AutoCloseable {
         this.listeners = new ListenerSet(Transport.best(), 2, registry);
         ListenerConfig listener = new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 0, tls);
         ProtocolInitializer pop3 = (l, channel, pipeline) -> Pop3Pipeline.configure(pipeline, l, services);
-        listeners.bind(listener, Optional.of(ssl), Map.of(ListenerKind.POP3, pop3));
+        listeners.bind(listener, Map.of(ListenerKind.POP3, pop3));
         this.port = listeners.bound().getFirst().port();
     }
 

@@ -101,7 +101,7 @@ class Pop3FuzzTest {
             byte[] sent = drain(channel);
             checkReplies(sent, input);
             // After STLS the client must speak TLS: plain text then is its error, and the session ends.
-            boolean tls = new String(sent, StandardCharsets.UTF_8).contains(Pop3Replies.STLS_GO);
+            boolean tls = new String(sent, StandardCharsets.UTF_8).contains(Pop3Reply.STLS_GO.text());
             for (ILoggingEvent event : errors.list) {
                 String line = event.getFormattedMessage();
                 if (line.contains("event=pop3-error") && !(tls && line.contains("ssl."))) {

@@ -9,7 +9,7 @@ import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.sasl.LoginThrottle;
 import io.postern.testing.MapDirectory;
-import io.postern.smtp.inbound.policy.ConnectionLimits;
+import io.postern.net.ConnectionLimits;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -16,7 +16,7 @@ import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.sasl.LoginThrottle;
-import io.postern.smtp.inbound.policy.ConnectionLimits;
+import io.postern.net.ConnectionLimits;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.net.InetSocketAddress;

@@ -445,6 +445,27 @@ class HelmChartIT {
     }
 
     @Test
+    void proxyProtocolScenarioTurnsItOnPerServiceWithEachBalancersNetworks() throws IOException {
+        Rendered rendered = render("proxy-protocol-values.yaml");
+        PosternConfig config = checkConfig(rendered, rendered.front().getSpec().getTemplate().getSpec());
+        java.util.Map<String, ListenerConfig> byName = config.listeners().stream()
+                .collect(java.util.stream.Collectors.toMap(ListenerConfig::name, l -> l));
+        assertThat(byName.get("smtp").proxyProtocol().enabled()).isTrue();
+        assertThat(byName.get("smtp").proxyProtocol().trustedProxies()).extracting(Object::toString)
+                .containsExactly("10.0.0.0/20");
+        assertThat(byName.get("submission").proxyProtocol().trustedProxies()).extracting(Object::toString)
+                .containsExactly("10.0.16.0/24");
+        assertThat(byName.get("pop3").proxyProtocol().enabled()).isTrue();
+        assertThat(byName.get("lmtp").proxyProtocol().enabled()).as("LMTP is internal: no balancer").isFalse();
+        assertThat(config.relay().clusterNetworks()).extracting(Object::toString)
+                .containsExactly("10.244.0.0/16", "10.0.0.0/20");
+        assertThat(rendered.one(Service.class, FULLNAME).getSpec().getExternalTrafficPolicy()).isEqualTo("Cluster");
+
+        PosternConfig defaults = checkConfig(render("default"), render("default").front().getSpec().getTemplate().getSpec());
+        assertThat(defaults.listeners()).allSatisfy(l -> assertThat(l.proxyProtocol().enabled()).isFalse());
+    }
+
+    @Test
     void relayHostScenarioSendsThroughTheSmarthostWithThePasswordFromItsSecret() throws IOException {
         Rendered rendered = render("relay-host-values.yaml");
         assertThat(rendered.all(Secret.class)).as("every secret comes from an existing Secret").isEmpty();

@@ -15,7 +15,7 @@ import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
 import io.postern.server.ListenerSet;
 import io.postern.server.ProtocolInitializer;
-import io.postern.server.Transport;
+import io.postern.net.Transport;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +56,7 @@ public final class Pop3Node implements AutoCloseable {
         services = new Pop3Services(node, config, auth, directory, store, Optional.of(ssl), new SimpleMeterRegistry());
         listeners = new ListenerSet(Transport.best(), 2, new SimpleMeterRegistry());
         ProtocolInitializer pop3 = (l, channel, pipeline) -> Pop3Pipeline.configure(pipeline, l, services);
-        listeners.bind(new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 0, tls), Optional.of(ssl),
+        listeners.bind(new ListenerConfig("pop3", ListenerKind.POP3, "127.0.0.1", 0, tls),
                 Map.of(ListenerKind.POP3, pop3));
         port = listeners.bound().getFirst().port();
     }

@@ -39,13 +39,18 @@ final class SmtpItNode implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
 
     SmtpItNode(Path dir, String extraYaml) throws Exception {
+        this(dir, extraYaml, "");
+    }
+
+    /** {@code mxListenerKeys} are added to the MX listener's mapping (", key: value" each). */
+    SmtpItNode(Path dir, String extraYaml, String mxListenerKeys) throws Exception {
         spool = Files.createDirectories(dir.resolve("accepted"));
         Files.createDirectories(dir.resolve("tmp"));
         mxPort = Ports.free();
         submissionPort = Ports.free();
         String yaml = "node: {hostname: mx.example.com}\n"
                 + "listeners:\n"
-                + "  - {kind: mx, address: 127.0.0.1, port: " + mxPort + ", tls: starttls}\n"
+                + "  - {kind: mx, address: 127.0.0.1, port: " + mxPort + ", tls: starttls" + mxListenerKeys + "}\n"
                 + "  - {kind: submission, address: 127.0.0.1, port: " + submissionPort + ", tls: starttls}\n"
                 + "admin: {enabled: false}\n"
                 + "tls: {selfSigned: true, selfSignedDirectory: " + dir.resolve("tls") + "}\n"

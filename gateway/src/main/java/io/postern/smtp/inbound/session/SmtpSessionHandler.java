@@ -19,6 +19,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
+import io.postern.net.ClientAddress;
 import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
@@ -35,7 +36,6 @@ import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
 import io.postern.smtp.inbound.policy.SenderPolicy;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +84,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private byte[] scratch;
     private ByteBuf input;
     private InetAddress client;
-    private boolean connectionCounted;
     private boolean greeted;
     private boolean suspended;
     // The node is stopping: the next command (or now, when the session waits for one) gets 421 4.3.2.
@@ -148,15 +147,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext context) {
         services.meters().counter("postern.smtp.sessions", "listener", listener.name()).increment();
-        client = context.channel().remoteAddress() instanceof InetSocketAddress a
-                ? a.getAddress() : InetAddress.getLoopbackAddress();
+        // The carried address behind a trusted balancer (PROXY protocol), else the peer.
+        client = ClientAddress.of(context.channel());
         tlsActive = context.pipeline().get(SslHandler.class) != null;
-        if (!services.connections().tryAcquire(listener, client)) {
-            LOG.debug("event=connection-refused reason=limit client={} listener={}", client.getHostAddress(), listener.name());
-            closeWith(SmtpReply.TOO_MANY_CONNECTIONS, services.hostname());
-            return;
-        }
-        connectionCounted = true;
         lastActivity = now();
         armTimer();
         if (config.greetingDelay().isZero()) {
@@ -185,10 +178,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (timer != null) {
             timer.cancel(false);
-        }
-        if (connectionCounted) {
-            connectionCounted = false;
-            services.connections().release(listener, client);
         }
         releaseInput();
         if (client != null) {

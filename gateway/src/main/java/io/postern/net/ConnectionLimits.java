@@ -1,4 +1,4 @@
-package io.postern.smtp.inbound.policy;
+package io.postern.net;
 
 import io.postern.config.ListenerConfig;
 import java.net.InetAddress;
@@ -6,11 +6,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Counts open SMTP/LMTP sessions per listener, in total and per client address, so that a flood
- * on port 25 never makes submission or LMTP answer 421. Each listener's caps are its own
- * {@code maxConnections} / {@code maxConnectionsPerClient}, else the defaults given here
- * ({@code smtp.*}). {@link #tryAcquire} refuses past either cap (the session answers 421 4.7.0
- * and closes). Thread-safe; memory bounded by the listeners and the open connections.
+ * Counts open connections per listener, in total and per client address, so that a flood on one
+ * port never refuses another. Each listener's caps are its own {@code maxConnections} /
+ * {@code maxConnectionsPerClient}, else the protocol's defaults given here ({@code smtp.*} for
+ * the SMTP family, {@code pop3.*} for POP3). {@link #stage} is the pipeline stage that applies
+ * them. Thread-safe; memory bounded by the listeners and the open connections.
  */
 public final class ConnectionLimits {
     private final int defaultTotal;
@@ -22,6 +22,11 @@ public final class ConnectionLimits {
         this.defaultPerClient = defaultPerClient;
     }
 
+    /** The stage of one new connection on {@code listener}; {@code refusal} is the protocol's line (with CRLF). */
+    public ConnectionLimitStage stage(ListenerConfig listener, String refusal) {
+        return new ConnectionLimitStage(this, listener, refusal);
+    }
+
     /** True when the connection may proceed; then {@link #release} must be called exactly once. */
     public boolean tryAcquire(ListenerConfig listener, InetAddress client) {
         return counts(listener).tryAcquire(client);
@@ -31,7 +36,7 @@ public final class ConnectionLimits {
         counts(listener).release(client);
     }
 
-    /** Open sessions on one listener. */
+    /** Open connections on one listener. */
     public int open(ListenerConfig listener) {
         return counts(listener).total.get();
     }

@@ -1,0 +1,43 @@
+package io.postern.net;
+
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslContext;
+import io.postern.config.ListenerConfig;
+import io.postern.config.TlsMode;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The stages every listener's connections pass, in order, for SMTP, submission, LMTP and POP3
+ * alike; the protocol adds its own framing, timeouts and session behind them:
+ * <ol>
+ *   <li>{@code proxy}: the PROXY protocol decoder, on listeners that have it on. First, because
+ *       every later stage must see the carried client address, and the header precedes TLS.</li>
+ *   <li>{@code tls}: implicit TLS (smtps, pop3s). The only place it is added.</li>
+ *   <li>{@code limits}: the connection caps per listener and per client. Behind TLS so that an
+ *       implicit-TLS client reads its refusal, behind PROXY so that it counts real clients.</li>
+ *   <li>the protocol: framing, timeouts (on the event loop's ticker), the session.</li>
+ * </ol>
+ * Stateless.
+ */
+public final class ListenerStages {
+    private ListenerStages() {
+    }
+
+    /**
+     * {@code refusal} is the protocol's full "too many connections" line (CRLF included);
+     * {@code protocol} adds the framing, timeout and session stages.
+     */
+    public static void install(ChannelPipeline pipeline, ListenerConfig listener, ConnectionLimits limits,
+                               String refusal, Optional<SslContext> tls, Consumer<ChannelPipeline> protocol) {
+        if (listener.proxyProtocol().enabled()) {
+            pipeline.addLast("proxy", new ProxyProtocolStage(listener));
+        }
+        if (listener.tls() == TlsMode.IMPLICIT) {
+            pipeline.addLast("tls", tls.orElseThrow(() -> new IllegalStateException(
+                    "listener " + listener.name() + " needs a TLS certificate")).newHandler(pipeline.channel().alloc()));
+        }
+        pipeline.addLast("limits", limits.stage(listener, refusal));
+        protocol.accept(pipeline);
+    }
+}
