@@ -42,6 +42,10 @@ final class QueueDrainCommand implements Callable<Integer> {
             + " left, exit 3 (default 5m; 30s, 2m, 1h)")
     String timeout = "5m";
 
+    @Option(names = "--role", paramLabel = "ROLE", description = "with --queue-dir: front or all (overrides node.role,"
+            + " as serve --role does)")
+    String role;
+
     @Option(names = "--interval", paramLabel = "DURATION", description = "how often to look (default 1s)")
     String interval = "1s";
 
@@ -84,6 +88,9 @@ final class QueueDrainCommand implements Callable<Integer> {
             throw new ConfigException("--queue-dir with drain needs --config: the delivery settings to deliver it with");
         }
         PosternConfig config = ConfigLoader.withSystemEnvironment().load(parent.configFile);
+        if (role != null) {
+            config = ServeCommand.RoleOption.apply(config, role);
+        }
         if (config.node().role() == Role.DELIVERY) {
             throw new ConfigException("--config: a delivery node keeps no queue; use the front's configuration");
         }
