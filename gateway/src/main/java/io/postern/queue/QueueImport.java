@@ -101,9 +101,10 @@ public final class QueueImport {
                     + ": a move across file systems cannot be one atomic step; let a node deliver it instead"
                     + " (postern queue drain --queue-dir)");
         }
-        try (FileChannel sourceLock = source.tryLock().orElseThrow(() -> new RefusedException(
+        // Both locks are held until the run ends: no node may open either queue meanwhile.
+        try (FileChannel _ = source.tryLock().orElseThrow(() -> new RefusedException(
                 sourceDir + " is in use by a running node (its lock is held)"));
-             FileChannel targetLock = target.tryLock().orElseThrow(() -> new RefusedException(
+             FileChannel _ = target.tryLock().orElseThrow(() -> new RefusedException(
                      targetDir + " is in use by a running node: stop it first, or let it deliver the directory"
                              + " (postern queue drain --queue-dir)"))) {
             QueueImport run = new QueueImport(source, target, steps);

@@ -157,7 +157,7 @@ class QueueDrainCommandTest {
             enqueue(foreign, "foreign " + n);
         }
         Path config = config(dir.resolve("own-queue"), freePort(), freePort(), freePort());
-        try (MailQueue live = MailQueue.start(new QueueConfig(foreign, Duration.ofDays(5)), "mx.example.test",
+        try (MailQueue _ = MailQueue.start(new QueueConfig(foreign, Duration.ofDays(5)), "mx.example.test",
                 MailAddress.parse("postmaster@example.test").orElseThrow(), new SimpleMeterRegistry())) {
             Run refused = run("queue", "--queue-dir", foreign.toString(), "--config", config.toString(), "drain");
             assertThat(refused.exit()).isEqualTo(Main.EXIT_RUNTIME);

@@ -96,11 +96,11 @@ class QueueImportTest {
         Path foreign = work.resolve("foreign");
         Path local = work.resolve("local");
         fill(foreign, 2);
-        try (MailQueue live = QueueFixture.start(QueueFixture.config(foreign), Clock.systemUTC(), IoHooks.NONE)) {
+        try (MailQueue _ = QueueFixture.start(QueueFixture.config(foreign), Clock.systemUTC(), IoHooks.NONE)) {
             assertThatThrownBy(() -> QueueImport.run(foreign, local)).isInstanceOf(QueueImport.RefusedException.class)
                     .hasMessageContaining("in use by a running node");
         }
-        try (MailQueue live = QueueFixture.start(QueueFixture.config(local), Clock.systemUTC(), IoHooks.NONE)) {
+        try (MailQueue _ = QueueFixture.start(QueueFixture.config(local), Clock.systemUTC(), IoHooks.NONE)) {
             assertThatThrownBy(() -> QueueImport.run(foreign, local)).isInstanceOf(QueueImport.RefusedException.class)
                     .hasMessageContaining("stop it first");
         }
