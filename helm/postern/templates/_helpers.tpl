@@ -82,6 +82,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "postern.path.deliveryTmp" -}}/tmp/postern-delivery{{- end -}}
 {{- define "postern.path.queue" -}}/var/lib/postern/queue{{- end -}}
 {{- define "postern.path.spool" -}}/var/lib/postern/spool{{- end -}}
+{{- define "postern.path.handover" -}}/var/lib/postern/handover{{- end -}}
 {{- define "postern.path.selfSigned" -}}/var/lib/postern/tls{{- end -}}
 
 {{/* node.drainTimeout in whole seconds (rounded up); the schema guarantees the format. */}}
@@ -103,8 +104,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $tier.terminationGracePeriodSeconds -}}
 {{- $tier.terminationGracePeriodSeconds | int -}}
 {{- else -}}
-{{- add (include "postern.drainSeconds" .root | int) ($tier.preStopSleepSeconds | int) 15 -}}
+{{- add (include "postern.drainSeconds" .root | int) ($tier.preStopSleepSeconds | int) (include "postern.queueDrainSeconds" .) 15 -}}
 {{- end -}}
+{{- end -}}
+
+{{/* How long the front's preStop may run `postern queue drain` (0: no drain; delivery keeps no queue). */}}
+{{- define "postern.queueDrainSeconds" -}}
+{{- $tier := index .root.Values .component -}}
+{{- if and (eq .component "front") $tier.drainOnStop.enabled -}}
+{{- $tier.drainOnStop.timeoutSeconds | int -}}
+{{- else -}}0{{- end -}}
 {{- end -}}
 
 {{/* Where the TLS certificate comes from: existingSecret, certManager, inline, selfSigned or none. */}}
@@ -337,6 +346,25 @@ Every problem in the values at once (the schema checks types; this checks what s
 {{- end -}}
 {{- if and $values.autoscaling.enabled (gt ($values.autoscaling.minReplicas | int) ($values.autoscaling.maxReplicas | int)) -}}
 {{- $problems = append $problems (printf "%s.autoscaling: minReplicas is above maxReplicas" $tier) -}}
+{{- end -}}
+{{- end -}}
+{{- $front := .Values.front -}}
+{{- $queueDrain := include "postern.queueDrainSeconds" (dict "root" . "component" "front") | int -}}
+{{- if and $front.terminationGracePeriodSeconds $queueDrain (le ($front.terminationGracePeriodSeconds | int) (add $drain ($front.preStopSleepSeconds | int) $queueDrain)) -}}
+{{- $problems = append $problems (printf "front.terminationGracePeriodSeconds: %v must be longer than front.preStopSleepSeconds (%d s) plus front.drainOnStop.timeoutSeconds (%d s) plus config.node.drainTimeout (%d s)" $front.terminationGracePeriodSeconds ($front.preStopSleepSeconds | int) $queueDrain $drain) -}}
+{{- end -}}
+{{- $queueApi := ((($c.admin | default dict).queueApi) | default dict) -}}
+{{- if and $front.drainOnStop.enabled (eq (toString $queueApi.enabled) "false") -}}
+{{- $problems = append $problems "front.drainOnStop.enabled: the preStop drain asks the pod's queue API: keep config.admin.queueApi.enabled, or turn the drain off" -}}
+{{- end -}}
+{{- if and $front.autoscaling.enabled (not (and $front.drainOnStop.enabled .Values.handover.enabled)) -}}
+{{- $problems = append $problems "front.autoscaling.enabled: a scale-down would strand the removed pod's queue: set front.drainOnStop.enabled and handover.enabled (docs/kubernetes.md, \"Node loss and scale-down\")" -}}
+{{- end -}}
+{{- if .Values.handover.enabled -}}
+{{- range .Values.handover.ordinals -}}
+{{- if and (not $front.autoscaling.enabled) (lt (int .) ($front.replicas | int)) -}}
+{{- $problems = append $problems (printf "handover.ordinals: %d is a running front pod (front.replicas is %d): only removed ordinals can be handed over" (int .) ($front.replicas | int)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $ports := dict (toString .Values.admin.port) "admin.port" -}}

@@ -1,6 +1,8 @@
 {{/*
 The pod template of both tiers: include with (dict "root" $ "component" "front"|"delivery").
 The front binds every listener; delivery binds LMTP only (PosternServer.servesInRole).
+With "handover" N (a front ordinal) it is the hand-over Job's pod instead: the front's
+configuration, no listeners or probes, delivering the volume queue-<fullname>-front-N until empty.
 */}}
 {{- define "postern.podTemplate" -}}
 {{- $root := .root -}}
@@ -12,10 +14,12 @@ The front binds every listener; delivery binds LMTP only (PosternServer.servesIn
 {{- $ca := $root.Values.directoryCa -}}
 {{- $relaySecret := $root.Values.relayHostCredentials.existingSecret -}}
 {{- $outCa := $root.Values.outboundCa -}}
+{{- $handover := hasKey . "handover" -}}
 metadata:
   labels:
     {{- include "postern.labels" $root | nindent 4 }}
-    app.kubernetes.io/component: {{ $component }}
+    {{- /* Not "front": the front Services must never send clients to a hand-over pod. */}}
+    app.kubernetes.io/component: {{ ternary "handover" $component $handover }}
     {{- with $tier.podLabels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -28,6 +32,9 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
+  {{- if $handover }}
+  restartPolicy: OnFailure
+  {{- end }}
   serviceAccountName: {{ include "postern.serviceAccountName" $root }}
   automountServiceAccountToken: {{ $root.Values.serviceAccount.automountServiceAccountToken }}
   enableServiceLinks: false
@@ -77,7 +84,11 @@ spec:
     - name: postern
       image: {{ include "postern.image" $root }}
       imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      {{- if $handover }}
+      args: ["queue", "drain", "--queue-dir", {{ include "postern.path.handover" $root | quote }}, "--config", {{ include "postern.path.config" $root | quote }}, "--role", {{ $role | quote }}, "--timeout", {{ printf "%ds" (int $root.Values.handover.timeoutSeconds) | quote }}, "--interval", "5s"]
+      {{- else }}
       args: ["serve", "--config", {{ include "postern.path.config" $root | quote }}, "--role", {{ $role | quote }}]
+      {{- end }}
       env:
         # JVM flags: scripts/lib/jvm-options.sh in the image reads these three (docs/kubernetes.md).
         - name: POSTERN_JAVA_OPTIONS
@@ -99,6 +110,7 @@ spec:
         {{- with $tier.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- if not $handover }}
       ports:
         {{- range (include "postern.listeners" $root | fromJsonArray) }}
         {{- if or (eq $role "front") (eq $role "all") (eq .kind "lmtp") }}
@@ -126,13 +138,23 @@ spec:
           path: /readyz
           port: admin
         {{- toYaml $tier.readinessProbe | nindent 8 }}
-      {{- if $tier.preStopSleepSeconds }}
+      {{- $queueDrain := include "postern.queueDrainSeconds" . | int }}
+      {{- if $queueDrain }}
+      # Endpoints are removed during the pause, so load balancers stop sending; then the drain
+      # closes the listeners, fails /readyz and delivers the queue until it is empty or the
+      # timeout passes (exit 3: the rest stays on the volume). A small JVM beside the server's.
+      lifecycle:
+        preStop:
+          exec:
+            command: ["/bin/sh", "-c", {{ printf "sleep %d && exec java -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -jar /opt/postern/postern.jar queue drain --config %s --timeout %ds" ($tier.preStopSleepSeconds | int) (include "postern.path.config" $root) $queueDrain | quote }}]
+      {{- else if $tier.preStopSleepSeconds }}
       # Endpoints are removed while this runs, so load balancers stop sending before SIGTERM closes
-      # the listeners. An exec of sleep (the image has coreutils; no shell, no drain endpoint).
+      # the listeners. An exec of sleep (the image has coreutils).
       lifecycle:
         preStop:
           exec:
             command: ["sleep", {{ $tier.preStopSleepSeconds | int | toString | quote }}]
+      {{- end }}
       {{- end }}
       resources:
         {{- toYaml $tier.resources | nindent 8 }}
@@ -149,6 +171,10 @@ spec:
           mountPath: {{ include "postern.path.spool" $root }}
         - name: tmp
           mountPath: /tmp
+        {{- if $handover }}
+        - name: handover
+          mountPath: {{ include "postern.path.handover" $root }}
+        {{- end }}
         {{- if $tlsSecret }}
         # A directory mount, not subPath: the kubelet swaps in a renewed certificate.
         - name: tls
@@ -195,11 +221,17 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 256Mi
-    {{- if ne $component "front" }}
-    # Delivery keeps no queue: LMTP answers only after the spool write.
+    {{- if or (ne $component "front") $handover }}
+    # Delivery keeps no queue: LMTP answers only after the spool write. A hand-over pod delivers
+    # the removed pod's queue (below) and keeps nothing of its own.
     - name: queue
       emptyDir:
         sizeLimit: 64Mi
+    {{- end }}
+    {{- if $handover }}
+    - name: handover
+      persistentVolumeClaim:
+        claimName: {{ printf "queue-%s-front-%d" (include "postern.fullname" $root) (int .handover) }}
     {{- end }}
     {{- if $tlsSecret }}
     - name: tls

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code postern} command line. Exit codes: 0 success, 2 usage or configuration error,
- * 1 runtime failure; every error is one line on stderr.
+ * 1 runtime failure, 3 finished with work left (a drain that timed out, an import that left
+ * files behind); every error is one line on stderr.
  */
 @Command(name = "postern",
         mixinStandardHelpOptions = true,
@@ -21,6 +22,7 @@ public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_RUNTIME = 1;
     public static final int EXIT_USAGE = 2;
+    public static final int EXIT_INCOMPLETE = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -30,12 +30,13 @@ import picocli.CommandLine.ParentCommand;
  * token from {@code --token-file} or from the configuration when one is set; with
  * {@code --queue-dir}, or {@code --config} when the node is not running, works on the stopped
  * node's queue directory itself (refused while a node holds it). Queue ids are checked before
- * they go into a URL or a file name. Exit codes: 0 done, 1 not found / busy / unreachable, 2 usage.
+ * they go into a URL or a file name. Exit codes: 0 done, 1 not found / busy / unreachable, 2 usage,
+ * 3 work left ({@code drain} timed out, {@code import} left files behind).
  */
 @Command(name = "queue", description = "List and manage the queue of a running or stopped node.",
         subcommands = {QueueCommand.ListCommand.class, QueueCommand.ShowCommand.class, QueueCommand.FlushCommand.class,
                 QueueCommand.HoldCommand.class, QueueCommand.ReleaseCommand.class, QueueCommand.DeleteCommand.class,
-                QueueCommand.BounceCommand.class})
+                QueueCommand.BounceCommand.class, QueueDrainCommand.class, QueueImportCommand.class})
 final class QueueCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -61,6 +62,28 @@ final class QueueCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** A running node's queue API: endpoint and token, from --config or --admin and --token-file. */
+    record Endpoint(String address, String token) {
+        QueueAdminApi.Reply send(String method, String path) throws IOException, InterruptedException {
+            return online(address, token, method, path);
+        }
+    }
+
+    Endpoint endpoint() {
+        if (configFile != null) {
+            PosternConfig config = ConfigLoader.withSystemEnvironment().load(configFile);
+            var api = config.admin().queueApi();
+            if (!config.admin().enabled() || !api.enabled()) {
+                throw new ConfigException("--config: admin.queueApi is off in " + configFile
+                        + "; the node cannot be asked to drain");
+            }
+            String host = api.connectAddress();
+            return new Endpoint((host.contains(":") ? "[" + host + "]" : host) + ":" + api.port(),
+                    tokenFile != null ? readToken(tokenFile) : api.token());
+        }
+        return new Endpoint(admin == null ? DEFAULT_ENDPOINT : admin, tokenFile == null ? "" : readToken(tokenFile));
     }
 
     /** Sends one request and prints the answer; returns the exit code. */
@@ -102,7 +125,7 @@ final class QueueCommand implements Runnable {
     }
 
     /** The token file's content without its trailing newline, like {@code ${file:}} in the configuration. */
-    private static String readToken(Path file) {
+    static String readToken(Path file) {
         try {
             return java.nio.file.Files.readString(file).strip();
         } catch (IOException e) {
@@ -110,7 +133,7 @@ final class QueueCommand implements Runnable {
         }
     }
 
-    private static QueueAdminApi.Reply online(String endpoint, String token, String method, String path)
+    static QueueAdminApi.Reply online(String endpoint, String token, String method, String path)
             throws IOException, InterruptedException {
         if (!endpoint.matches("[0-9A-Za-z.:\\[\\]-]+:\\d{1,5}")) {
             throw new ConfigException("--admin: '" + endpoint + "' is not HOST:PORT");

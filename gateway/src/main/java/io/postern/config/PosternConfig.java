@@ -39,6 +39,17 @@ public record PosternConfig(
                 directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound);
     }
 
+    /**
+     * This node's configuration delivering another queue directory and nothing else: no listeners,
+     * no admin sockets ({@code postern queue drain --queue-dir}, the hand-over of a stopped node).
+     */
+    public PosternConfig servingOnly(Path queueDirectory) {
+        AdminConfig noAdmin = new AdminConfig(false, admin.address(), admin.port(), admin.allowedHosts(),
+                admin.requestTimeout(), admin.maxConnections(), admin.queueApi());
+        return new PosternConfig(node, List.of(), noAdmin, tls, directory, domains, relay, auth, smtp, pop3,
+                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound);
+    }
+
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
     static PosternConfig from(ConfigNode root, Path base) {
         NodeConfig node = NodeConfig.from(root.section("node"));

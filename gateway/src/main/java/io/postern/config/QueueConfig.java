@@ -42,6 +42,13 @@ public record QueueConfig(
     public static final Duration DEFAULT_BOUNCE_RATE_WINDOW = Duration.ofHours(1);
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
+    /** The same settings for another queue directory (a node delivering a stopped node's queue). */
+    public QueueConfig withDirectory(Path other) {
+        return new QueueConfig(other, maxLifetime, retrySchedule, maxConcurrentDeliveries, destinationConcurrency,
+                destinationFailureThreshold, destinationBackoff, delayNotice, commitBatchSize, commitMaxDelay,
+                commitSyncThreads, bounceSizeLimit, postmaster, bounceRateLimit, bounceRateWindow);
+    }
+
     public QueueConfig {
         Objects.requireNonNull(directory);
         Objects.requireNonNull(maxLifetime);

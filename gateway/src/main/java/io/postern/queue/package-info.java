@@ -17,7 +17,11 @@
  * directory are re-read as untrusted (a damaged one is moved to {@code corrupt/}); admin paths
  * and CLI arguments are untrusted. A record keeps whether its session logged in or came from a
  * trusted network: bounces for the others carry headers only and are rate-limited per domain
- * ({@code NoticeRateLimiter}; over the limit they are dropped and logged). Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
+ * ({@code NoticeRateLimiter}; over the limit they are dropped and logged). A stopped node's
+ * directory is untrusted too: {@link io.postern.queue.QueueImport} moves only messages whose
+ * envelope parses and whose content has the recorded size, holding both queues' locks, with one
+ * envelope rename as each message's commit point; {@link io.postern.queue.QueueBacklog} reads a
+ * live directory without the lock for a drain's report. Limits: {@link io.postern.config.QueueConfig}. Memory: 16 bytes
  * per scheduled message (ids and due times only). Failures: disk errors answer
  * {@code 4.3.1} and leave nothing half-written visible; nothing is sticky. Files are created 0600
  * in 0700 folders ({@link io.postern.queue.QueueFiles#ACCESS}), and log lines quoting envelope

@@ -91,11 +91,7 @@ public final class ListenerSet implements AutoCloseable {
 
     /** Stops accepting, lets open sessions finish until {@code drain} runs out, then closes what is left. */
     public void stop(Duration drain) {
-        listening.close().awaitUninterruptibly();
-        // Sessions waiting for a command say 421 4.3.2 (POP3: -ERR [SYS/TEMP]) now; busy ones after their command.
-        for (Channel session : sessions) {
-            session.pipeline().fireUserEventTriggered(SessionDrain.INSTANCE);
-        }
+        stopAccepting();
         long deadline = System.nanoTime() + drain.toNanos();
         while (!sessions.isEmpty() && System.nanoTime() < deadline) {
             try {
@@ -108,6 +104,18 @@ public final class ListenerSet implements AutoCloseable {
         sessions.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /**
+     * Closes the listening sockets (new connections are refused) and tells every open session to
+     * finish and say goodbye; the event loops keep running. Idempotent (a drain, then the stop).
+     */
+    public void stopAccepting() {
+        listening.close().awaitUninterruptibly();
+        // Sessions waiting for a command say 421 4.3.2 (POP3: -ERR [SYS/TEMP]) now; busy ones after their command.
+        for (Channel session : sessions) {
+            session.pipeline().fireUserEventTriggered(SessionDrain.INSTANCE);
+        }
     }
 
     public int openSessions() {

@@ -44,6 +44,7 @@ public final class PosternServer implements AutoCloseable {
     private ListenerSet listeners;
     private AdminHttpServer admin;
     private AdminHttpServer queueApi;
+    private Optional<NodeDrain> drain = Optional.empty();
     private boolean closed;
 
     private PosternServer(PosternConfig config) {
@@ -104,6 +105,7 @@ public final class PosternServer implements AutoCloseable {
                 listeners.bind(listener, protocols);
             }
         }
+        drain = path.queue().map(queue -> new NodeDrain(listeners, queue, config.queue().directory()));
         var adminConfig = config.admin();
         if (adminConfig.enabled()) {
             admin = AdminHttpServer.start("admin", adminConfig.address(), adminConfig.port(), adminConfig,
@@ -111,7 +113,8 @@ public final class PosternServer implements AutoCloseable {
             var queueApiConfig = adminConfig.queueApi();
             if (queueApiConfig.enabled() && path.queue().isPresent()) {
                 queueApi = AdminHttpServer.start("queue-api", queueApiConfig.address(), queueApiConfig.port(),
-                        adminConfig, new QueueApiGuard(queueApiConfig.token(), queueRoute(path.queue().get())));
+                        adminConfig, new QueueApiGuard(queueApiConfig.token(),
+                                queueRoute(path.queue().get(), drain.orElseThrow())));
             }
         }
         LOG.info("event=started role={} transport={} listeners=\"{}\" admin={} queue_api={}",
@@ -121,12 +124,15 @@ public final class PosternServer implements AutoCloseable {
                         + (adminConfig.queueApi().tokenRequired() ? "/token" : ""));
     }
 
-    /** The queue's operator API under {@code /queue/}; nothing else is served on its socket. */
-    private static AdminRoute queueRoute(MailQueue queue) {
+    /** The queue's operator API under {@code /queue/} and the drain; nothing else is served on its socket. */
+    private static AdminRoute queueRoute(MailQueue queue, NodeDrain drain) {
         var api = queue.adminApi();
         return request -> {
             if (!request.path().startsWith("/queue/")) {
                 return AdminReplies.NOT_FOUND;
+            }
+            if (request.path().equals(NodeDrain.PATH)) {
+                return drain.handle(request);
             }
             var reply = api.handle(request.method(), request.path(), request.query());
             return AdminReply.text(reply.status(), reply.body());
@@ -143,8 +149,16 @@ public final class PosternServer implements AutoCloseable {
 
     /** /readyz by role: the queue gates a front, the spool a delivery node (RoleReadiness). */
     private List<ReadinessCheck> readinessChecks() {
-        return RoleReadiness.checks(config.node().role(), directory.readiness(), config.queue().directory(),
-                config.spool().root());
+        List<ReadinessCheck> checks = new java.util.ArrayList<>(RoleReadiness.checks(config.node().role(),
+                directory.readiness(), config.queue().directory(), config.spool().root()));
+        drain.ifPresent(checks::add);
+        return checks;
+    }
+
+    /** Starts a drain as {@code POST /queue/drain} does (a node with a queue); false when the role has none. */
+    public boolean drain() {
+        drain.ifPresent(NodeDrain::start);
+        return drain.isPresent();
     }
 
     private String describeListeners() {

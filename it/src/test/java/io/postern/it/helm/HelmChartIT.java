@@ -24,6 +24,7 @@ import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -82,6 +83,10 @@ class HelmChartIT {
     private static final String RELEASE = "mail";
     private static final String NAMESPACE = "mail-ns";
     private static final String FULLNAME = "mail-postern";
+    /** The front's preStop: pause, then `postern queue drain` with a small JVM, bounded by its timeout. */
+    private static final Pattern PRESTOP_DRAIN = Pattern.compile("sleep (\\d+) && exec java -Xmx64m -XX:\\+UseSerialGC"
+            + " -XX:TieredStopAtLevel=1 -jar /opt/postern/postern.jar queue drain --config /etc/postern/postern.yaml"
+            + " --timeout (\\d+)s");
     private static final KubernetesSerialization K8S = new KubernetesSerialization();
     private static final Map<String, Integer> STANDARD_PORTS =
             Map.of("smtp", 25, "submission", 587, "submissions", 465, "pop3", 110, "pop3s", 995);
@@ -217,11 +222,25 @@ class HelmChartIT {
             assertThat(container.getStartupProbe().getPeriodSeconds() * container.getStartupProbe().getFailureThreshold())
                     .as("the longest start allowed, in seconds").isGreaterThanOrEqualTo(60);
             List<String> preStop = container.getLifecycle().getPreStop().getExec().getCommand();
-            assertThat(preStop).hasSize(2).first().isEqualTo("sleep");
-            long pause = Long.parseLong(preStop.get(1));
+            long pause;
+            long queueDrain = 0;
+            if (preStop.getFirst().equals("sleep")) {
+                assertThat(preStop).hasSize(2);
+                pause = Long.parseLong(preStop.get(1));
+            } else {
+                // The front drains its queue after the pause (postern queue drain against the pod's queue API).
+                assertThat(pod).isSameAs(rendered.front().getSpec().getTemplate().getSpec());
+                assertThat(preStop).hasSize(3).startsWith("/bin/sh", "-c");
+                Matcher drain = PRESTOP_DRAIN.matcher(preStop.get(2));
+                assertThat(drain.matches()).as(preStop.get(2)).isTrue();
+                pause = Long.parseLong(drain.group(1));
+                queueDrain = Long.parseLong(drain.group(2));
+                assertThat(queueDrain).isPositive();
+            }
             assertThat(pause).isPositive();
-            assertThat(pod.getTerminationGracePeriodSeconds()).as("grace vs preStop %ss + drain %ss", pause, drainSeconds)
-                    .isGreaterThan(pause + drainSeconds);
+            assertThat(pod.getTerminationGracePeriodSeconds())
+                    .as("grace vs preStop %ss + queue drain %ss + drain %ss", pause, queueDrain, drainSeconds)
+                    .isGreaterThan(pause + queueDrain + drainSeconds);
             Map<String, io.fabric8.kubernetes.api.model.EnvVar> env = container.getEnv().stream()
                     .collect(Collectors.toMap(io.fabric8.kubernetes.api.model.EnvVar::getName, e -> e));
             assertThat(env).containsKeys("POSTERN_JAVA_OPTIONS", "POSTERN_MAX_DIRECT_MEMORY").doesNotContainKey("JAVA_TOOL_OPTIONS");
@@ -381,7 +400,99 @@ class HelmChartIT {
         assertThat(config.smtp().maxMessageSize()).isEqualTo(35L * 1024 * 1024);
         assertThat(config.node().drainTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(rendered.front().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
-                .as("preStop 5 s + drain 120 s + 15 s").isEqualTo(140L);
+                .as("preStop 5 s + queue drain 60 s + drain 120 s + 15 s").isEqualTo(200L);
+    }
+
+    @Test
+    void handoverScenarioDrainsInPreStopAndDeliversTheQueuesOfRemovedPods() throws IOException {
+        Rendered rendered = render("handover-values.yaml");
+        assertThat(rendered.all(HorizontalPodAutoscaler.class)).extracting(h -> h.getSpec().getScaleTargetRef().getKind())
+                .contains("StatefulSet");
+        PodSpec front = rendered.front().getSpec().getTemplate().getSpec();
+        String preStop = front.getContainers().getFirst().getLifecycle().getPreStop().getExec().getCommand().get(2);
+        assertThat(preStop).endsWith("queue drain --config /etc/postern/postern.yaml --timeout 90s");
+        assertThat(front.getTerminationGracePeriodSeconds()).as("preStop 5 s + queue drain 90 s + drain 30 s + 15 s")
+                .isEqualTo(140L);
+
+        // helm-java's template leaves hooks out: the Jobs are rendered from a copy without the hook annotation.
+        Path copy = temp.resolve("chart-handover");
+        copyTree(CHART, copy);
+        Path jobTemplate = copy.resolve("templates/front-handover-job.yaml");
+        String original = Files.readString(jobTemplate);
+        assertThat(original).contains("helm.sh/hook: post-install,post-upgrade");
+        Files.writeString(jobTemplate, original.replace("helm.sh/hook:", "postern.io/was-hook:"));
+        Rendered withJobs = Rendered.parse(new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE)
+                .withValuesFile(ci("handover-values.yaml")).call());
+        List<Job> jobs = withJobs.all(Job.class);
+        assertThat(jobs).extracting(j -> j.getMetadata().getName())
+                .containsExactlyInAnyOrder(FULLNAME + "-handover-3", FULLNAME + "-handover-4");
+        for (Job job : jobs) {
+            String ordinal = job.getMetadata().getName().substring((FULLNAME + "-handover-").length());
+            assertThat(job.getMetadata().getAnnotations()).containsEntry("postern.io/was-hook", "post-install,post-upgrade")
+                    .containsEntry("helm.sh/hook-delete-policy", "before-hook-creation,hook-succeeded");
+            PodSpec pod = job.getSpec().getTemplate().getSpec();
+            assertThat(pod.getRestartPolicy()).isEqualTo("OnFailure");
+            assertThat(job.getSpec().getTemplate().getMetadata().getLabels())
+                    .as("never selected by the front Services").containsEntry("app.kubernetes.io/component", "handover");
+            Container container = pod.getContainers().getFirst();
+            assertThat(container.getArgs()).containsExactly("queue", "drain", "--queue-dir", "/var/lib/postern/handover",
+                    "--config", "/etc/postern/postern.yaml", "--role", "front", "--timeout", "600s", "--interval", "5s");
+            assertThat(container.getPorts()).isNullOrEmpty();
+            assertThat(container.getReadinessProbe()).isNull();
+            assertThat(container.getLifecycle()).isNull();
+            assertThat(volume(pod, "handover").getPersistentVolumeClaim().getClaimName())
+                    .as("the claim the StatefulSet kept for that ordinal").isEqualTo("queue-" + FULLNAME + "-front-" + ordinal);
+            assertThat(mount(pod, "handover").getMountPath()).isEqualTo("/var/lib/postern/handover");
+            assertThat(volume(pod, "queue").getEmptyDir()).isNotNull();
+            assertThat(volume(pod, "spool").getPersistentVolumeClaim().getClaimName()).isEqualTo(rendered.spoolClaim());
+            assertThat(checkConfig(withJobs, pod).node().role()).isEqualTo(Role.FRONT);
+        }
+        NetworkPolicy delivery = rendered.one(NetworkPolicy.class, FULLNAME + "-delivery");
+        assertThat(delivery.getSpec().getIngress().getFirst().getFrom()).anySatisfy(peer -> assertThat(
+                peer.getPodSelector().getMatchLabels()).containsEntry("app.kubernetes.io/component", "handover"));
+        assertThat(Rendered.parse(new Helm(copy).template().withName(RELEASE).withNamespace(NAMESPACE).call())
+                .all(Job.class)).as("off by default").isEmpty();
+    }
+
+    @Test
+    void theFrontAutoscalerNeedsScaleDownHandOver() throws IOException {
+        Path autoscaled = Files.writeString(temp.resolve("autoscaled.yaml"), """
+                front:
+                  autoscaling: {enabled: true}
+                  drainOnStop: {enabled: false}
+                  replicas: 2
+                  terminationGracePeriodSeconds: 60
+                handover:
+                  enabled: false
+                config:
+                  admin:
+                    queueApi: {enabled: false}
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(ci("openldap-values.yaml")).withValuesFile(autoscaled).call())
+                .hasMessageContaining("front.autoscaling.enabled: a scale-down would strand the removed pod's queue:"
+                        + " set front.drainOnStop.enabled and handover.enabled");
+        Path runningOrdinal = Files.writeString(temp.resolve("running.yaml"), """
+                front:
+                  replicas: 2
+                  terminationGracePeriodSeconds: 60
+                handover:
+                  enabled: true
+                  ordinals: [1, 2]
+                config:
+                  admin:
+                    queueApi: {enabled: false}
+                """);
+        assertThatThrownBy(() -> template().withValuesFile(ci("openldap-values.yaml")).withValuesFile(runningOrdinal).call())
+                .hasMessageContaining("handover.ordinals: 1 is a running front pod (front.replicas is 2)")
+                .hasMessageNotContaining("handover.ordinals: 2 ")
+                .hasMessageContaining("front.drainOnStop.enabled: the preStop drain asks the pod's queue API")
+                .hasMessageContaining("front.terminationGracePeriodSeconds: 60 must be longer than"
+                        + " front.preStopSleepSeconds (5 s) plus front.drainOnStop.timeoutSeconds (60 s) plus"
+                        + " config.node.drainTimeout (30 s)");
+    }
+
+    private static Path ci(String scenario) {
+        return CHART.resolve("ci").resolve(scenario);
     }
 
     @Test
