@@ -5,9 +5,10 @@ import io.netty.channel.ChannelPipeline;
 import io.postern.config.ListenerConfig;
 
 /**
- * Builds the pipeline of one accepted connection for one kind of listener (SMTP, LMTP, POP3).
- * The server adds connection accounting and implicit TLS in front of it; the protocol adds its
- * framing and session handlers.
+ * Adds a protocol's handlers to the pipeline of one accepted connection of one listener kind
+ * (SMTP, submission, LMTP, POP3), once per connection on its event loop. What the server put in
+ * front of them (implicit TLS, when the listener has it) is already in {@code pipeline}; the
+ * protocol adds the rest (its own implicit TLS when the server has not, framing, session).
  */
 public interface ProtocolInitializer {
     void initialize(ListenerConfig listener, Channel channel, ChannelPipeline pipeline);

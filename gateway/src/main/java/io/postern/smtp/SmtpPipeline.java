@@ -1,5 +1,7 @@
 package io.postern.smtp;
 
+import io.postern.smtp.inbound.session.SmtpServices;
+
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import io.postern.config.ListenerConfig;

@@ -1,7 +1,7 @@
 /**
  * SMTP, submission and LMTP front end on Netty. {@link io.postern.smtp.SmtpPipeline} builds a
- * connection's pipeline from {@link io.postern.smtp.SmtpServices}; every reply text lives in
- * {@link io.postern.smtp.SmtpReply}. Subpackages follow the direction of the mail:
+ * connection's pipeline from {@link io.postern.smtp.inbound.session.SmtpServices}; every reply text lives in
+ * {@link io.postern.smtp.reply.SmtpReply}. Subpackages follow the direction of the mail:
  * {@code inbound.codec} (framing: command lines, DATA dot-unstuffing, message content checks),
  * {@code inbound.command} (parsing), {@code inbound.policy} (relay, recipients, senders, AUTH,
  * connection limits), {@code inbound.session} (the state machine).

@@ -1,5 +1,7 @@
 package io.postern.smtp;
 
+import io.postern.smtp.reply.SmtpReply;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;

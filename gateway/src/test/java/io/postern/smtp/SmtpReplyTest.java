@@ -1,5 +1,10 @@
 package io.postern.smtp;
 
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.RecipientOutcome;
+import io.postern.smtp.reply.Reply;
+import io.postern.smtp.reply.SmtpReply;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -28,7 +33,8 @@ class SmtpReplyTest {
     }
 
     @Test
-    void aCustomReplyIsOneLineToo() {
-        assertThat(SmtpReply.custom(550, "5.1.1", "no\r\nsuch\u0000user")).isEqualTo("550 5.1.1 no  such user\r\n");
+    void aRecipientOutcomeReplyIsOneLineToo() {
+        Reply reply = Reply.of(RecipientOutcome.failed(EnhancedStatus.of("5.1.1"), "no\r\nsuch\u0000user"), "a@b.test");
+        assertThat(reply.line()).isEqualTo("550 5.1.1 <a@b.test> no  such user\r\n");
     }
 }

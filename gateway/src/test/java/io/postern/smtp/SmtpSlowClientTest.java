@@ -1,5 +1,7 @@
 package io.postern.smtp;
 
+import io.postern.smtp.inbound.session.SmtpServices;
+
 import io.postern.testing.LoopbackClientChannel;
 import static org.assertj.core.api.Assertions.assertThat;
 

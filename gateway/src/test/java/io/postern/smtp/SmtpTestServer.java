@@ -1,5 +1,7 @@
 package io.postern.smtp;
 
+import io.postern.smtp.inbound.session.SmtpServices;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -13,18 +13,21 @@ import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Login;
 import io.postern.mail.Acceptance;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslStep;
-import io.postern.smtp.SmtpReply;
-import io.postern.smtp.SmtpServices;
+import io.postern.protocol.OffLoop;
+import io.postern.smtp.reply.Reply;
+import io.postern.smtp.reply.SmtpReply;
 import io.postern.smtp.inbound.codec.DataDecoder;
 import io.postern.smtp.inbound.codec.LineFramer;
 import io.postern.smtp.inbound.codec.MessageStream;
@@ -38,9 +41,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -68,7 +69,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final ListenerConfig listener;
     private final SmtpServices services;
     private final SmtpConfig config;
-    private final boolean lmtp;
+    private final ReplyStrategy replies;
+    private OffLoop offLoop;
     private final AuthPolicy authPolicy;
     private final AuthCommand auth;
     private final RecipientPolicy recipientPolicy;
@@ -98,7 +100,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private DataDecoder dataDecoder;
     private long bdatRemaining;
     private boolean bdatLast;
-    private Optional<String> bdatDiscardReply = Optional.empty();
+    private Optional<Reply> bdatDiscardReply = Optional.empty();
     private int errors;
     private long lastActivity;
     private long partialLineSince;
@@ -114,11 +116,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.listener = listener;
         this.services = services;
         this.config = services.smtp();
-        this.lmtp = listener.kind() == ListenerKind.LMTP;
+        this.replies = ReplyStrategy.of(listener.kind());
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
-                services.relay(), !lmtp);
+                services.relay(), replies.relays());
         this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
@@ -132,6 +134,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
         this.input = context.alloc().heapBuffer(256);
+        this.offLoop = new OffLoop(services.blocking(), context.executor(), new OffLoopSession());
     }
 
     @Override
@@ -171,7 +174,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         greeted = true;
-        reply(lmtp ? SmtpReply.LMTP_GREETING : SmtpReply.GREETING, services.hostname());
+        reply(replies.greeting(), services.hostname());
         ctx.flush();
         process();
     }
@@ -366,6 +369,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- commands --------------------------------------------------------------------------
 
     private void handle(Command command) {
+        Optional<Command.Verb> checked = CommandTable.verb(command);
+        if (checked.isPresent() && refusedByTable(checked.get())) {
+            return;
+        }
         switch (command) {
             case Command.Invalid(SmtpReply reply) -> error(reply);
             case Command.Hello hello -> hello(hello);
@@ -381,12 +388,37 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The checks of {@link CommandTable}, in its order; true when the command was refused. */
+    private boolean refusedByTable(Command.Verb verb) {
+        if (CommandTable.has(verb, CommandTable.Rule.HELLO) && !replies.speaks(verb)) {
+            error(SmtpReply.UNKNOWN_COMMAND);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.NEEDS_HELLO) && heloName == null) {
+            error(SmtpReply.HELO_FIRST);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.STARTS_TRANSACTION) && transaction != null) {
+            error(SmtpReply.NESTED_MAIL);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.NEEDS_AUTH) && listener.authRequired() && identity.isEmpty()) {
+            error(SmtpReply.AUTH_REQUIRED);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.IN_TRANSACTION) && transaction == null) {
+            error(SmtpReply.NEED_MAIL);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.RESETS)) {
+            resetTransaction();
+        }
+        return false;
+    }
+
     private void simple(Command.Verb verb) {
         switch (verb) {
-            case RSET -> {
-                resetTransaction();
-                reply(SmtpReply.RESET_OK);
-            }
+            case RSET -> reply(SmtpReply.RESET_OK);
             case NOOP -> reply(SmtpReply.OK);
             case QUIT -> closeWith(SmtpReply.CLOSING, services.hostname());
             case VRFY -> reply(SmtpReply.VRFY);
@@ -398,54 +430,17 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void hello(Command.Hello hello) {
-        boolean allowed = lmtp ? hello.verb() == Command.Verb.LHLO : hello.verb() != Command.Verb.LHLO;
-        if (!allowed) {
-            error(SmtpReply.UNKNOWN_COMMAND);
-            return;
-        }
-        resetTransaction();
         heloName = hello.clientName();
         extended = hello.verb() != Command.Verb.HELO;
         if (!extended) {
             reply(SmtpReply.HELO_OK, services.hostname());
             return;
         }
-        List<String> lines = new ArrayList<>();
-        lines.add("PIPELINING");
-        lines.add("SIZE " + config.maxMessageSize());
-        lines.add("8BITMIME");
-        lines.add("SMTPUTF8");
-        lines.add("ENHANCEDSTATUSCODES");
-        lines.add("CHUNKING");
-        lines.add("DSN");
-        if (startTlsAvailable()) {
-            lines.add("STARTTLS");
-        }
-        if (authPolicy.offered(tlsActive, client) && identity.isEmpty()) {
-            lines.add("AUTH PLAIN LOGIN");
-        }
-        StringBuilder out = new StringBuilder(SmtpReply.EHLO_FIRST.continuation(services.hostname(),
-                TraceHeaders.safe(heloName)));
-        for (int i = 0; i < lines.size(); i++) {
-            out.append(i == lines.size() - 1 ? SmtpReply.HELO_OK.line(lines.get(i))
-                    : SmtpReply.HELO_OK.continuation(lines.get(i)));
-        }
-        write(out.toString());
+        write(EhloReply.render(services.hostname(), heloName, config.maxMessageSize(), startTlsAvailable(),
+                authPolicy.offered(tlsActive, client) && identity.isEmpty()));
     }
 
     private void mail(Command.Mail mail) {
-        if (heloName == null) {
-            error(SmtpReply.HELO_FIRST);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.NESTED_MAIL);
-            return;
-        }
-        if (listener.authRequired() && identity.isEmpty()) {
-            error(SmtpReply.AUTH_REQUIRED);
-            return;
-        }
         EnvelopeParameters.Mail p;
         switch (EnvelopeParameters.mail(mail.parameters())) {
             case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
@@ -471,7 +466,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
             return;
         }
-        if (!lmtp && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
+        if (replies.relays() && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
                 && !services.relay().trusts(client)) {
             MailAddress sender = mail.sender().get();
             offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
@@ -491,10 +486,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void rcpt(Command.Rcpt rcpt) {
-        if (transaction == null) {
-            error(SmtpReply.NEED_MAIL);
-            return;
-        }
         if (transaction.message != null) {
             error(SmtpReply.BAD_SEQUENCE);
             return;
@@ -523,7 +514,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         offload(() -> {
             SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
             // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
-            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(forecast(() -> services
+            return decided != SmtpReply.RECIPIENT_OK || !replies.forecasts() ? decided : forecastReply(forecast(() -> services
                     .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
         }, answer -> {
             if (answer != SmtpReply.RECIPIENT_OK) {
@@ -545,10 +536,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void data() {
-        if (transaction == null) {
-            error(SmtpReply.NEED_MAIL);
-            return;
-        }
         if (transaction.recipients.isEmpty()) {
             error(SmtpReply.NO_VALID_RECIPIENTS);
             return;
@@ -557,7 +544,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             error(SmtpReply.MIXED_DATA_BDAT);
             return;
         }
-        Optional<String> refused = openMessage();
+        Optional<Reply> refused = openMessage();
         if (refused.isPresent()) {
             resetTransaction();
             countedWrite(refused.get());
@@ -578,17 +565,17 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         bdatLast = bdat.last();
         bdatDiscardReply = Optional.empty();
         if (transaction == null) {
-            bdatDiscardReply = Optional.of(SmtpReply.NEED_MAIL.line());
+            bdatDiscardReply = Optional.of(SmtpReply.NEED_MAIL.with());
         } else if (transaction.recipients.isEmpty()) {
-            bdatDiscardReply = Optional.of(SmtpReply.NO_VALID_RECIPIENTS.line());
+            bdatDiscardReply = Optional.of(SmtpReply.NO_VALID_RECIPIENTS.with());
         } else if (transaction.message == null && transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.BAD_SEQUENCE.line());
+            bdatDiscardReply = Optional.of(SmtpReply.BAD_SEQUENCE.with());
         } else if (transaction.message == null) {
             transaction.usesBdat = true;
             // When the sink refuses, the chunk still follows on the wire: read it, then answer.
             bdatDiscardReply = openMessage();
         } else if (!transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.MIXED_DATA_BDAT.line());
+            bdatDiscardReply = Optional.of(SmtpReply.MIXED_DATA_BDAT.with());
         }
         mode = Mode.BDAT;
         if (bdatRemaining == 0) {
@@ -599,7 +586,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private void chunkDone() {
         mode = Mode.COMMAND;
         if (bdatDiscardReply.isPresent()) {
-            String why = bdatDiscardReply.get();
+            Reply why = bdatDiscardReply.get();
             bdatDiscardReply = Optional.empty();
             // RFC 3030: after a failed chunk the transaction is over; later chunks get 503.
             resetTransaction();
@@ -619,16 +606,16 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Opens the sink and writes the Received header; the error reply when the sink refuses. */
-    private Optional<String> openMessage() {
+    private Optional<Reply> openMessage() {
         Envelope envelope = envelope();
         try {
             transaction.message = services.sink().open(envelope);
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
-            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.line(e.enhancedCode()));
+            return Optional.of(storageFailure(e));
         } catch (RuntimeException e) {
             LogLine.event("sink-open-failed").add("error", e.toString()).warn(LOG);
-            return Optional.of(SmtpReply.LOCAL_ERROR.line());
+            return Optional.of(SmtpReply.LOCAL_ERROR.with());
         }
         Transaction t = transaction;
         MessageStream stream = new MessageStream(new MessageStream.Limits(config.maxMessageSize(),
@@ -712,14 +699,28 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
                 };
                 LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                answering(t, () -> perRecipient(t, reply.line()));
+                answering(t, () -> perRecipient(t, reply.with()));
             } else {
-                String code = t.sinkFailure.enhancedCode();
-                perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
+                perRecipient(t, storageFailure(t.sinkFailure));
             }
             return;
         }
-        if (lmtp || services.forecast() == DeliveryForecast.NONE) {
+        messageReceived(t);
+    }
+
+    /**
+     * The message is complete and passed the stream's checks; nothing is committed yet. The place
+     * for a message filter step (a milter chain): it answers a refusal with
+     * {@code answering(t, () -> perRecipient(t, reply))} after {@code t.abort()}, or goes on to
+     * {@link #beforeCommit}. Runs suspended work through {@link #offload} like every other step.
+     */
+    private void messageReceived(Transaction t) {
+        beforeCommit(t);
+    }
+
+    /** Refuses before {@code 250} what local delivery would refuse for every recipient anyway, else commits. */
+    private void beforeCommit(Transaction t) {
+        if (!replies.forecasts() || services.forecast() == DeliveryForecast.NONE) {
             commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
             return;
         }
@@ -734,7 +735,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             t.abort();
             transaction = null;
             LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), refused.get().name());
-            answering(t, () -> perRecipient(t, refused.get().line()));
+            answering(t, () -> perRecipient(t, refused.get().with()));
         });
     }
 
@@ -746,11 +747,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             commit = CompletableFuture.failedFuture(e);
         }
         suspend();
-        commit.whenComplete((acceptance, failure) -> onLoop(() -> {
-            resume();
-            if (mode == Mode.CLOSED) {
-                return;
-            }
+        commit.whenComplete((acceptance, failure) -> offLoop.onLoop(() -> {
             transaction = null;
             if (failure != null) {
                 t.abort();
@@ -775,7 +772,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private void committed(Transaction t, Acceptance acceptance) {
         messagesAccepted.increment();
         long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
-                .filter(o -> o instanceof Acceptance.RecipientOutcome.Accepted).count();
+                .filter(o -> o instanceof RecipientOutcome.Succeeded).count();
         if (accepted > 0) {
             summary.messages++;
             summary.recipients += (int) accepted;
@@ -783,35 +780,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                     .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
                     .add("size", t.stream.size()).add("client", client.getHostAddress()).info(LOG);
         }
-        if (!lmtp) {
-            boolean anyAccepted = acceptance.outcomes().isEmpty() || acceptance.outcomes().stream()
-                    .anyMatch(o -> o instanceof Acceptance.RecipientOutcome.Accepted);
-            if (anyAccepted) {
-                reply(SmtpReply.QUEUED, acceptance.queueId());
-            } else {
-                outcome(acceptance.outcomes().getFirst(), t.recipients.getFirst().address(), acceptance.queueId());
+        for (ReplyStrategy.Answer answer : replies.committed(t.recipients, acceptance)) {
+            if (mode == Mode.CLOSED) {
+                return;
             }
-            return;
-        }
-        for (int i = 0; i < t.recipients.size(); i++) {
-            MailAddress rcpt = t.recipients.get(i).address();
-            if (i < acceptance.outcomes().size()) {
-                outcome(acceptance.outcomes().get(i), rcpt, acceptance.queueId());
-            } else {
-                error(SmtpReply.LOCAL_ERROR);
-            }
-        }
-    }
-
-    private void outcome(Acceptance.RecipientOutcome outcome, MailAddress rcpt, String queueId) {
-        currentRecipient = Optional.of(rcpt);
-        switch (outcome) {
-            case Acceptance.RecipientOutcome.Accepted a -> reply(SmtpReply.DELIVERED, "<" + rcpt + ">", queueId);
-            case Acceptance.RecipientOutcome.TempFailed(String code, String reason) ->
-                    countedWrite(SmtpReply.custom(code.startsWith("4.2.2") || code.startsWith("4.3.1") ? 452 : 451,
-                            code, "<" + rcpt + "> " + reason));
-            case Acceptance.RecipientOutcome.PermFailed(int replyCode, String code, String reason) ->
-                    countedWrite(SmtpReply.custom(replyCode, code, "<" + rcpt + "> " + reason));
+            currentRecipient = answer.recipient();
+            reply(answer.reply());
         }
     }
 
@@ -820,21 +794,28 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 ? failure.getCause() : failure;
         LogLine.event("commit-failed").add("client", client.getHostAddress()).add("error", cause.toString()).warn(LOG);
         if (cause instanceof SinkException sink) {
-            perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(sink.enhancedCode()));
+            perRecipient(t, storageFailure(sink));
         } else {
-            perRecipient(t, SmtpReply.LOCAL_ERROR.line());
+            perRecipient(t, SmtpReply.LOCAL_ERROR.with());
         }
     }
 
+    /** 452 with the sink's own transient status; a status that is not transient becomes 4.3.1. */
+    private static Reply storageFailure(SinkException e) {
+        EnhancedStatus status = EnhancedStatus.parse(e.enhancedCode()).filter(EnhancedStatus::isTransient)
+                .orElse(SmtpReply.STORAGE_TEMP_FAIL.status().orElseThrow());
+        return SmtpReply.STORAGE_TEMP_FAIL.withStatus(status);
+    }
+
     /**
-     * SMTP answers a message once; LMTP once per accepted recipient (RFC 2033 4.2). The failure
-     * counts once against the error limit, so that a session is not cut off in the middle of its
-     * per-recipient replies.
+     * A refusal of the whole message: once in SMTP, once per accepted recipient in LMTP (RFC 2033
+     * 4.2). It counts once against the error limit, so that a session is not cut off in the middle
+     * of its per-recipient replies.
      */
-    private void perRecipient(Transaction t, String errorLine) {
-        countedWrite(errorLine);
-        for (int i = 1; lmtp && i < t.recipients.size() && mode != Mode.CLOSED; i++) {
-            write(errorLine);
+    private void perRecipient(Transaction t, Reply refusal) {
+        countedWrite(refusal);
+        for (int i = 1; i < replies.copies(t.recipients.size()) && mode != Mode.CLOSED; i++) {
+            write(refusal.line());
         }
     }
 
@@ -873,7 +854,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void auth(Command.Auth command) {
-        authNext(auth.start(command, new AuthCommand.Session(lmtp, heloName != null && extended,
+        authNext(auth.start(command, new AuthCommand.Session(!replies.speaksAuth(), heloName != null && extended,
                 identity.isPresent(), transaction != null, tlsActive, client)));
     }
 
@@ -967,13 +948,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String protocolName() {
-        if (lmtp) {
-            return tlsActive ? "LMTPS" : "LMTP";
-        }
-        if (!extended) {
-            return "SMTP";
-        }
-        return "ESMTP" + (tlsActive ? "S" : "") + (identity.isPresent() ? "A" : "");
+        return replies.protocolName(extended, tlsActive, identity.isPresent());
     }
 
     private Optional<String> tlsCipher() {
@@ -994,29 +969,42 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return !StandardCharsets.US_ASCII.newEncoder().canEncode(address.toString());
     }
 
+    /** Runs {@code work} off the event loop under the one {@link OffLoop} policy, then {@code then} and the buffered input. */
     private <T> void offload(Supplier<T> work, Consumer<T> then) {
-        suspend();
-        CompletableFuture.supplyAsync(work, services.blocking()).whenComplete((value, failure) -> onLoop(() -> {
-            resume();
-            if (mode == Mode.CLOSED) {
-                return;
-            }
-            if (failure != null) {
-                LogLine.event("lookup-failed").add("client", client.getHostAddress()).add("error", failure.toString())
-                        .warn(LOG);
-                error(SmtpReply.LOCAL_ERROR);
-            } else {
-                then.accept(value);
-            }
+        offLoop.run(work, value -> {
+            then.accept(value);
             process();
-        }));
+        });
     }
 
-    private void onLoop(Runnable task) {
-        if (ctx.executor().inEventLoop()) {
-            task.run();
-        } else {
-            ctx.executor().execute(task);
+    /** The session as the {@link OffLoop} policy sees it. */
+    private final class OffLoopSession implements OffLoop.Session {
+        @Override
+        public void suspend() {
+            SmtpSessionHandler.this.suspend();
+        }
+
+        @Override
+        public void resume() {
+            SmtpSessionHandler.this.resume();
+        }
+
+        @Override
+        public boolean closed() {
+            return mode == Mode.CLOSED;
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            LogLine.event("lookup-failed").add("client", client.getHostAddress()).add("error", cause.toString())
+                    .warn(LOG);
+            error(SmtpReply.LOCAL_ERROR);
+            process();
+        }
+
+        @Override
+        public void stopping() {
+            closeWith(SmtpReply.SHUTTING_DOWN, services.hostname());
         }
     }
 
@@ -1051,25 +1039,29 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void reply(SmtpReply reply, Object... args) {
+        reply(reply.with(args));
+    }
+
+    private void reply(Reply reply) {
         if (reply.isError()) {
-            error(reply, args);
+            countedWrite(reply);
         } else {
-            write(reply.line(args));
+            write(reply.line());
         }
     }
 
     /** An error reply; too many of them end the session (421). */
     private void error(SmtpReply reply, Object... args) {
-        countedWrite(reply.line(args));
+        countedWrite(reply.with(args));
     }
 
-    private void countedWrite(String line) {
+    private void countedWrite(Reply reply) {
         if (mode == Mode.CLOSED) {
             return;
         }
-        write(line);
+        write(reply.line());
         errorReplies.increment();
-        rejected(line);
+        rejected(reply);
         if (++errors >= config.maxErrors()) {
             LOG.debug("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
             closeWith(SmtpReply.TOO_MANY_ERRORS, services.hostname());
@@ -1085,15 +1077,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
      * One {@code event=rejected} line per refused command, recipient or message. Only the verb,
      * the addresses and the reply code are logged: never an AUTH argument or a message line.
      */
-    private void rejected(String line) {
-        ReplyLine reply = ReplyLine.of(line);
-        RejectReason reason = RejectReason.of(reply.code(), reply.enhanced());
+    private void rejected(Reply reply) {
+        String enhanced = reply.status().map(EnhancedStatus::toString).orElse("");
+        RejectReason reason = RejectReason.of(reply.code(), enhanced);
         meters.rejected(reason);
         if (reason.message()) {
             summary.rejected++;
         }
         LogLine log = LogLine.event("rejected").add("proto", summary.proto()).add("code", reply.code())
-                .add("dsn", reply.enhanced().isEmpty() ? "-" : reply.enhanced()).add("reason", reason.tag())
+                .add("dsn", enhanced.isEmpty() ? "-" : enhanced).add("reason", reason.tag())
                 .add("command", currentVerb).add("client", client.getHostAddress());
         Optional.ofNullable(transaction).or(() -> ending).ifPresent(t ->
                 log.add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">"));

@@ -7,7 +7,7 @@
  * input. The session owns the mode-dependent limits and timeouts (512-octet command lines, 12288
  * for an AUTH line and SASL responses, the DATA/BDAT phase deadline of {@code DataDeadline}); timers
  * read the event loop's ticker; after STARTTLS it resets all state and discards input
- * pipelined behind the command. Replies come from {@link io.postern.smtp.SmtpReply} only. Client
+ * pipelined behind the command. Replies come from {@link io.postern.smtp.reply.SmtpReply} only. Client
  * values in log lines are escaped; AUTH arguments, SASL lines and message content are never logged.
  * Every login goes through the node's {@link io.postern.sasl.LoginThrottle} (shared with POP3): a
  * reservation before the directory is asked, settled with its answer; the throttle's delay is

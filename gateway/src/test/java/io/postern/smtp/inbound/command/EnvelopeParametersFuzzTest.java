@@ -1,5 +1,7 @@
 package io.postern.smtp.inbound.command;
 
+import io.postern.smtp.reply.SmtpReply;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -78,7 +80,7 @@ class EnvelopeParametersFuzzTest {
         }
     }
 
-    private static void refusal(io.postern.smtp.SmtpReply reply, String line) {
+    private static void refusal(io.postern.smtp.reply.SmtpReply reply, String line) {
         if (reply.code() < 500 || reply.code() > 559) {
             throw new IllegalStateException("parameters refused with " + reply + " for " + printable(line));
         }
