@@ -4,7 +4,9 @@
  * {@link io.postern.smtp.reply.SmtpReply}. Subpackages follow the direction of the mail:
  * {@code inbound.codec} (framing: command lines, DATA dot-unstuffing, message content checks),
  * {@code inbound.command} (parsing), {@code inbound.policy} (relay, recipients, senders, AUTH,
- * connection limits), {@code inbound.session} (the state machine).
+ * connection limits), {@code inbound.session} (the state machine, its command table, the SMTP/LMTP
+ * reply strategy and {@code SmtpServices}); {@code reply} is the leaf all of them use. The
+ * packages form no cycle ({@code LayeringTest.noPackageCycles}).
  *
  * <p>Trust: everything read from the network is untrusted. Limits (io.postern.config.SmtpConfig):
  * command line 512 octets (500 5.5.2), text line 1000 (500 5.5.2), message size enforced while

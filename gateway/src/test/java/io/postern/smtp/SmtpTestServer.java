@@ -113,6 +113,11 @@ public final class SmtpTestServer implements AutoCloseable {
                 + extra;
     }
 
+    /** Shuts the executor of off-loop work down, as a stopping node does. */
+    public void stopBlockingWork() {
+        blocking.shutdownNow();
+    }
+
     public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }

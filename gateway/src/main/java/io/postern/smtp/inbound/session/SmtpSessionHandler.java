@@ -12,13 +12,9 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Login;
-import io.postern.mail.Acceptance;
 import io.postern.mail.EnhancedStatus;
-import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
-import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
-import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
@@ -28,12 +24,10 @@ import io.postern.sasl.SaslStep;
 import io.postern.protocol.OffLoop;
 import io.postern.smtp.reply.Reply;
 import io.postern.smtp.reply.SmtpReply;
-import io.postern.smtp.inbound.codec.DataDecoder;
 import io.postern.smtp.inbound.codec.LineFramer;
 import io.postern.smtp.inbound.codec.MessageStream;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
-import io.postern.smtp.inbound.command.EnvelopeParameters;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
 import io.postern.smtp.inbound.policy.SenderPolicy;
@@ -44,8 +38,8 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -62,7 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSessionHandler.class);
-    private static final int SCRATCH = 8192;
 
     private enum Mode { COMMAND, AUTH, DATA, BDAT, CLOSED }
 
@@ -73,17 +66,18 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private OffLoop offLoop;
     private final AuthPolicy authPolicy;
     private final AuthCommand auth;
-    private final RecipientPolicy recipientPolicy;
-    private final SenderPolicy senderPolicy;
+    private final MailCommand mailCommand;
+    private final RcptCommand rcptCommand;
+    private final EnvelopeSession envelopeSession = new EnvelopeSessionView();
     private final LineFramer framer = new LineFramer();
+    private final MessageIntake intake = new MessageIntake();
     private final Counter messagesAccepted;
     private final Counter errorReplies;
     private final SessionMeters meters;
     private final SessionSummary summary;
+    private final EndOfData endOfData;
 
     private ChannelHandlerContext ctx;
-    // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
-    private byte[] scratch;
     private ByteBuf input;
     private InetAddress client;
     private boolean connectionCounted;
@@ -97,10 +91,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean tlsActive;
     private Optional<Login.Identity> identity = Optional.empty();
     private Transaction transaction;
-    private DataDecoder dataDecoder;
-    private long bdatRemaining;
-    private boolean bdatLast;
-    private Optional<Reply> bdatDiscardReply = Optional.empty();
     private int errors;
     private long lastActivity;
     private long partialLineSince;
@@ -119,13 +109,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.replies = ReplyStrategy.of(listener.kind());
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
-        this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
-                services.relay(), replies.relays());
-        this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
+        this.mailCommand = new MailCommand(config, new SenderPolicy(services.directory(),
+                new HashSet<>(services.domains())), services, replies);
+        this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
+                new HashSet<>(services.domains()), services.relay(), replies.relays()), services, replies);
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
         this.summary = new SessionSummary(listener.kind());
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary);
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -329,39 +321,21 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private byte[] scratch() {
-        if (scratch == null) {
-            scratch = new byte[SCRATCH];
-        }
-        return scratch;
-    }
-
     private void readData() {
-        byte[] buffer = scratch();
-        int length = Math.min(input.readableBytes(), SCRATCH);
-        input.getBytes(input.readerIndex(), buffer, 0, length);
-        int consumed = dataDecoder.decode(buffer, 0, length);
-        input.skipBytes(consumed);
+        MessageIntake.Read read = intake.readData(input);
         lastActivity = now();
-        dataDeadline.received(consumed);
-        if (dataDecoder.finished()) {
-            dataDecoder = null;
+        dataDeadline.received(read.octets());
+        if (read.ended()) {
             mode = Mode.COMMAND;
             endOfMessage();
         }
     }
 
     private void readChunk() {
-        byte[] buffer = scratch();
-        int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
-        input.readBytes(buffer, 0, length);
-        bdatRemaining -= length;
+        MessageIntake.Read read = intake.readChunk(input, transaction);
         lastActivity = now();
-        dataDeadline.received(length);
-        if (bdatDiscardReply.isEmpty()) {
-            transaction.stream.write(buffer, 0, length);
-        }
-        if (bdatRemaining == 0) {
+        dataDeadline.received(read.octets());
+        if (read.ended()) {
             chunkDone();
         }
     }
@@ -441,93 +415,49 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void mail(Command.Mail mail) {
-        EnvelopeParameters.Mail p;
-        switch (EnvelopeParameters.mail(mail.parameters())) {
-            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
-                error(why);
-                return;
-            }
-            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
-        }
-        if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
-            error(SmtpReply.MESSAGE_TOO_BIG);
-            return;
-        }
-        if (!p.smtpUtf8() && mail.sender().map(SmtpSessionHandler::nonAscii).orElse(false)) {
-            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
-            return;
-        }
-        Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
-                p.envelopeId());
-        started.declaredSize = p.declaredSize().orElse(0);
-        // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
-        if (identity.isPresent()) {
-            Login.Identity who = identity.get();
-            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
-            return;
-        }
-        if (replies.relays() && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
-                && !services.relay().trusts(client)) {
-            MailAddress sender = mail.sender().get();
-            offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
-            return;
-        }
-        transaction = started;
-        reply(SmtpReply.SENDER_OK);
-    }
-
-    private void senderDecided(Transaction started, SmtpReply answer, Object... args) {
-        if (answer == SmtpReply.SENDER_OK) {
-            transaction = started;
-            reply(answer);
-        } else {
-            error(answer, args);
-        }
+        mailCommand.handle(mail, envelopeSession);
     }
 
     private void rcpt(Command.Rcpt rcpt) {
-        if (transaction.message != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
+        rcptCommand.handle(rcpt, envelopeSession);
+    }
+
+    /** The session as MAIL and RCPT see it. */
+    private final class EnvelopeSessionView implements EnvelopeSession {
+        @Override
+        public Optional<Transaction> transaction() {
+            return Optional.ofNullable(transaction);
         }
-        if (transaction.recipients.size() >= config.maxRecipients()) {
-            error(SmtpReply.TOO_MANY_RECIPIENTS);
-            return;
+
+        @Override
+        public void open(Transaction t) {
+            transaction = t;
         }
-        if (!transaction.smtpUtf8 && nonAscii(rcpt.recipient())) {
-            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
-            return;
+
+        @Override
+        public Optional<Login.Identity> identity() {
+            return identity;
         }
-        EnvelopeParameters.Rcpt p;
-        switch (EnvelopeParameters.rcpt(rcpt.parameters())) {
-            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Rcpt>(SmtpReply why) -> {
-                error(why);
-                return;
-            }
-            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
+
+        @Override
+        public InetAddress client() {
+            return client;
         }
-        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
-        RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
-        Transaction current = transaction;
-        currentRecipient = Optional.of(rcpt.recipient());
-        Optional<MailAddress> verified = verifiedSender(current);
-        offload(() -> {
-            SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
-            // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
-            return decided != SmtpReply.RECIPIENT_OK || !replies.forecasts() ? decided : forecastReply(forecast(() -> services
-                    .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
-        }, answer -> {
-            if (answer != SmtpReply.RECIPIENT_OK) {
-                error(answer);
-            } else if (current != transaction) {
-                error(SmtpReply.NEED_MAIL);
-            } else {
-                if (!current.hasRecipient(rcpt.recipient())) {
-                    current.recipients.add(recipient);
-                }
-                reply(answer);
-            }
-        });
+
+        @Override
+        public <T> void offload(Supplier<T> work, Consumer<T> then) {
+            SmtpSessionHandler.this.offload(work, then);
+        }
+
+        @Override
+        public void reply(SmtpReply reply, Object... args) {
+            SmtpSessionHandler.this.reply(reply, args);
+        }
+
+        @Override
+        public void naming(MailAddress recipient) {
+            currentRecipient = Optional.of(recipient);
+        }
     }
 
     /** The postmaster of the first local domain (RFC 5321 4.5.1), resolved like any recipient. */
@@ -550,7 +480,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             countedWrite(refused.get());
             return;
         }
-        dataDecoder = new DataDecoder(transaction.stream::write);
+        intake.startData(transaction);
         mode = Mode.DATA;
         dataDeadline = newDataDeadline();
         reply(SmtpReply.START_DATA);
@@ -561,39 +491,42 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             // Also for a chunk that will be discarded: its octets can be trickled just the same.
             dataDeadline = newDataDeadline();
         }
-        bdatRemaining = bdat.size();
-        bdatLast = bdat.last();
-        bdatDiscardReply = Optional.empty();
-        if (transaction == null) {
-            bdatDiscardReply = Optional.of(SmtpReply.NEED_MAIL.with());
-        } else if (transaction.recipients.isEmpty()) {
-            bdatDiscardReply = Optional.of(SmtpReply.NO_VALID_RECIPIENTS.with());
-        } else if (transaction.message == null && transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.BAD_SEQUENCE.with());
-        } else if (transaction.message == null) {
-            transaction.usesBdat = true;
-            // When the sink refuses, the chunk still follows on the wire: read it, then answer.
-            bdatDiscardReply = openMessage();
-        } else if (!transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.MIXED_DATA_BDAT.with());
-        }
+        intake.startChunk(bdat.size(), bdat.last(), chunkRefusal());
         mode = Mode.BDAT;
-        if (bdatRemaining == 0) {
+        if (intake.chunkComplete()) {
             chunkDone();
         }
     }
 
+    /** Why the chunk that follows a BDAT is to be read and discarded; empty when it belongs to the message. */
+    private Optional<Reply> chunkRefusal() {
+        if (transaction == null) {
+            return Optional.of(SmtpReply.NEED_MAIL.with());
+        } else if (transaction.recipients.isEmpty()) {
+            return Optional.of(SmtpReply.NO_VALID_RECIPIENTS.with());
+        } else if (transaction.message == null && transaction.usesBdat) {
+            return Optional.of(SmtpReply.BAD_SEQUENCE.with());
+        } else if (transaction.message == null) {
+            transaction.usesBdat = true;
+            // When the sink refuses, the chunk still follows on the wire: read it, then answer.
+            return openMessage();
+        } else if (!transaction.usesBdat) {
+            return Optional.of(SmtpReply.MIXED_DATA_BDAT.with());
+        }
+        return Optional.empty();
+    }
+
     private void chunkDone() {
         mode = Mode.COMMAND;
-        if (bdatDiscardReply.isPresent()) {
-            Reply why = bdatDiscardReply.get();
-            bdatDiscardReply = Optional.empty();
+        Optional<Reply> refused = intake.takeChunkRefusal();
+        if (refused.isPresent()) {
+            Reply why = refused.get();
             // RFC 3030: after a failed chunk the transaction is over; later chunks get 503.
             resetTransaction();
             countedWrite(why);
             return;
         }
-        if (bdatLast) {
+        if (intake.lastChunk()) {
             endOfMessage();
             return;
         }
@@ -612,7 +545,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             transaction.message = services.sink().open(envelope);
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
-            return Optional.of(storageFailure(e));
+            return Optional.of(EndOfData.storageFailure(e));
         } catch (RuntimeException e) {
             LogLine.event("sink-open-failed").add("error", e.toString()).warn(LOG);
             return Optional.of(SmtpReply.LOCAL_ERROR.with());
@@ -645,118 +578,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return identity.isPresent() ? t.sender : Optional.empty();
     }
 
-    /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */
-    private DeliveryForecast.Verdict forecast(Supplier<DeliveryForecast.Verdict> question) {
-        try {
-            return question.get();
-        } catch (RuntimeException e) {
-            LogLine.event("forecast-failed").add("client", client.getHostAddress()).add("error", e.toString()).warn(LOG);
-            return DeliveryForecast.Verdict.DELIVERABLE;
-        }
-    }
-
-    private static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
-        return switch (verdict) {
-            case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
-            case MAILBOX_FULL -> SmtpReply.MAILBOX_FULL;
-            case LOOP -> SmtpReply.DELIVERED_TO_LOOP;
-        };
-    }
-
-    /**
-     * The refusal when local delivery would deliver this message to none of its recipients (each
-     * one's mailboxes full, or already in its Delivered-To fields); empty when any recipient may
-     * get it: SMTP answers the message once, so a partial failure is accepted and reported by DSN.
-     */
-    private Optional<SmtpReply> refusalBeforeCommit(Transaction t, Optional<MailAddress> verified, long size,
-                                                    java.util.Set<String> deliveredTo) {
-        Optional<SmtpReply> first = Optional.empty();
-        for (EnvelopeRecipient r : t.recipients) {
-            DeliveryForecast.Verdict verdict = forecast(() -> services.forecast().atEndOfData(r.address(), verified,
-                    t.sender, size, deliveredTo));
-            if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
-                return Optional.empty();
-            }
-            first = first.or(() -> Optional.of(forecastReply(verdict)));
-        }
-        return first;
-    }
-
-    /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
+    /** After {@code <CRLF>.<CRLF>} or BDAT LAST: the steps of {@link EndOfData}. */
     private void endOfMessage() {
         dataDeadline = null;
-        Transaction t = transaction;
-        t.stream.finish();
-        Optional<MessageStream.Problem> problem = t.stream.problem();
-        if (problem.isPresent() || t.sinkFailure != null) {
-            t.abort();
-            transaction = null;
-            if (problem.isPresent()) {
-                SmtpReply reply = switch (problem.get()) {
-                    case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
-                    case BARE_LINE_ENDING -> SmtpReply.BARE_LINE_ENDING;
-                    case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
-                    case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
-                };
-                LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                answering(t, () -> perRecipient(t, reply.with()));
-            } else {
-                perRecipient(t, storageFailure(t.sinkFailure));
-            }
-            return;
-        }
-        messageReceived(t);
-    }
-
-    /**
-     * The message is complete and passed the stream's checks; nothing is committed yet. The place
-     * for a message filter step (a milter chain): it answers a refusal with
-     * {@code answering(t, () -> perRecipient(t, reply))} after {@code t.abort()}, or goes on to
-     * {@link #beforeCommit}. Runs suspended work through {@link #offload} like every other step.
-     */
-    private void messageReceived(Transaction t) {
-        beforeCommit(t);
-    }
-
-    /** Refuses before {@code 250} what local delivery would refuse for every recipient anyway, else commits. */
-    private void beforeCommit(Transaction t) {
-        if (!replies.forecasts() || services.forecast() == DeliveryForecast.NONE) {
-            commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
-            return;
-        }
-        Optional<MailAddress> verified = verifiedSender(t);
-        long size = t.stream.size();
-        java.util.Set<String> deliveredTo = java.util.Set.copyOf(t.stream.deliveredTo());
-        offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
-            if (refused.isEmpty()) {
-                commit(t);
-                return;
-            }
-            t.abort();
-            transaction = null;
-            LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), refused.get().name());
-            answering(t, () -> perRecipient(t, refused.get().with()));
-        });
-    }
-
-    private void commit(Transaction t) {
-        CompletableFuture<Acceptance> commit;
-        try {
-            commit = t.message.commit();
-        } catch (RuntimeException e) {
-            commit = CompletableFuture.failedFuture(e);
-        }
-        suspend();
-        commit.whenComplete((acceptance, failure) -> offLoop.onLoop(() -> {
-            transaction = null;
-            if (failure != null) {
-                t.abort();
-                answering(t, () -> commitFailed(t, failure));
-            } else {
-                answering(t, () -> committed(t, acceptance));
-            }
-            process();
-        }));
+        endOfData.received(transaction);
     }
 
     /** Runs {@code replies} with {@code t} as the transaction that rejection lines name. */
@@ -769,53 +594,61 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void committed(Transaction t, Acceptance acceptance) {
-        messagesAccepted.increment();
-        long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
-                .filter(o -> o instanceof RecipientOutcome.Succeeded).count();
-        if (accepted > 0) {
-            summary.messages++;
-            summary.recipients += (int) accepted;
-            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
-                    .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
-                    .add("size", t.stream.size()).add("client", client.getHostAddress()).info(LOG);
+    /** The session as the end-of-data steps see it. */
+    private final class EndOfDataSession implements EndOfData.Session {
+        @Override
+        public <T> void offload(Supplier<T> work, Consumer<T> then) {
+            SmtpSessionHandler.this.offload(work, then);
         }
-        for (ReplyStrategy.Answer answer : replies.committed(t.recipients, acceptance)) {
-            if (mode == Mode.CLOSED) {
-                return;
-            }
-            currentRecipient = answer.recipient();
-            reply(answer.reply());
+
+        @Override
+        public <T> void await(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+            suspend();
+            future.whenComplete((value, failure) -> offLoop.onLoop(() -> {
+                then.accept(value, failure);
+                process();
+            }));
         }
-    }
 
-    private void commitFailed(Transaction t, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        LogLine.event("commit-failed").add("client", client.getHostAddress()).add("error", cause.toString()).warn(LOG);
-        if (cause instanceof SinkException sink) {
-            perRecipient(t, storageFailure(sink));
-        } else {
-            perRecipient(t, SmtpReply.LOCAL_ERROR.with());
+        @Override
+        public void answering(Transaction t, Runnable replies) {
+            SmtpSessionHandler.this.answering(t, replies);
         }
-    }
 
-    /** 452 with the sink's own transient status; a status that is not transient becomes 4.3.1. */
-    private static Reply storageFailure(SinkException e) {
-        EnhancedStatus status = EnhancedStatus.parse(e.enhancedCode()).filter(EnhancedStatus::isTransient)
-                .orElse(SmtpReply.STORAGE_TEMP_FAIL.status().orElseThrow());
-        return SmtpReply.STORAGE_TEMP_FAIL.withStatus(status);
-    }
+        @Override
+        public void countedWrite(Reply reply) {
+            SmtpSessionHandler.this.countedWrite(reply);
+        }
 
-    /**
-     * A refusal of the whole message: once in SMTP, once per accepted recipient in LMTP (RFC 2033
-     * 4.2). It counts once against the error limit, so that a session is not cut off in the middle
-     * of its per-recipient replies.
-     */
-    private void perRecipient(Transaction t, Reply refusal) {
-        countedWrite(refusal);
-        for (int i = 1; i < replies.copies(t.recipients.size()) && mode != Mode.CLOSED; i++) {
-            write(refusal.line());
+        @Override
+        public void write(Reply reply) {
+            SmtpSessionHandler.this.write(reply.line());
+        }
+
+        @Override
+        public void reply(Optional<MailAddress> recipient, Reply reply) {
+            currentRecipient = recipient;
+            SmtpSessionHandler.this.reply(reply);
+        }
+
+        @Override
+        public boolean closed() {
+            return mode == Mode.CLOSED;
+        }
+
+        @Override
+        public String client() {
+            return client.getHostAddress();
+        }
+
+        @Override
+        public Optional<MailAddress> verifiedSender(Transaction t) {
+            return SmtpSessionHandler.this.verifiedSender(t);
+        }
+
+        @Override
+        public void detach() {
+            transaction = null;
         }
     }
 
@@ -963,10 +796,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private String tlsDescription() {
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         return tlsCipher().map(c -> "using " + ssl.engine().getSession().getProtocol() + " with cipher " + c).orElse("");
-    }
-
-    private static boolean nonAscii(MailAddress address) {
-        return !StandardCharsets.US_ASCII.newEncoder().canEncode(address.toString());
     }
 
     /** Runs {@code work} off the event loop under the one {@link OffLoop} policy, then {@code then} and the buffered input. */

@@ -1,5 +1,8 @@
 /**
  * The SMTP/LMTP session state machine ({@link io.postern.smtp.inbound.session.SmtpSessionHandler}),
+ * the preconditions of each verb ({@code CommandTable}), where SMTP and LMTP differ
+ * ({@code ReplyStrategy}: one reply per message or per recipient), the EHLO list ({@code EhloReply}),
+ * what a session needs from the node ({@link io.postern.smtp.inbound.session.SmtpServices}),
  * its mail transaction and the trace headers it adds, AUTH decisions ({@code AuthCommand}) and the
  * STARTTLS upgrade ({@code TlsUpgrade}), and what the session reports: one {@code event=session-end}
  * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
