@@ -908,7 +908,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
      */
     private void rejected(Reply reply) {
         String enhanced = reply.status().map(EnhancedStatus::toString).orElse("");
-        RejectReason reason = RejectReason.of(reply.code(), enhanced);
+        RejectReason reason = RejectReason.of(reply.code(), reply.status());
         meters.rejected(reason);
         if (reason.message()) {
             summary.rejected++;

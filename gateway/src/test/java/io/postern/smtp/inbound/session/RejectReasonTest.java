@@ -14,7 +14,7 @@ class RejectReasonTest {
 
     private static RejectReason of(String line) {
         ReplyLine reply = ReplyLine.of(line);
-        return RejectReason.of(reply.code(), reply.enhanced());
+        return RejectReason.of(reply.code(), EnhancedStatus.parse(reply.enhanced()));
     }
 
     @Test
