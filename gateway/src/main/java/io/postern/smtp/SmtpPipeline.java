@@ -1,11 +1,10 @@
 package io.postern.smtp;
 
-import io.postern.smtp.inbound.session.SmtpServices;
-
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsMode;
+import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.smtp.inbound.session.SmtpSessionHandler;
 
 /**

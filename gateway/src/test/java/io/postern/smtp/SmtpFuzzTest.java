@@ -1,18 +1,17 @@
 package io.postern.smtp;
 
-import io.postern.smtp.reply.SmtpReply;
-
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.postern.mail.MailAddress;
 import io.postern.smtp.inbound.codec.DataDecoder;
 import io.postern.smtp.inbound.codec.LineFramer;
 import io.postern.smtp.inbound.codec.MessageStream;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
-import io.postern.mail.MailAddress;
+import io.postern.smtp.reply.SmtpReply;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.Map;

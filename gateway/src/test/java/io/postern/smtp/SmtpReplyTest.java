@@ -1,12 +1,11 @@
 package io.postern.smtp;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.postern.mail.EnhancedStatus;
 import io.postern.mail.RecipientOutcome;
 import io.postern.smtp.reply.Reply;
 import io.postern.smtp.reply.SmtpReply;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
 import org.junit.jupiter.api.Test;
 
 /** Replies with a variable part stay one line whatever that part holds. */

@@ -1,7 +1,5 @@
 package io.postern.smtp;
 
-import io.postern.smtp.inbound.session.SmtpServices;
-
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -19,6 +17,7 @@ import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.policy.ConnectionLimits;
+import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.net.InetSocketAddress;

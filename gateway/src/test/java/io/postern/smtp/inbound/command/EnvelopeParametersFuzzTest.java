@@ -1,10 +1,9 @@
 package io.postern.smtp.inbound.command;
 
-import io.postern.smtp.reply.SmtpReply;
-
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.postern.smtp.reply.SmtpReply;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
