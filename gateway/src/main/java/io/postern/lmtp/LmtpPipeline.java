@@ -5,7 +5,7 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.mail.MessageSink;
 import io.postern.smtp.SmtpPipeline;
-import io.postern.smtp.SmtpServices;
+import io.postern.smtp.inbound.session.SmtpServices;
 
 /**
  * LMTP (RFC 2033) as a thin delta on the SMTP session: the same framing, limits and policy,

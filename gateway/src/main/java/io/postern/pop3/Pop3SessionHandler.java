@@ -13,6 +13,7 @@ import io.postern.mailbox.OpenMailbox;
 import io.postern.mailbox.SpoolMessage;
 import io.postern.mailbox.UpdateResult;
 import io.postern.observability.LogLine;
+import io.postern.protocol.OffLoop;
 import io.postern.pop3.Pop3Login.LoginOutcome;
 import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -60,6 +60,9 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
     private State state = State.AUTHORIZATION;
     private boolean secure;
     private boolean busy;
+    private OffLoop offLoop;
+    // QUIT's mailbox update is off the loop: a failure of it still ends the session.
+    private boolean quitting;
     // The node is stopping: once no command is in progress the session ends with SHUTTING_DOWN.
     private boolean draining;
     private int badCommands;
@@ -624,6 +627,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
         }
         Set<Integer> doomed = new HashSet<>();
         deleted.stream().forEach(doomed::add);
+        quitting = true;
         OpenMailbox open = mailbox;
         offload(() -> open.delete(doomed), result -> {
             String text = switch (result) {
@@ -678,33 +682,54 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
 
     // ---- plumbing ----
 
+    /** Off-loop work under the one {@link OffLoop} policy; then the lines that waited meanwhile. */
     private <T> void offload(Supplier<T> work, java.util.function.Consumer<T> then) {
-        busy = true;
-        try {
-            services.blocking().execute(() -> {
-                T result;
-                try {
-                    result = work.get();
-                } catch (RuntimeException e) {
-                    LogLine.event("pop3-internal-error").add("client", client.getHostAddress()).add("error", e.toString())
-                            .warn(LOG);
-                    ctx.executor().execute(() -> {
+        offLoop().run(work, result -> {
+            then.accept(result);
+            drain();
+        });
+    }
+
+    private OffLoop offLoop() {
+        if (offLoop == null) {
+            offLoop = new OffLoop(services.blocking(), ctx.executor(), new OffLoop.Session() {
+                @Override
+                public void suspend() {
+                    busy = true;
+                }
+
+                @Override
+                public void resume() {
+                    busy = false;
+                }
+
+                @Override
+                public boolean closed() {
+                    return state == State.CLOSED;
+                }
+
+                @Override
+                public void failed(Throwable cause) {
+                    LogLine.event("pop3-internal-error").add("client", client.getHostAddress())
+                            .add("error", cause.toString()).warn(LOG);
+                    // QUIT was the command: the session ends after the answer, as RFC 1939 says.
+                    if (quitting) {
                         ending("error");
                         closeWith(Pop3Reply.STORAGE_TEMP);
-                    });
-                    return;
-                }
-                ctx.executor().execute(() -> {
-                    busy = false;
-                    then.accept(result);
+                        return;
+                    }
+                    reply(Pop3Reply.STORAGE_TEMP);
                     drain();
-                });
+                }
+
+                @Override
+                public void stopping() {
+                    ending("shutdown");
+                    closeWith(Pop3Reply.SHUTTING_DOWN);
+                }
             });
-        } catch (RejectedExecutionException e) {
-            busy = false;
-            ending("shutdown");
-            closeWith(Pop3Reply.SHUTTING_DOWN);
         }
+        return offLoop;
     }
 
     private void bad(Pop3Reply reply, Object... args) {

@@ -195,7 +195,7 @@ final class QueueSink implements MessageSink {
                             onDurable.accept(record);
                         } finally {
                             result.complete(new Acceptance(queueId(), envelope.recipients().stream()
-                                    .map(r -> (Acceptance.RecipientOutcome) new Acceptance.RecipientOutcome.Accepted())
+                                    .map(r -> Acceptance.QUEUED)
                                     .toList()));
                         }
                     }));

@@ -5,15 +5,16 @@ import io.postern.config.FileAccess;
 import io.postern.delivery.FileContent;
 import io.postern.delivery.MemoryContent;
 import io.postern.mail.Acceptance;
-import io.postern.mail.Acceptance.RecipientOutcome;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.Envelope;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MessageContent;
 import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
@@ -29,6 +30,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +49,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalDeliverySink implements MessageSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDeliverySink.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final EnhancedStatus LOCAL_ERROR = new EnhancedStatus(4, 3, 0);
 
     private final DeliveryAgent agent;
     private final Path tempDirectory;
@@ -165,19 +168,30 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         List<RecipientOutcome> outcomes = new ArrayList<>();
         for (EnvelopeRecipient recipient : recipients) {
             DeliveryResult result = byRecipient.get(recipient);
-            outcomes.add(result == null ? new RecipientOutcome.TempFailed("4.3.0", "no delivery result")
-                    : outcome(result));
+            outcomes.add(result == null ? RecipientOutcome.deferred(LOCAL_ERROR, "no delivery result") : outcome(result));
         }
         return new Acceptance(queueId, outcomes);
     }
 
-    /** A delivery result as an LMTP reply (RFC 3463 codes; 552 for storage, 550 for the mailbox, 554 otherwise). */
+    /**
+     * A delivery result as an LMTP reply: 452 for a full mailbox or storage, 451 for other
+     * deferrals; 552 for storage, 550 for the mailbox, 554 for other failures. A status of the
+     * wrong class (a deferral that says {@code 5.x.x}) keeps its subject and detail in the right class.
+     */
     static RecipientOutcome outcome(DeliveryResult result) {
+        Optional<EnhancedStatus> status = EnhancedStatus.parse(result.enhancedCode());
         return switch (result.status()) {
-            case DELIVERED -> new RecipientOutcome.Accepted();
-            case DEFERRED -> new RecipientOutcome.TempFailed(result.enhancedCode(), result.diagnostic());
-            case FAILED -> new RecipientOutcome.PermFailed(replyCode(result.enhancedCode()), result.enhancedCode(),
-                    result.diagnostic());
+            case DELIVERED -> Acceptance.DELIVERED;
+            case DEFERRED -> {
+                EnhancedStatus code = status.map(s -> s.withClass(4)).orElse(LOCAL_ERROR);
+                yield new RecipientOutcome.Deferred(
+                        code.subject() == 2 && code.detail() == 2 || code.subject() == 3 && code.detail() == 1 ? 452 : 451,
+                        code, result.diagnostic());
+            }
+            case FAILED -> {
+                EnhancedStatus code = status.map(s -> s.withClass(5)).orElse(EnhancedStatus.PERMANENT);
+                yield new RecipientOutcome.Failed(replyCode(code.toString()), code, result.diagnostic());
+            }
         };
     }
 
@@ -193,7 +207,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
 
     private static Acceptance allTempFailed(String queueId, List<EnvelopeRecipient> recipients) {
         return new Acceptance(queueId, recipients.stream()
-                .map(r -> (RecipientOutcome) new RecipientOutcome.TempFailed("4.3.0", "local delivery failed"))
+                .map(r -> (RecipientOutcome) RecipientOutcome.deferred(LOCAL_ERROR, "local delivery failed"))
                 .toList());
     }
 

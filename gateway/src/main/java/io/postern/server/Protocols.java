@@ -14,7 +14,8 @@ import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.SmtpPipeline;
-import io.postern.smtp.SmtpServices;
+import io.postern.smtp.inbound.session.SmtpServices;
+import io.postern.smtp.reply.SmtpReply;
 import java.time.Clock;
 import java.util.EnumMap;
 import java.util.Map;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds the pipeline initializer of each listener kind from the node's parts: SMTP and
  * submission into the queue, LMTP into local delivery, POP3 over the spools. A kind the role
- * has no sink for (SMTP on a delivery node) answers "not served" and closes.
+ * has no sink for (SMTP and submission on a delivery node) gets an {@link UnservedProtocol}.
  */
 final class Protocols {
     private Protocols() {
@@ -58,9 +59,8 @@ final class Protocols {
             map.put(ListenerKind.MX, smtpInitializer);
             map.put(ListenerKind.SUBMISSION, smtpInitializer);
         } else {
-            map.put(ListenerKind.MX, new UnservedProtocol("421 4.3.2 " + host + " SMTP is not served by a delivery node\r\n"));
-            map.put(ListenerKind.SUBMISSION,
-                    new UnservedProtocol("421 4.3.2 " + host + " submission is not served by a delivery node\r\n"));
+            map.put(ListenerKind.MX, new UnservedProtocol(SmtpReply.NOT_SERVED.line(host, "SMTP")));
+            map.put(ListenerKind.SUBMISSION, new UnservedProtocol(SmtpReply.NOT_SERVED.line(host, "submission")));
         }
         map.put(ListenerKind.LMTP, (listener, channel, pipeline) ->
                 LmtpPipeline.configure(pipeline, listener, smtp, lmtpSink));

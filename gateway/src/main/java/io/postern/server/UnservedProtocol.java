@@ -10,8 +10,11 @@ import io.postern.config.ListenerConfig;
 import java.nio.charset.StandardCharsets;
 
 /**
- * For a listener kind whose protocol this build does not serve yet: answers the protocol's own
- * "service not available" greeting and closes, so a client fails fast and clearly.
+ * The pipeline of a listener whose protocol this node's role does not serve (SMTP and
+ * submission on a delivery-only node, which has no queue): on connect it writes the given
+ * greeting (the protocol's "service not available", {@code 421 4.3.2 ... not served by a delivery
+ * node}) and closes without reading, so a misrouted client fails fast and retries elsewhere.
+ * Immutable.
  */
 final class UnservedProtocol implements ProtocolInitializer {
     private final String greeting;

@@ -3,7 +3,9 @@ package io.postern.smtp;
 import io.netty.channel.ChannelPipeline;
 import io.postern.config.ListenerConfig;
 import io.postern.net.ListenerStages;
+import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.smtp.inbound.session.SmtpSessionHandler;
+import io.postern.smtp.reply.SmtpReply;
 
 /**
  * Builds the pipeline of one SMTP, submission or LMTP connection: the shared stages

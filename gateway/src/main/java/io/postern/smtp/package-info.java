@@ -1,10 +1,13 @@
 /**
  * SMTP, submission and LMTP front end on Netty. {@link io.postern.smtp.SmtpPipeline} builds a
- * connection's pipeline from {@link io.postern.smtp.SmtpServices}; every reply text lives in
- * {@link io.postern.smtp.SmtpReply}. Subpackages follow the direction of the mail:
+ * connection's pipeline from {@link io.postern.smtp.inbound.session.SmtpServices}; every reply text lives in
+ * {@link io.postern.smtp.reply.SmtpReply}. Subpackages follow the direction of the mail:
  * {@code inbound.codec} (framing: command lines, DATA dot-unstuffing, message content checks),
  * {@code inbound.command} (parsing), {@code inbound.policy} (relay, recipients, senders, AUTH),
- * {@code inbound.session} (the state machine).
+ * {@code inbound.session} (the state machine, its command table, the SMTP/LMTP reply strategy
+ * and {@code SmtpServices}); {@code reply} is the leaf all of them use. Connection limits are a
+ * shared listener stage ({@code io.postern.net}). The packages form no cycle
+ * ({@code LayeringTest.noPackageCycles}).
  *
  * <p>Trust: everything read from the network is untrusted. Limits (io.postern.config.SmtpConfig):
  * command line 512 octets (500 5.5.2), text line 1000 (500 5.5.2), message size enforced while

@@ -1,6 +1,7 @@
 package io.postern.architecture;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
@@ -75,5 +76,11 @@ class LayeringTest {
         noClasses().that().resideOutsideOfPackage("io.postern.observability..")
                 .should().dependOnClassesThat().resideInAPackage("io.micrometer.prometheusmetrics..")
                 .check(classes);
+    }
+
+    /** Every package is a node of one acyclic graph: a cycle means some type belongs in a lower (leaf) package. */
+    @Test
+    void noPackageCycles() {
+        slices().matching("io.postern.(**)").should().beFreeOfCycles().check(classes);
     }
 }

@@ -424,4 +424,20 @@ class Pop3SessionTest {
             assertThat(Files.readString(mbox, StandardCharsets.US_ASCII)).isEqualTo(second + "From late@example.test Thu Nov 26 10:02:00 2026\nSubject: late\n\nlate\n\n");
         }
     }
+
+    /** The off-loop policy: a login whose work throws is that command's temporary failure; the session goes on. */
+    @Test
+    void aLoginThatThrowsIsATemporaryFailureAndTheSessionGoesOn() throws Exception {
+        try (Pop3Fixture pop3 = Pop3Fixture.start(dir)) {
+            try (Pop3Client client = new Pop3Client(pop3.port)) {
+                client.line();
+                pop3.directory.broken(true);
+                client.command("USER alice");
+                assertThat(client.command("PASS alice-pw")).isEqualTo("-ERR [SYS/TEMP] Mailbox unavailable, try again later");
+                pop3.directory.broken(false);
+                client.command("USER alice");
+                assertThat(client.command("PASS alice-pw")).startsWith("+OK");
+            }
+        }
+    }
 }

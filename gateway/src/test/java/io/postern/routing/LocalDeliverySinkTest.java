@@ -10,10 +10,11 @@ import io.postern.config.SpoolFormat;
 import io.postern.delivery.LocalDelivery;
 import io.postern.directory.Recipient;
 import io.postern.mail.Acceptance;
-import io.postern.mail.Acceptance.RecipientOutcome;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.testing.MapDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,16 +77,16 @@ class LocalDeliverySinkTest {
         Acceptance acceptance = message.commit().get(10, TimeUnit.SECONDS);
 
         assertThat(acceptance.outcomes()).hasSize(5);
-        assertThat(acceptance.outcomes().get(0)).isEqualTo(new RecipientOutcome.Accepted());
-        assertThat(acceptance.outcomes().get(1)).isInstanceOfSatisfying(RecipientOutcome.PermFailed.class, p -> {
+        assertThat(acceptance.outcomes().get(0)).isEqualTo(Acceptance.DELIVERED);
+        assertThat(acceptance.outcomes().get(1)).isInstanceOfSatisfying(RecipientOutcome.Failed.class, p -> {
             assertThat(p.replyCode()).isEqualTo(552);
-            assertThat(p.enhancedCode()).isEqualTo("5.2.2");
+            assertThat(p.status()).isEqualTo(EnhancedStatus.of("5.2.2"));
         });
-        assertThat(acceptance.outcomes().get(2)).isEqualTo(new RecipientOutcome.Accepted());
-        assertThat(acceptance.outcomes().get(3)).isInstanceOfSatisfying(RecipientOutcome.PermFailed.class,
+        assertThat(acceptance.outcomes().get(2)).isEqualTo(Acceptance.DELIVERED);
+        assertThat(acceptance.outcomes().get(3)).isInstanceOfSatisfying(RecipientOutcome.Failed.class,
                 p -> assertThat(p.replyCode()).isEqualTo(550));
-        assertThat(acceptance.outcomes().get(4)).isInstanceOfSatisfying(RecipientOutcome.PermFailed.class,
-                p -> assertThat(p.enhancedCode()).isEqualTo("5.4.6"));
+        assertThat(acceptance.outcomes().get(4)).isInstanceOfSatisfying(RecipientOutcome.Failed.class,
+                p -> assertThat(p.status()).isEqualTo(EnhancedStatus.of("5.4.6")));
         for (String user : List.of("alice", "bob")) {
             try (Stream<Path> files = Files.list(base.resolve("spool/example.test").resolve(user).resolve("new"))) {
                 Path file = files.findFirst().orElseThrow();
@@ -104,7 +105,7 @@ class LocalDeliverySinkTest {
         IncomingMessage message = sink.open(envelope("alice@example.test"));
         message.write("x\r\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
         Acceptance acceptance = message.commit().get(10, TimeUnit.SECONDS);
-        assertThat(acceptance.outcomes()).containsExactly(new RecipientOutcome.TempFailed("4.4.3",
+        assertThat(acceptance.outcomes()).containsExactly(new RecipientOutcome.Deferred(451, EnhancedStatus.of("4.4.3"),
                 "alice@example.test: directory unavailable"));
     }
 
@@ -115,9 +116,9 @@ class LocalDeliverySinkTest {
         IncomingMessage message = sink.open(envelope("evil@example.test", "alice@example.test"));
         message.write("x\r\n".getBytes(StandardCharsets.US_ASCII), 0, 3);
         Acceptance acceptance = message.commit().get(10, TimeUnit.SECONDS);
-        assertThat(acceptance.outcomes().get(0)).isInstanceOfSatisfying(RecipientOutcome.PermFailed.class,
-                p -> assertThat(p.enhancedCode()).isEqualTo("5.3.0"));
-        assertThat(acceptance.outcomes().get(1)).isEqualTo(new RecipientOutcome.Accepted());
+        assertThat(acceptance.outcomes().get(0)).isInstanceOfSatisfying(RecipientOutcome.Failed.class,
+                p -> assertThat(p.status()).isEqualTo(EnhancedStatus.of("5.3.0")));
+        assertThat(acceptance.outcomes().get(1)).isEqualTo(Acceptance.DELIVERED);
     }
 
     @Test
@@ -139,7 +140,7 @@ class LocalDeliverySinkTest {
         IncomingMessage small = sink.open(envelope("alice@example.test"));
         small.write(exactly, 0, exactly.length);
         assertThat(base.resolve("tmp")).doesNotExist();
-        assertThat(small.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(new RecipientOutcome.Accepted());
+        assertThat(small.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(Acceptance.DELIVERED);
 
         IncomingMessage big = sink.open(envelope("bob@example.test"));
         big.write(exactly, 0, exactly.length);
@@ -147,7 +148,7 @@ class LocalDeliverySinkTest {
         try (Stream<Path> files = Files.list(base.resolve("tmp"))) {
             assertThat(files.toList()).hasSize(1); // spilled: memory holds no more than the threshold
         }
-        assertThat(big.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(new RecipientOutcome.Accepted());
+        assertThat(big.commit().get(10, TimeUnit.SECONDS).outcomes()).containsExactly(Acceptance.DELIVERED);
         assertThat(base.resolve("tmp")).isEmptyDirectory();
         try (Stream<Path> files = Files.list(base.resolve("spool/example.test/bob/new"))) {
             byte[] stored = Files.readAllBytes(files.findFirst().orElseThrow());

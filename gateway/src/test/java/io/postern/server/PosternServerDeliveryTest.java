@@ -56,7 +56,7 @@ class PosternServerDeliveryTest {
             byte[] content = "Subject: wired\r\n\r\nok\r\n".getBytes(StandardCharsets.US_ASCII);
             message.write(content, 0, content.length);
             assertThat(message.commit().get(10, TimeUnit.SECONDS).outcomes())
-                    .containsExactly(new Acceptance.RecipientOutcome.Accepted());
+                    .containsExactly(Acceptance.DELIVERED);
         }
         try (Stream<Path> files = Files.list(base.resolve("spool/example.test/alice/new"))) {
             Path file = files.findFirst().orElseThrow();

@@ -1,6 +1,7 @@
 package io.postern.smtp;
 
 import io.postern.mail.Acceptance;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
@@ -35,7 +36,7 @@ public final class FileSink implements MessageSink {
     private final Path dir;
     private final AtomicInteger ids = new AtomicInteger();
     private final List<Stored> stored = new CopyOnWriteArrayList<>();
-    private final Map<String, Acceptance.RecipientOutcome> outcomes = new ConcurrentHashMap<>();
+    private final Map<String, RecipientOutcome> outcomes = new ConcurrentHashMap<>();
     private volatile boolean failOpen;
     private volatile boolean failCommit;
     private volatile Duration commitDelay = Duration.ZERO;
@@ -73,7 +74,7 @@ public final class FileSink implements MessageSink {
         commitDelay = value;
     }
 
-    public void outcome(String recipientKey, Acceptance.RecipientOutcome outcome) {
+    public void outcome(String recipientKey, RecipientOutcome outcome) {
         outcomes.put(recipientKey, outcome);
     }
 
@@ -131,9 +132,9 @@ public final class FileSink implements MessageSink {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                    List<Acceptance.RecipientOutcome> list = new ArrayList<>();
+                    List<RecipientOutcome> list = new ArrayList<>();
                     for (EnvelopeRecipient r : envelope.recipients()) {
-                        list.add(outcomes.getOrDefault(r.address().key(), new Acceptance.RecipientOutcome.Accepted()));
+                        list.add(outcomes.getOrDefault(r.address().key(), Acceptance.QUEUED));
                     }
                     return new Acceptance(id, list);
                 }, later);

@@ -2,7 +2,8 @@ package io.postern.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.postern.mail.Acceptance;
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.RecipientOutcome;
 import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,9 +20,9 @@ class LmtpOutcomesTest {
                 MapDirectory.fixture());
              SmtpTestClient client = new SmtpTestClient(server.port())) {
             server.sink.outcome("bob@example.com",
-                    new Acceptance.RecipientOutcome.TempFailed("4.2.2", "mailbox full"));
+                    new RecipientOutcome.Deferred(452, EnhancedStatus.of("4.2.2"), "mailbox full"));
             server.sink.outcome("info@example.com",
-                    new Acceptance.RecipientOutcome.PermFailed(552, "5.2.2", "quota exceeded\r\nINJECTED"));
+                    new RecipientOutcome.Failed(552, EnhancedStatus.of("5.2.2"), "quota exceeded\r\nINJECTED"));
             assertThat(client.readLine()).startsWith("220 mx.test LMTP");
             client.send("LHLO front.test");
             assertThat(client.reply()).isEqualTo("250 DSN");

@@ -4,7 +4,8 @@ import static io.postern.testing.LogCapture.keys;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
-import io.postern.mail.Acceptance;
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.RecipientOutcome;
 import io.postern.testing.Await;
 import io.postern.testing.LogCapture;
 import io.postern.testing.MapDirectory;
@@ -194,7 +195,7 @@ class SmtpObservabilityTest {
     void lmtpLogsOneRejectionPerFailedRecipient() throws Exception {
         try (SmtpTestServer server = server("lmtp", "");
              SmtpTestClient client = new SmtpTestClient(server.port())) {
-            server.sink.outcome("bob@example.com", new Acceptance.RecipientOutcome.TempFailed("4.2.2", "mailbox full"));
+            server.sink.outcome("bob@example.com", new RecipientOutcome.Deferred(452, EnhancedStatus.of("4.2.2"), "mailbox full"));
             assertThat(client.readLine()).startsWith("220 ");
             exchange(client, "LHLO front.test", "250 ");
             exchange(client, "MAIL FROM:<s@remote.test>", "250 ");

@@ -2,6 +2,10 @@ package io.postern.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.RecipientOutcome;
+import io.postern.smtp.reply.Reply;
+import io.postern.smtp.reply.SmtpReply;
 import org.junit.jupiter.api.Test;
 
 /** Replies with a variable part stay one line whatever that part holds. */
@@ -28,7 +32,8 @@ class SmtpReplyTest {
     }
 
     @Test
-    void aCustomReplyIsOneLineToo() {
-        assertThat(SmtpReply.custom(550, "5.1.1", "no\r\nsuch\u0000user")).isEqualTo("550 5.1.1 no  such user\r\n");
+    void aRecipientOutcomeReplyIsOneLineToo() {
+        Reply reply = Reply.of(RecipientOutcome.failed(EnhancedStatus.of("5.1.1"), "no\r\nsuch\u0000user"), "a@b.test");
+        assertThat(reply.line()).isEqualTo("550 5.1.1 <a@b.test> no  such user\r\n");
     }
 }

@@ -247,4 +247,21 @@ class SmtpSessionLimitsTest {
             assertThat(text).doesNotContain("\r\n.x");
         }
     }
+
+    /** The off-loop policy: an executor that refuses work means the node is stopping (421, then close). */
+    @Test
+    void offLoopWorkRefusedByAStoppingNodeIs421AndClose() throws Exception {
+        try (SmtpTestServer server = server("{}");
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            assertThat(client.readLine()).startsWith("220 ");
+            client.send("EHLO client.test");
+            client.reply();
+            client.send("MAIL FROM:<x@remote.test>");
+            assertThat(client.readLine()).startsWith("250 ");
+            server.stopBlockingWork();
+            client.send("RCPT TO:<alice@example.com>");
+            assertThat(client.readLine()).isEqualTo("421 4.3.2 mx.test service shutting down");
+            assertThat(client.closedByServer()).isTrue();
+        }
+    }
 }

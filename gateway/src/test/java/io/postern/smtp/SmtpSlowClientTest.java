@@ -1,6 +1,5 @@
 package io.postern.smtp;
 
-import io.postern.testing.LoopbackClientChannel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -8,8 +7,10 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.sasl.LoginThrottle;
-import io.postern.testing.MapDirectory;
 import io.postern.net.ConnectionLimits;
+import io.postern.smtp.inbound.session.SmtpServices;
+import io.postern.testing.LoopbackClientChannel;
+import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -17,6 +17,7 @@ import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.sasl.LoginThrottle;
 import io.postern.net.ConnectionLimits;
+import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
 import java.net.InetSocketAddress;
@@ -109,6 +110,11 @@ public final class SmtpTestServer implements AutoCloseable {
                 + "directory: {urls: ['ldap://127.0.0.1:1'], baseDn: 'dc=example,dc=com'}\n"
                 + "domains: [example.com]\n"
                 + extra;
+    }
+
+    /** Shuts the executor of off-loop work down, as a stopping node does. */
+    public void stopBlockingWork() {
+        blocking.shutdownNow();
     }
 
     public int port() {

@@ -31,6 +31,7 @@ public final class MapDirectory implements Directory {
     private final Set<String> tempFail = ConcurrentHashMap.newKeySet();
     private volatile boolean down;
     private volatile CountDownLatch loginGate = new CountDownLatch(0);
+    private volatile boolean broken;
     private volatile boolean subaddressing = true;
 
     public MapDirectory(String... localDomains) {
@@ -150,6 +151,11 @@ public final class MapDirectory implements Directory {
         loginGate = gate;
     }
 
+    /** While broken, a login throws: an adapter's bug, not an outage the directory reports. */
+    public void broken(boolean value) {
+        broken = value;
+    }
+
     /** While down, every question fails temporarily. */
     public void down(boolean value) {
         down = value;
@@ -191,6 +197,9 @@ public final class MapDirectory implements Directory {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Login.TempFail("interrupted");
+        }
+        if (broken) {
+            throw new IllegalStateException("directory adapter bug (test)");
         }
         if (down) {
             return new Login.TempFail("directory down (test)");

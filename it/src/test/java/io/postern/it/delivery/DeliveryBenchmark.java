@@ -110,7 +110,7 @@ public final class DeliveryBenchmark {
                         Optional.empty(), Optional.empty(), Instant.now())));
                 incoming.write(message, 0, message.length);
                 Acceptance acceptance = incoming.commit().get(30, TimeUnit.SECONDS);
-                if (!(acceptance.outcomes().getFirst() instanceof Acceptance.RecipientOutcome.Accepted)) {
+                if (!(acceptance.outcomes().getFirst() instanceof io.postern.mail.RecipientOutcome.Succeeded)) {
                     throw new IllegalStateException(acceptance.toString());
                 }
             });

@@ -104,7 +104,7 @@ final class SmtpItNode implements AutoCloseable {
                         }
                         envelopes.add(envelope);
                         return new Acceptance(id, envelope.recipients().stream()
-                                .map(r -> (Acceptance.RecipientOutcome) new Acceptance.RecipientOutcome.Accepted())
+                                .map(r -> Acceptance.QUEUED)
                                 .toList());
                     });
                 }

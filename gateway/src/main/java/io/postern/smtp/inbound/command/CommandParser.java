@@ -1,7 +1,7 @@
 package io.postern.smtp.inbound.command;
 
 import io.postern.mail.MailAddress;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

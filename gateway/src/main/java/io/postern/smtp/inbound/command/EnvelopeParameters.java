@@ -7,7 +7,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.OriginalRecipient;
 import io.postern.mail.Xtext;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Map;

@@ -5,7 +5,7 @@ import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;

@@ -4,7 +4,7 @@ import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.mail.MailAddress;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.util.Optional;
 import java.util.Set;
 

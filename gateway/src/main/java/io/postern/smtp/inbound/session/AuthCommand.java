@@ -5,7 +5,7 @@ import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslMechanism;
 import io.postern.sasl.SaslStep;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import java.net.InetAddress;

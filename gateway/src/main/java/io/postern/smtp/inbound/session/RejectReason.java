@@ -1,6 +1,8 @@
 package io.postern.smtp.inbound.session;
 
+import io.postern.mail.EnhancedStatus;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Why a reply refused something: the {@code reason} of the {@code event=rejected} log line and the
@@ -45,29 +47,30 @@ enum RejectReason {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** The reason of one 4xx/5xx reply, from its code and enhanced status code ("" when it has none). */
-    static RejectReason of(int code, String enhanced) {
-        String detail = enhanced.length() > 2 ? enhanced.substring(2) : "";
-        return switch (detail) {
-            case "1.1" -> UNKNOWN_USER;
-            case "2.1" -> DISABLED;
-            case "2.2" -> QUOTA;
-            case "3.4" -> SIZE;
-            case "4.6" -> LOOP;
-            case "5.3" -> RECIPIENTS_LIMIT;
-            case "6.7" -> CONTENT;
-            case "7.0", "7.8", "7.11" -> AUTH;
-            case "7.1" -> code == 554 ? RELAY_DENIED : POLICY;
-            case "5.2" -> code == 554 ? CONTENT : PROTOCOL;
-            default -> fallback(code, enhanced);
+    /** The reason of one 4xx/5xx reply, from its code and enhanced status code (empty when it has none). */
+    static RejectReason of(int code, Optional<EnhancedStatus> status) {
+        int key = status.map(s -> s.subject() * 1000 + s.detail()).orElse(-1);
+        return switch (key) {
+            case 1001 -> UNKNOWN_USER;
+            case 2001 -> DISABLED;
+            case 2002 -> QUOTA;
+            case 3004 -> SIZE;
+            case 4006 -> LOOP;
+            case 5003 -> RECIPIENTS_LIMIT;
+            case 6007 -> CONTENT;
+            case 7000, 7008, 7011 -> AUTH;
+            case 7001 -> code == 554 ? RELAY_DENIED : POLICY;
+            case 5002 -> code == 554 ? CONTENT : PROTOCOL;
+            default -> fallback(code, status);
         };
     }
 
-    private static RejectReason fallback(int code, String enhanced) {
+    private static RejectReason fallback(int code, Optional<EnhancedStatus> status) {
+        int subject = status.map(EnhancedStatus::subject).orElse(-1);
         if (code >= 400 && code < 500) {
-            return code == 421 || code == 454 && enhanced.startsWith("4.7") ? PROTOCOL : TEMPFAIL;
+            return code == 421 || code == 454 && subject == 7 ? PROTOCOL : TEMPFAIL;
         }
-        boolean protocol = code <= 504 || enhanced.startsWith("5.5") || enhanced.isEmpty();
+        boolean protocol = code <= 504 || subject == 5 || status.isEmpty();
         return protocol ? PROTOCOL : DELIVERY_FAILED;
     }
 }

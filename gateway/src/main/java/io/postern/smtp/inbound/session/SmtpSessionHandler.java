@@ -12,10 +12,8 @@ import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.SmtpConfig;
 import io.postern.directory.Login;
-import io.postern.mail.Acceptance;
-import io.postern.mail.DeliveryForecast;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
-import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
@@ -24,27 +22,24 @@ import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
 import io.postern.sasl.SaslExchange;
 import io.postern.sasl.SaslStep;
-import io.postern.smtp.SmtpReply;
-import io.postern.smtp.SmtpServices;
-import io.postern.smtp.inbound.codec.DataDecoder;
+import io.postern.protocol.OffLoop;
+import io.postern.smtp.reply.Reply;
+import io.postern.smtp.reply.SmtpReply;
 import io.postern.smtp.inbound.codec.LineFramer;
 import io.postern.smtp.inbound.codec.MessageStream;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
-import io.postern.smtp.inbound.command.EnvelopeParameters;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
 import io.postern.smtp.inbound.policy.SenderPolicy;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -61,27 +56,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(SmtpSessionHandler.class);
-    private static final int SCRATCH = 8192;
 
     private enum Mode { COMMAND, AUTH, DATA, BDAT, CLOSED }
 
     private final ListenerConfig listener;
     private final SmtpServices services;
     private final SmtpConfig config;
-    private final boolean lmtp;
+    private final ReplyStrategy replies;
+    private OffLoop offLoop;
     private final AuthPolicy authPolicy;
     private final AuthCommand auth;
-    private final RecipientPolicy recipientPolicy;
-    private final SenderPolicy senderPolicy;
+    private final MailCommand mailCommand;
+    private final RcptCommand rcptCommand;
+    private final EnvelopeSession envelopeSession = new EnvelopeSessionView();
     private final LineFramer framer = new LineFramer();
+    private final MessageIntake intake = new MessageIntake();
     private final Counter messagesAccepted;
     private final Counter errorReplies;
     private final SessionMeters meters;
     private final SessionSummary summary;
+    private final EndOfData endOfData;
 
     private ChannelHandlerContext ctx;
-    // Allocated on the first DATA/BDAT only: an idle session holds no more than its small input buffer.
-    private byte[] scratch;
     private ByteBuf input;
     private InetAddress client;
     private boolean greeted;
@@ -94,10 +90,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private boolean tlsActive;
     private Optional<Login.Identity> identity = Optional.empty();
     private Transaction transaction;
-    private DataDecoder dataDecoder;
-    private long bdatRemaining;
-    private boolean bdatLast;
-    private Optional<String> bdatDiscardReply = Optional.empty();
     private int errors;
     private long lastActivity;
     private long partialLineSince;
@@ -113,16 +105,18 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.listener = listener;
         this.services = services;
         this.config = services.smtp();
-        this.lmtp = listener.kind() == ListenerKind.LMTP;
+        this.replies = ReplyStrategy.of(listener.kind());
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
-        this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
-                services.relay(), !lmtp);
-        this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
+        this.mailCommand = new MailCommand(config, new SenderPolicy(services.directory(),
+                new HashSet<>(services.domains())), services, replies);
+        this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
+                new HashSet<>(services.domains()), services.relay(), replies.relays()), services, replies);
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
         this.summary = new SessionSummary(listener.kind());
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary);
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -131,6 +125,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
         this.input = context.alloc().heapBuffer(256);
+        this.offLoop = new OffLoop(services.blocking(), context.executor(), new OffLoopSession());
     }
 
     @Override
@@ -164,7 +159,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         greeted = true;
-        reply(lmtp ? SmtpReply.LMTP_GREETING : SmtpReply.GREETING, services.hostname());
+        reply(replies.greeting(), services.hostname());
         ctx.flush();
         process();
     }
@@ -315,39 +310,21 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private byte[] scratch() {
-        if (scratch == null) {
-            scratch = new byte[SCRATCH];
-        }
-        return scratch;
-    }
-
     private void readData() {
-        byte[] buffer = scratch();
-        int length = Math.min(input.readableBytes(), SCRATCH);
-        input.getBytes(input.readerIndex(), buffer, 0, length);
-        int consumed = dataDecoder.decode(buffer, 0, length);
-        input.skipBytes(consumed);
+        MessageIntake.Read read = intake.readData(input);
         lastActivity = now();
-        dataDeadline.received(consumed);
-        if (dataDecoder.finished()) {
-            dataDecoder = null;
+        dataDeadline.received(read.octets());
+        if (read.ended()) {
             mode = Mode.COMMAND;
             endOfMessage();
         }
     }
 
     private void readChunk() {
-        byte[] buffer = scratch();
-        int length = (int) Math.min(Math.min(input.readableBytes(), SCRATCH), bdatRemaining);
-        input.readBytes(buffer, 0, length);
-        bdatRemaining -= length;
+        MessageIntake.Read read = intake.readChunk(input, transaction);
         lastActivity = now();
-        dataDeadline.received(length);
-        if (bdatDiscardReply.isEmpty()) {
-            transaction.stream.write(buffer, 0, length);
-        }
-        if (bdatRemaining == 0) {
+        dataDeadline.received(read.octets());
+        if (read.ended()) {
             chunkDone();
         }
     }
@@ -355,6 +332,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- commands --------------------------------------------------------------------------
 
     private void handle(Command command) {
+        Optional<Command.Verb> checked = CommandTable.verb(command);
+        if (checked.isPresent() && refusedByTable(checked.get())) {
+            return;
+        }
         switch (command) {
             case Command.Invalid(SmtpReply reply) -> error(reply);
             case Command.Hello hello -> hello(hello);
@@ -370,12 +351,37 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The checks of {@link CommandTable}, in its order; true when the command was refused. */
+    private boolean refusedByTable(Command.Verb verb) {
+        if (CommandTable.has(verb, CommandTable.Rule.HELLO) && !replies.speaks(verb)) {
+            error(SmtpReply.UNKNOWN_COMMAND);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.NEEDS_HELLO) && heloName == null) {
+            error(SmtpReply.HELO_FIRST);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.STARTS_TRANSACTION) && transaction != null) {
+            error(SmtpReply.NESTED_MAIL);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.NEEDS_AUTH) && listener.authRequired() && identity.isEmpty()) {
+            error(SmtpReply.AUTH_REQUIRED);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.IN_TRANSACTION) && transaction == null) {
+            error(SmtpReply.NEED_MAIL);
+            return true;
+        }
+        if (CommandTable.has(verb, CommandTable.Rule.RESETS)) {
+            resetTransaction();
+        }
+        return false;
+    }
+
     private void simple(Command.Verb verb) {
         switch (verb) {
-            case RSET -> {
-                resetTransaction();
-                reply(SmtpReply.RESET_OK);
-            }
+            case RSET -> reply(SmtpReply.RESET_OK);
             case NOOP -> reply(SmtpReply.OK);
             case QUIT -> closeWith(SmtpReply.CLOSING, services.hostname());
             case VRFY -> reply(SmtpReply.VRFY);
@@ -387,145 +393,60 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void hello(Command.Hello hello) {
-        boolean allowed = lmtp ? hello.verb() == Command.Verb.LHLO : hello.verb() != Command.Verb.LHLO;
-        if (!allowed) {
-            error(SmtpReply.UNKNOWN_COMMAND);
-            return;
-        }
-        resetTransaction();
         heloName = hello.clientName();
         extended = hello.verb() != Command.Verb.HELO;
         if (!extended) {
             reply(SmtpReply.HELO_OK, services.hostname());
             return;
         }
-        List<String> lines = new ArrayList<>();
-        lines.add("PIPELINING");
-        lines.add("SIZE " + config.maxMessageSize());
-        lines.add("8BITMIME");
-        lines.add("SMTPUTF8");
-        lines.add("ENHANCEDSTATUSCODES");
-        lines.add("CHUNKING");
-        lines.add("DSN");
-        if (startTlsAvailable()) {
-            lines.add("STARTTLS");
-        }
-        if (authPolicy.offered(tlsActive, client) && identity.isEmpty()) {
-            lines.add("AUTH PLAIN LOGIN");
-        }
-        StringBuilder out = new StringBuilder(SmtpReply.EHLO_FIRST.continuation(services.hostname(),
-                TraceHeaders.safe(heloName)));
-        for (int i = 0; i < lines.size(); i++) {
-            out.append(i == lines.size() - 1 ? SmtpReply.HELO_OK.line(lines.get(i))
-                    : SmtpReply.HELO_OK.continuation(lines.get(i)));
-        }
-        write(out.toString());
+        write(EhloReply.render(services.hostname(), heloName, config.maxMessageSize(), startTlsAvailable(),
+                authPolicy.offered(tlsActive, client) && identity.isEmpty()));
     }
 
     private void mail(Command.Mail mail) {
-        if (heloName == null) {
-            error(SmtpReply.HELO_FIRST);
-            return;
-        }
-        if (transaction != null) {
-            error(SmtpReply.NESTED_MAIL);
-            return;
-        }
-        if (listener.authRequired() && identity.isEmpty()) {
-            error(SmtpReply.AUTH_REQUIRED);
-            return;
-        }
-        EnvelopeParameters.Mail p;
-        switch (EnvelopeParameters.mail(mail.parameters())) {
-            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
-                error(why);
-                return;
-            }
-            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
-        }
-        if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
-            error(SmtpReply.MESSAGE_TOO_BIG);
-            return;
-        }
-        if (!p.smtpUtf8() && mail.sender().map(SmtpSessionHandler::nonAscii).orElse(false)) {
-            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
-            return;
-        }
-        Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
-                p.envelopeId());
-        started.declaredSize = p.declaredSize().orElse(0);
-        // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
-        if (identity.isPresent()) {
-            Login.Identity who = identity.get();
-            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
-            return;
-        }
-        if (!lmtp && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
-                && !services.relay().trusts(client)) {
-            MailAddress sender = mail.sender().get();
-            offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
-            return;
-        }
-        transaction = started;
-        reply(SmtpReply.SENDER_OK);
-    }
-
-    private void senderDecided(Transaction started, SmtpReply answer, Object... args) {
-        if (answer == SmtpReply.SENDER_OK) {
-            transaction = started;
-            reply(answer);
-        } else {
-            error(answer, args);
-        }
+        mailCommand.handle(mail, envelopeSession);
     }
 
     private void rcpt(Command.Rcpt rcpt) {
-        if (transaction == null) {
-            error(SmtpReply.NEED_MAIL);
-            return;
+        rcptCommand.handle(rcpt, envelopeSession);
+    }
+
+    /** The session as MAIL and RCPT see it. */
+    private final class EnvelopeSessionView implements EnvelopeSession {
+        @Override
+        public Optional<Transaction> transaction() {
+            return Optional.ofNullable(transaction);
         }
-        if (transaction.message != null) {
-            error(SmtpReply.BAD_SEQUENCE);
-            return;
+
+        @Override
+        public void open(Transaction t) {
+            transaction = t;
         }
-        if (transaction.recipients.size() >= config.maxRecipients()) {
-            error(SmtpReply.TOO_MANY_RECIPIENTS);
-            return;
+
+        @Override
+        public Optional<Login.Identity> identity() {
+            return identity;
         }
-        if (!transaction.smtpUtf8 && nonAscii(rcpt.recipient())) {
-            error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
-            return;
+
+        @Override
+        public InetAddress client() {
+            return client;
         }
-        EnvelopeParameters.Rcpt p;
-        switch (EnvelopeParameters.rcpt(rcpt.parameters())) {
-            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Rcpt>(SmtpReply why) -> {
-                error(why);
-                return;
-            }
-            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
+
+        @Override
+        public <T> void offload(Supplier<T> work, Consumer<T> then) {
+            SmtpSessionHandler.this.offload(work, then);
         }
-        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
-        RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
-        Transaction current = transaction;
-        currentRecipient = Optional.of(rcpt.recipient());
-        Optional<MailAddress> verified = verifiedSender(current);
-        offload(() -> {
-            SmtpReply decided = recipientPolicy.decide(rcpt.recipient(), who);
-            // A mailbox that is full now is refused now, not bounced later (LMTP answers after DATA anyway).
-            return decided != SmtpReply.RECIPIENT_OK || lmtp ? decided : forecastReply(forecast(() -> services
-                    .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
-        }, answer -> {
-            if (answer != SmtpReply.RECIPIENT_OK) {
-                error(answer);
-            } else if (current != transaction) {
-                error(SmtpReply.NEED_MAIL);
-            } else {
-                if (!current.hasRecipient(rcpt.recipient())) {
-                    current.recipients.add(recipient);
-                }
-                reply(answer);
-            }
-        });
+
+        @Override
+        public void reply(SmtpReply reply, Object... args) {
+            SmtpSessionHandler.this.reply(reply, args);
+        }
+
+        @Override
+        public void naming(MailAddress recipient) {
+            currentRecipient = Optional.of(recipient);
+        }
     }
 
     /** The postmaster of the first local domain (RFC 5321 4.5.1), resolved like any recipient. */
@@ -534,10 +455,6 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void data() {
-        if (transaction == null) {
-            error(SmtpReply.NEED_MAIL);
-            return;
-        }
         if (transaction.recipients.isEmpty()) {
             error(SmtpReply.NO_VALID_RECIPIENTS);
             return;
@@ -546,13 +463,13 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             error(SmtpReply.MIXED_DATA_BDAT);
             return;
         }
-        Optional<String> refused = openMessage();
+        Optional<Reply> refused = openMessage();
         if (refused.isPresent()) {
             resetTransaction();
             countedWrite(refused.get());
             return;
         }
-        dataDecoder = new DataDecoder(transaction.stream::write);
+        intake.startData(transaction);
         mode = Mode.DATA;
         dataDeadline = newDataDeadline();
         reply(SmtpReply.START_DATA);
@@ -563,39 +480,42 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             // Also for a chunk that will be discarded: its octets can be trickled just the same.
             dataDeadline = newDataDeadline();
         }
-        bdatRemaining = bdat.size();
-        bdatLast = bdat.last();
-        bdatDiscardReply = Optional.empty();
-        if (transaction == null) {
-            bdatDiscardReply = Optional.of(SmtpReply.NEED_MAIL.line());
-        } else if (transaction.recipients.isEmpty()) {
-            bdatDiscardReply = Optional.of(SmtpReply.NO_VALID_RECIPIENTS.line());
-        } else if (transaction.message == null && transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.BAD_SEQUENCE.line());
-        } else if (transaction.message == null) {
-            transaction.usesBdat = true;
-            // When the sink refuses, the chunk still follows on the wire: read it, then answer.
-            bdatDiscardReply = openMessage();
-        } else if (!transaction.usesBdat) {
-            bdatDiscardReply = Optional.of(SmtpReply.MIXED_DATA_BDAT.line());
-        }
+        intake.startChunk(bdat.size(), bdat.last(), chunkRefusal());
         mode = Mode.BDAT;
-        if (bdatRemaining == 0) {
+        if (intake.chunkComplete()) {
             chunkDone();
         }
     }
 
+    /** Why the chunk that follows a BDAT is to be read and discarded; empty when it belongs to the message. */
+    private Optional<Reply> chunkRefusal() {
+        if (transaction == null) {
+            return Optional.of(SmtpReply.NEED_MAIL.with());
+        } else if (transaction.recipients.isEmpty()) {
+            return Optional.of(SmtpReply.NO_VALID_RECIPIENTS.with());
+        } else if (transaction.message == null && transaction.usesBdat) {
+            return Optional.of(SmtpReply.BAD_SEQUENCE.with());
+        } else if (transaction.message == null) {
+            transaction.usesBdat = true;
+            // When the sink refuses, the chunk still follows on the wire: read it, then answer.
+            return openMessage();
+        } else if (!transaction.usesBdat) {
+            return Optional.of(SmtpReply.MIXED_DATA_BDAT.with());
+        }
+        return Optional.empty();
+    }
+
     private void chunkDone() {
         mode = Mode.COMMAND;
-        if (bdatDiscardReply.isPresent()) {
-            String why = bdatDiscardReply.get();
-            bdatDiscardReply = Optional.empty();
+        Optional<Reply> refused = intake.takeChunkRefusal();
+        if (refused.isPresent()) {
+            Reply why = refused.get();
             // RFC 3030: after a failed chunk the transaction is over; later chunks get 503.
             resetTransaction();
             countedWrite(why);
             return;
         }
-        if (bdatLast) {
+        if (intake.lastChunk()) {
             endOfMessage();
             return;
         }
@@ -608,16 +528,16 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Opens the sink and writes the Received header; the error reply when the sink refuses. */
-    private Optional<String> openMessage() {
+    private Optional<Reply> openMessage() {
         Envelope envelope = envelope();
         try {
             transaction.message = services.sink().open(envelope);
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
-            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.line(e.enhancedCode()));
+            return Optional.of(EndOfData.storageFailure(e));
         } catch (RuntimeException e) {
             LogLine.event("sink-open-failed").add("error", e.toString()).warn(LOG);
-            return Optional.of(SmtpReply.LOCAL_ERROR.line());
+            return Optional.of(SmtpReply.LOCAL_ERROR.with());
         }
         Transaction t = transaction;
         MessageStream stream = new MessageStream(new MessageStream.Limits(config.maxMessageSize(),
@@ -647,108 +567,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return identity.isPresent() ? t.sender : Optional.empty();
     }
 
-    /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */
-    private DeliveryForecast.Verdict forecast(Supplier<DeliveryForecast.Verdict> question) {
-        try {
-            return question.get();
-        } catch (RuntimeException e) {
-            LogLine.event("forecast-failed").add("client", client.getHostAddress()).add("error", e.toString()).warn(LOG);
-            return DeliveryForecast.Verdict.DELIVERABLE;
-        }
-    }
-
-    private static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
-        return switch (verdict) {
-            case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
-            case MAILBOX_FULL -> SmtpReply.MAILBOX_FULL;
-            case LOOP -> SmtpReply.DELIVERED_TO_LOOP;
-        };
-    }
-
-    /**
-     * The refusal when local delivery would deliver this message to none of its recipients (each
-     * one's mailboxes full, or already in its Delivered-To fields); empty when any recipient may
-     * get it: SMTP answers the message once, so a partial failure is accepted and reported by DSN.
-     */
-    private Optional<SmtpReply> refusalBeforeCommit(Transaction t, Optional<MailAddress> verified, long size,
-                                                    java.util.Set<String> deliveredTo) {
-        Optional<SmtpReply> first = Optional.empty();
-        for (EnvelopeRecipient r : t.recipients) {
-            DeliveryForecast.Verdict verdict = forecast(() -> services.forecast().atEndOfData(r.address(), verified,
-                    t.sender, size, deliveredTo));
-            if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
-                return Optional.empty();
-            }
-            first = first.or(() -> Optional.of(forecastReply(verdict)));
-        }
-        return first;
-    }
-
-    /** After {@code <CRLF>.<CRLF>} or BDAT LAST: report a content problem, or commit and answer. */
+    /** After {@code <CRLF>.<CRLF>} or BDAT LAST: the steps of {@link EndOfData}. */
     private void endOfMessage() {
         dataDeadline = null;
-        Transaction t = transaction;
-        t.stream.finish();
-        Optional<MessageStream.Problem> problem = t.stream.problem();
-        if (problem.isPresent() || t.sinkFailure != null) {
-            t.abort();
-            transaction = null;
-            if (problem.isPresent()) {
-                SmtpReply reply = switch (problem.get()) {
-                    case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
-                    case BARE_LINE_ENDING -> SmtpReply.BARE_LINE_ENDING;
-                    case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
-                    case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
-                };
-                LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), problem.get());
-                answering(t, () -> perRecipient(t, reply.line()));
-            } else {
-                String code = t.sinkFailure.enhancedCode();
-                perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(code));
-            }
-            return;
-        }
-        if (lmtp || services.forecast() == DeliveryForecast.NONE) {
-            commit(t); // LMTP delivers before it answers: each recipient gets delivery's own verdict
-            return;
-        }
-        Optional<MailAddress> verified = verifiedSender(t);
-        long size = t.stream.size();
-        java.util.Set<String> deliveredTo = java.util.Set.copyOf(t.stream.deliveredTo());
-        offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
-            if (refused.isEmpty()) {
-                commit(t);
-                return;
-            }
-            t.abort();
-            transaction = null;
-            LOG.debug("event=message-rejected client={} reason={}", client.getHostAddress(), refused.get().name());
-            answering(t, () -> perRecipient(t, refused.get().line()));
-        });
-    }
-
-    private void commit(Transaction t) {
-        CompletableFuture<Acceptance> commit;
-        try {
-            commit = t.message.commit();
-        } catch (RuntimeException e) {
-            commit = CompletableFuture.failedFuture(e);
-        }
-        suspend();
-        commit.whenComplete((acceptance, failure) -> onLoop(() -> {
-            resume();
-            if (mode == Mode.CLOSED) {
-                return;
-            }
-            transaction = null;
-            if (failure != null) {
-                t.abort();
-                answering(t, () -> commitFailed(t, failure));
-            } else {
-                answering(t, () -> committed(t, acceptance));
-            }
-            process();
-        }));
+        endOfData.received(transaction);
     }
 
     /** Runs {@code replies} with {@code t} as the transaction that rejection lines name. */
@@ -761,69 +583,61 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void committed(Transaction t, Acceptance acceptance) {
-        messagesAccepted.increment();
-        long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
-                .filter(o -> o instanceof Acceptance.RecipientOutcome.Accepted).count();
-        if (accepted > 0) {
-            summary.messages++;
-            summary.recipients += (int) accepted;
-            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
-                    .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
-                    .add("size", t.stream.size()).add("client", client.getHostAddress()).info(LOG);
+    /** The session as the end-of-data steps see it. */
+    private final class EndOfDataSession implements EndOfData.Session {
+        @Override
+        public <T> void offload(Supplier<T> work, Consumer<T> then) {
+            SmtpSessionHandler.this.offload(work, then);
         }
-        if (!lmtp) {
-            boolean anyAccepted = acceptance.outcomes().isEmpty() || acceptance.outcomes().stream()
-                    .anyMatch(o -> o instanceof Acceptance.RecipientOutcome.Accepted);
-            if (anyAccepted) {
-                reply(SmtpReply.QUEUED, acceptance.queueId());
-            } else {
-                outcome(acceptance.outcomes().getFirst(), t.recipients.getFirst().address(), acceptance.queueId());
-            }
-            return;
-        }
-        for (int i = 0; i < t.recipients.size(); i++) {
-            MailAddress rcpt = t.recipients.get(i).address();
-            if (i < acceptance.outcomes().size()) {
-                outcome(acceptance.outcomes().get(i), rcpt, acceptance.queueId());
-            } else {
-                error(SmtpReply.LOCAL_ERROR);
-            }
-        }
-    }
 
-    private void outcome(Acceptance.RecipientOutcome outcome, MailAddress rcpt, String queueId) {
-        currentRecipient = Optional.of(rcpt);
-        switch (outcome) {
-            case Acceptance.RecipientOutcome.Accepted a -> reply(SmtpReply.DELIVERED, "<" + rcpt + ">", queueId);
-            case Acceptance.RecipientOutcome.TempFailed(String code, String reason) ->
-                    countedWrite(SmtpReply.custom(code.startsWith("4.2.2") || code.startsWith("4.3.1") ? 452 : 451,
-                            code, "<" + rcpt + "> " + reason));
-            case Acceptance.RecipientOutcome.PermFailed(int replyCode, String code, String reason) ->
-                    countedWrite(SmtpReply.custom(replyCode, code, "<" + rcpt + "> " + reason));
+        @Override
+        public <T> void await(CompletableFuture<T> future, BiConsumer<T, Throwable> then) {
+            suspend();
+            future.whenComplete((value, failure) -> offLoop.onLoop(() -> {
+                then.accept(value, failure);
+                process();
+            }));
         }
-    }
 
-    private void commitFailed(Transaction t, Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        LogLine.event("commit-failed").add("client", client.getHostAddress()).add("error", cause.toString()).warn(LOG);
-        if (cause instanceof SinkException sink) {
-            perRecipient(t, SmtpReply.STORAGE_TEMP_FAIL.line(sink.enhancedCode()));
-        } else {
-            perRecipient(t, SmtpReply.LOCAL_ERROR.line());
+        @Override
+        public void answering(Transaction t, Runnable replies) {
+            SmtpSessionHandler.this.answering(t, replies);
         }
-    }
 
-    /**
-     * SMTP answers a message once; LMTP once per accepted recipient (RFC 2033 4.2). The failure
-     * counts once against the error limit, so that a session is not cut off in the middle of its
-     * per-recipient replies.
-     */
-    private void perRecipient(Transaction t, String errorLine) {
-        countedWrite(errorLine);
-        for (int i = 1; lmtp && i < t.recipients.size() && mode != Mode.CLOSED; i++) {
-            write(errorLine);
+        @Override
+        public void countedWrite(Reply reply) {
+            SmtpSessionHandler.this.countedWrite(reply);
+        }
+
+        @Override
+        public void write(Reply reply) {
+            SmtpSessionHandler.this.write(reply.line());
+        }
+
+        @Override
+        public void reply(Optional<MailAddress> recipient, Reply reply) {
+            currentRecipient = recipient;
+            SmtpSessionHandler.this.reply(reply);
+        }
+
+        @Override
+        public boolean closed() {
+            return mode == Mode.CLOSED;
+        }
+
+        @Override
+        public String client() {
+            return client.getHostAddress();
+        }
+
+        @Override
+        public Optional<MailAddress> verifiedSender(Transaction t) {
+            return SmtpSessionHandler.this.verifiedSender(t);
+        }
+
+        @Override
+        public void detach() {
+            transaction = null;
         }
     }
 
@@ -862,7 +676,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void auth(Command.Auth command) {
-        authNext(auth.start(command, new AuthCommand.Session(lmtp, heloName != null && extended,
+        authNext(auth.start(command, new AuthCommand.Session(!replies.speaksAuth(), heloName != null && extended,
                 identity.isPresent(), transaction != null, tlsActive, client)));
     }
 
@@ -956,13 +770,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private String protocolName() {
-        if (lmtp) {
-            return tlsActive ? "LMTPS" : "LMTP";
-        }
-        if (!extended) {
-            return "SMTP";
-        }
-        return "ESMTP" + (tlsActive ? "S" : "") + (identity.isPresent() ? "A" : "");
+        return replies.protocolName(extended, tlsActive, identity.isPresent());
     }
 
     private Optional<String> tlsCipher() {
@@ -979,33 +787,42 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         return tlsCipher().map(c -> "using " + ssl.engine().getSession().getProtocol() + " with cipher " + c).orElse("");
     }
 
-    private static boolean nonAscii(MailAddress address) {
-        return !StandardCharsets.US_ASCII.newEncoder().canEncode(address.toString());
-    }
-
+    /** Runs {@code work} off the event loop under the one {@link OffLoop} policy, then {@code then} and the buffered input. */
     private <T> void offload(Supplier<T> work, Consumer<T> then) {
-        suspend();
-        CompletableFuture.supplyAsync(work, services.blocking()).whenComplete((value, failure) -> onLoop(() -> {
-            resume();
-            if (mode == Mode.CLOSED) {
-                return;
-            }
-            if (failure != null) {
-                LogLine.event("lookup-failed").add("client", client.getHostAddress()).add("error", failure.toString())
-                        .warn(LOG);
-                error(SmtpReply.LOCAL_ERROR);
-            } else {
-                then.accept(value);
-            }
+        offLoop.run(work, value -> {
+            then.accept(value);
             process();
-        }));
+        });
     }
 
-    private void onLoop(Runnable task) {
-        if (ctx.executor().inEventLoop()) {
-            task.run();
-        } else {
-            ctx.executor().execute(task);
+    /** The session as the {@link OffLoop} policy sees it. */
+    private final class OffLoopSession implements OffLoop.Session {
+        @Override
+        public void suspend() {
+            SmtpSessionHandler.this.suspend();
+        }
+
+        @Override
+        public void resume() {
+            SmtpSessionHandler.this.resume();
+        }
+
+        @Override
+        public boolean closed() {
+            return mode == Mode.CLOSED;
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            LogLine.event("lookup-failed").add("client", client.getHostAddress()).add("error", cause.toString())
+                    .warn(LOG);
+            error(SmtpReply.LOCAL_ERROR);
+            process();
+        }
+
+        @Override
+        public void stopping() {
+            closeWith(SmtpReply.SHUTTING_DOWN, services.hostname());
         }
     }
 
@@ -1040,25 +857,29 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void reply(SmtpReply reply, Object... args) {
+        reply(reply.with(args));
+    }
+
+    private void reply(Reply reply) {
         if (reply.isError()) {
-            error(reply, args);
+            countedWrite(reply);
         } else {
-            write(reply.line(args));
+            write(reply.line());
         }
     }
 
     /** An error reply; too many of them end the session (421). */
     private void error(SmtpReply reply, Object... args) {
-        countedWrite(reply.line(args));
+        countedWrite(reply.with(args));
     }
 
-    private void countedWrite(String line) {
+    private void countedWrite(Reply reply) {
         if (mode == Mode.CLOSED) {
             return;
         }
-        write(line);
+        write(reply.line());
         errorReplies.increment();
-        rejected(line);
+        rejected(reply);
         if (++errors >= config.maxErrors()) {
             LOG.debug("event=too-many-errors client={} errors={}", client.getHostAddress(), errors);
             closeWith(SmtpReply.TOO_MANY_ERRORS, services.hostname());
@@ -1074,15 +895,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
      * One {@code event=rejected} line per refused command, recipient or message. Only the verb,
      * the addresses and the reply code are logged: never an AUTH argument or a message line.
      */
-    private void rejected(String line) {
-        ReplyLine reply = ReplyLine.of(line);
-        RejectReason reason = RejectReason.of(reply.code(), reply.enhanced());
+    private void rejected(Reply reply) {
+        String enhanced = reply.status().map(EnhancedStatus::toString).orElse("");
+        RejectReason reason = RejectReason.of(reply.code(), reply.status());
         meters.rejected(reason);
         if (reason.message()) {
             summary.rejected++;
         }
         LogLine log = LogLine.event("rejected").add("proto", summary.proto()).add("code", reply.code())
-                .add("dsn", reply.enhanced().isEmpty() ? "-" : reply.enhanced()).add("reason", reason.tag())
+                .add("dsn", enhanced.isEmpty() ? "-" : enhanced).add("reason", reason.tag())
                 .add("command", currentVerb).add("client", client.getHostAddress());
         Optional.ofNullable(transaction).or(() -> ending).ifPresent(t ->
                 log.add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">"));

@@ -1,5 +1,8 @@
 /**
  * The SMTP/LMTP session state machine ({@link io.postern.smtp.inbound.session.SmtpSessionHandler}),
+ * the preconditions of each verb ({@code CommandTable}), where SMTP and LMTP differ
+ * ({@code ReplyStrategy}: one reply per message or per recipient), the EHLO list ({@code EhloReply}),
+ * what a session needs from the node ({@link io.postern.smtp.inbound.session.SmtpServices}),
  * its mail transaction and the trace headers it adds, AUTH decisions ({@code AuthCommand}) and the
  * STARTTLS upgrade ({@code TlsUpgrade}), and what the session reports: one {@code event=session-end}
  * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
@@ -7,7 +10,7 @@
  * input. The session owns the mode-dependent limits and timeouts (512-octet command lines, 12288
  * for an AUTH line and SASL responses, the DATA/BDAT phase deadline of {@code DataDeadline}); timers
  * read the event loop's ticker; after STARTTLS it resets all state and discards input
- * pipelined behind the command. Replies come from {@link io.postern.smtp.SmtpReply} only. Client
+ * pipelined behind the command. Replies come from {@link io.postern.smtp.reply.SmtpReply} only. Client
  * values in log lines are escaped; AUTH arguments, SASL lines and message content are never logged.
  * Every login goes through the node's {@link io.postern.sasl.LoginThrottle} (shared with POP3): a
  * reservation before the directory is asked, settled with its answer; the throttle's delay is

@@ -2,7 +2,7 @@ package io.postern.smtp.inbound.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

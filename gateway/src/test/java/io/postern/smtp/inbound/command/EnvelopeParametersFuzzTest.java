@@ -3,6 +3,7 @@ package io.postern.smtp.inbound.command;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.postern.smtp.reply.SmtpReply;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
@@ -78,7 +79,7 @@ class EnvelopeParametersFuzzTest {
         }
     }
 
-    private static void refusal(io.postern.smtp.SmtpReply reply, String line) {
+    private static void refusal(io.postern.smtp.reply.SmtpReply reply, String line) {
         if (reply.code() < 500 || reply.code() > 559) {
             throw new IllegalStateException("parameters refused with " + reply + " for " + printable(line));
         }

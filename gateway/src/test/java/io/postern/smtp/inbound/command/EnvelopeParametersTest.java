@@ -7,7 +7,7 @@ import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.OriginalRecipient;
-import io.postern.smtp.SmtpReply;
+import io.postern.smtp.reply.SmtpReply;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

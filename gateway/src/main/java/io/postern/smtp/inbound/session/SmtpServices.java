@@ -1,4 +1,4 @@
-package io.postern.smtp;
+package io.postern.smtp.inbound.session;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;

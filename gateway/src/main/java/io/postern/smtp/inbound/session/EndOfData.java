@@ -1,0 +1,242 @@
+package io.postern.smtp.inbound.session;
+
+import io.micrometer.core.instrument.Counter;
+import io.postern.mail.Acceptance;
+import io.postern.mail.DeliveryForecast;
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.mail.RecipientOutcome;
+import io.postern.mail.SinkException;
+import io.postern.observability.LogLine;
+import io.postern.smtp.inbound.codec.MessageStream;
+import io.postern.smtp.reply.Reply;
+import io.postern.smtp.reply.SmtpReply;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The end of one message, after {@code <CRLF>.<CRLF>} or {@code BDAT LAST}, as a fixed sequence
+ * of steps, each of which either answers the message with a refusal or hands it to the next:
+ * <ol>
+ * <li>{@link #received}: the stream's content checks (size, bare line endings, text lines, hop
+ *     count) and the sink's write errors;</li>
+ * <li>{@link #filter}: the message filter step (the place for a milter chain), before anything
+ *     is committed;</li>
+ * <li>{@link #beforeCommit}: SMTP refuses what local delivery would refuse for every recipient
+ *     ({@link DeliveryForecast}); LMTP skips this, its answer is delivery's own;</li>
+ * <li>{@link #commit}: the sink's commit, then the replies of the {@link ReplyStrategy}.</li>
+ * </ol>
+ * A refusal of the whole message is answered once in SMTP and once per recipient in LMTP, and
+ * counts once against the error limit. One per session, used on its event loop only.
+ */
+final class EndOfData {
+    // The session's logger: operators filter the session's lines by its name (operate.md).
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpSessionHandler.class);
+
+    /** What the steps need from the session. Every method runs on the session's event loop. */
+    interface Session {
+        /** Off-loop work under the session's {@link io.postern.protocol.OffLoop} policy. */
+        <T> void offload(Supplier<T> work, Consumer<T> then);
+
+        /** Suspends the session until {@code future} completes, then runs {@code then} on the loop (if still open). */
+        <T> void await(CompletableFuture<T> future, BiConsumer<T, Throwable> then);
+
+        /** Runs {@code replies} with {@code t} named in the rejection lines, the transaction detached from the session. */
+        void answering(Transaction t, Runnable replies);
+
+        /** An error reply counted against the session's error limit. */
+        void countedWrite(Reply reply);
+
+        /** A reply line that is not counted (the further copies of one LMTP refusal). */
+        void write(Reply reply);
+
+        /** A reply naming {@code recipient} in its rejection line, if it is one. */
+        void reply(Optional<MailAddress> recipient, Reply reply);
+
+        boolean closed();
+
+        String client();
+
+        /** The sender a restricted group may believe: only that of a session that logged in. */
+        Optional<MailAddress> verifiedSender(Transaction t);
+
+        /** The message was answered or committed: the session has no transaction any more. */
+        void detach();
+    }
+
+    private final Session session;
+    private final ReplyStrategy replies;
+    private final DeliveryForecast forecast;
+    private final Counter messagesAccepted;
+    private final SessionSummary summary;
+
+    EndOfData(Session session, ReplyStrategy replies, DeliveryForecast forecast, Counter messagesAccepted,
+              SessionSummary summary) {
+        this.session = session;
+        this.replies = replies;
+        this.forecast = forecast;
+        this.messagesAccepted = messagesAccepted;
+        this.summary = summary;
+    }
+
+    /** Step 1: the message is complete. */
+    void received(Transaction t) {
+        t.stream.finish();
+        Optional<MessageStream.Problem> problem = t.stream.problem();
+        if (problem.isEmpty() && t.sinkFailure == null) {
+            filter(t);
+            return;
+        }
+        t.abort();
+        session.detach();
+        if (problem.isPresent()) {
+            SmtpReply reply = switch (problem.get()) {
+                case TOO_BIG -> SmtpReply.MESSAGE_TOO_BIG;
+                case BARE_LINE_ENDING -> SmtpReply.BARE_LINE_ENDING;
+                case LINE_TOO_LONG -> SmtpReply.TEXT_LINE_TOO_LONG;
+                case MAIL_LOOP -> SmtpReply.MAIL_LOOP;
+            };
+            LOG.debug("event=message-rejected client={} reason={}", session.client(), problem.get());
+            session.answering(t, () -> refuse(t, reply.with()));
+        } else {
+            refuse(t, storageFailure(t.sinkFailure));
+        }
+    }
+
+    /**
+     * Step 2: the message filter step, with the complete message and nothing committed yet. A
+     * filter that refuses calls {@code t.abort()}, {@code session.detach()} and answers with
+     * {@code session.answering(t, () -> refuse(t, reply))}; one that accepts goes on to
+     * {@link #beforeCommit}, off the loop through {@code session.offload} if it must wait.
+     */
+    private void filter(Transaction t) {
+        beforeCommit(t);
+    }
+
+    /** Step 3: refuses before {@code 250} what local delivery would refuse for every recipient anyway. */
+    private void beforeCommit(Transaction t) {
+        if (!replies.forecasts() || forecast == DeliveryForecast.NONE) {
+            commit(t);
+            return;
+        }
+        Optional<MailAddress> verified = session.verifiedSender(t);
+        long size = t.stream.size();
+        Set<String> deliveredTo = Set.copyOf(t.stream.deliveredTo());
+        session.offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
+            if (refused.isEmpty()) {
+                commit(t);
+                return;
+            }
+            t.abort();
+            session.detach();
+            LOG.debug("event=message-rejected client={} reason={}", session.client(), refused.get().name());
+            session.answering(t, () -> refuse(t, refused.get().with()));
+        });
+    }
+
+    /** Step 4: the sink's commit; the replies only once it has completed. */
+    private void commit(Transaction t) {
+        CompletableFuture<Acceptance> commit;
+        try {
+            commit = t.message.commit();
+        } catch (RuntimeException e) {
+            commit = CompletableFuture.failedFuture(e);
+        }
+        session.await(commit, (acceptance, failure) -> {
+            session.detach();
+            if (failure != null) {
+                t.abort();
+                session.answering(t, () -> commitFailed(t, failure));
+            } else {
+                session.answering(t, () -> committed(t, acceptance));
+            }
+        });
+    }
+
+    private void committed(Transaction t, Acceptance acceptance) {
+        messagesAccepted.increment();
+        long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
+                .filter(o -> o instanceof RecipientOutcome.Succeeded).count();
+        if (accepted > 0) {
+            summary.messages++;
+            summary.recipients += (int) accepted;
+            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
+                    .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
+                    .add("size", t.stream.size()).add("client", session.client()).info(LOG);
+        }
+        for (ReplyStrategy.Answer answer : replies.committed(t.recipients, acceptance)) {
+            if (session.closed()) {
+                return;
+            }
+            session.reply(answer.recipient(), answer.reply());
+        }
+    }
+
+    private void commitFailed(Transaction t, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        LogLine.event("commit-failed").add("client", session.client()).add("error", cause.toString()).warn(LOG);
+        refuse(t, cause instanceof SinkException sink ? storageFailure(sink) : SmtpReply.LOCAL_ERROR.with());
+    }
+
+    /** A refusal of the whole message: once in SMTP, once per accepted recipient in LMTP (RFC 2033 4.2). */
+    void refuse(Transaction t, Reply refusal) {
+        session.countedWrite(refusal);
+        for (int i = 1; i < replies.copies(t.recipients.size()) && !session.closed(); i++) {
+            session.write(refusal);
+        }
+    }
+
+    /** 452 with the sink's own transient status; a status that is not transient becomes 4.3.1. */
+    static Reply storageFailure(SinkException e) {
+        EnhancedStatus status = EnhancedStatus.parse(e.enhancedCode()).filter(EnhancedStatus::isTransient)
+                .orElse(SmtpReply.STORAGE_TEMP_FAIL.status().orElseThrow());
+        return SmtpReply.STORAGE_TEMP_FAIL.withStatus(status);
+    }
+
+    /**
+     * The refusal when local delivery would deliver this message to none of its recipients (each
+     * one's mailboxes full, or already in its Delivered-To fields); empty when any recipient may
+     * get it: SMTP answers the message once, so a partial failure is accepted and reported by DSN.
+     * Blocking.
+     */
+    private Optional<SmtpReply> refusalBeforeCommit(Transaction t, Optional<MailAddress> verified, long size,
+                                                    Set<String> deliveredTo) {
+        Optional<SmtpReply> first = Optional.empty();
+        for (EnvelopeRecipient r : t.recipients) {
+            DeliveryForecast.Verdict verdict = forecast(session.client(), () -> forecast.atEndOfData(r.address(),
+                    verified, t.sender, size, deliveredTo));
+            if (verdict == DeliveryForecast.Verdict.DELIVERABLE) {
+                return Optional.empty();
+            }
+            first = first.or(() -> Optional.of(forecastReply(verdict)));
+        }
+        return first;
+    }
+
+    /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */
+    static DeliveryForecast.Verdict forecast(String client, Supplier<DeliveryForecast.Verdict> question) {
+        try {
+            return question.get();
+        } catch (RuntimeException e) {
+            LogLine.event("forecast-failed").add("client", client).add("error", e.toString()).warn(LOG);
+            return DeliveryForecast.Verdict.DELIVERABLE;
+        }
+    }
+
+    static SmtpReply forecastReply(DeliveryForecast.Verdict verdict) {
+        return switch (verdict) {
+            case DELIVERABLE -> SmtpReply.RECIPIENT_OK;
+            case MAILBOX_FULL -> SmtpReply.MAILBOX_FULL;
+            case LOOP -> SmtpReply.DELIVERED_TO_LOOP;
+        };
+    }
+}

@@ -1,0 +1,73 @@
+package io.postern.smtp.inbound.session;
+
+import io.postern.config.SmtpConfig;
+import io.postern.directory.Login;
+import io.postern.mail.MailAddress;
+import io.postern.smtp.inbound.command.Command;
+import io.postern.smtp.inbound.command.EnvelopeParameters;
+import io.postern.smtp.inbound.policy.SenderPolicy;
+import io.postern.smtp.reply.SmtpReply;
+
+/**
+ * MAIL FROM, once {@link CommandTable} has checked HELO first, no open transaction and AUTH where
+ * required: its parameters (SIZE, BODY, SMTPUTF8, RET, ENVID), then the sender rules, which follow
+ * the login, not the listener (AUTH on the MX port gets submission's rules); without a login, a
+ * local sender may be refused from an untrusted client ({@code smtp.rejectUnauthenticatedLocalSender}).
+ * The transaction opens only on {@code 250}. Immutable, one per session.
+ */
+final class MailCommand {
+    private final SmtpConfig config;
+    private final SenderPolicy senders;
+    private final SmtpServices services;
+    private final ReplyStrategy replies;
+
+    MailCommand(SmtpConfig config, SenderPolicy senders, SmtpServices services, ReplyStrategy replies) {
+        this.config = config;
+        this.senders = senders;
+        this.services = services;
+        this.replies = replies;
+    }
+
+    void handle(Command.Mail mail, EnvelopeSession session) {
+        EnvelopeParameters.Mail p;
+        switch (EnvelopeParameters.mail(mail.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Mail>(SmtpReply why) -> {
+                session.reply(why);
+                return;
+            }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
+        }
+        if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
+            session.reply(SmtpReply.MESSAGE_TOO_BIG);
+            return;
+        }
+        if (!p.smtpUtf8() && mail.sender().map(EnvelopeSession::nonAscii).orElse(false)) {
+            session.reply(SmtpReply.UTF8_NEEDS_SMTPUTF8);
+            return;
+        }
+        Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
+                p.envelopeId());
+        started.declaredSize = p.declaredSize().orElse(0);
+        if (session.identity().isPresent()) {
+            Login.Identity who = session.identity().get();
+            session.offload(() -> senders.decide(who, mail.sender()),
+                    answer -> decided(session, started, answer, who.login()));
+            return;
+        }
+        if (replies.relays() && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
+                && !services.relay().trusts(session.client())) {
+            MailAddress sender = mail.sender().get();
+            session.offload(() -> senders.decideUnauthenticated(sender), answer -> decided(session, started, answer));
+            return;
+        }
+        session.open(started);
+        session.reply(SmtpReply.SENDER_OK);
+    }
+
+    private static void decided(EnvelopeSession session, Transaction started, SmtpReply answer, Object... args) {
+        if (answer == SmtpReply.SENDER_OK) {
+            session.open(started);
+        }
+        session.reply(answer, args);
+    }
+}

@@ -1,0 +1,78 @@
+package io.postern.smtp.inbound.session;
+
+import io.postern.config.SmtpConfig;
+import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
+import io.postern.smtp.inbound.command.Command;
+import io.postern.smtp.inbound.command.EnvelopeParameters;
+import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.reply.SmtpReply;
+import java.util.Optional;
+
+/**
+ * RCPT TO, once {@link CommandTable} has checked that a transaction is open: the recipient limit,
+ * SMTPUTF8, its parameters (NOTIFY, ORCPT), then the decision of {@link RecipientPolicy} (local
+ * recipients, relaying; where relay permissions are decided) and, for SMTP, what local delivery
+ * would refuse anyway (a full mailbox now is refused now, not bounced later). The recipient joins
+ * the transaction only on {@code 250}, and only once. Immutable, one per session.
+ */
+final class RcptCommand {
+    private final SmtpConfig config;
+    private final RecipientPolicy recipients;
+    private final SmtpServices services;
+    private final ReplyStrategy replies;
+
+    RcptCommand(SmtpConfig config, RecipientPolicy recipients, SmtpServices services, ReplyStrategy replies) {
+        this.config = config;
+        this.recipients = recipients;
+        this.services = services;
+        this.replies = replies;
+    }
+
+    void handle(Command.Rcpt rcpt, EnvelopeSession session) {
+        Transaction current = session.transaction().orElseThrow();
+        if (current.message != null) {
+            session.reply(SmtpReply.BAD_SEQUENCE);
+            return;
+        }
+        if (current.recipients.size() >= config.maxRecipients()) {
+            session.reply(SmtpReply.TOO_MANY_RECIPIENTS);
+            return;
+        }
+        if (!current.smtpUtf8 && EnvelopeSession.nonAscii(rcpt.recipient())) {
+            session.reply(SmtpReply.UTF8_NEEDS_SMTPUTF8);
+            return;
+        }
+        EnvelopeParameters.Rcpt p;
+        switch (EnvelopeParameters.rcpt(rcpt.parameters())) {
+            case EnvelopeParameters.Result.Refused<EnvelopeParameters.Rcpt>(SmtpReply why) -> {
+                session.reply(why);
+                return;
+            }
+            case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
+        }
+        EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
+        boolean authenticated = session.identity().isPresent();
+        RecipientPolicy.Client who = new RecipientPolicy.Client(session.client(), authenticated, current.sender);
+        session.naming(rcpt.recipient());
+        // The sender a restricted group may believe: only that of a session that logged in (checked at MAIL).
+        Optional<MailAddress> verified = authenticated ? current.sender : Optional.empty();
+        session.offload(() -> {
+            SmtpReply decided = recipients.decide(rcpt.recipient(), who);
+            return decided != SmtpReply.RECIPIENT_OK || !replies.forecasts() ? decided
+                    : EndOfData.forecastReply(EndOfData.forecast(session.client().getHostAddress(), () -> services
+                            .forecast().atRecipient(rcpt.recipient(), verified, current.sender, current.declaredSize)));
+        }, answer -> {
+            if (answer != SmtpReply.RECIPIENT_OK) {
+                session.reply(answer);
+            } else if (session.transaction().orElse(null) != current) {
+                session.reply(SmtpReply.NEED_MAIL);
+            } else {
+                if (!current.hasRecipient(rcpt.recipient())) {
+                    current.recipients.add(recipient);
+                }
+                session.reply(answer);
+            }
+        });
+    }
+}
