@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The directory every part of a node asks: the LDAP adapter (pointed at the embedded in-memory
@@ -31,7 +32,7 @@ record DirectoryService(Directory directory, ReadinessCheck readiness) {
             directoryConfig = directoryConfig.withUrls(List.of(URI.create(embedded.url())));
         }
         LdapDirectory ldap = resources.add(LdapDirectory.connect(directoryConfig, config.domains(), registry));
-        CachingDirectory cached = resources.add(CachingDirectory.wrap(ldap, config.cache(), registry));
+        CachingDirectory cached = resources.add(CachingDirectory.wrap(ldap, config.cache(), Set.copyOf(config.domains()), registry));
         resources.add(ChangeTracker.start(ldap, config.cache(), cached));
         return new DirectoryService(cached, cached.readiness(ldap::unhealthy));
     }
