@@ -1,5 +1,9 @@
 /**
  * The {@code postern} command line (picocli). Exit codes: 0 success, 2 usage or configuration
- * error, 1 runtime failure; every error is one line on stderr.
+ * error, 1 runtime failure; every error is one line on stderr. {@code lookup} and
+ * {@code auth-test} add 75 (directory unavailable) and {@code lookup} 77 (refused), see
+ * docs/directory.md. Every command, at any depth, has {@code -h}/{@code --help}.
+ * {@code lookup} explains with the delivery's own {@link io.postern.routing.RecipientExpander},
+ * run over {@link io.postern.directory.ldap.LdapDirectory#traced}: one expansion algorithm.
  */
 package io.postern.cli;
