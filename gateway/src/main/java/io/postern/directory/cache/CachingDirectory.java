@@ -148,7 +148,12 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     @Override
     public void resynchronise() {
         LOG.info("event=directory-cache-resync entries={}", cachedAnswers());
-        invalidateAll();
+        // Kept as stale rather than dropped: asked again before use, still served in an outage.
+        Counter.builder("postern.directory.changes").tag("kind", "resync").register(registry).increment();
+        recipients.markAllStale();
+        sendAs.markAllStale();
+        domains.markAllStale();
+        logins.invalidateAll();
     }
 
     @Override

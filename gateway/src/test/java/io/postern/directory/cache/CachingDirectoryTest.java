@@ -311,6 +311,29 @@ class CachingDirectoryTest {
         assertThat(ldap.roundTrips).hasValue(all.size());
     }
 
+    /**
+     * Issue 16: a gap in change tracking (a reconnection after a blip) asks every answer again,
+     * but does not throw away what an outage right after it needs: positive answers stay
+     * servable while the directory is down; negative ones go.
+     */
+    @Test
+    void aResynchronisationAsksAgainButKeepsAnswersForAnOutage() {
+        resolve("alice@example.test");
+        resolve("nobody@example.test");
+        cache.resynchronise();
+        ldap.roundTrips.set(0);
+        resolve("alice@example.test");
+        assertThat(ldap.roundTrips).as("asked again after the resync").hasValue(1);
+
+        cache.resynchronise();
+        ldap.down = true;
+        cache.reachability(false, "connect refused");
+        assertThat(resolve("alice@example.test")).as("served stale during the outage")
+                .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(resolve("nobody@example.test")).as("a negative answer is not kept")
+                .isInstanceOf(Lookup.TempFail.class);
+    }
+
     @Test
     void aGroupChangeEvictsEveryGroupExpansion() {
         ldap.entries.put("all@example.test", new Recipient.Group(address("all@example.test"),
