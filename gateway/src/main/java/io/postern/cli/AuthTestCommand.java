@@ -19,9 +19,18 @@ import picocli.CommandLine.Parameters;
  * (search, then bind as the user) and tells the operator why it failed (unknown user, wrong
  * password, disabled, locked, expired, with Active Directory's data code), which a network client
  * never learns. The password comes from a prompt on a terminal, else the first line of stdin; it
- * is never printed. Exit 0 ok, 1 failed, 75 directory unavailable.
+ * is never printed. A service account that cannot bind is reported as such before the user's
+ * password is sent anywhere. Exit 0 ok, 1 failed, 75 directory unavailable (including a service
+ * account that cannot bind).
  */
-@Command(name = "auth-test", description = "Check a login against the directory and explain the outcome (like doveadm auth test).")
+@Command(name = "auth-test", description = {
+        "Check a login against the directory and explain the outcome",
+        "(like doveadm auth test).",
+        "The password is asked for on a terminal. Without a terminal,",
+        "it is read from standard input (the first line), for example:",
+        "  postern auth-test --config postern.yaml alice@example.test < pw-file",
+        "Exit status: 0 ok, 1 login refused, 75 directory unavailable",
+        "(or the service account cannot bind), 2 bad usage."})
 final class AuthTestCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -40,6 +49,12 @@ final class AuthTestCommand implements Callable<Integer> {
             var directory = session.directory();
             out.println("profile:  " + directory.profileName());
             out.println("servers:  " + directory.servers());
+            var service = directory.serviceAccountProblem();
+            if (service.isPresent()) {
+                out.println("result:   cannot check any login: " + service.get()
+                        + " (the password of " + login + " was not tried)");
+                return DirectoryCommandSupport.EXIT_TEMPFAIL;
+            }
             DirectoryTrace trace = DirectoryTrace.recording();
             Login result = directory.authenticate(login, password, trace);
             out.println("steps:");

@@ -41,7 +41,24 @@ public final class Main implements Runnable {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(Main::handleFailure);
+        addHelpOption(cli);
         return cli;
+    }
+
+    /**
+     * Gives every subcommand, at any depth, {@code -h}/{@code --help}: help options skip the
+     * checks of required parameters, so {@code postern lookup --help} prints help (exit 0) instead
+     * of "Missing required parameter".
+     */
+    private static void addHelpOption(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            var spec = sub.getCommandSpec();
+            if (spec.optionsMap().get("--help") == null && spec.optionsMap().get("-h") == null) {
+                spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help message and exit.").build());
+            }
+            addHelpOption(sub);
+        }
     }
 
     private static int handleFailure(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {

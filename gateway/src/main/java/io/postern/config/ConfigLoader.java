@@ -64,7 +64,7 @@ public final class ConfigLoader {
             throw new ConfigException(sourceName + ": the top level must be a mapping of sections");
         }
         ConfigProblems problems = new ConfigProblems();
-        ConfigNode root = ConfigNode.root(map, problems, secrets);
+        ConfigNode root = ConfigNode.root(map, problems, base == null ? secrets : secrets.relativeTo(base));
         PosternConfig config = PosternConfig.from(root, base);
         root.finish();
         problems.throwIfAny();

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The directory every part of a node asks: the LDAP adapter (pointed at the embedded in-memory
@@ -25,13 +26,17 @@ record DirectoryService(Directory directory, ReadinessCheck readiness) {
             return new DirectoryService(given.get(), new AlwaysReady("directory"));
         }
         var directoryConfig = config.directory();
+        Optional<EmbeddedDirectoryServer> embedded = Optional.empty();
         if (directoryConfig.embedded().isPresent()) {
-            EmbeddedDirectoryServer embedded = resources.add(
-                    EmbeddedDirectoryServer.start(directoryConfig.embedded().get(), directoryConfig.baseDn()));
-            directoryConfig = directoryConfig.withUrls(List.of(URI.create(embedded.url())));
+            embedded = Optional.of(resources.add(
+                    EmbeddedDirectoryServer.start(directoryConfig.embedded().get(), directoryConfig.baseDn())));
+            directoryConfig = directoryConfig.withUrls(List.of(URI.create(embedded.get().url())));
         }
         LdapDirectory ldap = resources.add(LdapDirectory.connect(directoryConfig, config.domains(), registry));
-        CachingDirectory cached = resources.add(CachingDirectory.wrap(ldap, config.cache(), registry));
+        CachingDirectory cached = resources.add(CachingDirectory.wrap(ldap, config.cache(), Set.copyOf(config.domains()), registry));
+        // The embedded directory runs in this process: its changes reach the cache as they are made.
+        var mapping = directoryConfig.mapping();
+        embedded.ifPresent(server -> server.publishChangesTo(mapping, cached));
         resources.add(ChangeTracker.start(ldap, config.cache(), cached));
         return new DirectoryService(cached, cached.readiness(ldap::unhealthy));
     }

@@ -77,9 +77,87 @@ class DirectoryCommandsTest {
     void lookupOfAnUnknownAddressExitsOne() {
         Run r = run("", "lookup", "--demo", "nobody@example.test");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.out()).contains("decision: unknown nobody@example.test (550 5.1.1 in a local domain)");
+        assertThat(r.out()).contains("decision: unknown nobody@example.test (550 5.1.1)");
         assertThat(run("", "lookup", "--demo", "not an address").exit()).isEqualTo(2);
         assertThat(run("", "lookup", "info@example.test").exit()).isEqualTo(2);
+    }
+
+    /** Issue 16: a domain that is not local is said so, and is not "unknown ... in a local domain". */
+    @Test
+    void lookupOfANonLocalAddressSaysSo() {
+        Run r = run("", "lookup", "--demo", "someone@elsewhere.example.org");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).contains("domain:   elsewhere.example.org is not local")
+                .contains("decision: not a local address").doesNotContain("unknown").doesNotContain("local domain)");
+    }
+
+    /** Issue 16: the delivery's expander decides, with its limits: a group deeper than allowed is refused (77). */
+    @Test
+    void lookupRunsTheDeliveryExpanderWithItsLimits(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path config = java.nio.file.Files.writeString(dir.resolve("postern.yaml"), """
+                listeners:
+                  - { kind: mx, port: 2525 }
+                directory:
+                  baseDn: dc=example,dc=test
+                  embedded: { ldif: %s }
+                domains: [example.test]
+                delivery: { maxExpandedRecipients: 1 }
+                """.formatted(Path.of("..").toAbsolutePath().normalize().resolve("ldif/demo.ldif")));
+        Run team = run("", "lookup", "--config", config.toString(), "team@example.test");
+        assertThat(team.exit()).as(team.out() + team.err()).isEqualTo(LookupCommand.EXIT_REFUSED);
+        assertThat(team.out()).contains("problem:  team@example.test: 5.5.3 expands to more than 1 recipients")
+                .contains("decision: refused (5.5.3");
+        assertThat(run("", "lookup", "--config", config.toString(), "alice@example.test").exit()).isZero();
+    }
+
+    /** Issue 16: a directory that does not answer is "try again later", exit 75. */
+    @Test
+    void lookupWithTheDirectoryDownExits75(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        int closed;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        Path config = java.nio.file.Files.writeString(dir.resolve("postern.yaml"), """
+                listeners:
+                  - { kind: mx, port: 2525 }
+                directory:
+                  urls: [ldap://127.0.0.1:%d]
+                  baseDn: dc=example,dc=test
+                  connectTimeout: 1s
+                domains: [example.test]
+                """.formatted(closed));
+        Run r = run("", "lookup", "--config", config.toString(), "alice@example.test");
+        assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(75);
+        assertThat(r.out()).contains("decision: try again later");
+    }
+
+    /** Issue 16: a service account that cannot bind is its own problem, never the user's wrong password. */
+    @Test
+    void aServiceAccountThatCannotBindIsReportedAsSuch(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path config = java.nio.file.Files.writeString(dir.resolve("postern.yaml"), """
+                listeners:
+                  - { kind: mx, port: 2525 }
+                directory:
+                  baseDn: dc=example,dc=test
+                  bindDn: cn=admin,dc=example,dc=test
+                  bindPassword: not-the-admin-password
+                  embedded: { ldif: %s }
+                domains: [example.test]
+                """.formatted(Path.of("..").toAbsolutePath().normalize().resolve("ldif/demo.ldif")));
+        Run r = run("alice-pw\n", "auth-test", "--config", config.toString(), "alice@example.test");
+        assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(75);
+        assertThat(r.out()).contains("the service account cn=admin,dc=example,dc=test cannot bind (invalid credentials (49)")
+                .contains("check directory.bindDn and directory.bindPassword").doesNotContain("wrong password");
+        Run lookup = run("", "lookup", "--config", config.toString(), "alice@example.test");
+        assertThat(lookup.exit()).isEqualTo(75);
+        assertThat(lookup.out()).contains("the service account cn=admin,dc=example,dc=test cannot bind");
+    }
+
+    @Test
+    void authTestHelpSaysWhereThePasswordComesFrom() {
+        Run r = run("", "auth-test", "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("Without a terminal,", "it is read from standard input (the first line)");
     }
 
     @Test

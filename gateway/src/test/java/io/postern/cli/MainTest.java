@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -87,6 +88,36 @@ class MainTest {
         Run run = run("serve", "--config", file.toString(), "--role", "boss");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("--role: 'boss' is not one of front, delivery, all");
+    }
+
+    /** Issue 16: every subcommand, at any depth, answers --help with its help, not with a missing parameter. */
+    @Test
+    void everySubcommandPrintsItsHelp() {
+        List<List<String>> commands = new java.util.ArrayList<>();
+        collect(Main.commandLine(), List.of(), commands);
+        assertThat(commands).as("subcommands found").hasSizeGreaterThan(10)
+                .contains(List.of("lookup"), List.of("auth-test"), List.of("queue", "show"));
+        for (List<String> command : commands) {
+            for (String help : List.of("--help", "-h")) {
+                List<String> args = new java.util.ArrayList<>(command);
+                args.add(help);
+                Run run = run(args.toArray(String[]::new));
+                assertThat(run.exit()).as(args + ": " + run.err()).isZero();
+                assertThat(run.err()).as(String.valueOf(args)).isEmpty();
+                assertThat(run.out()).as(String.valueOf(args)).startsWith("Usage: postern " + String.join(" ", command));
+            }
+        }
+    }
+
+    private static void collect(picocli.CommandLine cli, List<String> prefix, List<List<String>> out) {
+        cli.getSubcommands().forEach((name, sub) -> {
+            List<String> command = new java.util.ArrayList<>(prefix);
+            command.add(name);
+            if (!name.equals("help")) {
+                out.add(command);
+            }
+            collect(sub, command, out);
+        });
     }
 
     @Test

@@ -84,6 +84,33 @@ class ConfigLoaderTest {
                 .containsExactly("directory.bindPassword: environment variable 'NOPE' is not set");
     }
 
+    /** Issue 16: ${file:NAME} with a relative NAME is read from the configuration file's folder, not the working directory. */
+    @Test
+    void aRelativeSecretFileIsReadFromTheConfigurationFolder() throws Exception {
+        Files.createDirectories(dir.resolve("secrets"));
+        Files.writeString(dir.resolve("secrets/ldap-pw"), "next-to-the-config\n");
+        Path file = Files.writeString(dir.resolve("postern.yaml"), MINIMAL.replace("baseDn: dc=example,dc=com",
+                "baseDn: dc=example,dc=com\n  bindPassword: ${file:secrets/ldap-pw}"));
+        assertThat(Path.of("secrets/ldap-pw")).as("not found from the working directory").doesNotExist();
+        assertThat(loader.load(file).directory().bindPassword()).isEqualTo("next-to-the-config");
+        assertThat(problems(MINIMAL.replace("baseDn: dc=example,dc=com",
+                "baseDn: dc=example,dc=com\n  bindPassword: ${file:secrets/missing}")).problems())
+                .containsExactly("directory.bindPassword: cannot read file 'secrets/missing' ("
+                        + dir.toAbsolutePath().resolve("secrets/missing") + ")");
+    }
+
+    /** Issue 16: a reference inside a reference, or a file holding one, is named as such, not half-expanded. */
+    @Test
+    void aNestedReferenceIsAClearError() throws Exception {
+        assertThat(problems(MINIMAL.replace("baseDn: dc=example,dc=com",
+                "baseDn: dc=example,dc=com\n  bindPassword: '${file:${env:LDAP_PW}}'")).problems())
+                .singleElement().asString().startsWith("directory.bindPassword: nested reference in '${file:${env:LDAP_PW}}'");
+        Files.writeString(dir.resolve("indirect"), "${env:LDAP_PW}\n");
+        assertThat(problems(MINIMAL.replace("baseDn: dc=example,dc=com",
+                "baseDn: dc=example,dc=com\n  bindPassword: ${file:indirect}")).problems())
+                .singleElement().asString().startsWith("directory.bindPassword: nested reference: ${file:indirect} holds another");
+    }
+
     @Test
     void wrongTypesAndValuesAreNamed() {
         ConfigException e = problems("""

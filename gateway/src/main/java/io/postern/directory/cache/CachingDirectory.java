@@ -36,6 +36,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     private record SendAs(Login.Identity identity, String dn, String senderKey) {
     }
 
+    private final Set<String> configuredDomains;
     private final QuestionCache<String, Boolean> domains;
     private final QuestionCache<MailAddress, Recipient> recipients;
     private final QuestionCache<SendAs, Boolean> sendAs;
@@ -44,9 +45,11 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     private final ExecutorService ownExecutor;
     private final MeterRegistry registry;
 
-    private CachingDirectory(Directory delegate, CacheConfig config, MeterRegistry registry, Ticker ticker,
-                             Executor executor, ExecutorService ownExecutor) {
+    private CachingDirectory(Directory delegate, CacheConfig config, Set<String> configuredDomains,
+                             MeterRegistry registry, Ticker ticker, Executor executor, ExecutorService ownExecutor) {
         Objects.requireNonNull(delegate);
+        this.configuredDomains = configuredDomains.stream().map(d -> d.toLowerCase(Locale.ROOT))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
         this.registry = registry;
         this.ownExecutor = ownExecutor;
         this.health = new DirectoryHealth(registry, config.outageProbeInterval(), ticker::read);
@@ -63,19 +66,39 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
 
     /** A cache in front of {@code delegate}; background reloads run on virtual threads. */
     public static CachingDirectory wrap(Directory delegate, CacheConfig config, MeterRegistry registry) {
+        return wrap(delegate, config, Set.of(), registry);
+    }
+
+    /**
+     * A cache in front of {@code delegate} that answers "local" for {@code configuredDomains}
+     * (the configuration's {@code domains}) without asking: the SMTP front end accepts mail for
+     * them without asking, so routing must not need the directory to agree during an outage.
+     */
+    public static CachingDirectory wrap(Directory delegate, CacheConfig config, Set<String> configuredDomains,
+                                        MeterRegistry registry) {
         ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-        return new CachingDirectory(delegate, config, registry, Ticker.systemTicker(), executor, executor);
+        return new CachingDirectory(delegate, config, configuredDomains, registry, Ticker.systemTicker(), executor,
+                executor);
     }
 
     /** For tests: a given clock and executor (a same-thread executor makes refreshes deterministic). */
     static CachingDirectory wrap(Directory delegate, CacheConfig config, MeterRegistry registry, Ticker ticker,
                                  Executor executor) {
-        return new CachingDirectory(delegate, config, registry, ticker, executor, null);
+        return wrap(delegate, config, Set.of(), registry, ticker, executor);
+    }
+
+    static CachingDirectory wrap(Directory delegate, CacheConfig config, Set<String> configuredDomains,
+                                 MeterRegistry registry, Ticker ticker, Executor executor) {
+        return new CachingDirectory(delegate, config, configuredDomains, registry, ticker, executor, null);
     }
 
     @Override
     public Lookup<Boolean> isLocalDomain(String domain) {
-        return domains.get(domain.toLowerCase(Locale.ROOT));
+        String key = domain.toLowerCase(Locale.ROOT);
+        if (configuredDomains.contains(key)) {
+            return Lookup.found(true);
+        }
+        return domains.get(key);
     }
 
     @Override
@@ -125,7 +148,12 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     @Override
     public void resynchronise() {
         LOG.info("event=directory-cache-resync entries={}", cachedAnswers());
-        invalidateAll();
+        // Kept as stale rather than dropped: asked again before use, still served in an outage.
+        Counter.builder("postern.directory.changes").tag("kind", "resync").register(registry).increment();
+        recipients.markAllStale();
+        sendAs.markAllStale();
+        domains.markAllStale();
+        logins.invalidateAll();
     }
 
     @Override

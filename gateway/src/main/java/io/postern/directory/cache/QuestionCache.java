@@ -164,6 +164,30 @@ final class QuestionCache<K, V> {
         cache.synchronous().invalidateAll();
     }
 
+    /**
+     * Makes every answer past its TTL: each is asked again before it is served, but a positive
+     * one stays servable while the directory is down (up to {@code maxStale} after it was
+     * loaded); negative answers go. After a gap in change tracking the answers may be out of
+     * date, and emptying the cache instead would turn a directory that flaps into 451s for
+     * every recipient.
+     */
+    void markAllStale() {
+        long now = ticker.read();
+        Map<K, CompletableFuture<Loaded<V>>> map = cache.asMap();
+        for (Map.Entry<K, CompletableFuture<Loaded<V>>> entry : map.entrySet()) {
+            CompletableFuture<Loaded<V>> f = entry.getValue();
+            if (f.isDone() && !f.isCompletedExceptionally() && f.join() instanceof Answer<V> a) {
+                long stale = Math.min(a.loadedAt(), now - ttl(a) - 1);
+                if (a.negative()) {
+                    map.remove(entry.getKey(), f);
+                } else if (stale != a.loadedAt()) {
+                    map.replace(entry.getKey(), f,
+                            CompletableFuture.completedFuture(new Answer<>(a.value(), stale, false)));
+                }
+            }
+        }
+    }
+
     long size() {
         return cache.synchronous().estimatedSize();
     }

@@ -8,7 +8,9 @@ import com.unboundid.ldap.sdk.LDAPException;
 import com.unboundid.ldap.sdk.OperationType;
 import com.unboundid.ldap.sdk.schema.Schema;
 import com.unboundid.ldif.LDIFException;
+import io.postern.config.DirectoryMapping;
 import io.postern.config.EmbeddedDirectoryConfig;
+import io.postern.directory.DirectoryChangeListener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -29,10 +31,13 @@ public final class EmbeddedDirectoryServer implements AutoCloseable {
 
     private final InMemoryDirectoryServer server;
     private final EmbeddedDirectoryConfig config;
+    private final EmbeddedChangePublisher changes;
 
-    private EmbeddedDirectoryServer(InMemoryDirectoryServer server, EmbeddedDirectoryConfig config) {
+    private EmbeddedDirectoryServer(InMemoryDirectoryServer server, EmbeddedDirectoryConfig config,
+                                    EmbeddedChangePublisher changes) {
         this.server = server;
         this.config = config;
+        this.changes = changes;
     }
 
     public static EmbeddedDirectoryServer start(EmbeddedDirectoryConfig config, String baseDn) throws IOException {
@@ -48,13 +53,16 @@ public final class EmbeddedDirectoryServer implements AutoCloseable {
                     OperationType.MODIFY, OperationType.MODIFY_DN, OperationType.COMPARE);
             serverConfig.addInMemoryOperationInterceptor(
                     new EmbeddedDirectoryGuard(new DN(config.bindDn()), serverConfig.getPasswordAttributes()));
+            EmbeddedChangePublisher changes = new EmbeddedChangePublisher();
+            serverConfig.addInMemoryOperationInterceptor(changes);
             serverConfig.setSchema(schema());
             serverConfig.setListenerConfigs(InMemoryListenerConfig.createLDAPConfig("ldap",
                     InetAddress.getByName(config.address()), config.port(), null));
             InMemoryDirectoryServer server = new InMemoryDirectoryServer(serverConfig);
             server.importFromLDIF(true, config.ldif().toFile());
+            changes.serve(server);
             server.startListening();
-            return new EmbeddedDirectoryServer(server, config);
+            return new EmbeddedDirectoryServer(server, config, changes);
         } catch (LDAPException | LDIFException e) {
             throw new IOException("embedded directory: " + e.getMessage(), e);
         }
@@ -70,6 +78,15 @@ public final class EmbeddedDirectoryServer implements AutoCloseable {
             }
         }
         return Schema.mergeSchemas(parts.toArray(new Schema[0]));
+    }
+
+    /**
+     * From now on, every change made to this directory (over LDAP or through {@link #server()})
+     * reaches {@code listener} before the client gets its answer, read through {@code mapping}.
+     * The node's cache then needs no polling of its own in-process directory.
+     */
+    public void publishChangesTo(DirectoryMapping mapping, DirectoryChangeListener listener) {
+        changes.publishTo(mapping, listener);
     }
 
     public InMemoryDirectoryServer server() {

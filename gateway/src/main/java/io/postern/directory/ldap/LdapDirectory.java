@@ -17,7 +17,6 @@ import io.postern.mail.MailAddress;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -41,6 +40,11 @@ import org.slf4j.LoggerFactory;
 public final class LdapDirectory implements Directory, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LdapDirectory.class);
     private static final int READINESS_TIMEOUT_MILLIS = 1000;
+    /** Result codes of a bind the server refused (as opposed to a server that is not there). */
+    private static final Set<com.unboundid.ldap.sdk.ResultCode> SERVICE_BIND_REFUSED = Set.of(
+            com.unboundid.ldap.sdk.ResultCode.INVALID_CREDENTIALS, com.unboundid.ldap.sdk.ResultCode.INAPPROPRIATE_AUTHENTICATION,
+            com.unboundid.ldap.sdk.ResultCode.STRONG_AUTH_REQUIRED, com.unboundid.ldap.sdk.ResultCode.CONFIDENTIALITY_REQUIRED,
+            com.unboundid.ldap.sdk.ResultCode.UNWILLING_TO_PERFORM, com.unboundid.ldap.sdk.ResultCode.INSUFFICIENT_ACCESS_RIGHTS);
 
     private final DirectoryConfig config;
     private final Set<String> configDomains;
@@ -359,6 +363,29 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         }
     }
 
+    /**
+     * Why the service account ({@code directory.bindDn}) cannot bind, when that is the reason the
+     * directory does not answer: a wrong service password must be reported as such, not as a
+     * user's wrong password or a vague outage. Empty when it binds, when there is none (anonymous),
+     * or when no server answers at all.
+     */
+    public Optional<String> serviceAccountProblem() {
+        if (config.bindDn().isEmpty() || connections.isEmpty()) {
+            return Optional.empty();
+        }
+        var pool = connections.get().search();
+        try {
+            pool.releaseConnection(pool.getConnection());
+            return Optional.empty();
+        } catch (LDAPException e) {
+            if (!SERVICE_BIND_REFUSED.contains(e.getResultCode())) {
+                return Optional.empty();
+            }
+            return Optional.of("the service account " + config.bindDn() + " cannot bind (" + Searcher.describe(e)
+                    + "): check directory.bindDn and directory.bindPassword");
+        }
+    }
+
     private Optional<String> probeNow() {
         try {
             searcher.probe(READINESS_TIMEOUT_MILLIS);
@@ -389,41 +416,32 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         };
     }
 
-    /** The final mailboxes of an answer: what a delivery would write into (explain commands). */
-    public List<String> finalMailboxes(Recipient recipient, DirectoryTrace trace, int depth) {
-        List<String> out = new ArrayList<>();
-        switch (recipient) {
-            case Recipient.Mailbox m -> {
-                if (!m.disabled()) {
-                    out.add(m.address().toString());
-                }
+    /**
+     * This directory with every question recorded in {@code trace}: what {@code postern lookup}
+     * hands to the delivery's own expander, so that the explanation is the delivery's algorithm.
+     */
+    public Directory traced(DirectoryTrace trace) {
+        LdapDirectory self = this;
+        return new Directory() {
+            @Override
+            public Lookup<Boolean> isLocalDomain(String domain) {
+                return self.isLocalDomain(domain, trace);
             }
-            case Recipient.Forward f -> {
-                if (f.keepCopy()) {
-                    out.add(f.mailbox().address().toString());
-                }
-                f.targets().forEach(t -> out.addAll(follow(t, trace, depth)));
-            }
-            case Recipient.Alias a -> a.targets().forEach(t -> out.addAll(follow(t, trace, depth)));
-            case Recipient.Group g -> g.members().forEach(t -> out.addAll(follow(t, trace, depth)));
-            case Recipient.Unknown u -> {
-            }
-        }
-        return out.stream().distinct().toList();
-    }
 
-    private List<String> follow(MailAddress target, DirectoryTrace trace, int depth) {
-        if (depth >= config.groups().maxDepth()) {
-            return List.of(target + " (not followed: directory.groups.maxDepth)");
-        }
-        boolean local = isLocalDomain(target.domain()) instanceof Lookup.Found<Boolean> f && f.value();
-        if (!local) {
-            return List.of(target + " (remote)");
-        }
-        return switch (resolve(target)) {
-            case Lookup.Found<Recipient> f -> f.value() instanceof Recipient.Unknown
-                    ? List.of(target + " (unknown)") : finalMailboxes(f.value(), trace, depth + 1);
-            case Lookup.TempFail<Recipient> t -> List.of(target + " (try again later)");
+            @Override
+            public Lookup<Recipient> resolve(MailAddress address) {
+                return self.resolve(address, trace);
+            }
+
+            @Override
+            public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
+                return self.maySendAs(identity, sender, trace);
+            }
+
+            @Override
+            public Login authenticate(String login, String password) {
+                return self.authenticate(login, password, trace);
+            }
         };
     }
 

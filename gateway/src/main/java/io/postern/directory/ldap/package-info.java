@@ -4,7 +4,8 @@
  * (profile active-directory), and {@link io.postern.directory.ldap.EmbeddedDirectoryServer} is the
  * demo's in-memory server: loopback by default, writable only by its administrator bind DN, never
  * returning a password attribute (its clients are untrusted: refusals are
- * {@code insufficientAccessRights} or {@code unwillingToPerform} for anonymous changes).
+ * {@code insufficientAccessRights} or {@code unwillingToPerform} for anonymous changes). Its
+ * changes reach the node's cache as they are made ({@code EmbeddedChangePublisher}), not by polling.
  *
  * <p>Input: addresses, logins and passwords from the network (untrusted) and the directory's entries
  * (trusted to be well meant, not well formed). Every value placed in a filter goes through

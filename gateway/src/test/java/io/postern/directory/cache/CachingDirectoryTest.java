@@ -94,6 +94,27 @@ class CachingDirectoryTest {
                 .mapToLong(t -> t.count()).sum();
     }
 
+    /**
+     * Issue 16: RCPT accepts mail for a configured domain without asking the directory, so the
+     * delivery's expansion must not need the directory for that domain either: during an outage
+     * it is served what RCPT was served, and the mail is delivered.
+     */
+    @Test
+    void duringAnOutageRoutingNeedsOnlyWhatRcptAsked() {
+        cache = CachingDirectory.wrap(ldap, config(Duration.ofMinutes(5), 1000), Set.of("Example.test"), registry,
+                ticker, executor);
+        assertThat(resolve("alice@example.test")).isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        ldap.down = true;
+        cache.reachability(false, "connect refused");
+        var expansion = new io.postern.routing.RecipientExpander(cache, 10, 100)
+                .expand(address("alice@example.test"), java.util.Optional.empty());
+        assertThat(expansion.problems()).isEmpty();
+        assertThat(expansion.local()).extracting(t -> t.mailbox().address().toString())
+                .containsExactly("alice@example.test");
+        assertThat(cache.isLocalDomain("EXAMPLE.TEST")).isEqualTo(Lookup.found(true));
+        assertThat(resolve("bob@example.test")).as("never asked: try again later").isInstanceOf(Lookup.TempFail.class);
+    }
+
     @Test
     void aHotAddressCostsOneRoundTrip() {
         for (int i = 0; i < 1000; i++) {
@@ -288,6 +309,29 @@ class CachingDirectoryTest {
         cache.invalidateAll();
         all.forEach(this::resolve);
         assertThat(ldap.roundTrips).hasValue(all.size());
+    }
+
+    /**
+     * Issue 16: a gap in change tracking (a reconnection after a blip) asks every answer again,
+     * but does not throw away what an outage right after it needs: positive answers stay
+     * servable while the directory is down; negative ones go.
+     */
+    @Test
+    void aResynchronisationAsksAgainButKeepsAnswersForAnOutage() {
+        resolve("alice@example.test");
+        resolve("nobody@example.test");
+        cache.resynchronise();
+        ldap.roundTrips.set(0);
+        resolve("alice@example.test");
+        assertThat(ldap.roundTrips).as("asked again after the resync").hasValue(1);
+
+        cache.resynchronise();
+        ldap.down = true;
+        cache.reachability(false, "connect refused");
+        assertThat(resolve("alice@example.test")).as("served stale during the outage")
+                .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(resolve("nobody@example.test")).as("a negative answer is not kept")
+                .isInstanceOf(Lookup.TempFail.class);
     }
 
     @Test

@@ -200,9 +200,12 @@ class LdapDirectoryOpenLdapTest {
         String text = String.join("\n", trace.lines());
         assertThat(text).contains("(mail=all@example.test)").contains("group cn=team,ou=groups,dc=example,dc=test")
                 .contains("already expanded").contains("no mail address, skipped").contains("decision: group");
-        assertThat(directory.finalMailboxes(resolve(directory, "all@example.test"), DirectoryTrace.off(), 0))
-                .contains("alice@example.test", "erin@example.test", "bob@example.test", "bob@elsewhere.test (remote)",
-                        "carol@elsewhere.test (remote)");
+        var expansion = new io.postern.routing.RecipientExpander(directory.traced(DirectoryTrace.recording()), 10, 1000)
+                .expand(a("all@example.test"), java.util.Optional.empty());
+        assertThat(expansion.local()).extracting(t -> t.mailbox().address().toString())
+                .contains("alice@example.test", "erin@example.test", "bob@example.test");
+        assertThat(expansion.remote()).extracting(Object::toString)
+                .contains("bob@elsewhere.test", "carol@elsewhere.test");
     }
 
     @Test

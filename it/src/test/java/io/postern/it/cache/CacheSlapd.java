@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * A private slapd with the syncprov overlay (RFC 4533), seeded with ldif/openldap/sample.ldif,
- * following docs real-servers.md. Minimal on purpose: replace with the directory suite's Slapd
+ * (or another LDIF), following docs real-servers.md. Minimal on purpose: replace with the directory suite's Slapd
  * harness once both are merged. Can be killed (SIGKILL) and started again on the same data and
  * port. Runs with log level {@code stats} so that searches can be counted on the server side.
  * Mutable, one owner.
@@ -33,6 +33,11 @@ final class CacheSlapd implements AutoCloseable {
     }
 
     static CacheSlapd start(Path dir, int port) throws Exception {
+        return start(dir, port, PosternProcess.checkout().resolve("ldif/openldap/sample.ldif"));
+    }
+
+    /** Seeded from {@code data} instead of the sample directory. */
+    static CacheSlapd start(Path dir, int port, Path data) throws Exception {
         Files.createDirectories(dir.resolve("slapd.d"));
         Files.createDirectories(dir.resolve("data"));
         Files.createDirectories(dir.resolve("run"));
@@ -41,7 +46,6 @@ final class CacheSlapd implements AutoCloseable {
         Files.writeString(dir.resolve("slapd.ldif"), config);
         check(ExternalProcess.run(dir, Duration.ofSeconds(30), List.of("/usr/sbin/slapadd", "-n0", "-F",
                 dir.resolve("slapd.d").toString(), "-l", dir.resolve("slapd.ldif").toString())));
-        Path data = PosternProcess.checkout().resolve("ldif/openldap/sample.ldif");
         check(ExternalProcess.run(dir, Duration.ofSeconds(30), List.of("/usr/sbin/slapadd", "-q", "-n1", "-F",
                 dir.resolve("slapd.d").toString(), "-l", data.toString())));
         CacheSlapd slapd = new CacheSlapd(dir, port);
@@ -77,6 +81,10 @@ final class CacheSlapd implements AutoCloseable {
     /** Searches slapd has logged so far (its "stats" log level: one SRCH line per search request). */
     long searches() throws IOException {
         return process.logText().lines().filter(line -> line.contains(" SRCH base=")).count();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
     }
 
     void kill() throws InterruptedException {

@@ -152,7 +152,7 @@ class SyncreplCacheIT {
                 assertThat(slapd.searches()).as("the slapd count works").isGreaterThan(20);
 
                 // Outage: every server gone. What is served stale is what was cached just before: a
-                // tracker reconnect under load resynchronises (empties) the cache, so warm it here.
+                // tracker reconnect under load resynchronises the cache (every answer asked again), so warm it here.
                 assertThat(cache.resolve(address("alice@example.test"))).isInstanceOf(Lookup.Found.class);
                 assertThat(cache.resolve(newbie)).matches(l -> l instanceof Lookup.Found<Recipient> f
                         && f.value() instanceof Recipient.Mailbox, "newbie is a mailbox");
