@@ -74,16 +74,18 @@ final class MilterProtocol {
     static final int NO_MAIL_REPLY = 0x4000;
     static final int NO_RCPT_REPLY = 0x8000;
     static final int NO_DATA_REPLY = 0x10000;
+    static final int NO_UNKNOWN_REPLY = 0x20000;
     static final int NO_EOH_REPLY = 0x40000;
     static final int NO_BODY_REPLY = 0x80000;
     /**
-     * Offered: every step may be left out or left unanswered, and skip is understood. Not offered:
+     * Offered: every step may be left out or left unanswered (we never send unknown commands, so
+     * leaving them unanswered is free), and skip is understood. Not offered:
      * rejected recipients (we ask after RCPT was accepted), leading-space headers (we strip the
      * one space after the colon and add it back, as Sendmail does), unknown commands, 256K/1M bodies.
      */
     static final int PROTOCOL_OFFERED = NO_CONNECT | NO_HELO | NO_MAIL | NO_RCPT | NO_BODY | NO_HEADERS | NO_EOH
             | NO_HEADER_REPLY | NO_UNKNOWN | NO_DATA | SKIP_ALLOWED | NO_CONNECT_REPLY | NO_HELO_REPLY
-            | NO_MAIL_REPLY | NO_RCPT_REPLY | NO_DATA_REPLY | NO_EOH_REPLY | NO_BODY_REPLY;
+            | NO_MAIL_REPLY | NO_RCPT_REPLY | NO_DATA_REPLY | NO_UNKNOWN_REPLY | NO_EOH_REPLY | NO_BODY_REPLY;
 
     /** Body chunk limit of the protocol (MILTER_CHUNK_SIZE). */
     static final int MAX_BODY_CHUNK = 65535;
