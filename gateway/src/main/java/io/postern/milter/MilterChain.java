@@ -74,6 +74,15 @@ public final class MilterChain implements AutoCloseable {
         return new MilterVerdict.Accept(edits);
     }
 
+    /**
+     * The SMTP connection of {@code ctx} ended: the milter connections kept for its next message
+     * are closed (the session calls this once, at QUIT or disconnect).
+     */
+    public void sessionEnded(MilterContext ctx) {
+        MilterContext.ConnectionKey key = ctx.connectionKey();
+        milters.forEach(m -> m.sessionEnded(key));
+    }
+
     @Override
     public void close() {
         milters.forEach(MilterClient::close);

@@ -8,13 +8,16 @@ import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One configured milter: a pool of negotiated connections, reused across messages; the circuit
+ * One configured milter: a pool of negotiated connections, each reused for the next messages of
+ * the SMTP connection it was opened for (keyed by {@link MilterContext#connectionKey()}); the circuit
  * breaker; the default action when it cannot answer; its meters and log lines. Thread-safe: the
  * pool is synchronized, each conversation owns its connection.
  */
@@ -51,7 +54,7 @@ public final class MilterClient implements AutoCloseable {
         MilterSession session = null;
         boolean reused = false;
         try {
-            session = pooled();
+            session = pooled(ctx.connectionKey());
             reused = session != null;
             if (session == null) {
                 session = MilterSession.open(config);
@@ -64,6 +67,8 @@ public final class MilterClient implements AutoCloseable {
                     throw e;
                 }
                 // The milter may have dropped an idle connection in the meantime: one fresh try.
+                LogLine.event("milter-reconnect").add("milter", config.name()).add("queue-id", ctx.queueId())
+                        .add("error", String.valueOf(e.getMessage())).seconds("elapsed", start, System.nanoTime()).info(LOG);
                 session.close();
                 session = MilterSession.open(config);
                 reused = false;
@@ -120,25 +125,61 @@ public final class MilterClient implements AutoCloseable {
         }
     }
 
-    private synchronized MilterSession pooled() {
-        while (!idle.isEmpty()) {
-            MilterSession session = idle.pollFirst();
-            if (!session.stale()) {
-                return session;
+    /** An idle connection that heard this SMTP connection's connect and HELO, if one is alive. */
+    private MilterSession pooled(MilterContext.ConnectionKey key) {
+        MilterSession found = null;
+        List<MilterSession> dead = new ArrayList<>();
+        synchronized (this) {
+            for (var it = idle.iterator(); it.hasNext(); ) {
+                MilterSession session = it.next();
+                if (session.reusableFor(key)) {
+                    it.remove();
+                    if (session.stale()) {
+                        dead.add(session);
+                    } else {
+                        found = session;
+                        break;
+                    }
+                }
             }
-            session.close();
         }
-        return null;
+        dead.forEach(MilterSession::close);
+        return found;
     }
 
+    /** Keeps the connection for the next message of the same SMTP connection; the oldest idle one goes. */
     private void release(MilterSession session) {
+        MilterSession evicted = null;
         synchronized (this) {
-            if (!closed && idle.size() < config.maxIdleConnections()) {
+            if (!closed && session.reusable() && config.maxIdleConnections() > 0) {
                 idle.addFirst(session);
-                return;
+                if (idle.size() > config.maxIdleConnections()) {
+                    evicted = idle.pollLast();
+                }
+                session = null;
             }
         }
-        session.quit();
+        if (evicted != null) {
+            evicted.quit();
+        }
+        if (session != null) {
+            session.quit();
+        }
+    }
+
+    /** Closes the idle connections of an SMTP connection that ended: no message will reuse them. */
+    void sessionEnded(MilterContext.ConnectionKey key) {
+        List<MilterSession> ended = new ArrayList<>();
+        synchronized (this) {
+            for (var it = idle.iterator(); it.hasNext(); ) {
+                MilterSession session = it.next();
+                if (session.reusableFor(key)) {
+                    it.remove();
+                    ended.add(session);
+                }
+            }
+        }
+        ended.forEach(MilterSession::quit);
     }
 
     /** Connections kept for reuse now: for tests. */

@@ -65,6 +65,18 @@ public record MilterContext(String daemonName, String hostname, String clientAdd
     }
 
     /**
+     * The facts a milter hears once per SMTP connection (connect and HELO): a milter connection
+     * that heard them can take the next message of the same SMTP connection, starting at MAIL.
+     */
+    record ConnectionKey(String daemonName, String clientAddress, int clientPort, String clientName, String helo,
+                         Optional<String> tlsVersion, Optional<String> tlsCipher) {
+    }
+
+    ConnectionKey connectionKey() {
+        return new ConnectionKey(daemonName, clientAddress, clientPort, clientName, helo, tlsVersion, tlsCipher);
+    }
+
+    /**
      * The values of the requested macros known at {@code stage}, in request order; unknown names
      * are left out, as an MTA does. {@code recipient} is the one being sent at the RCPT stage.
      */

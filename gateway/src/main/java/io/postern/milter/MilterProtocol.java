@@ -21,7 +21,6 @@ final class MilterProtocol {
     static final byte EOM = 'E';
     static final byte ABORT = 'A';
     static final byte QUIT = 'Q';
-    static final byte QUIT_NEW_CONNECTION = 'K';
 
     // Replies, milter to MTA.
     static final byte ADD_RECIPIENT = '+';

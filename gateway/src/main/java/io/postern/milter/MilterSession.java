@@ -23,8 +23,15 @@ final class MilterSession implements AutoCloseable {
     private int protocol;
     private int actions;
     private final Map<MacroStage, List<String>> macroNames = new EnumMap<>(MacroStage.class);
-    /** False once a message went past its MAIL: such a connection is reset before its next use. */
-    private boolean clean = true;
+    /**
+     * The SMTP connection this milter connection heard connect and HELO for; a later message of
+     * the same SMTP connection starts at MAIL, as Postfix and Sendmail do. (Libmilter filters
+     * differ on QUIT_NC, the command to restart at connect: clamav-milter never answers after
+     * it, so a connection is never moved to another SMTP connection.)
+     */
+    private MilterContext.ConnectionKey connectedAs;
+    /** False after a decision at connect or HELO (the milter refused the SMTP connection) or mid-message. */
+    private boolean reusable;
 
     private MilterSession(MilterConfig config, MilterConnection connection) {
         this.config = config;
@@ -70,23 +77,33 @@ final class MilterSession implements AutoCloseable {
 
     /** Asks about one message; the result is the milter's decision and, if it accepted, its edits. */
     MilterResult check(MilterContext ctx, MessageContent message, long[] progressSeen) throws IOException {
-        if (!clean) {
-            // A new SMTP context on the same connection (Sendmail 8.14's QUIT_NC).
-            connection.write(MilterCodec.empty(MilterProtocol.QUIT_NEW_CONNECTION), commandDeadline());
+        reusable = false;
+        Optional<MilterResult> early = Optional.empty();
+        if (connectedAs == null) {
+            early = connectAndHelo(ctx);
+            if (early.isPresent()) {
+                return early.get();
+            }
+            connectedAs = ctx.connectionKey();
+        } else if (!connectedAs.equals(ctx.connectionKey())) {
+            throw new IllegalStateException("milter connection belongs to another SMTP connection");
         }
-        clean = false;
-        Optional<MilterResult> early = envelope(ctx);
+        early = envelope(ctx);
+        if (early.isPresent()) {
+            reusable = true;
+            return early.get();
+        }
         if (early.isPresent()) {
             return early.get();
         }
         try (InputStream in = new BufferedInputStream(message.open(), 65536)) {
             HeaderSection.Parsed parsed = HeaderSection.read(in);
             early = headers(ctx, parsed.headers());
-            if (early.isPresent()) {
-                return early.get();
+            if (early.isEmpty()) {
+                early = body(parsed.bodyStart(), in);
             }
-            early = body(parsed.bodyStart(), in);
             if (early.isPresent()) {
+                reusable = true;
                 return early.get();
             }
         }
@@ -95,7 +112,7 @@ final class MilterSession implements AutoCloseable {
         return endOfMessage(progressSeen);
     }
 
-    private Optional<MilterResult> envelope(MilterContext ctx) throws IOException {
+    private Optional<MilterResult> connectAndHelo(MilterContext ctx) throws IOException {
         if (!has(MilterProtocol.NO_CONNECT)) {
             send(MacroStage.CONNECT, ctx, null);
             char family = ctx.clientAddress().isEmpty() ? 'U' : ctx.clientAddress().contains(":") ? '6' : '4';
@@ -109,11 +126,12 @@ final class MilterSession implements AutoCloseable {
         if (!has(MilterProtocol.NO_HELO)) {
             send(MacroStage.HELO, ctx, null);
             connection.write(MilterCodec.helo(ctx.helo()), commandDeadline());
-            Optional<MilterResult> result = step(MilterProtocol.NO_HELO_REPLY);
-            if (result.isPresent()) {
-                return result;
-            }
+            return step(MilterProtocol.NO_HELO_REPLY);
         }
+        return Optional.empty();
+    }
+
+    private Optional<MilterResult> envelope(MilterContext ctx) throws IOException {
         if (!has(MilterProtocol.NO_MAIL)) {
             send(MacroStage.MAIL, ctx, null);
             connection.write(MilterCodec.mail("<" + ctx.sender() + ">", ctx.mailArgs()), commandDeadline());
@@ -230,11 +248,14 @@ final class MilterSession implements AutoCloseable {
                     if (body != null) {
                         edits.set(edits.indexOf(null), new Modification.ReplaceBody(bodyMilter, body.toByteArray()));
                     }
-                    clean = false;
+                    reusable = true;
                     return new MilterResult.Accepted(edits, quarantine);
                 }
                 default -> {
-                    return decide(response).orElseThrow(() -> new MilterProtocolException("unexpected reply " + response));
+                    MilterResult result = decide(response)
+                            .orElseThrow(() -> new MilterProtocolException("unexpected reply " + response));
+                    reusable = true;
+                    return result;
                 }
             }
         }
@@ -323,6 +344,15 @@ final class MilterSession implements AutoCloseable {
 
     private static long deadline(long nanos) {
         return System.nanoTime() + nanos;
+    }
+
+    /** True when the last message ended cleanly and the next one of {@code key} may use this connection. */
+    boolean reusableFor(MilterContext.ConnectionKey key) {
+        return reusable && key.equals(connectedAs);
+    }
+
+    boolean reusable() {
+        return reusable;
     }
 
     /** True when the milter hung up or sent something while idle in the pool. */

@@ -95,13 +95,25 @@ class MilterChainTest {
     }
 
     @Test
-    void reusesTheConnectionForTheNextMessage() throws IOException {
+    void reusesTheConnectionForTheNextMessageOfTheSameSmtpConnection() throws IOException {
         FakeMilter fake = fake(FakeMilter.polite(List.of(FakeMilter.reply('a'))));
         MilterChain chain = chain(config(fake.port()));
         chain.check(CTX, message(MESSAGE));
         chain.check(CTX, message(MESSAGE));
         assertThat(fake.connections.get()).isEqualTo(1);
-        assertThat(String.join("", fake.commands)).containsOnlyOnce("O").contains("EK");
+        // The second message starts at MAIL, as Postfix's next message in one SMTP session does.
+        assertThat(String.join("", fake.commands)).containsOnlyOnce("O").containsOnlyOnce("C").contains("EDM");
+
+        MilterContext otherClient = MilterContext.of("mx", "mx.example.test", "192.0.2.99", "other.example", "Q124",
+                "a@example.test", List.of("b@example.test"));
+        chain.check(otherClient, message(MESSAGE));
+        assertThat(fake.connections.get()).isEqualTo(2);
+
+        chain.sessionEnded(CTX);
+        chain.sessionEnded(otherClient);
+        chain.check(CTX, message(MESSAGE));
+        assertThat(fake.connections.get()).isEqualTo(3);
+        assertThat(String.join("", fake.commands)).contains("Q");
     }
 
     @Test

@@ -137,7 +137,8 @@ class RealMiltersIT {
             assertThat(reject.milter()).isEqualTo("rspamd");
             assertThat(reject.reply().code()).isEqualTo(554);
             assertThat(reject.reply().status()).isEqualTo(EnhancedStatus.of("5.7.1"));
-            assertThat(reject.reply().text()).contains("Spam message rejected");
+            // rspamd gives the reason as its own text ("Gtube pattern"), not the catalogue's.
+            assertThat(reject.reply().text()).containsIgnoringCase("gtube");
         });
     }
 
@@ -182,7 +183,7 @@ class RealMiltersIT {
         assertThat(signed).isInstanceOf(MilterVerdict.Accept.class);
         assertThat(signed.modifications()).anySatisfy(m -> assertThat(headerName(m)).isEqualToIgnoringCase("DKIM-Signature"));
         String signedText = rewritten(original, signed);
-        assertThat(signedText).contains("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test; s=test;");
+        assertThat(signedText).containsPattern("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.test;\\s+s=test;");
 
         // The same OpenDKIM verifies mail from outside: it reads the public key of the test key pair.
         MilterVerdict verified = dkimChain.check(context("DK2"), message(signedText));
