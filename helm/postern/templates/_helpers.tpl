@@ -156,9 +156,9 @@ Implicit-TLS listeners exist only with a certificate.
 {{- $tls := .Values.tls.enabled -}}
 {{- $starttls := ternary "starttls" "none" $tls -}}
 {{- $out := list -}}
-{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort) -}}{{- end -}}
-{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort) -}}{{- end -}}
-{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort) -}}{{- end -}}
+{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort "milters" ($l.smtp.milters | default list)) -}}{{- end -}}
+{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort "milters" ($l.submission.milters | default list)) -}}{{- end -}}
+{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort "milters" ($l.submissions.milters | default list)) -}}{{- end -}}
 {{- if $l.pop3.enabled -}}{{- $out = append $out (dict "name" "pop3" "kind" "pop3" "tls" $starttls "containerPort" $l.pop3.containerPort "servicePort" $l.pop3.servicePort) -}}{{- end -}}
 {{- if and $tls $l.pop3s.enabled -}}{{- $out = append $out (dict "name" "pop3s" "kind" "pop3" "tls" "implicit" "containerPort" $l.pop3s.containerPort "servicePort" $l.pop3s.servicePort) -}}{{- end -}}
 {{- $out = append $out (dict "name" "lmtp" "kind" "lmtp" "tls" "none" "containerPort" $l.lmtp.containerPort "servicePort" $l.lmtp.servicePort) -}}
@@ -175,7 +175,9 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- $_ := set $cfg "node" (dict "hostname" $c.node.hostname "role" (include "postern.frontRole" .) "drainTimeout" $c.node.drainTimeout) -}}
 {{- $listeners := list -}}
 {{- range (include "postern.listeners" . | fromJsonArray) -}}
-{{- $listeners = append $listeners (dict "name" .name "kind" .kind "address" "0.0.0.0" "port" (int .containerPort) "tls" .tls) -}}
+{{- $listener := dict "name" .name "kind" .kind "address" "0.0.0.0" "port" (int .containerPort) "tls" .tls -}}
+{{- with .milters -}}{{- $_ := set $listener "milters" . -}}{{- end -}}
+{{- $listeners = append $listeners $listener -}}
 {{- end -}}
 {{- $_ := set $cfg "listeners" $listeners -}}
 {{- /* The kubelet probes the pod's address, so the admin endpoint cannot stay on loopback here. */ -}}
@@ -219,6 +221,7 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
 {{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}
 {{- with $c.cache -}}{{- $_ := set $cfg "cache" . -}}{{- end -}}
+{{- with $c.milters -}}{{- $_ := set $cfg "milters" . -}}{{- end -}}
 {{- $_ := set $cfg "delivery" (merge (dict "tempDirectory" (include "postern.path.deliveryTmp" .)) ($c.delivery | default dict)) -}}
 {{- $_ := set $cfg "outbound" (include "postern.outbound" . | fromYaml) -}}
 {{- $_ := set $cfg "queue" (merge (dict "directory" (include "postern.path.queue" .)) $c.queue) -}}
