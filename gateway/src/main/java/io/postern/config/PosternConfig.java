@@ -79,6 +79,9 @@ public record PosternConfig(
     private static void checkMilters(ConfigNode root, List<ListenerConfig> listeners, List<MilterConfig> milters) {
         Map<String, Integer> names = new HashMap<>();
         for (int i = 0; i < milters.size(); i++) {
+            if (milters.get(i).name().isEmpty()) {
+                continue; // already reported as missing
+            }
             Integer same = names.putIfAbsent(milters.get(i).name(), i);
             if (same != null) {
                 root.problems().add("milters[" + i + "].name", "'" + milters.get(i).name()
