@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -39,6 +40,9 @@ final class MilterConnection implements AutoCloseable {
                 }
                 channel = SocketChannel.open(((InetSocketAddress) target).getAddress() instanceof java.net.Inet6Address
                         ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+                // Macros then command, then wait: with Nagle's algorithm the second small write
+                // waits for the milter's delayed ACK, 40 ms per command.
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
             case MilterAddress.Unix unix -> {
                 target = UnixDomainSocketAddress.of(unix.path());
