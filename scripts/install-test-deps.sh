@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start as real servers on loopback
-# (OpenLDAP slapd, Samba AD DC, Postfix, Dovecot, swaks, fetchmail, dnsmasq, HAProxy), when missing, then
+# (OpenLDAP slapd, Samba AD DC, Postfix, Dovecot, swaks, fetchmail, dnsmasq, HAProxy, and the
+# milters rspamd, clamd + clamav-milter, OpenDKIM), when missing, then
 # checks what the suite needs of them: capabilities, not just commands. A package that Debian
 # lists only as Recommends (TLS for swaks, Samba's provisioning modules) is named here, because
 # a machine installed with --no-install-recommends would otherwise lack it silently.
@@ -12,7 +13,8 @@ PACKAGES=(slapd ldap-utils
           samba samba-ad-provision samba-dsdb-modules samba-vfs-modules winbind krb5-user
           postfix postfix-ldap dovecot-core dovecot-pop3d dovecot-lmtpd dovecot-ldap
           swaks libnet-ssleay-perl libio-socket-ssl-perl
-          fetchmail dnsmasq haproxy python3 openssl)
+          fetchmail dnsmasq haproxy python3 openssl
+          rspamd clamav-daemon clamav-milter opendkim opendkim-tools)
 
 missing_packages() {
   local p status
@@ -81,6 +83,11 @@ samba_check_cached() {
   echo "$version" >"$stamp"
 }
 
+# rspamd 3 knows the GTUBE test patterns the milter test sends (enable_test_patterns).
+rspamd_test_patterns() {
+  grep -aq 'enable_test_patterns' /usr/lib/rspamd/librspamd-server.so
+}
+
 install_missing
 
 check "slapd" slapd slapd -VV
@@ -102,5 +109,14 @@ check "haproxy (PROXY protocol v2 sender)" haproxy sh -c 'haproxy -vv | grep -q 
 check "python3" python3 python3 -c 'import smtplib, poplib, ssl'
 check "openssl" openssl openssl version
 check "samba" samba samba --version
+check "rspamd" rspamd rspamd --version
+check "rspamd GTUBE test patterns" rspamd rspamd_test_patterns
+check "rspamd proxy worker config" rspamd test -f /etc/rspamd/worker-proxy.inc
+check "clamd" clamav-daemon clamd --version
+check "clamd configuration" clamav-daemon clamconf -n
+check "clamav-milter" clamav-milter clamav-milter --version
+check "opendkim" opendkim opendkim -V
+check "opendkim-genkey" opendkim-tools command -v opendkim-genkey
+check "timeout" coreutils command -v timeout
 check "samba-tool domain provision" "samba-ad-provision samba-dsdb-modules" samba_check_cached
 exit 0

@@ -168,9 +168,9 @@ Implicit-TLS listeners exist only with a certificate.
 {{- /* Which balancer fronts each listener: the MX one for smtp when service.mx.separate, else the public one. */ -}}
 {{- $public := .Values.service.proxyProtocol -}}
 {{- $mxProxy := ternary .Values.service.mx.proxyProtocol $public .Values.service.mx.separate -}}
-{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort "proxy" $mxProxy) -}}{{- end -}}
-{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort "proxy" $public) -}}{{- end -}}
-{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort "proxy" $public) -}}{{- end -}}
+{{- if $l.smtp.enabled -}}{{- $out = append $out (dict "name" "smtp" "kind" "mx" "tls" $starttls "containerPort" $l.smtp.containerPort "servicePort" $l.smtp.servicePort "milters" ($l.smtp.milters | default list) "proxy" $mxProxy) -}}{{- end -}}
+{{- if $l.submission.enabled -}}{{- $out = append $out (dict "name" "submission" "kind" "submission" "tls" $starttls "containerPort" $l.submission.containerPort "servicePort" $l.submission.servicePort "milters" ($l.submission.milters | default list) "proxy" $public) -}}{{- end -}}
+{{- if and $tls $l.submissions.enabled -}}{{- $out = append $out (dict "name" "submissions" "kind" "submission" "tls" "implicit" "containerPort" $l.submissions.containerPort "servicePort" $l.submissions.servicePort "milters" ($l.submissions.milters | default list) "proxy" $public) -}}{{- end -}}
 {{- if $l.pop3.enabled -}}{{- $out = append $out (dict "name" "pop3" "kind" "pop3" "tls" $starttls "containerPort" $l.pop3.containerPort "servicePort" $l.pop3.servicePort "proxy" $public) -}}{{- end -}}
 {{- if and $tls $l.pop3s.enabled -}}{{- $out = append $out (dict "name" "pop3s" "kind" "pop3" "tls" "implicit" "containerPort" $l.pop3s.containerPort "servicePort" $l.pop3s.servicePort "proxy" $public) -}}{{- end -}}
 {{- $out = append $out (dict "name" "lmtp" "kind" "lmtp" "tls" "none" "containerPort" $l.lmtp.containerPort "servicePort" $l.lmtp.servicePort) -}}
@@ -191,6 +191,7 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- if and .proxy .proxy.enabled -}}
 {{- $_ := set $listener "proxyProtocol" (dict "enabled" true "trustedProxies" .proxy.trustedProxies) -}}
 {{- end -}}
+{{- with .milters -}}{{- $_ := set $listener "milters" . -}}{{- end -}}
 {{- $listeners = append $listeners $listener -}}
 {{- end -}}
 {{- $_ := set $cfg "listeners" $listeners -}}
@@ -236,6 +237,7 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
 {{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}
 {{- with $c.cache -}}{{- $_ := set $cfg "cache" . -}}{{- end -}}
+{{- with $c.milters -}}{{- $_ := set $cfg "milters" . -}}{{- end -}}
 {{- $_ := set $cfg "delivery" (merge (dict "tempDirectory" (include "postern.path.deliveryTmp" .)) ($c.delivery | default dict)) -}}
 {{- $_ := set $cfg "outbound" (include "postern.outbound" . | fromYaml) -}}
 {{- $_ := set $cfg "queue" (merge (dict "directory" (include "postern.path.queue" .)) $c.queue) -}}

@@ -1,6 +1,7 @@
 package io.postern.config;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -8,10 +9,12 @@ import java.util.OptionalInt;
  * One listening socket. Immutable. Connection caps are counted per listener, so a flood on one
  * port never refuses another; {@code maxConnections} and {@code maxConnectionsPerClient} override
  * the protocol section's defaults ({@code smtp.*} for the SMTP family, {@code pop3.*} for POP3).
+ * {@code milters} names the milters (section {@code milters}) asked, in order, before DATA/BDAT is
+ * answered on an SMTP listener.
  */
 public record ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls,
                              OptionalInt maxConnections, OptionalInt maxConnectionsPerClient,
-                             ProxyProtocolConfig proxyProtocol) {
+                             ProxyProtocolConfig proxyProtocol, List<String> milters) {
     public ListenerConfig {
         Objects.requireNonNull(name);
         Objects.requireNonNull(kind);
@@ -20,12 +23,14 @@ public record ListenerConfig(String name, ListenerKind kind, String address, int
         Objects.requireNonNull(maxConnections);
         Objects.requireNonNull(maxConnectionsPerClient);
         Objects.requireNonNull(proxyProtocol);
+        milters = List.copyOf(milters);
     }
 
-    /** A listener without the PROXY protocol. */
+    /** A listener without the PROXY protocol and without milters. */
     public ListenerConfig(String name, ListenerKind kind, String address, int port, TlsMode tls,
                           OptionalInt maxConnections, OptionalInt maxConnectionsPerClient) {
-        this(name, kind, address, port, tls, maxConnections, maxConnectionsPerClient, ProxyProtocolConfig.off());
+        this(name, kind, address, port, tls, maxConnections, maxConnectionsPerClient, ProxyProtocolConfig.off(),
+                List.of());
     }
 
     /** A listener with the protocol's default connection caps. */
@@ -52,8 +57,10 @@ public record ListenerConfig(String name, ListenerKind kind, String address, int
             node.error("port", "is required");
         }
         TlsMode tls = node.enumValue("tls", TlsMode.class, TlsMode.NONE);
+        // Names are checked against the milters section in PosternConfig, which sees both.
+        List<String> milters = node.strings("milters", List.of());
         return new ListenerConfig(name, kind, address, port, tls, cap(node, "maxConnections"),
-                cap(node, "maxConnectionsPerClient"), ProxyProtocolConfig.from(node));
+                cap(node, "maxConnectionsPerClient"), ProxyProtocolConfig.from(node), milters);
     }
 
     private static OptionalInt cap(ConfigNode node, String key) {

@@ -26,17 +26,19 @@ public record PosternConfig(
         LoggingConfig logging,
         CacheConfig cache,
         DeliveryConfig delivery,
-        OutboundConfig outbound) {
+        OutboundConfig outbound,
+        List<MilterConfig> milters) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
+        milters = List.copyOf(milters);
         domains = List.copyOf(domains);
     }
 
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound, milters);
     }
 
     /**
@@ -47,7 +49,7 @@ public record PosternConfig(
         AdminConfig noAdmin = new AdminConfig(false, admin.address(), admin.port(), admin.allowedHosts(),
                 admin.requestTimeout(), admin.maxConnections(), admin.queueApi());
         return new PosternConfig(node, List.of(), noAdmin, tls, directory, domains, relay, auth, smtp, pop3,
-                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound);
+                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound, milters);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -70,10 +72,50 @@ public record PosternConfig(
         LoggingConfig logging = LoggingConfig.from(root.section("logging"));
         CacheConfig cache = CacheConfig.from(root.section("cache"));
         DeliveryConfig delivery = DeliveryConfig.from(root.section("delivery"), base);
+        List<MilterConfig> milters = root.sections("milters").stream().map(MilterConfig::from).toList();
         checkListeners(root, listeners, tls, admin);
+        checkMilters(root, listeners, milters);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
                 spool, logging, cache, delivery,
-                OutboundConfig.from(root.section("outbound"), base));
+                OutboundConfig.from(root.section("outbound"), base), milters);
+    }
+
+    /** The milters a listener asks, in its order; names were checked when the file was read. */
+    public List<MilterConfig> miltersOf(ListenerConfig listener) {
+        return listener.milters().stream()
+                .map(name -> milters.stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow())
+                .toList();
+    }
+
+    private static void checkMilters(ConfigNode root, List<ListenerConfig> listeners, List<MilterConfig> milters) {
+        Map<String, Integer> names = new HashMap<>();
+        for (int i = 0; i < milters.size(); i++) {
+            if (milters.get(i).name().isEmpty()) {
+                continue; // already reported as missing
+            }
+            Integer same = names.putIfAbsent(milters.get(i).name(), i);
+            if (same != null) {
+                root.problems().add("milters[" + i + "].name", "'" + milters.get(i).name()
+                        + "' is already used by milters[" + same + "]");
+            }
+        }
+        for (int i = 0; i < listeners.size(); i++) {
+            ListenerConfig listener = listeners.get(i);
+            String path = "listeners[" + i + "].milters";
+            if (!listener.milters().isEmpty() && listener.kind() != ListenerKind.MX
+                    && listener.kind() != ListenerKind.SUBMISSION) {
+                root.problems().add(path, "milters apply to mx and submission listeners only");
+            }
+            for (String name : listener.milters()) {
+                if (!names.containsKey(name)) {
+                    root.problems().add(path, "'" + name + "' is not defined in the milters section"
+                            + (names.isEmpty() ? "" : " (defined: " + String.join(", ", names.keySet().stream().sorted().toList()) + ")"));
+                }
+            }
+            if (listener.milters().stream().distinct().count() != listener.milters().size()) {
+                root.problems().add(path, "names a milter twice");
+            }
+        }
     }
 
     private static void checkListeners(ConfigNode root, List<ListenerConfig> listeners, TlsConfig tls, AdminConfig admin) {

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class ProxyProtocolStageTest {
     private static final ListenerConfig LISTENER = new ListenerConfig("mx", ListenerKind.MX, "127.0.0.1", 25,
             TlsMode.NONE, OptionalInt.empty(), OptionalInt.empty(),
-            new ProxyProtocolConfig(true, List.of(Cidr.parse("127.0.0.0/8").value()), Duration.ofSeconds(10)));
+            new ProxyProtocolConfig(true, List.of(Cidr.parse("127.0.0.0/8").value()), Duration.ofSeconds(10)), List.of());
 
     /** Stands for the session: records whether it was told about the connection. */
     private static final class Session extends ChannelInboundHandlerAdapter {

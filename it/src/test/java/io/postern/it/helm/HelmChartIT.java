@@ -661,7 +661,7 @@ class HelmChartIT {
             Matcher r = row.matcher(line);
             if (section != null && r.find() && !section.equals("listeners")) {
                 String key = r.group(1);
-                documented.add(key.startsWith(section + ".") ? key : section + "." + key);
+                documented.add(key.startsWith(section + ".") || key.startsWith(section + "[]") ? key : section + "." + key);
             }
         }
         assertThat(documented).contains("outbound.relayHost.password", "directory.filters.user", "smtp.minDataRate");
@@ -694,13 +694,17 @@ class HelmChartIT {
         Map<String, Object> level = properties;
         String[] parts = dottedKey.split("\\.");
         for (int i = 0; i < parts.length; i++) {
-            if (level == null || !(level.get(parts[i]) instanceof Map<?, ?> node)) {
+            // "milters[].name": a key of the objects in a list.
+            boolean list = parts[i].endsWith("[]");
+            String part = list ? parts[i].substring(0, parts[i].length() - 2) : parts[i];
+            if (level == null || !(level.get(part) instanceof Map<?, ?> node)) {
                 return false;
             }
             if (i == parts.length - 1) {
                 return node.containsKey("type") || node.containsKey("oneOf");
             }
-            level = (Map<String, Object>) node.get("properties");
+            Map<String, Object> next = list ? (Map<String, Object>) node.get("items") : (Map<String, Object>) node;
+            level = next == null ? null : (Map<String, Object>) next.get("properties");
         }
         return false;
     }
