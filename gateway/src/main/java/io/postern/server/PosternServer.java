@@ -142,7 +142,7 @@ public final class PosternServer implements AutoCloseable {
     /** /readyz by role: the queue gates a front, the spool a delivery node (RoleReadiness). */
     private List<ReadinessCheck> readinessChecks() {
         return RoleReadiness.checks(config.node().role(), directory.readiness(), config.queue().directory(),
-                config.spool().root());
+                config.spool().root(), config.delivery().tempDirectory());
     }
 
     private String describeListeners() {
