@@ -5,6 +5,7 @@ import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.QueuedMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,15 +39,26 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
     private final OutboundConfig config;
     private final MailSender sender;
     private final LmtpWorkers workers;
+    private final String origin;
 
-    private LmtpHandoff(OutboundConfig config, MailSender sender) {
+    private LmtpHandoff(OutboundConfig config, MailSender sender, String origin) {
         this.config = config;
         this.sender = sender;
+        this.origin = HandoffKey.safeOrigin(origin);
         this.workers = new LmtpWorkers(config.handoff(), System::nanoTime);
     }
 
+    /** A hand-off whose keys name {@code lhloHostname} as their origin (tests, a single front). */
     public static LmtpHandoff create(OutboundConfig config, String lhloHostname, MeterRegistry registry) {
-        return new LmtpHandoff(config, MailSender.start(config, lhloHostname, SmtpClient.Protocol.LMTP, registry));
+        return create(config, lhloHostname, registry, lhloHostname);
+    }
+
+    /**
+     * {@code origin} names this front's queue in the delivery keys: unique among the fronts that
+     * share the workers (queue ids are unique only within one queue).
+     */
+    public static LmtpHandoff create(OutboundConfig config, String lhloHostname, MeterRegistry registry, String origin) {
+        return new LmtpHandoff(config, MailSender.start(config, lhloHostname, SmtpClient.Protocol.LMTP, registry), origin);
     }
 
     @Override
@@ -74,7 +86,7 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
         long deadline = System.nanoTime() + config.handoff().busyWait().toNanos();
         List<DeliveryResult> out = new ArrayList<>();
         List<EnvelopeRecipient> pending = recipients;
-        QueuedMessage sending = message;
+        QueuedMessage sending = keyed(message, message.attempt() == QueuedMessage.Attempt.REPEAT);
         while (true) {
             List<MailSender.Target> targets = new ArrayList<>();
             String unresolved = resolve(targets);
@@ -153,11 +165,21 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
         return out;
     }
 
-    private static QueuedMessage asRepeat(QueuedMessage message) {
-        if (message.attempt() != QueuedMessage.Attempt.FIRST) {
+    /**
+     * The message with this front's delivery key for the worker; a message that is not from the
+     * durable queue (or has an id no file name may hold) goes without one, as before.
+     */
+    private QueuedMessage keyed(QueuedMessage message, boolean repeat) {
+        if (message.attempt() == QueuedMessage.Attempt.UNTRACKED || !message.queueId().matches("[A-Za-z0-9]{1,32}")) {
             return message;
         }
-        return new QueuedMessage(message.queueId(), message.envelope(), message.content(), QueuedMessage.Attempt.REPEAT);
+        HandoffKey key = new HandoffKey(message.queueId(), message.envelope().trace().arrival(), repeat, origin);
+        return new QueuedMessage(message.queueId(), message.envelope().withHandoffKey(key), message.content(),
+                repeat ? QueuedMessage.Attempt.REPEAT : message.attempt());
+    }
+
+    private QueuedMessage asRepeat(QueuedMessage message) {
+        return message.envelope().handoffKey().map(k -> k.repeat() ? message : keyed(message, true)).orElse(message);
     }
 
     /** Every address of every target, in configuration order; the last target that did not resolve, or "". */

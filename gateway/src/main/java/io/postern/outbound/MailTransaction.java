@@ -4,6 +4,7 @@ import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
 import java.io.IOException;
@@ -247,6 +248,9 @@ final class MailTransaction {
         if (ext.has("DSN")) {
             envelope.dsnReturn().ifPresent(ret -> out.append(" RET=").append(ret.name()));
             envelope.dsnEnvelopeId().ifPresent(id -> out.append(" ENVID=").append(id.xtext()));
+        }
+        if (ext.has(HandoffKey.KEYWORD)) {
+            envelope.handoffKey().ifPresent(key -> out.append(' ').append(HandoffKey.KEYWORD).append('=').append(key.wire()));
         }
         return out.toString();
     }

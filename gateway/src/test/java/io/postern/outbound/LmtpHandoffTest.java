@@ -81,7 +81,7 @@ class LmtpHandoffTest {
                 while ((line = in.readLine()) != null) {
                     String verb = line.length() >= 4 ? line.substring(0, 4).toUpperCase() : line;
                     switch (verb) {
-                        case "LHLO" -> send(out, "250-worker\r\n250 PIPELINING");
+                        case "LHLO" -> send(out, "250-worker\r\n250-XPOSTERN-KEY\r\n250 PIPELINING");
                         case "MAIL" -> {
                             mailCommands.add(line);
                             rcpts = 0;
@@ -249,6 +249,11 @@ class LmtpHandoffTest {
             }
             assertThat(dying.sessions.get()).isEqualTo(1);
             assertThat(ok.delivered).hasValue(2);
+            // The same key on both workers; the retry says it may be a repeat, so the worker looks for the copy.
+            String first = dying.mailCommands.getFirst();
+            assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=K[01]:0:F:front\\.test");
+            String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
+            assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
         }
     }
 }

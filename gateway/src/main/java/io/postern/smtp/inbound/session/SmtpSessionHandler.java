@@ -16,6 +16,7 @@ import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryForecast;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
@@ -417,6 +418,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         lines.add("SMTPUTF8");
         lines.add("ENHANCEDSTATUSCODES");
         lines.add("CHUNKING");
+        if (lmtp) {
+            lines.add(HandoffKey.KEYWORD);
+        }
         lines.add("DSN");
         if (startTlsAvailable()) {
             lines.add("STARTTLS");
@@ -454,6 +458,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             }
             case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
         }
+        if (p.handoffKey().isPresent() && !lmtp) {
+            // A delivery key decides what a worker writes: never from SMTP clients.
+            error(SmtpReply.UNKNOWN_PARAMETER);
+            return;
+        }
         if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
             error(SmtpReply.MESSAGE_TOO_BIG);
             return;
@@ -465,6 +474,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
                 p.envelopeId());
         started.declaredSize = p.declaredSize().orElse(0);
+        started.handoffKey = p.handoffKey();
         // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
         if (identity.isPresent()) {
             Login.Identity who = identity.get();
@@ -650,7 +660,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 heloName, protocolName(), identity.map(Login.Identity::login), tlsCipher(),
                 services.clock().instant(), services.relay().trusts(client));
         return new Envelope(transaction.sender, transaction.recipients, transaction.bodyType, transaction.smtpUtf8,
-                transaction.dsnReturn, transaction.envelopeId, trace);
+                transaction.dsnReturn, transaction.envelopeId, trace, transaction.handoffKey);
     }
 
     /** The sender a restricted group may believe: only that of a session that logged in (checked at MAIL). */
