@@ -91,11 +91,6 @@ spec:
               containerName: postern
               resource: requests.cpu
               divisor: "1"
-        {{- if eq $role "front" }}
-        # Where the delivery tier listens (LMTP), for the front's local deliveries.
-        - name: POSTERN_DELIVERY_LMTP
-          value: {{ printf "%s-lmtp.%s.svc:%d" (include "postern.fullname" $root) $root.Release.Namespace (int $root.Values.listeners.lmtp.servicePort) | quote }}
-        {{- end }}
         {{- with $tier.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -149,6 +144,10 @@ spec:
           mountPath: {{ include "postern.path.spool" $root }}
         - name: tmp
           mountPath: /tmp
+        # LMTP messages over delivery.memoryThreshold wait here before the spool write (the root
+        # file system is read-only); /readyz fails while it is not writable.
+        - name: delivery-tmp
+          mountPath: {{ include "postern.path.deliveryTmp" $root }}
         {{- if $tlsSecret }}
         # A directory mount, not subPath: the kubelet swaps in a renewed certificate.
         - name: tls
@@ -195,6 +194,9 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 256Mi
+    - name: delivery-tmp
+      emptyDir:
+        sizeLimit: {{ $root.Values.delivery.tempSizeLimit }}
     {{- if ne $component "front" }}
     # Delivery keeps no queue: LMTP answers only after the spool write.
     - name: queue
