@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HandoffWorkersIT {
     @TempDir
-    Path dir;
+    static Path dir;
 
     private Path spool;
     private ExternalProcess workerA;
