@@ -80,7 +80,8 @@ class HandoffWorkersIT {
     }
 
     private ExternalProcess start(String name, int lmtp, int admin, String extra) throws Exception {
-        Path home = PosternProcess.homeWithLdif(dir.resolve(name));
+        Path home = Files.isDirectory(dir.resolve(name).resolve("ldif")) ? dir.resolve(name)
+                : PosternProcess.homeWithLdif(dir.resolve(name));
         Path file = Files.writeString(home.resolve("postern.yaml"), """
                 node: { hostname: %s.example.test, role: delivery, drainTimeout: 1s }
                 listeners:
