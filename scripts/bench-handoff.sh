@@ -143,6 +143,7 @@ CONF
   BENCH_PIDS+=($!)
   bench_await_port "$dport" 15
   bench_postfix "$dir/postfix"
+  echo "lmtp      unix  -       -       n       -       -       lmtp" >> "$dir/postfix/etc/master.cf"
   postconf -c "$dir/postfix/etc" -e "virtual_transport = lmtp:inet:127.0.0.1:$dport" \
     "virtual_mailbox_maps = ldap:$dir/postfix/etc/ldap-mailbox.cf" "lmtp_destination_concurrency_limit = 20"
   postfix -c "$dir/postfix/etc" reload >/dev/null 2>&1 || true
