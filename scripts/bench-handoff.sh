@@ -39,6 +39,8 @@ send() { # port tag: RECIPIENTS smtp-source processes of EACH sessions, PER mess
     pids+=($!)
   done
   for r in "${pids[@]}"; do wait "$r" || failed=$((failed + 1)); done
+  # What a failed smtp-source saw (its last lines), kept on stderr: the work folder is removed at exit.
+  [ "$failed" -eq 0 ] || tail -n 3 "$WORK/$tag".*.err | sed "s/^/$tag smtp-source: /" >&2
   echo "$failed"
 }
 
@@ -98,8 +100,9 @@ run_postern() { # workers
   await_files "$MESSAGES" "$WAIT" "$WORK/spool-$RUN" || true
   t2=$(now); delivered=$(count_new "$WORK/spool-$RUN")
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
+  local accepted; accepted=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
   echo "postern front + $workers worker(s): accepted $(rate "$MESSAGES" "$t0" "$t1") msg/s," \
-    "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($delivered of $MESSAGES in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
+    "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
     "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
