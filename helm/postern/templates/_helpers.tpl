@@ -79,7 +79,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "postern.path.directoryCa" -}}/etc/postern/ca{{- end -}}
 {{- define "postern.path.relayHostSecret" -}}/etc/postern/secrets/relay-host{{- end -}}
 {{- define "postern.path.outboundCa" -}}/etc/postern/outbound-ca{{- end -}}
-{{- define "postern.path.deliveryTmp" -}}/tmp/postern-delivery{{- end -}}
+{{- define "postern.path.deliveryTmp" -}}/var/lib/postern/delivery-tmp{{- end -}}
 {{- define "postern.path.queue" -}}/var/lib/postern/queue{{- end -}}
 {{- define "postern.path.spool" -}}/var/lib/postern/spool{{- end -}}
 {{- define "postern.path.handover" -}}/var/lib/postern/handover{{- end -}}

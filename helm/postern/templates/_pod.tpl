@@ -102,11 +102,6 @@ spec:
               containerName: postern
               resource: requests.cpu
               divisor: "1"
-        {{- if eq $role "front" }}
-        # Where the delivery tier listens (LMTP), for the front's local deliveries.
-        - name: POSTERN_DELIVERY_LMTP
-          value: {{ printf "%s-lmtp.%s.svc:%d" (include "postern.fullname" $root) $root.Release.Namespace (int $root.Values.listeners.lmtp.servicePort) | quote }}
-        {{- end }}
         {{- with $tier.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -175,6 +170,10 @@ spec:
         - name: handover
           mountPath: {{ include "postern.path.handover" $root }}
         {{- end }}
+        # LMTP messages over delivery.memoryThreshold wait here before the spool write (the root
+        # file system is read-only); /readyz fails while it is not writable.
+        - name: delivery-tmp
+          mountPath: {{ include "postern.path.deliveryTmp" $root }}
         {{- if $tlsSecret }}
         # A directory mount, not subPath: the kubelet swaps in a renewed certificate.
         - name: tls
@@ -221,6 +220,9 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 256Mi
+    - name: delivery-tmp
+      emptyDir:
+        sizeLimit: {{ $root.Values.delivery.tempSizeLimit }}
     {{- if or (ne $component "front") $handover }}
     # Delivery keeps no queue: LMTP answers only after the spool write. A hand-over pod delivers
     # the removed pod's queue (below) and keeps nothing of its own.

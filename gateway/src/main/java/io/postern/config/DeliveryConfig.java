@@ -11,12 +11,14 @@ import java.nio.file.Path;
  * Immutable.
  */
 public record DeliveryConfig(int maxExpansionDepth, int maxExpandedRecipients, int threads, Path tempDirectory,
-                             long memoryThreshold) {
+                             long memoryThreshold, int lmtpMaxConnectionsPerClient) {
     public static final int DEFAULT_MAX_EXPANSION_DEPTH = 10;
     public static final int DEFAULT_MAX_EXPANDED_RECIPIENTS = 1000;
     public static final int DEFAULT_THREADS = 4;
     public static final long DEFAULT_MEMORY_THRESHOLD = 256 * 1024;
     public static final long MAX_MEMORY_THRESHOLD = 16 * 1024 * 1024;
+    /** Above the front's default {@code outbound.handoff.maxSessionsPerWorker} (16) several times over. */
+    public static final int DEFAULT_LMTP_MAX_CONNECTIONS_PER_CLIENT = 128;
 
     public DeliveryConfig {
         if (maxExpansionDepth < 1 || maxExpandedRecipients < 1 || threads < 1) {
@@ -25,7 +27,16 @@ public record DeliveryConfig(int maxExpansionDepth, int maxExpandedRecipients, i
         if (memoryThreshold < 0 || memoryThreshold > MAX_MEMORY_THRESHOLD) {
             throw new IllegalArgumentException("memoryThreshold out of range: " + memoryThreshold);
         }
+        if (lmtpMaxConnectionsPerClient < 1) {
+            throw new IllegalArgumentException("lmtpMaxConnectionsPerClient must be at least 1");
+        }
         tempDirectory = tempDirectory.toAbsolutePath().normalize();
+    }
+
+    public DeliveryConfig(int maxExpansionDepth, int maxExpandedRecipients, int threads, Path tempDirectory,
+                          long memoryThreshold) {
+        this(maxExpansionDepth, maxExpandedRecipients, threads, tempDirectory, memoryThreshold,
+                DEFAULT_LMTP_MAX_CONNECTIONS_PER_CLIENT);
     }
 
     /** The defaults, with LMTP content waiting under {@code tempDirectory}. */
@@ -40,7 +51,8 @@ public record DeliveryConfig(int maxExpansionDepth, int maxExpandedRecipients, i
                 node.integer("maxExpandedRecipients", DEFAULT_MAX_EXPANDED_RECIPIENTS, 1, 100_000),
                 node.integer("threads", DEFAULT_THREADS, 1, 256),
                 base.resolve(node.string("tempDirectory", "var/delivery-tmp")),
-                memoryThreshold(node));
+                memoryThreshold(node),
+                node.integer("lmtpMaxConnectionsPerClient", DEFAULT_LMTP_MAX_CONNECTIONS_PER_CLIENT, 1, 1_000_000));
     }
 
     private static long memoryThreshold(ConfigNode node) {

@@ -27,7 +27,8 @@ public record OutboundConfig(
         int maxRecipientsPerTransaction,
         int maxReplyLineLength,
         int maxReplyLines,
-        List<HostPort> lmtpTargets) {
+        List<HostPort> lmtpTargets,
+        Handoff handoff) {
 
     public static final int SMTP_PORT = 25;
     public static final int LMTP_PORT = 24;
@@ -41,13 +42,28 @@ public record OutboundConfig(
         Objects.requireNonNull(relayHost);
         Objects.requireNonNull(connections);
         lmtpTargets = List.copyOf(lmtpTargets);
+        Objects.requireNonNull(handoff);
+    }
+
+    /** Without hand-off settings: {@link Handoff#defaults()}. */
+    public OutboundConfig(int port, List<HostPort> dnsServers, Duration dnsTimeout, Timeouts timeouts, Tls tls,
+                          Optional<RelayHost> relayHost, Connections connections, int maxRecipientsPerTransaction,
+                          int maxReplyLineLength, int maxReplyLines, List<HostPort> lmtpTargets) {
+        this(port, dnsServers, dnsTimeout, timeouts, tls, relayHost, connections, maxRecipientsPerTransaction,
+                maxReplyLineLength, maxReplyLines, lmtpTargets, Handoff.defaults());
+    }
+
+    /** The same settings with other hand-off limits. */
+    public OutboundConfig withHandoff(Handoff value) {
+        return new OutboundConfig(port, dnsServers, dnsTimeout, timeouts, tls, relayHost, connections,
+                maxRecipientsPerTransaction, maxReplyLineLength, maxReplyLines, lmtpTargets, value);
     }
 
     /** Every default: what an empty {@code outbound:} section reads as. */
     public static OutboundConfig defaults() {
         return new OutboundConfig(SMTP_PORT, List.of(), Duration.ofSeconds(5), Timeouts.rfc5321(),
                 new Tls(TlsPolicy.OPPORTUNISTIC, Map.of(), Optional.empty()), Optional.empty(),
-                Connections.defaults(), 50, 2048, 100, List.of());
+                Connections.defaults(), 50, 2048, 100, List.of(), Handoff.defaults());
     }
 
     /** The TLS policy for one destination domain (or the relay host's name). */
@@ -247,6 +263,38 @@ public record OutboundConfig(
         }
     }
 
+    /**
+     * The {@code front} role's sessions to each delivery worker ({@code lmtpTargets}).
+     * {@code maxSessionsPerWorker}: open LMTP sessions to one worker address, in use and idle
+     * together; keep it below what the worker accepts from one front
+     * ({@code delivery.lmtpMaxConnectionsPerClient}). {@code busyWait}: how long a delivery waits
+     * for a session when every live worker is at its limit or answers {@code 421} (busy, not dead)
+     * before it is deferred. {@code workerRetry}: how long a worker that could not be reached (or
+     * broke a session) is passed over before it is tried again; while every worker is passed over
+     * each is still tried once, so the whole pool is reported down only when every worker is.
+     */
+    public record Handoff(int maxSessionsPerWorker, Duration busyWait, Duration workerRetry) {
+        public Handoff {
+            if (maxSessionsPerWorker < 1) {
+                throw new IllegalArgumentException("maxSessionsPerWorker must be at least 1");
+            }
+            Objects.requireNonNull(busyWait);
+            Objects.requireNonNull(workerRetry);
+        }
+
+        public static Handoff defaults() {
+            return new Handoff(16, Duration.ofSeconds(30), Duration.ofSeconds(10));
+        }
+
+        static Handoff from(ConfigNode node) {
+            Handoff d = defaults();
+            return new Handoff(
+                    node.integer("maxSessionsPerWorker", d.maxSessionsPerWorker(), 1, 10_000),
+                    node.duration("busyWait", d.busyWait()),
+                    positive(node, "workerRetry", d.workerRetry()));
+        }
+    }
+
     static OutboundConfig from(ConfigNode node, Path base) {
         OutboundConfig d = defaults();
         int port = node.port("port", SMTP_PORT);
@@ -268,7 +316,7 @@ public record OutboundConfig(
             seen.add(lmtp.get(i).toString());
         }
         return new OutboundConfig(port, dns, dnsTimeout, timeouts, tls, relay, connections, maxRcpt, maxLine, maxLines,
-                lmtp);
+                lmtp, Handoff.from(node.section("handoff")));
     }
 
     private static Duration positive(ConfigNode node, String key, Duration fallback) {

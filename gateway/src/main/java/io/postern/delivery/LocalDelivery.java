@@ -102,7 +102,7 @@ public final class LocalDelivery {
         try {
             if (stem.isPresent() && key.get().repeat()) {
                 // Before the quota and loop checks: a copy already there is the answer, whatever the mailbox's state now.
-                Optional<Path> found = maildir.find(spool, stem.get(), size);
+                Optional<Path> found = maildir.find(spool, stem.get(), size, key.get().anyHost());
                 if (found.isPresent()) {
                     LogLine.event("already-delivered").add("queue_id", key.get().queueId())
                             .add("mailbox", mailbox.address()).add("file", found.get().getFileName()).info(LOG);

@@ -142,6 +142,14 @@ public final class MaildirWriter {
      * queue asks for this on a repeated attempt only.
      */
     public Optional<Path> find(Path maildir, String stem, long expectedSize) throws IOException {
+        return find(maildir, stem, expectedSize, false);
+    }
+
+    /**
+     * As above; with {@code anyHost} a copy written under another host name counts too (a
+     * front's hand-off key, whose stem is unique over every worker: see {@link DeliveryKey#anyHost}).
+     */
+    public Optional<Path> find(Path maildir, String stem, long expectedSize, boolean anyHost) throws IOException {
         String base = stem + "." + host;
         String name = base + ",S=" + expectedSize;
         for (Path candidate : new Path[] {maildir.resolve("new").resolve(name),
@@ -156,7 +164,8 @@ public final class MaildirWriter {
                 continue;
             }
             try (DirectoryStream<Path> files = Files.newDirectoryStream(folder,
-                    p -> sameBase(p.getFileName().toString(), base))) {
+                    p -> anyHost ? p.getFileName().toString().startsWith(stem + ".")
+                            : sameBase(p.getFileName().toString(), base))) {
                 for (Path file : files) {
                     return Optional.of(file);
                 }

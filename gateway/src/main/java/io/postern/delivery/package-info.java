@@ -24,7 +24,8 @@
  * <p>Exactly once: a message of the durable queue carries a {@link io.postern.delivery.DeliveryKey};
  * its Maildir name is fixed by (queue id, mailbox) and a repeated attempt that finds it writes
  * nothing; a keyed mbox append is journalled first and a repeat compares the bytes at the
- * journalled offset. A repeat costs three {@code stat}s (plus a listing of {@code new/} and
+ * journalled offset. A message handed over by a front carries the front's key (origin, queue id):
+ * every worker on the shared spool names it alike, and a repeat finds a copy written by any of them. A repeat costs three {@code stat}s (plus a listing of {@code new/} and
  * {@code cur/} when the copy is not there); a first attempt costs nothing extra.
  */
 package io.postern.delivery;

@@ -21,15 +21,29 @@ public record Envelope(
         boolean smtpUtf8,
         Optional<DsnReturn> dsnReturn,
         Optional<EnvelopeId> dsnEnvelopeId,
-        SessionTrace trace) {
+        SessionTrace trace,
+        Optional<HandoffKey> handoffKey) {
 
     public Envelope {
+        Objects.requireNonNull(handoffKey);
         Objects.requireNonNull(sender);
         recipients = List.copyOf(recipients);
         Objects.requireNonNull(bodyType);
         Objects.requireNonNull(dsnReturn);
         Objects.requireNonNull(dsnEnvelopeId);
         Objects.requireNonNull(trace);
+    }
+
+    /** An envelope without a hand-off key (everything but LMTP from a front node). */
+    public Envelope(Optional<MailAddress> sender, List<EnvelopeRecipient> recipients, BodyType bodyType,
+                    boolean smtpUtf8, Optional<DsnReturn> dsnReturn, Optional<EnvelopeId> dsnEnvelopeId,
+                    SessionTrace trace) {
+        this(sender, recipients, bodyType, smtpUtf8, dsnReturn, dsnEnvelopeId, trace, Optional.empty());
+    }
+
+    /** The same envelope carrying {@code key} to the next hop (the front's LMTP hand-off). */
+    public Envelope withHandoffKey(HandoffKey key) {
+        return new Envelope(sender, recipients, bodyType, smtpUtf8, dsnReturn, dsnEnvelopeId, trace, Optional.of(key));
     }
 
     /** RFC 6152 / 3030 body types. */

@@ -1,6 +1,7 @@
 package io.postern.net;
 
 import io.postern.config.ListenerConfig;
+import io.postern.config.ListenerKind;
 import java.net.InetAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,11 +16,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ConnectionLimits {
     private final int defaultTotal;
     private final int defaultPerClient;
+    private final int lmtpPerClient;
     private final ConcurrentHashMap<String, Counts> listeners = new ConcurrentHashMap<>();
 
     public ConnectionLimits(int defaultTotal, int defaultPerClient) {
+        this(defaultTotal, defaultPerClient, defaultPerClient);
+    }
+
+    /**
+     * {@code lmtpPerClient}: the per-client default of LMTP listeners, sized for the front tier
+     * ({@code delivery.lmtpMaxConnectionsPerClient}): a few front nodes open many sessions each,
+     * outside clients of SMTP keep {@code defaultPerClient}.
+     */
+    public ConnectionLimits(int defaultTotal, int defaultPerClient, int lmtpPerClient) {
         this.defaultTotal = defaultTotal;
         this.defaultPerClient = defaultPerClient;
+        this.lmtpPerClient = lmtpPerClient;
     }
 
     /** The stage of one new connection on {@code listener}; {@code refusal} is the protocol's line (with CRLF). */
@@ -44,7 +56,8 @@ public final class ConnectionLimits {
     private Counts counts(ListenerConfig listener) {
         return listeners.computeIfAbsent(listener.name(), name -> new Counts(
                 listener.maxConnections().orElse(defaultTotal),
-                listener.maxConnectionsPerClient().orElse(defaultPerClient)));
+                listener.maxConnectionsPerClient().orElse(
+                        listener.kind() == ListenerKind.LMTP ? lmtpPerClient : defaultPerClient)));
     }
 
     /** The counters of one listener. */

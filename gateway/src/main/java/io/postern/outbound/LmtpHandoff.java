@@ -5,6 +5,7 @@ import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.QueuedMessage;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -13,25 +14,51 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code front} role's hand-off of local mail to delivery workers over LMTP (RFC 2033): the
  * configured targets ({@code outbound.lmtpTargets}, host:port; a Kubernetes Service name works,
- * resolved by the system resolver at each delivery) are tried in order, the next one when a target
- * is down or refuses the session. One reply per recipient after DATA: 2xx DELIVERED, 4xx DEFERRED,
- * 5xx FAILED. LMTP runs inside the cluster network: no STARTTLS. Thread-safe.
+ * resolved by the system resolver at each delivery) form one pool. One reply per recipient after
+ * DATA: 2xx DELIVERED, 4xx DEFERRED, 5xx FAILED. LMTP runs inside the cluster network: no STARTTLS.
+ *
+ * <p>Failover ({@link LmtpWorkers}): a worker at its session limit or answering {@code 421} at
+ * greeting is busy, not dead: the next worker is tried, and when all are busy the delivery waits
+ * for a session (at most {@code outbound.handoff.busyWait}). A worker that cannot be reached is
+ * passed over for {@code workerRetry}; the recipients are deferred (which the queue counts against
+ * the destination) only when every worker failed. Recipients a worker never answered for after
+ * the message was sent are retried on the next one with the message marked as a repeat, so the
+ * worker looks for the copy it may already have written (exactly once, see
+ * {@code io.postern.delivery.DeliveryKey}). Thread-safe.
  */
 public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
+    /** A moment between two rounds while every worker is busy: a 421 clears as soon as any session ends. */
+    private static final long BUSY_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final String BUSY_CODE = "4.4.5";
+
     private final OutboundConfig config;
     private final MailSender sender;
+    private final LmtpWorkers workers;
+    private final String origin;
 
-    private LmtpHandoff(OutboundConfig config, MailSender sender) {
+    private LmtpHandoff(OutboundConfig config, MailSender sender, String origin) {
         this.config = config;
         this.sender = sender;
+        this.origin = HandoffKey.safeOrigin(origin);
+        this.workers = new LmtpWorkers(config.handoff(), System::nanoTime);
     }
 
+    /** A hand-off whose keys name {@code lhloHostname} as their origin (tests, a single front). */
     public static LmtpHandoff create(OutboundConfig config, String lhloHostname, MeterRegistry registry) {
-        return new LmtpHandoff(config, MailSender.start(config, lhloHostname, SmtpClient.Protocol.LMTP, registry));
+        return create(config, lhloHostname, registry, lhloHostname);
+    }
+
+    /**
+     * {@code origin} names this front's queue in the delivery keys: unique among the fronts that
+     * share the workers (queue ids are unique only within one queue).
+     */
+    public static LmtpHandoff create(OutboundConfig config, String lhloHostname, MeterRegistry registry, String origin) {
+        return new LmtpHandoff(config, MailSender.start(config, lhloHostname, SmtpClient.Protocol.LMTP, registry), origin);
     }
 
     @Override
@@ -40,24 +67,139 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
             return CompletableFuture.completedFuture(List.of());
         }
         return sender.async(recipients, () -> {
+            List<DeliveryResult> out = handOff(message, recipients);
+            sender.count(out);
+            return out;
+        });
+    }
+
+    private List<DeliveryResult> handOff(QueuedMessage message, List<EnvelopeRecipient> all) {
+        List<DeliveryResult> out = new ArrayList<>();
+        int chunk = config.maxRecipientsPerTransaction();
+        for (int from = 0; from < all.size(); from += chunk) {
+            out.addAll(handOffTransaction(message, all.subList(from, Math.min(all.size(), from + chunk))));
+        }
+        return List.copyOf(out);
+    }
+
+    private List<DeliveryResult> handOffTransaction(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        long deadline = System.nanoTime() + config.handoff().busyWait().toNanos();
+        List<DeliveryResult> out = new ArrayList<>();
+        List<EnvelopeRecipient> pending = recipients;
+        QueuedMessage sending = keyed(message, message.attempt() == QueuedMessage.Attempt.REPEAT);
+        while (true) {
             List<MailSender.Target> targets = new ArrayList<>();
-            String unresolved = "";
-            for (OutboundConfig.HostPort target : config.lmtpTargets()) {
-                try {
-                    for (InetAddress address : InetAddress.getAllByName(target.host())) {
-                        targets.add(new MailSender.Target(target.host(), new InetSocketAddress(address, target.port())));
+            String unresolved = resolve(targets);
+            if (targets.isEmpty()) {
+                String diagnostic = unresolved.isEmpty() ? Diagnostics.noLmtpTargets()
+                        : Diagnostics.unresolvable(unresolved, "unknown host");
+                String code = unresolved.isEmpty() ? Diagnostics.LMTP_TARGETS_CODE : Diagnostics.NO_ADDRESS_CODE;
+                pending.forEach(r -> out.add(ReplyMapping.local(r, code, diagnostic, Optional.empty())));
+                return out;
+            }
+            String busy = null;
+            MailSender.Attempt.Down lastDown = null;
+            boolean allPermanent = true;
+            for (MailSender.Target target : workers.order(targets, MailSender.Target::address)) {
+                LmtpWorkers.Worker worker = workers.worker(target.address());
+                // The ones passed over come last and are tried only when no live worker is merely busy.
+                if (worker.passedOver() && busy != null) {
+                    continue;
+                }
+                MailSender.Attempt attempt = sender.attempt(target, sending, pending, worker);
+                switch (attempt) {
+                    case MailSender.Attempt.Done done -> {
+                        worker.answered();
+                        out.addAll(done.results());
+                        return out;
                     }
-                } catch (UnknownHostException e) {
-                    unresolved = target.toString();
+                    case MailSender.Attempt.Busy b -> {
+                        worker.answered();
+                        busy = b.diagnostic();
+                    }
+                    case MailSender.Attempt.Down down -> {
+                        worker.failed();
+                        for (DeliveryResult r : down.results()) {
+                            if (!down.unanswered().contains(r.recipient())) {
+                                out.add(r);
+                            }
+                        }
+                        if (down.mayHaveArrived()) {
+                            // That worker may have written the message: the next one must look for its copy.
+                            sending = asRepeat(sending);
+                        }
+                        pending = down.unanswered();
+                        lastDown = down;
+                        allPermanent &= down.permanent();
+                        if (pending.isEmpty()) {
+                            return out;
+                        }
+                    }
                 }
             }
-            if (targets.isEmpty() && !unresolved.isEmpty()) {
-                return sender.everyone(recipients, Diagnostics.NO_ADDRESS_CODE,
-                        Diagnostics.unresolvable(unresolved, "unknown host"));
+            long left = deadline - System.nanoTime();
+            if (busy != null && left > 0) {
+                try {
+                    workers.awaitSession(Math.min(left, BUSY_PAUSE_NANOS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return finish(out, pending, BUSY_CODE, busy, Optional.empty());
+                }
+                continue;
             }
-            return sender.send(new MailSender.Destination("lmtp", targets, OutboundConfig.TlsPolicy.NONE, Optional.empty()),
-                    message, recipients);
-        });
+            if (busy != null || lastDown == null) {
+                return finish(out, pending, BUSY_CODE, busy == null ? "no LMTP worker available" : busy, Optional.empty());
+            }
+            // Every worker failed: bounce only when all of them said 5xx, otherwise try again later.
+            List<EnvelopeRecipient> left0 = pending;
+            DeliveryResult sample = lastDown.results().stream().filter(r -> left0.contains(r.recipient()))
+                    .findFirst().orElse(lastDown.results().getFirst());
+            String code = allPermanent ? sample.enhancedCode() : "4" + sample.enhancedCode().substring(1);
+            return finish(out, pending, code, sample.diagnostic(), sample.remoteMta());
+        }
+    }
+
+    private static List<DeliveryResult> finish(List<DeliveryResult> out, List<EnvelopeRecipient> pending, String code,
+                                               String diagnostic, Optional<String> mta) {
+        pending.forEach(r -> out.add(ReplyMapping.local(r, code, diagnostic, mta)));
+        return out;
+    }
+
+    /**
+     * The message with this front's delivery key for the worker; a message that is not from the
+     * durable queue (or has an id no file name may hold) goes without one, as before.
+     */
+    private QueuedMessage keyed(QueuedMessage message, boolean repeat) {
+        if (message.attempt() == QueuedMessage.Attempt.UNTRACKED || !message.queueId().matches("[A-Za-z0-9]{1,32}")) {
+            return message;
+        }
+        HandoffKey key = new HandoffKey(message.queueId(), message.envelope().trace().arrival(), repeat, origin);
+        return new QueuedMessage(message.queueId(), message.envelope().withHandoffKey(key), message.content(),
+                repeat ? QueuedMessage.Attempt.REPEAT : message.attempt());
+    }
+
+    private QueuedMessage asRepeat(QueuedMessage message) {
+        return message.envelope().handoffKey().map(k -> k.repeat() ? message : keyed(message, true)).orElse(message);
+    }
+
+    /** Every address of every target, in configuration order; the last target that did not resolve, or "". */
+    private String resolve(List<MailSender.Target> targets) {
+        String unresolved = "";
+        for (OutboundConfig.HostPort target : config.lmtpTargets()) {
+            try {
+                for (InetAddress address : InetAddress.getAllByName(target.host())) {
+                    targets.add(new MailSender.Target(target.host(), new InetSocketAddress(address, target.port())));
+                }
+            } catch (UnknownHostException e) {
+                unresolved = target.toString();
+            }
+        }
+        return unresolved;
+    }
+
+    /** Open sessions to one worker address (in use and idle), for tests and metrics. */
+    int openSessions(InetSocketAddress worker) {
+        return workers.worker(worker).openSessions();
     }
 
     @Override

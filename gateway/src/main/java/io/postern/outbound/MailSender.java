@@ -192,6 +192,92 @@ final class MailSender implements AutoCloseable {
         return recipients.stream().map(r -> ReplyMapping.local(r, finalCode, finalDiagnostic, finalMta)).toList();
     }
 
+    /** How one transaction at one address went, for the hand-off's own choice of the next worker. */
+    sealed interface Attempt {
+        /** The server answered for every recipient (2xx, 4xx or 5xx each). */
+        record Done(List<DeliveryResult> results) implements Attempt {
+        }
+
+        /** No session could be had: the address is at its session limit, or answered 4xx at greeting/LHLO. */
+        record Busy(String diagnostic) implements Attempt {
+        }
+
+        /**
+         * The address could not be reached, refused for good (5xx greeting), or the session broke.
+         * {@code results} holds every recipient (temporary failures for the unanswered ones);
+         * {@code unanswered} are those to try at another address (all of them when nothing was sent);
+         * {@code mayHaveArrived}: the session broke after the server took the envelope, so the
+         * message may be in some of their mailboxes.
+         */
+        record Down(List<DeliveryResult> results, List<EnvelopeRecipient> unanswered, boolean permanent,
+                    boolean mayHaveArrived) implements Attempt {
+        }
+    }
+
+    /** Counts the open sessions to one address; a new session needs a permit, given back when it closes. */
+    interface SessionGate {
+        boolean tryOpen();
+
+        void closed();
+    }
+
+    /**
+     * One transaction at one address, without failover and without the destination limiter (the
+     * caller's {@code gate} bounds the sessions to this address): an idle session from the pool
+     * when one is kept, else a new one if the gate allows.
+     */
+    Attempt attempt(Target target, QueuedMessage message, List<EnvelopeRecipient> recipients, SessionGate gate) {
+        String key = client.protocol() + "|" + target.hostName() + "|" + target.address() + "|" + TlsPolicy.NONE + "|";
+        boolean mayReuse = true;
+        while (true) {
+            long start = System.nanoTime();
+            Optional<SmtpConnection> pooled = mayReuse ? pool.take(key) : Optional.empty();
+            SmtpConnection connection;
+            if (pooled.isPresent()) {
+                connection = pooled.get();
+            } else {
+                if (!gate.tryOpen()) {
+                    return new Attempt.Busy(target.address() + " is at its session limit");
+                }
+                SmtpClient.Opened opened = client.open(target.address(), target.hostName(), TlsPolicy.NONE, Optional.empty());
+                if (opened instanceof SmtpClient.Opened.Unavailable u) {
+                    gate.closed();
+                    if (u.answered() && !u.permanent()) {
+                        return new Attempt.Busy(u.diagnostic());
+                    }
+                    List<DeliveryResult> results = recipients.stream()
+                            .map(r -> ReplyMapping.local(r, u.enhancedCode(), u.diagnostic(), u.remoteMta())).toList();
+                    return new Attempt.Down(results, recipients, u.permanent(), false);
+                }
+                connection = ((SmtpClient.Opened.Ready) opened).connection();
+                connection.whenClosed(gate::closed);
+            }
+            MailTransaction.Outcome outcome = MailTransaction.run(connection, message, recipients, config.timeouts(),
+                    client.protocol() == SmtpClient.Protocol.LMTP);
+            if (outcome.tryNextHost() && pooled.isPresent()) {
+                // An idle session the server had given up on: a fresh one says whether the host is really down.
+                mayReuse = false;
+                continue;
+            }
+            if (outcome.failure().isPresent()) {
+                List<EnvelopeRecipient> unanswered = outcome.tryNextHost() ? recipients : outcome.unanswered();
+                return new Attempt.Down(outcome.results(), unanswered, false, !outcome.tryNextHost());
+            }
+            metrics.transaction(client.protocol(), "lmtp", Duration.ofNanos(System.nanoTime() - start));
+            if (outcome.reusable()) {
+                pool.release(key, connection);
+            } else {
+                connection.close();
+            }
+            return new Attempt.Done(outcome.results());
+        }
+    }
+
+    /** Counts the final results of a delivery done through {@link #attempt}. */
+    void count(List<DeliveryResult> results) {
+        results.forEach(r -> metrics.result(client.protocol(), r));
+    }
+
     int idleConnections() {
         return pool.idleCount();
     }

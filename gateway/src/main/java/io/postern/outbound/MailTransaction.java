@@ -4,6 +4,7 @@ import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
 import java.io.IOException;
@@ -38,9 +39,15 @@ final class MailTransaction {
      * The results, whether the session may be reused, and whether the host refused before anything
      * was decided (so the next host may be tried).
      */
-    record Outcome(List<DeliveryResult> results, boolean reusable, boolean tryNextHost, Optional<SessionFailure> failure) {
+    record Outcome(List<DeliveryResult> results, boolean reusable, boolean tryNextHost, Optional<SessionFailure> failure,
+                   List<EnvelopeRecipient> unanswered) {
         Outcome {
             results = List.copyOf(results);
+            unanswered = List.copyOf(unanswered);
+        }
+
+        Outcome(List<DeliveryResult> results, boolean reusable, boolean tryNextHost, Optional<SessionFailure> failure) {
+            this(results, reusable, tryNextHost, failure, List.of());
         }
     }
 
@@ -140,10 +147,13 @@ final class MailTransaction {
             return new Outcome(ordered(recipients, results), true, false, Optional.empty());
         } catch (SessionFailure e) {
             connection.close();
+            // Recipients the server never answered for: after the final dot the message may be in
+            // their mailbox or not (RFC 1047); the hand-off retries them elsewhere under the same key.
+            List<EnvelopeRecipient> unanswered = recipients.stream().filter(r -> !results.containsKey(r)).toList();
             for (EnvelopeRecipient r : recipients) {
                 results.putIfAbsent(r, ReplyMapping.local(r, e.enhancedCode(), e.getMessage(), Optional.of(mta)));
             }
-            return new Outcome(ordered(recipients, results), false, !mailAccepted, Optional.of(e));
+            return new Outcome(ordered(recipients, results), false, !mailAccepted, Optional.of(e), unanswered);
         } catch (IOException e) {
             // Reading our own stored content failed: the remote side is fine, we are not.
             connection.close();
@@ -238,6 +248,9 @@ final class MailTransaction {
         if (ext.has("DSN")) {
             envelope.dsnReturn().ifPresent(ret -> out.append(" RET=").append(ret.name()));
             envelope.dsnEnvelopeId().ifPresent(id -> out.append(" ENVID=").append(id.xtext()));
+        }
+        if (ext.has(HandoffKey.KEYWORD)) {
+            envelope.handoffKey().ifPresent(key -> out.append(' ').append(HandoffKey.KEYWORD).append('=').append(key.wire()));
         }
         return out.toString();
     }

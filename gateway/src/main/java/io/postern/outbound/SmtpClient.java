@@ -40,9 +40,16 @@ final class SmtpClient {
         record Ready(SmtpConnection connection) implements Opened {
         }
 
-        /** The host cannot take mail now (or ever, for a 5xx greeting): try the next one. */
-        record Unavailable(String enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta)
-                implements Opened {
+        /**
+         * The host cannot take mail now (or ever, for a 5xx greeting): try the next one.
+         * {@code answered}: the host replied (a 4xx greeting or LHLO is "busy, try again soon",
+         * not "down"); false when it could not be reached or the session broke.
+         */
+        record Unavailable(String enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta,
+                           boolean answered) implements Opened {
+            Unavailable(String enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta) {
+                this(enhancedCode, diagnostic, permanent, remoteMta, false);
+            }
         }
     }
 
@@ -196,6 +203,6 @@ final class SmtpClient {
 
     private static Opened unavailable(SmtpReply reply, String diagnostic, String mta) {
         String code = reply.enhancedCode().orElse(reply.transientFailure() ? "4.0.0" : "5.0.0");
-        return new Opened.Unavailable(code, diagnostic, reply.permanentFailure(), Optional.of(mta));
+        return new Opened.Unavailable(code, diagnostic, reply.permanentFailure(), Optional.of(mta), true);
     }
 }

@@ -117,6 +117,11 @@ final class SmtpConnection implements AutoCloseable {
         idleSince = System.nanoTime();
     }
 
+    /** Runs {@code action} once when the connection is closed, by either side (at once if it already is). */
+    void whenClosed(Runnable action) {
+        channel.closeFuture().addListener(f -> action.run());
+    }
+
     boolean isOpen() {
         return channel.isActive();
     }

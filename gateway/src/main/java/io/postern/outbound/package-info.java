@@ -14,6 +14,14 @@
  * afresh; the writer refuses a line holding CR, LF or NUL (nothing sent, logged, recipients
  * deferred with 4.3.0).
  *
+ * <p>Hand-off ({@link io.postern.outbound.LmtpHandoff}): every address of {@code lmtpTargets} is
+ * one worker with its own health and at most {@code outbound.handoff.maxSessionsPerWorker} open
+ * sessions (in use and idle; {@code LmtpWorkers}), not the destination limiter. A {@code 421} at
+ * greeting or a full worker is busy (another worker, or a bounded wait), an unreachable one is
+ * passed over; the recipients are deferred only when every worker failed. The front's delivery
+ * key ({@code XPOSTERN-KEY}, {@link io.postern.mail.HandoffKey}) goes with each transaction so
+ * that a retry on another worker after a session broke past the final dot writes no second copy.
+ *
  * <p>Failure: connection problems, timeouts, TLS failures and DNS outages are temporary (DEFERRED,
  * 4.x.x); a 5xx reply, a null MX or NXDOMAIN is permanent (FAILED, 5.x.x, the remote reply as
  * diagnostic). The protocol code runs as straight-line blocking code on virtual threads; the I/O is

@@ -42,7 +42,7 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
         RoutingDeliveryAgent routing;
         DeliveryForecast forecast;
         if (handOff) {
-            LmtpHandoff lmtp = resources.add(LmtpHandoff.create(config.outbound(), hostname, registry));
+            LmtpHandoff lmtp = resources.add(LmtpHandoff.create(config.outbound(), hostname, registry, origin(config)));
             routing = RoutingDeliveryAgent.withLmtpHandOff(directory, lmtp, remote, config.delivery(), registry);
             forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.empty());
         } else {
@@ -72,5 +72,31 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
     /** SMTP and submission hand messages to the queue; a delivery node has none. */
     Optional<MessageSink> smtpSink() {
         return queue.map(MailQueue::sink);
+    }
+
+    /**
+     * Names this front's queue in hand-off keys (queue ids are unique only within one queue): the
+     * machine's name (the pod's on Kubernetes, where every front shares node.hostname) and a hash
+     * of the queue folder (several fronts on one machine).
+     */
+    static String origin(PosternConfig config) {
+        String machine = System.getenv().getOrDefault("HOSTNAME", "");
+        if (machine.isBlank()) {
+            try {
+                machine = java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                machine = config.node().hostname();
+            }
+        }
+        String folder = config.queue().directory().toAbsolutePath().normalize().toString();
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(folder.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String safe = io.postern.mail.HandoffKey.safeOrigin(machine);
+            return (safe.length() > 50 ? safe.substring(0, 50) : safe) + "-"
+                    + java.util.HexFormat.of().formatHex(digest, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
     }
 }

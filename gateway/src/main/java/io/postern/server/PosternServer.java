@@ -150,7 +150,8 @@ public final class PosternServer implements AutoCloseable {
     /** /readyz by role: the queue gates a front, the spool a delivery node (RoleReadiness). */
     private List<ReadinessCheck> readinessChecks() {
         List<ReadinessCheck> checks = new java.util.ArrayList<>(RoleReadiness.checks(config.node().role(),
-                directory.readiness(), config.queue().directory(), config.spool().root()));
+                directory.readiness(), config.queue().directory(), config.spool().root(),
+                config.delivery().tempDirectory()));
         drain.ifPresent(checks::add);
         return checks;
     }

@@ -47,7 +47,8 @@ final class Protocols {
         resources.add(sweeper::shutdownNow);
         SmtpServices smtp = new SmtpServices(host, config.smtp(), config.auth(), config.relay(), config.domains(),
                 directory, lmtpSink, tls, registry, authFailures,
-                new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
+                new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient(),
+                        config.delivery().lmtpMaxConnectionsPerClient()),
                 blocking, Clock.systemDefaultZone());
 
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);

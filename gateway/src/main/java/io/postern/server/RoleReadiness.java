@@ -19,12 +19,15 @@ final class RoleReadiness {
     private RoleReadiness() {
     }
 
-    static List<ReadinessCheck> checks(Role role, ReadinessCheck directory, Path queue, Path spool) {
+    static List<ReadinessCheck> checks(Role role, ReadinessCheck directory, Path queue, Path spool, Path deliveryTemp) {
         ReadinessCheck spoolCheck = new WritableDirectoryCheck("spool", spool);
+        // Messages over delivery.memoryThreshold wait here before the spool write: on a read-only
+        // root file system without a volume for it every large message would get 452.
+        ReadinessCheck tempCheck = new WritableDirectoryCheck("delivery-temp", deliveryTemp);
         return switch (role) {
             case FRONT, ALL -> List.of(new WritableDirectoryCheck("queue", queue), new AdvisoryCheck(directory),
-                    new AdvisoryCheck(spoolCheck));
-            case DELIVERY -> List.of(spoolCheck, new AdvisoryCheck(directory));
+                    new AdvisoryCheck(spoolCheck), new AdvisoryCheck(tempCheck));
+            case DELIVERY -> List.of(spoolCheck, tempCheck, new AdvisoryCheck(directory));
         };
     }
 }

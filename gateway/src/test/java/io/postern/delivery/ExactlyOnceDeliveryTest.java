@@ -62,6 +62,36 @@ class ExactlyOnceDeliveryTest {
     }
 
     @Test
+    void aFrontsKeyIsFoundByAnotherWorkerOnTheSharedSpool() throws IOException {
+        LocalDelivery workerA = delivery();
+        LocalDelivery workerB = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
+                "{domain}/{localpart}"), "node-b", registry);
+        MailAddress alice = new MailAddress("alice", "example.test");
+        Optional<DeliveryKey> fromFront = Optional.of(new DeliveryKey("0123456789ABCDEF", ARRIVAL, false,
+                Optional.of("front-0-1a2b3c4d")));
+        Optional<DeliveryKey> retried = Optional.of(new DeliveryKey("0123456789ABCDEF", ARRIVAL, true,
+                Optional.of("front-0-1a2b3c4d")));
+        Path first = deliver(workerA, "alice", alice, fromFront).file();
+        Path again = deliver(workerB, "alice", alice, retried).file();
+        assertThat(again).isEqualTo(first);
+        assertThat(files("alice")).containsExactly(first);
+        // The same queue id from another front is another message.
+        Path other = deliver(workerB, "alice", alice, Optional.of(new DeliveryKey("0123456789ABCDEF", ARRIVAL, true,
+                Optional.of("front-1-99999999")))).file();
+        assertThat(files("alice")).containsExactlyInAnyOrder(first, other);
+    }
+
+    @Test
+    void aKeyOfThisNodesOwnQueueIsNotTakenForAnotherHostsCopy() throws IOException {
+        LocalDelivery nodeB = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
+                "{domain}/{localpart}"), "node-b", registry);
+        MailAddress alice = new MailAddress("alice", "example.test");
+        Path first = deliver(delivery(), "alice", alice, key("0123456789ABCDEF", false)).file();
+        Path second = deliver(nodeB, "alice", alice, key("0123456789ABCDEF", true)).file();
+        assertThat(files("alice")).containsExactlyInAnyOrder(first, second);
+    }
+
+    @Test
     void theSameQueuedMessageToTheSameMailboxIsWrittenOnce() throws IOException {
         LocalDelivery mda = delivery();
         MailAddress alice = new MailAddress("alice", "example.test");

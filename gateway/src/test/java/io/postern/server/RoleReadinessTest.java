@@ -78,11 +78,32 @@ class RoleReadinessTest {
         return Files.writeString(temp.resolve(name + "-file"), "x").resolve(name);
     }
 
-    private static HttpResponse<String> readyz(Role role, ReadinessCheck directory, Path queue, Path spool)
+    @Test
+    void aDeliveryNodeThatCannotWriteItsTemporaryDirectoryLeavesTheService() throws Exception {
+        HttpResponse<String> ready = readyz(Role.DELIVERY, DIRECTORY_UP, writable("queue"), writable("spool"),
+                blocked("delivery-tmp"));
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+        assertThat(ready.body()).contains("delivery-temp failing");
+    }
+
+    @Test
+    void aFrontOnlyReportsItsTemporaryDirectory() throws Exception {
+        HttpResponse<String> ready = readyz(Role.FRONT, DIRECTORY_UP, writable("queue"), writable("spool"),
+                blocked("delivery-tmp"));
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+        assertThat(ready.body()).contains("delivery-temp ok not gating readiness in this role: ");
+    }
+
+    private HttpResponse<String> readyz(Role role, ReadinessCheck directory, Path queue, Path spool)
             throws Exception {
+        return readyz(role, directory, queue, spool, writable("delivery-tmp"));
+    }
+
+    private static HttpResponse<String> readyz(Role role, ReadinessCheck directory, Path queue, Path spool,
+                                               Path deliveryTemp) throws Exception {
         try (Metrics metrics = new Metrics();
              AdminHttpServer admin = AdminHttpServer.start("admin", "127.0.0.1", 0, AdminConfig.defaults(),
-                     new HealthRoutes(metrics, RoleReadiness.checks(role, directory, queue, spool)));
+                     new HealthRoutes(metrics, RoleReadiness.checks(role, directory, queue, spool, deliveryTemp)));
              HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + "/readyz"))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());

@@ -45,4 +45,52 @@ class LmtpOutcomesTest {
             assertThat(client.readLine()).startsWith("250 ");
         }
     }
+
+    @Test
+    void theFrontsDeliveryKeyIsOfferedOnLmtpAndReachesTheEnvelope() throws Exception {
+        try (SmtpTestServer server = new SmtpTestServer(SmtpTestServer.yaml("lmtp", "none", ""), tmp,
+                MapDirectory.fixture());
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            client.readLine();
+            client.send("LHLO front.test");
+            assertThat(lines(client)).contains("250-XPOSTERN-KEY");
+            client.send("MAIL FROM:<s@remote.test> XPOSTERN-KEY=0123ABCD:1764780000:R:front-0");
+            assertThat(client.readLine()).startsWith("250 ");
+            client.send("RCPT TO:<alice@example.com>");
+            client.readLine();
+            client.send("DATA");
+            client.readLine();
+            client.send("Subject: q");
+            client.send("");
+            client.send(".");
+            assertThat(client.readLine()).startsWith("250 ");
+            assertThat(server.sink.stored()).singleElement().satisfies(s -> assertThat(s.envelope().handoffKey())
+                    .contains(new io.postern.mail.HandoffKey("0123ABCD", java.time.Instant.ofEpochSecond(1764780000L),
+                            true, "front-0")));
+        }
+    }
+
+    @Test
+    void anSmtpClientCannotSendADeliveryKey() throws Exception {
+        try (SmtpTestServer server = new SmtpTestServer(SmtpTestServer.yaml("mx", "none", ""), tmp,
+                MapDirectory.fixture());
+             SmtpTestClient client = new SmtpTestClient(server.port())) {
+            client.readLine();
+            client.send("EHLO client.test");
+            assertThat(lines(client)).contains("250 DSN").doesNotContain("250-XPOSTERN-KEY");
+            client.send("MAIL FROM:<s@remote.test> XPOSTERN-KEY=0123ABCD:1764780000:R:front-0");
+            assertThat(client.readLine()).startsWith("555 5.5.4");
+        }
+    }
+
+    private static java.util.List<String> lines(SmtpTestClient client) throws java.io.IOException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        String line = client.readLine();
+        out.add(line);
+        while (line != null && line.length() > 3 && line.charAt(3) == '-') {
+            line = client.readLine();
+            out.add(line);
+        }
+        return out;
+    }
 }

@@ -510,6 +510,39 @@ class HelmChartIT {
         assertThat(config.tls().certificateFile()).isPresent().get().satisfies(f -> assertThat(f).isRegularFile());
     }
 
+    @ParameterizedTest
+    @MethodSource("scenarios")
+    void lmtpTakersGetAWritableVolumeForLargeMessagesAndTheFrontHandsOffToTheDeliveryService(String scenario)
+            throws IOException {
+        Rendered rendered = render(scenario);
+        List<PodSpec> pods = new ArrayList<>();
+        pods.add(rendered.front().getSpec().getTemplate().getSpec());
+        rendered.delivery().ifPresent(d -> pods.add(d.getSpec().getTemplate().getSpec()));
+        for (PodSpec pod : pods) {
+            PosternConfig config = checkConfig(rendered, pod);
+            Container postern = pod.getContainers().getFirst();
+            assertThat(postern.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+            Path temp = config.delivery().tempDirectory();
+            assertThat(postern.getVolumeMounts()).as("a volume mounted at delivery.tempDirectory")
+                    .anySatisfy(m -> {
+                        // checkConfig moves /var/lib/postern into a folder of its own: compare the tail.
+                        assertThat(temp.toString()).endsWith(m.getMountPath());
+                        assertThat(m.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+                        assertThat(volume(pod, m.getName()).getEmptyDir()).isNotNull();
+                    });
+            assertThat(postern.getEnv()).extracting(e -> e.getName()).doesNotContain("POSTERN_DELIVERY_LMTP");
+        }
+        PosternConfig front = checkConfig(rendered, pods.getFirst());
+        if (rendered.delivery().isPresent()) {
+            assertThat(front.node().role()).isEqualTo(Role.FRONT);
+            assertThat(front.outbound().lmtpTargets()).as("front -> delivery by default")
+                    .containsExactly(new HostPort(FULLNAME + "-lmtp." + NAMESPACE + ".svc", 24));
+        } else {
+            assertThat(front.node().role()).isEqualTo(Role.ALL);
+            assertThat(front.outbound().lmtpTargets()).as("role all stays the single-node mode").isEmpty();
+        }
+    }
+
     @Test
     void deliveryOffRunsOneTierThatDeliversItself() throws IOException {
         Rendered rendered = render("delivery-off-values.yaml");
@@ -610,8 +643,8 @@ class HelmChartIT {
         assertThat(config.cache().changeTracking()).isEqualTo(ChangeTracking.POLL);
         assertThat(config.cache().loginTtl()).isEqualTo(Duration.ofMinutes(1));
         assertThat(config.delivery().memoryThreshold()).isEqualTo(512 * 1024);
-        assertThat(config.delivery().tempDirectory()).as("on the pod's writable /tmp, not the read-only root")
-                .isEqualTo(Path.of("/tmp/postern-delivery"));
+        assertThat(config.delivery().tempDirectory().toString()).as("on its own writable volume, not the read-only root")
+                .endsWith("/var/lib/postern/delivery-tmp");
         assertThat(config.queue().retrySchedule()).hasSize(5);
         assertThat(config.queue().postmaster()).contains("hostmaster@example.net");
         assertThat(PosixFilePermissions.toString(config.spool().access().fileMode())).isEqualTo("rw-rw----");

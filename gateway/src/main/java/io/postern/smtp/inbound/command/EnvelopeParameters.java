@@ -4,6 +4,7 @@ import io.postern.mail.Decoded;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.MailAddress;
 import io.postern.mail.OriginalRecipient;
 import io.postern.mail.Xtext;
@@ -17,7 +18,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * Parses the ESMTP parameters of MAIL (SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH) and RCPT (NOTIFY,
+ * Parses the ESMTP parameters of MAIL (SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH, and on LMTP the
+ * front's XPOSTERN-KEY, see {@link HandoffKey}) and RCPT (NOTIFY,
  * ORCPT; RFC 1870, 6152, 6531, 3461, 4954, 6533) into typed values. Untrusted input: unknown
  * keywords give 555 5.5.4, bad values 501 5.5.4, and a value that decodes to a control character
  * (CR, LF, NUL ...) 501 5.5.4 with its own text. Nothing of the text a client sent is kept: a
@@ -49,13 +51,20 @@ public final class EnvelopeParameters {
     /** MAIL FROM parameters. {@code declaredSize} is empty when SIZE was not given. */
     public record Mail(OptionalLong declaredSize, Envelope.BodyType bodyType, boolean smtpUtf8,
                        Optional<Envelope.DsnReturn> dsnReturn, Optional<EnvelopeId> envelopeId,
-                       Optional<Submitter> submitter) {
+                       Optional<Submitter> submitter, Optional<HandoffKey> handoffKey) {
         public Mail {
+            Objects.requireNonNull(handoffKey);
             Objects.requireNonNull(declaredSize);
             Objects.requireNonNull(bodyType);
             Objects.requireNonNull(dsnReturn);
             Objects.requireNonNull(envelopeId);
             Objects.requireNonNull(submitter);
+        }
+
+        public Mail(OptionalLong declaredSize, Envelope.BodyType bodyType, boolean smtpUtf8,
+                    Optional<Envelope.DsnReturn> dsnReturn, Optional<EnvelopeId> envelopeId,
+                    Optional<Submitter> submitter) {
+            this(declaredSize, bodyType, smtpUtf8, dsnReturn, envelopeId, submitter, Optional.empty());
         }
     }
 
@@ -74,9 +83,17 @@ public final class EnvelopeParameters {
         Optional<Envelope.DsnReturn> ret = Optional.empty();
         Optional<EnvelopeId> envid = Optional.empty();
         Optional<Submitter> submitter = Optional.empty();
+        Optional<HandoffKey> handoffKey = Optional.empty();
         for (Map.Entry<String, String> e : p.entrySet()) {
             String value = e.getValue();
             switch (e.getKey()) {
+                case HandoffKey.KEYWORD -> {
+                    // Only LMTP sessions offer it; the session refuses it elsewhere as unknown.
+                    handoffKey = HandoffKey.parse(value);
+                    if (handoffKey.isEmpty()) {
+                        return syntax();
+                    }
+                }
                 case "SIZE" -> {
                     if (!value.matches("[0-9]{1,18}")) {
                         return syntax();
@@ -134,7 +151,7 @@ public final class EnvelopeParameters {
                 }
             }
         }
-        return new Result.Ok<>(new Mail(size, body, utf8, ret, envid, submitter));
+        return new Result.Ok<>(new Mail(size, body, utf8, ret, envid, submitter, handoffKey));
     }
 
     public static Result<Rcpt> rcpt(Map<String, String> p) {

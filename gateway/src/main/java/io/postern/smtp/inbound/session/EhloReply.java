@@ -1,5 +1,6 @@
 package io.postern.smtp.inbound.session;
 
+import io.postern.mail.HandoffKey;
 import io.postern.smtp.reply.SmtpReply;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,15 +8,20 @@ import java.util.List;
 /**
  * The multi-line EHLO/LHLO reply: the greeting line, then the extensions this session offers
  * now. STARTTLS only before TLS and where the listener allows it; AUTH only where the policy
- * offers it and before a login. Stateless.
+ * offers it and before a login; the hand-off key on LMTP. Stateless.
  */
 final class EhloReply {
     private EhloReply() {
     }
 
-    static String render(String hostname, String clientName, long maxMessageSize, boolean startTls, boolean auth) {
+    static String render(String hostname, String clientName, long maxMessageSize, boolean startTls, boolean auth,
+            boolean handoffKey) {
         List<String> lines = new ArrayList<>(List.of("PIPELINING", "SIZE " + maxMessageSize, "8BITMIME", "SMTPUTF8",
-                "ENHANCEDSTATUSCODES", "CHUNKING", "DSN"));
+                "ENHANCEDSTATUSCODES", "CHUNKING"));
+        if (handoffKey) {
+            lines.add(HandoffKey.KEYWORD);
+        }
+        lines.add("DSN");
         if (startTls) {
             lines.add("STARTTLS");
         }

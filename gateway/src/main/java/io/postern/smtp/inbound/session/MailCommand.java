@@ -37,6 +37,11 @@ final class MailCommand {
             }
             case EnvelopeParameters.Result.Ok<EnvelopeParameters.Mail>(EnvelopeParameters.Mail value) -> p = value;
         }
+        if (p.handoffKey().isPresent() && !replies.takesHandoffKey()) {
+            // A delivery key decides what a worker writes: never from SMTP clients.
+            session.reply(SmtpReply.UNKNOWN_PARAMETER);
+            return;
+        }
         if (p.declaredSize().orElse(0) > config.maxMessageSize()) {
             session.reply(SmtpReply.MESSAGE_TOO_BIG);
             return;
@@ -48,6 +53,7 @@ final class MailCommand {
         Transaction started = new Transaction(mail.sender(), p.bodyType(), p.smtpUtf8(), p.dsnReturn(),
                 p.envelopeId());
         started.declaredSize = p.declaredSize().orElse(0);
+        started.handoffKey = p.handoffKey();
         if (session.identity().isPresent()) {
             Login.Identity who = session.identity().get();
             session.offload(() -> senders.decide(who, mail.sender()),

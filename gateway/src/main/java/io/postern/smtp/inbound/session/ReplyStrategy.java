@@ -55,6 +55,14 @@ sealed interface ReplyStrategy {
         return relays();
     }
 
+    /**
+     * True for LMTP only: the front's hand-off key ({@code MAIL ... XPOSTERN-KEY=}) is advertised
+     * and accepted; it decides what a worker writes, so SMTP clients never get to send one.
+     */
+    default boolean takesHandoffKey() {
+        return !relays();
+    }
+
     /** SMTP, submission: one reply per message. */
     record PerMessage() implements ReplyStrategy {
         @Override

@@ -400,7 +400,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         write(EhloReply.render(services.hostname(), heloName, config.maxMessageSize(), startTlsAvailable(),
-                authPolicy.offered(tlsActive, client) && identity.isEmpty()));
+                authPolicy.offered(tlsActive, client) && identity.isEmpty(), replies.takesHandoffKey()));
     }
 
     private void mail(Command.Mail mail) {
@@ -559,7 +559,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 heloName, protocolName(), identity.map(Login.Identity::login), tlsCipher(),
                 services.clock().instant(), services.relay().trusts(client));
         return new Envelope(transaction.sender, transaction.recipients, transaction.bodyType, transaction.smtpUtf8,
-                transaction.dsnReturn, transaction.envelopeId, trace);
+                transaction.dsnReturn, transaction.envelopeId, trace, transaction.handoffKey);
     }
 
     /** The sender a restricted group may believe: only that of a session that logged in (checked at MAIL). */

@@ -3,6 +3,7 @@ package io.postern.smtp.inbound.session;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.HandoffKey;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SinkException;
@@ -21,6 +22,8 @@ final class Transaction {
     final boolean smtpUtf8;
     final Optional<Envelope.DsnReturn> dsnReturn;
     final Optional<EnvelopeId> envelopeId;
+    /** The front's delivery key (LMTP only), carried into the envelope for exactly-once delivery. */
+    Optional<HandoffKey> handoffKey = Optional.empty();
     final List<EnvelopeRecipient> recipients = new ArrayList<>();
     IncomingMessage message;
     MessageStream stream;

@@ -30,6 +30,19 @@ class EnvelopeParametersTest {
     }
 
     @Test
+    void theFrontsHandoffKeyIsParsedAndAnythingElseInItRefused() {
+        assertThat(EnvelopeParameters.mail(Map.of("XPOSTERN-KEY", "0123ABCD:1764780000:R:front-0.x")))
+                .isEqualTo(new EnvelopeParameters.Result.Ok<>(new EnvelopeParameters.Mail(OptionalLong.empty(),
+                        Envelope.BodyType.SEVEN_BIT, false, Optional.empty(), Optional.empty(), Optional.empty(),
+                        Optional.of(new io.postern.mail.HandoffKey("0123ABCD", java.time.Instant.ofEpochSecond(1764780000L),
+                                true, "front-0.x")))));
+        for (String bad : List.of("", "0123:1:X:f", "01/23:1:F:f", "0123:1:F:../x", "0123:1:F:", "0123:-1:F:f")) {
+            assertThat(EnvelopeParameters.mail(Map.of("XPOSTERN-KEY", bad))).as(bad)
+                    .isEqualTo(new EnvelopeParameters.Result.Refused<>(SmtpReply.SYNTAX));
+        }
+    }
+
+    @Test
     void badMailParameters() {
         assertThat(EnvelopeParameters.mail(Map.of("XFOO", "1"))).isEqualTo(
                 new EnvelopeParameters.Result.Refused<>(SmtpReply.UNKNOWN_PARAMETER));
