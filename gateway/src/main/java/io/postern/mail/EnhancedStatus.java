@@ -18,6 +18,14 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus RECIPIENT_OK = new EnhancedStatus(2, 1, 5);
     public static final EnhancedStatus TEMPORARY = new EnhancedStatus(4, 0, 0);
     public static final EnhancedStatus PERMANENT = new EnhancedStatus(5, 0, 0);
+    /** The directory (or DNS) could not answer: try again later. */
+    public static final EnhancedStatus DIRECTORY_UNAVAILABLE = new EnhancedStatus(4, 4, 3);
+    /** The queue's own trouble during an attempt (the agent threw). */
+    public static final EnhancedStatus SYSTEM_TEMPORARY = new EnhancedStatus(4, 3, 0);
+    /** Given up after the queue's maximum lifetime (RFC 3463: delivery time expired). */
+    public static final EnhancedStatus EXPIRED = new EnhancedStatus(4, 4, 7);
+    /** Returned to the sender by the operator. */
+    public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

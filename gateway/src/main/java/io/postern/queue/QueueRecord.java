@@ -64,7 +64,21 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
         }
     }
 
-    enum Status { PENDING, DELIVERED, FAILED }
+    /**
+     * A recipient's state in the file ({@code state=} in {@link QueueRecordCodec}): the names are
+     * the format, so they never change. A deferral leaves the recipient {@code PENDING}.
+     */
+    enum Status {
+        PENDING, DELIVERED, FAILED;
+
+        static Status of(io.postern.mail.DeliveryResult.Status outcome) {
+            return switch (outcome) {
+                case DELIVERED -> DELIVERED;
+                case DEFERRED -> PENDING;
+                case FAILED -> FAILED;
+            };
+        }
+    }
 
     static QueueRecord fresh(long id, Envelope envelope, long contentSize, Origin origin, Instant now) {
         List<RecipientState> states = new ArrayList<>();

@@ -223,8 +223,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             switch (problem) {
                 case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
                         DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
+                // The expander's only temporary problem is a directory that cannot answer.
                 case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
-                        DeliveryResult.deferred(recipient, t.enhancedCode(), t.address() + ": " + t.reason())));
+                        DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())));
             }
         }
         List<DeliveryResult> targets = new ArrayList<>();
@@ -242,10 +243,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
                     delivered++;
                     remoteMta = remoteMta.or(result::remoteMta);
                 }
-                case FAILED -> permanent = permanent.or(() -> Optional.of(new DeliveryResult(recipient,
-                        DeliveryResult.Status.FAILED, result.enhancedCode(), text, result.remoteMta())));
-                case DEFERRED -> temporary = temporary.or(() -> Optional.of(new DeliveryResult(recipient,
-                        DeliveryResult.Status.DEFERRED, result.enhancedCode(), text, result.remoteMta())));
+                case FAILED -> permanent = permanent.or(() -> Optional.of(result.forRecipient(recipient, text)));
+                case DEFERRED -> temporary = temporary.or(() -> Optional.of(result.forRecipient(recipient, text)));
             }
         }
         if (permanent.isPresent()) {
