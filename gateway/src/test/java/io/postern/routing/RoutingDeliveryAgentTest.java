@@ -176,6 +176,8 @@ class RoutingDeliveryAgentTest {
         assertThat(results.values()).allSatisfy(r -> {
             assertThat(r.status()).isEqualTo(Status.DEFERRED);
             assertThat(r.enhancedCode()).isEqualTo("4.4.3");
+            assertThat(r.cause()).as("the directory's trouble, not the destination's")
+                    .isEqualTo(DeliveryResult.Cause.DIRECTORY);
         });
         assertThat(messagesIn("alice")).isZero();
         assertThat(remoteInbox).isEmpty();
