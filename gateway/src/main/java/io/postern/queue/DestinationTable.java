@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * destination, so it neither extends nor ends a streak.
  */
 final class DestinationTable {
-    private static final Logger LOG = LoggerFactory.getLogger(DestinationTable.class);
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveryScheduler.class);
 
     private final int concurrency;
     private final int failureThreshold;
