@@ -141,8 +141,7 @@ final class Attempt {
                 call = CompletableFuture.failedFuture(e);
             }
             calls.add(call.exceptionally(e -> recipients.stream()
-                    .map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY.toString(),
-                            "delivery failed: " + e))
+                    .map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "delivery failed: " + e))
                     .toList()));
         }
         QueueRecord updated = record;
@@ -164,7 +163,7 @@ final class Attempt {
                 requeue.accept(destinations.end(go.get(i), DestinationTable.Verdict.of(results),
                         clock.millis()));
                 updated = apply(record, updated, results, clock.instant());
-                anyDelivered |= results.stream().anyMatch(r -> r.status() == DeliveryResult.Status.DELIVERED);
+                anyDelivered |= results.stream().anyMatch(DeliveryResult::delivered);
                 waitsForDirectory |= results.stream().anyMatch(DeliveryResult::isDirectoryDeferral);
             }
             if (anyDelivered && !waiting.isEmpty()) {
@@ -190,11 +189,10 @@ final class Attempt {
                 if (s.status() != Status.PENDING || !s.recipient().equals(result.recipient())) {
                     continue;
                 }
-                states.set(i, s.with(Status.of(result.status()), result.enhancedCode(), result.diagnostic(),
-                        result.remoteMta()));
+                String code = result.status().toString();
+                states.set(i, s.with(Status.of(result.outcome()), code, result.diagnostic(), result.remoteMta()));
                 log.attempt(record, s.recipient().address(), result.remoteMta().orElse("none"), delay,
-                        record.attempts() + 1, DeliveryLog.Label.of(result.status()), result.enhancedCode(),
-                        result.diagnostic());
+                        record.attempts() + 1, DeliveryLog.Label.of(result.outcome()), code, result.diagnostic());
                 break;
             }
         }

@@ -2,7 +2,7 @@ package io.postern.queue;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.postern.mail.DeliveryResult;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.MailAddress;
 import io.postern.observability.LogLine;
 import java.time.Duration;
@@ -30,11 +30,11 @@ final class DeliveryLog {
             this.metric = metric;
         }
 
-        static Label of(DeliveryResult.Status status) {
-            return switch (status) {
-                case DELIVERED -> SENT;
-                case DEFERRED -> DEFERRED;
-                case FAILED -> BOUNCED;
+        static Label of(RecipientOutcome outcome) {
+            return switch (outcome) {
+                case RecipientOutcome.Succeeded s -> SENT;
+                case RecipientOutcome.Deferred d -> DEFERRED;
+                case RecipientOutcome.Failed f -> BOUNCED;
             };
         }
     }

@@ -2,6 +2,7 @@ package io.postern.queue;
 
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.RecipientOutcome;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,11 +72,11 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
     enum Status {
         PENDING, DELIVERED, FAILED;
 
-        static Status of(io.postern.mail.DeliveryResult.Status outcome) {
+        static Status of(RecipientOutcome outcome) {
             return switch (outcome) {
-                case DELIVERED -> DELIVERED;
-                case DEFERRED -> PENDING;
-                case FAILED -> FAILED;
+                case RecipientOutcome.Succeeded s -> DELIVERED;
+                case RecipientOutcome.Deferred d -> PENDING;
+                case RecipientOutcome.Failed f -> FAILED;
             };
         }
     }

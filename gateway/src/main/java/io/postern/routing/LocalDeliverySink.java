@@ -173,10 +173,11 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
 
     /** A delivery result as an LMTP reply (RFC 3463 codes; 552 for storage, 550 for the mailbox, 554 otherwise). */
     static RecipientOutcome outcome(DeliveryResult result) {
-        return switch (result.status()) {
-            case DELIVERED -> new RecipientOutcome.Accepted();
-            case DEFERRED -> new RecipientOutcome.TempFailed(result.enhancedCode(), result.diagnostic());
-            case FAILED -> new RecipientOutcome.PermFailed(replyCode(result.enhancedCode()), result.enhancedCode(),
+        String code = result.status().toString();
+        return switch (result.outcome()) {
+            case io.postern.mail.RecipientOutcome.Succeeded s -> new RecipientOutcome.Accepted();
+            case io.postern.mail.RecipientOutcome.Deferred d -> new RecipientOutcome.TempFailed(code, result.diagnostic());
+            case io.postern.mail.RecipientOutcome.Failed f -> new RecipientOutcome.PermFailed(replyCode(code), code,
                     result.diagnostic());
         };
     }

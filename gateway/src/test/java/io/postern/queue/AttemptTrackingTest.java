@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.mail.DeliveryResult;
@@ -20,7 +21,7 @@ class AttemptTrackingTest {
     void firstOfferIsFirstARetryIsRepeat() throws Exception {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(Instant.now());
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
-        agent.decide = r -> DeliveryResult.deferred(r, "4.2.0", "try later");
+        agent.decide = r -> DeliveryResult.deferred(r, EnhancedStatus.of("4.2.0"), "try later");
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), clock, IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);
             String id = QueueFixture.accept(queue, QueueFixture.envelopeAt(clock.instant(), "a@example.test",

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import static io.postern.queue.QueueFixture.await;
 import static io.postern.queue.QueueFixture.settle;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,7 +72,7 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("example.net")
-                ? DeliveryResult.deferred(r, "4.4.1", "connect to mx.example.net: Connection refused")
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "connect to mx.example.net: Connection refused")
                 : DeliveryResult.delivered(r, "250 ok", Optional.empty());
         QueueConfig config = config(List.of(Duration.ofMinutes(1), Duration.ofMinutes(10)), Duration.ofHours(1),
                 Duration.ofMinutes(20), 1000, 20);
@@ -132,7 +133,7 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("dead.example")
-                ? DeliveryResult.deferred(r, "4.4.1", "no route") : DeliveryResult.delivered(r, "ok", Optional.empty());
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "no route") : DeliveryResult.delivered(r, "ok", Optional.empty());
         QueueConfig config = config(List.of(Duration.ofMinutes(1)), Duration.ofDays(5), Duration.ZERO, 2, 20);
         try (MailQueue queue = QueueFixture.stepped(config, clock)) {
             queue.setDeliveryAgent(agent);
@@ -205,8 +206,8 @@ class DeliverySchedulerTest {
     void nullSenderIsNeverBouncedButThePostmasterHears() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().localPart().equals("postmaster")
-                ? DeliveryResult.failed(r, "5.1.1", "550 no postmaster either")
-                : DeliveryResult.failed(r, "5.1.1", "550 5.1.1 user unknown");
+                ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 no postmaster either")
+                : DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 user unknown");
         try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), Clock.systemUTC())) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, QueueFixture.envelope("", "gone@example.net"), QueueFixture.message("bounce"));
@@ -223,7 +224,7 @@ class DeliverySchedulerTest {
     void notifyNeverMeansNoBounceAndSuccessMeansAReport() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().localPart().equals("gone")
-                ? DeliveryResult.failed(r, "5.1.1", "550 5.1.1 user unknown")
+                ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 user unknown")
                 : DeliveryResult.delivered(r, "250 ok", Optional.of("mx.example.net"));
         var base = QueueFixture.envelope("alice@example.test", "gone@example.net");
         var never = new io.postern.mail.Envelope(base.sender(), List.of(new EnvelopeRecipient(
@@ -246,7 +247,7 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("slow.example")
-                ? DeliveryResult.deferred(r, "4.4.1", "later") : DeliveryResult.delivered(r, "ok", Optional.empty());
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "later") : DeliveryResult.delivered(r, "ok", Optional.empty());
         String id;
         try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), clock)) {
             queue.setDeliveryAgent(agent);

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.QueueConfig;
@@ -55,7 +56,7 @@ class DirectoryDeferralTest {
     void destinationDeferralsStillDo() throws Exception {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
-        agent.decide = r -> DeliveryResult.deferred(r, "4.4.1", "connection refused");
+        agent.decide = r -> DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "connection refused");
         try (MailQueue queue = QueueFixture.stepped(config(), clock)) {
             queue.setDeliveryAgent(agent);
             for (int i = 0; i < 3; i++) {
@@ -73,7 +74,7 @@ class DirectoryDeferralTest {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("example.com")
                 ? DeliveryResult.directoryUnavailable(r, r.address() + ": directory unavailable")
-                : DeliveryResult.deferred(r, "4.4.1", "connection refused");
+                : DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "connection refused");
         try (MailQueue queue = QueueFixture.stepped(config(), clock)) {
             queue.setDeliveryAgent(agent);
             String local = QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test",

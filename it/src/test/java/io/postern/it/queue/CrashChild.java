@@ -1,5 +1,6 @@
 package io.postern.it.queue;
 
+import io.postern.mail.EnhancedStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryAgent;
@@ -145,7 +146,7 @@ public final class CrashChild {
                 seq = m.find() ? m.group(1) : "?";
             } catch (IOException e) {
                 return CompletableFuture.completedFuture(recipients.stream()
-                        .map(r -> DeliveryResult.deferred(r, "4.3.0", e.toString())).toList());
+                        .map(r -> DeliveryResult.deferred(r, EnhancedStatus.of("4.3.0"), e.toString())).toList());
             }
             List<DeliveryResult> results = new ArrayList<>();
             for (EnvelopeRecipient r : recipients) {
@@ -159,7 +160,7 @@ public final class CrashChild {
                                     StandardOpenOption.APPEND);
                         } catch (IOException e) {
                             done.remove(key);
-                            results.add(DeliveryResult.deferred(r, "4.3.0", e.toString()));
+                            results.add(DeliveryResult.deferred(r, EnhancedStatus.of("4.3.0"), e.toString()));
                             continue;
                         }
                     }
