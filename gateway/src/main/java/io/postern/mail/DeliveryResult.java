@@ -59,15 +59,15 @@ public record DeliveryResult(EnvelopeRecipient recipient, RecipientOutcome outco
         return outcome.text();
     }
 
-    public boolean delivered() {
+    public boolean isDelivered() {
         return outcome instanceof RecipientOutcome.Succeeded;
     }
 
-    public boolean deferred() {
+    public boolean isDeferred() {
         return outcome instanceof RecipientOutcome.Deferred;
     }
 
-    public boolean failed() {
+    public boolean isFailed() {
         return outcome instanceof RecipientOutcome.Failed;
     }
 
@@ -91,6 +91,6 @@ public record DeliveryResult(EnvelopeRecipient recipient, RecipientOutcome outco
     }
 
     public boolean isDirectoryDeferral() {
-        return deferred() && cause == Cause.DIRECTORY;
+        return isDeferred() && cause == Cause.DIRECTORY;
     }
 }

@@ -163,7 +163,7 @@ final class Attempt {
                 requeue.accept(destinations.end(go.get(i), DestinationTable.Verdict.of(results),
                         clock.millis()));
                 updated = apply(record, updated, results, clock.instant());
-                anyDelivered |= results.stream().anyMatch(DeliveryResult::delivered);
+                anyDelivered |= results.stream().anyMatch(DeliveryResult::isDelivered);
                 waitsForDirectory |= results.stream().anyMatch(DeliveryResult::isDirectoryDeferral);
             }
             if (anyDelivered && !waiting.isEmpty()) {

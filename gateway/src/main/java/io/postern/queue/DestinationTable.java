@@ -71,7 +71,7 @@ final class DestinationTable {
             if (own.isEmpty()) {
                 return NEUTRAL;
             }
-            return own.stream().allMatch(DeliveryResult::deferred) ? FAILED : ANSWERED;
+            return own.stream().allMatch(DeliveryResult::isDeferred) ? FAILED : ANSWERED;
         }
     }
 

@@ -1,9 +1,9 @@
 package io.postern.delivery;
 
-import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.testing.TestContent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.SpoolConfig;

@@ -1,12 +1,12 @@
 package io.postern.delivery;
 
-import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.SpoolConfig;
 import io.postern.config.SpoolFormat;
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.testing.TestContent;
 import java.io.IOException;

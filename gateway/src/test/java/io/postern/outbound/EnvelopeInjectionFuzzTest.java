@@ -1,6 +1,5 @@
 package io.postern.outbound;
 
-import io.postern.mail.RecipientOutcome;
 import io.postern.testing.RecordingSmtpServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +16,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.Xtext;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;

@@ -1,11 +1,11 @@
 package io.postern.outbound;
 
-import io.postern.mail.RecipientOutcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.RecipientOutcome;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;

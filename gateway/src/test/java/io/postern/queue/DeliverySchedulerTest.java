@@ -1,6 +1,5 @@
 package io.postern.queue;
 
-import io.postern.mail.EnhancedStatus;
 import static io.postern.queue.QueueFixture.await;
 import static io.postern.queue.QueueFixture.settle;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,6 +8,7 @@ import io.postern.config.QueueConfig;
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.testing.Await;

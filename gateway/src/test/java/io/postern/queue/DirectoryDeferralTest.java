@@ -1,10 +1,10 @@
 package io.postern.queue;
 
-import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,12 +1,12 @@
 package io.postern.queue;
 
-import io.postern.mail.EnhancedStatus;
 import static io.postern.queue.QueueFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import java.nio.file.Path;
 import java.time.Duration;

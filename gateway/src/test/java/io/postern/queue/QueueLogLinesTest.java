@@ -1,12 +1,12 @@
 package io.postern.queue;
 
-import io.postern.mail.EnhancedStatus;
 import static io.postern.queue.QueueFixture.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;

@@ -1,10 +1,10 @@
 package io.postern.queue;
 
-import io.postern.mail.EnhancedStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.observability.Metrics;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,7 +1,5 @@
 package io.postern.routing;
 
-import io.postern.mail.RecipientOutcome;
-import io.postern.mail.EnhancedStatus;
 import static io.postern.testing.MapDirectory.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,9 +12,11 @@ import io.postern.delivery.LocalDelivery;
 import io.postern.directory.Recipient;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.nio.file.Files;

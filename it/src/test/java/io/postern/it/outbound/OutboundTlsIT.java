@@ -1,6 +1,5 @@
 package io.postern.it.outbound;
 
-import io.postern.mail.RecipientOutcome;
 import static io.postern.it.outbound.OutboundMessages.message;
 import static io.postern.it.outbound.OutboundMessages.rcpt;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +15,7 @@ import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Ports;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.outbound.OutboundDelivery;
 import java.nio.file.Files;
 import java.nio.file.Path;

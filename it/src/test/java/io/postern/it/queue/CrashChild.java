@@ -1,10 +1,10 @@
 package io.postern.it.queue;
 
-import io.postern.mail.EnhancedStatus;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
