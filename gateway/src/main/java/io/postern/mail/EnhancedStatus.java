@@ -36,6 +36,8 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus SPOOL_REFUSED = new EnhancedStatus(5, 3, 0);
     /** A mail forwarding loop (RFC 3463 X.4.6). */
     public static final EnhancedStatus LOOP = new EnhancedStatus(5, 4, 6);
+    /** The mail system cannot store the message now: disk full, I/O error (RFC 3463 X.3.1). */
+    public static final EnhancedStatus STORAGE_TEMPORARY = new EnhancedStatus(4, 3, 1);
     /** Returned to the sender by the operator. */
     public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
 
