@@ -54,6 +54,21 @@ public final class ConfigNode {
         return values.containsKey(key) && values.get(key) != null;
     }
 
+    /**
+     * Whether the nested key {@code keys} (a path of mapping keys below this node) is set, without
+     * reading it: no child node is made and nothing is marked read (for rules that span sections).
+     */
+    public boolean isSet(String... keys) {
+        Object current = values;
+        for (String key : keys) {
+            if (!(current instanceof Map<?, ?> map) || map.get(key) == null) {
+                return false;
+            }
+            current = map.get(key);
+        }
+        return true;
+    }
+
     public void error(String key, String message) {
         problems.add(pathOf(key), message);
     }

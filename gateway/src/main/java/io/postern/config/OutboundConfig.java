@@ -245,18 +245,28 @@ public record OutboundConfig(
     /**
      * Sessions per destination: at most {@code maxPerDestination} deliveries at once (Postfix's
      * default_destination_concurrency_limit), idle sessions kept for reuse, for how long, and how
-     * many messages each.
+     * many messages each. {@code maxPerDestination} is not a key of its own any more: it is
+     * {@code queue.destinationConcurrency}, the one per-destination limit (see
+     * {@link PosternConfig#from}); {@code outbound.connections.maxPerDestination} is still read,
+     * with a warning, when that key is not set.
      */
     public record Connections(int maxPerDestination, int maxIdlePerDestination, Duration idleTimeout,
                               int maxMessagesPerConnection) {
+        /** The old name of {@code queue.destinationConcurrency}, under {@code outbound.connections}. */
+        static final String DEPRECATED_MAX_PER_DESTINATION = "maxPerDestination";
+
         public static Connections defaults() {
             return new Connections(20, 4, Duration.ofSeconds(10), 100);
+        }
+
+        Connections withMaxPerDestination(int limit) {
+            return new Connections(limit, maxIdlePerDestination, idleTimeout, maxMessagesPerConnection);
         }
 
         static Connections from(ConfigNode node) {
             Connections d = defaults();
             return new Connections(
-                    node.integer("maxPerDestination", d.maxPerDestination(), 1, 10_000),
+                    node.integer(DEPRECATED_MAX_PER_DESTINATION, d.maxPerDestination(), 1, 10_000),
                     node.integer("maxIdlePerDestination", d.maxIdlePerDestination(), 0, 1000),
                     positive(node, "idleTimeout", d.idleTimeout()),
                     node.integer("maxMessagesPerConnection", d.maxMessagesPerConnection(), 1, 1_000_000));
@@ -293,6 +303,13 @@ public record OutboundConfig(
                     node.duration("busyWait", d.busyWait()),
                     positive(node, "workerRetry", d.workerRetry()));
         }
+    }
+
+    /** The same configuration with the one per-destination limit (queue.destinationConcurrency). */
+    OutboundConfig withMaxPerDestination(int limit) {
+        return new OutboundConfig(port, dnsServers, dnsTimeout, timeouts, tls, relayHost,
+                connections.withMaxPerDestination(limit), maxRecipientsPerTransaction, maxReplyLineLength,
+                maxReplyLines, lmtpTargets, handoff);
     }
 
     static OutboundConfig from(ConfigNode node, Path base) {

@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The whole configuration of one node, read from one YAML file. Immutable; every section has
@@ -28,6 +30,8 @@ public record PosternConfig(
         DeliveryConfig delivery,
         OutboundConfig outbound,
         List<MilterConfig> milters) {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PosternConfig.class);
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -75,11 +79,26 @@ public record PosternConfig(
         List<MilterConfig> milters = root.sections("milters").stream().map(MilterConfig::from).toList();
         checkListeners(root, listeners, tls, admin);
         checkMilters(root, listeners, milters);
+        OutboundConfig outbound = OutboundConfig.from(root.section("outbound"), base);
+        queue = oneDestinationLimit(root, queue, outbound);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging, cache, delivery,
-                OutboundConfig.from(root.section("outbound"), base), milters);
+                spool, logging, cache, delivery, outbound.withMaxPerDestination(queue.destinationConcurrency()), milters);
     }
 
+    /**
+     * One per-destination limit: {@code queue.destinationConcurrency}, read by the queue's destination
+     * table and by the outbound client alike. The old {@code outbound.connections.maxPerDestination}
+     * is still accepted with a warning at start: its value counts when the new key is not set.
+     */
+    private static QueueConfig oneDestinationLimit(ConfigNode root, QueueConfig queue, OutboundConfig outbound) {
+        if (!root.isSet("outbound", "connections", OutboundConfig.Connections.DEPRECATED_MAX_PER_DESTINATION)) {
+            return queue;
+        }
+        boolean newKeySet = root.isSet("queue", "destinationConcurrency");
+        LOG.warn("event=config-deprecated key=outbound.connections.maxPerDestination use=queue.destinationConcurrency"
+                + " action={}", newKeySet ? "ignored" : "used-as-queue.destinationConcurrency");
+        return newKeySet ? queue : queue.withDestinationConcurrency(outbound.connections().maxPerDestination());
+    }
     /** The milters a listener asks, in its order; names were checked when the file was read. */
     public List<MilterConfig> miltersOf(ListenerConfig listener) {
         return listener.milters().stream()

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /**
  * The node-local durable queue: where it lives, how long a message may stay, how retries are
- * spaced, how many deliveries run at once (in all and per destination domain), and how the
+ * spaced, how many deliveries run at once (in all and per destination: {@code destinationConcurrency}
+ * is the one per-destination limit, for the queue's destination table and outbound sessions alike), and how the
  * group commit batches fsyncs. Immutable; defaults and validation in {@link #from}.
  *
  * @param retrySchedule delay before attempt 2, 3, ...; the last entry repeats until {@code maxLifetime}
@@ -79,6 +80,13 @@ public record QueueConfig(
     public QueueConfig(Path directory, Duration maxLifetime) {
         this(directory, maxLifetime, DEFAULT_RETRY_SCHEDULE, 64, 20, 5, Duration.ofMinutes(5), Duration.ZERO, 256,
                 Duration.ZERO, 32, 50_000, Optional.empty());
+    }
+
+    /** The same configuration with another per-destination limit (the deprecated key's value). */
+    QueueConfig withDestinationConcurrency(int limit) {
+        return new QueueConfig(directory, maxLifetime, retrySchedule, maxConcurrentDeliveries, limit,
+                destinationFailureThreshold, destinationBackoff, delayNotice, commitBatchSize, commitMaxDelay,
+                commitSyncThreads, bounceSizeLimit, postmaster, bounceRateLimit, bounceRateWindow);
     }
 
     static QueueConfig from(ConfigNode node, Path base) {

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.postern.config.SpoolConfig;
 import io.postern.config.SpoolFormat;
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
 import io.postern.mailbox.SpoolLayout;
@@ -85,7 +86,7 @@ public final class LocalDelivery {
     private LocalOutcome attempt(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
                                  MailAddress deliveredTo, Optional<DeliveryKey> key) {
         if (mailbox.disabled()) {
-            return new LocalOutcome.PermFailed("5.2.1", "mailbox disabled");
+            return new LocalOutcome.PermFailed(EnhancedStatus.MAILBOX_DISABLED, "mailbox disabled");
         }
         Path spool;
         try {
@@ -93,7 +94,7 @@ public final class LocalDelivery {
         } catch (SpoolLayout.UnsafeSpoolPath e) {
             LogLine.event("unsafe-spool-path").add("mailbox", mailbox.address()).add("dn", mailbox.dn())
                     .add("problem", e.getMessage()).warn(LOG);
-            return new LocalOutcome.PermFailed("5.3.0", "mailbox path refused");
+            return new LocalOutcome.PermFailed(EnhancedStatus.SPOOL_REFUSED, "mailbox path refused");
         }
         byte[] prefix = headers(returnPath, deliveredTo);
         long size = prefix.length + content.size();
@@ -141,11 +142,11 @@ public final class LocalDelivery {
             };
         } catch (MboxWriter.LockTimeout e) {
             LogLine.event("mbox-locked").add("mailbox", mailbox.address()).add("problem", e.getMessage()).warn(LOG);
-            return new LocalOutcome.TempFailed("4.2.0", "mailbox locked, try again later");
+            return new LocalOutcome.TempFailed(EnhancedStatus.MAILBOX_BUSY, "mailbox locked, try again later");
         } catch (IOException | RuntimeException e) {
             LogLine.event("spool-write-failed").add("mailbox", mailbox.address())
                     .add("error", e.getClass().getSimpleName() + ": " + e.getMessage()).warn(LOG);
-            return new LocalOutcome.TempFailed("4.3.0", "spool write failed");
+            return new LocalOutcome.TempFailed(EnhancedStatus.SYSTEM_TEMPORARY, "spool write failed");
         }
     }
 
@@ -178,7 +179,7 @@ public final class LocalDelivery {
     }
 
     private static LocalOutcome.PermFailed loop(MailAddress deliveredTo) {
-        return new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for " + deliveredTo);
+        return new LocalOutcome.PermFailed(EnhancedStatus.LOOP, "mail forwarding loop for " + deliveredTo);
     }
 
     /** 5.2.2 when {@code size} more bytes do not fit under the mailbox's quota. */
@@ -193,7 +194,7 @@ public final class LocalDelivery {
         if (used + size > quota) {
             LogLine.event("over-quota").add("mailbox", mailbox.address()).add("used", used).add("size", size)
                     .add("quota", quota).info(LOG);
-            return Optional.of(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+            return Optional.of(new LocalOutcome.PermFailed(EnhancedStatus.MAILBOX_FULL, "mailbox full"));
         }
         return Optional.empty();
     }

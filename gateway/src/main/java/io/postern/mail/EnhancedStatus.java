@@ -18,6 +18,28 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus RECIPIENT_OK = new EnhancedStatus(2, 1, 5);
     public static final EnhancedStatus TEMPORARY = new EnhancedStatus(4, 0, 0);
     public static final EnhancedStatus PERMANENT = new EnhancedStatus(5, 0, 0);
+    /** The directory (or DNS) could not answer: try again later. */
+    public static final EnhancedStatus DIRECTORY_UNAVAILABLE = new EnhancedStatus(4, 4, 3);
+    /** The queue's own trouble during an attempt (the agent threw). */
+    public static final EnhancedStatus SYSTEM_TEMPORARY = new EnhancedStatus(4, 3, 0);
+    /** Given up after the queue's maximum lifetime (RFC 3463: delivery time expired). */
+    public static final EnhancedStatus EXPIRED = new EnhancedStatus(4, 4, 7);
+    /** No route or transport for the destination now (RFC 3463 X.4.0). */
+    public static final EnhancedStatus ROUTING_TEMPORARY = new EnhancedStatus(4, 4, 0);
+    /** Mailbox disabled (RFC 3463 X.2.1). */
+    public static final EnhancedStatus MAILBOX_DISABLED = new EnhancedStatus(5, 2, 1);
+    /** Mailbox full (RFC 3463 X.2.2). */
+    public static final EnhancedStatus MAILBOX_FULL = new EnhancedStatus(5, 2, 2);
+    /** Mailbox busy (locked), try later (RFC 3463 X.2.0). */
+    public static final EnhancedStatus MAILBOX_BUSY = new EnhancedStatus(4, 2, 0);
+    /** The spool path is refused (RFC 3463 X.3.0, mail system). */
+    public static final EnhancedStatus SPOOL_REFUSED = new EnhancedStatus(5, 3, 0);
+    /** A mail forwarding loop (RFC 3463 X.4.6). */
+    public static final EnhancedStatus LOOP = new EnhancedStatus(5, 4, 6);
+    /** The mail system cannot store the message now: disk full, I/O error (RFC 3463 X.3.1). */
+    public static final EnhancedStatus STORAGE_TEMPORARY = new EnhancedStatus(4, 3, 1);
+    /** Returned to the sender by the operator. */
+    public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

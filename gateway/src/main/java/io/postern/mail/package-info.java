@@ -5,6 +5,12 @@
  * before it accepts ({@link io.postern.mail.DeliveryForecast}). Depends on nothing else in Postern; everything may
  * depend on it.
  *
+ * <p>Outcomes are types: one recipient's fate is a {@link io.postern.mail.RecipientOutcome}
+ * carrying an {@link io.postern.mail.EnhancedStatus} of its own class, from the agent's
+ * {@link io.postern.mail.DeliveryResult} to the queue's log line; a deferral also says whose trouble
+ * it was ({@link io.postern.mail.DeliveryResult.Cause}), so a directory outage never counts against
+ * a destination.
+ *
  * <p>Trust: {@link io.postern.mail.MailAddress#parse} takes untrusted input and enforces the
  * RFC 5321 length limits (64 local part, 255 domain); the records assume validated values.
  * {@link io.postern.mail.EnvelopeId} and {@link io.postern.mail.OriginalRecipient} validate in

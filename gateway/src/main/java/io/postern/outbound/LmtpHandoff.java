@@ -154,7 +154,7 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
             List<EnvelopeRecipient> left0 = pending;
             DeliveryResult sample = lastDown.results().stream().filter(r -> left0.contains(r.recipient()))
                     .findFirst().orElse(lastDown.results().getFirst());
-            String code = allPermanent ? sample.enhancedCode() : "4" + sample.enhancedCode().substring(1);
+            String code = (allPermanent ? sample.status() : sample.status().withClass(4)).toString();
             return finish(out, pending, code, sample.diagnostic(), sample.remoteMta());
         }
     }

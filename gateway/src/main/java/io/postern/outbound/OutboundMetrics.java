@@ -30,7 +30,7 @@ final class OutboundMetrics {
         Counter.builder("postern.outbound.deliveries")
                 .description("Recipients handled by outbound delivery, by result")
                 .tag("protocol", name(protocol))
-                .tag("result", result.status().name().toLowerCase(Locale.ROOT))
+                .tag("result", result.label())
                 .register(registry).increment();
     }
 

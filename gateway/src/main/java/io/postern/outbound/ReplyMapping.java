@@ -1,13 +1,15 @@
 package io.postern.outbound;
 
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.RecipientOutcome;
 import java.util.Optional;
 
 /**
- * Turns a remote reply into a recipient's result: 2xx DELIVERED, 4xx DEFERRED, 5xx FAILED, with
- * the server's enhanced status code when it sent one of the right class ({@code x.0.0} otherwise)
- * and the whole reply as diagnostic. Pure.
+ * Turns a remote reply into a recipient's {@link RecipientOutcome}: 2xx succeeded, 4xx deferred,
+ * 5xx failed, with the server's reply code, its enhanced status code when it sent one of the right
+ * class ({@code x.0.0} otherwise) and the whole reply as text. Pure.
  */
 final class ReplyMapping {
     private ReplyMapping() {
@@ -18,17 +20,20 @@ final class ReplyMapping {
         if (reply.positive()) {
             return DeliveryResult.delivered(recipient, reply.oneLine(), mta);
         }
-        String code = reply.enhancedCode().orElse(reply.transientFailure() ? "4.0.0" : "5.0.0");
-        return new DeliveryResult(recipient,
-                reply.transientFailure() ? DeliveryResult.Status.DEFERRED : DeliveryResult.Status.FAILED,
-                code, reply.oneLine(), mta);
+        EnhancedStatus status = reply.enhancedCode().flatMap(EnhancedStatus::parse)
+                .orElse(reply.transientFailure() ? EnhancedStatus.TEMPORARY : EnhancedStatus.PERMANENT);
+        RecipientOutcome outcome = reply.transientFailure()
+                ? new RecipientOutcome.Deferred(reply.code(), status, reply.oneLine())
+                : new RecipientOutcome.Failed(reply.code(), status, reply.oneLine());
+        return DeliveryResult.of(recipient, outcome, mta);
     }
 
     /** A failure of our own (no reply to map): temporary or permanent by the code's class. */
     static DeliveryResult local(EnvelopeRecipient recipient, String enhancedCode, String diagnostic,
                                 Optional<String> remoteMta) {
-        return new DeliveryResult(recipient,
-                enhancedCode.startsWith("5") ? DeliveryResult.Status.FAILED : DeliveryResult.Status.DEFERRED,
-                enhancedCode, diagnostic, remoteMta);
+        EnhancedStatus status = EnhancedStatus.of(enhancedCode);
+        RecipientOutcome outcome = status.isPermanent() ? RecipientOutcome.failed(status, diagnostic)
+                : RecipientOutcome.deferred(status, diagnostic);
+        return DeliveryResult.of(recipient, outcome, remoteMta);
     }
 }

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.MessageContent;
 import io.postern.queue.QueueRecord.RecipientState;
@@ -120,15 +121,13 @@ final class DeliveryReport {
         out.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The recorded code when it is one (the file is untrusted), else the class of the report. */
     private static String status(RecipientState r, Kind kind) {
-        if (r.code().matches("[245]\\.\\d{1,3}\\.\\d{1,3}")) {
-            return r.code();
-        }
-        return switch (kind) {
-            case FAILED -> "5.0.0";
-            case DELAYED -> "4.0.0";
-            case DELIVERED -> "2.0.0";
-        };
+        return EnhancedStatus.parse(r.code()).orElse(switch (kind) {
+            case FAILED -> EnhancedStatus.PERMANENT;
+            case DELAYED -> EnhancedStatus.TEMPORARY;
+            case DELIVERED -> EnhancedStatus.OK;
+        }).toString();
     }
 
     /** The header section of the original (without the blank line), cut at a line end within {@code limit}. */

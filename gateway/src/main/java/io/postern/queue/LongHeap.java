@@ -9,8 +9,19 @@ import java.util.Arrays;
  * those when it pops them. Not thread-safe: the scheduler guards it.
  */
 final class LongHeap {
-    /** Set on the id of an entry pushed by flush/release: run it even though the envelope says later. */
-    static final long FORCED = Long.MIN_VALUE;
+    /**
+     * Kept in the sign bit of a stored id (ids are positive), so that an entry stays 16 bytes:
+     * never seen outside this class, which speaks {@link Due}.
+     */
+    private static final long FORCED = Long.MIN_VALUE;
+
+    /**
+     * One entry: message {@code id} is due at {@code dueMillis}; {@code forced} (pushed by flush,
+     * release, a destination's backoff or the directory coming back) means run it even though the
+     * envelope on disk names another time.
+     */
+    record Due(long dueMillis, long id, boolean forced) {
+    }
 
     private long[] due = new long[1024];
     private long[] ids = new long[1024];
@@ -24,14 +35,17 @@ final class LongHeap {
         return size == 0;
     }
 
-    void push(long dueMillis, long id) {
+    void push(long dueMillis, long id, boolean forced) {
+        if (id < 0) {
+            throw new IllegalArgumentException("queue ids are positive");
+        }
         if (size == due.length) {
             due = Arrays.copyOf(due, size * 2);
             ids = Arrays.copyOf(ids, size * 2);
         }
         int i = size++;
         due[i] = dueMillis;
-        ids[i] = id;
+        ids[i] = forced ? id | FORCED : id;
         up(i);
     }
 
@@ -39,11 +53,14 @@ final class LongHeap {
         return due[0];
     }
 
-    long peekId() {
-        return ids[0];
+    /** Removes and returns the earliest entry; the heap must not be empty. */
+    Due pop() {
+        Due top = new Due(due[0], ids[0] & ~FORCED, ids[0] < 0);
+        remove();
+        return top;
     }
 
-    void pop() {
+    private void remove() {
         size--;
         if (size > 0) {
             due[0] = due[size];

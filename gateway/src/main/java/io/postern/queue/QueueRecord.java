@@ -2,6 +2,7 @@ package io.postern.queue;
 
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.RecipientOutcome;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +65,21 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
         }
     }
 
-    enum Status { PENDING, DELIVERED, FAILED }
+    /**
+     * A recipient's state in the file ({@code state=} in {@link QueueRecordCodec}): the names are
+     * the format, so they never change. A deferral leaves the recipient {@code PENDING}.
+     */
+    enum Status {
+        PENDING, DELIVERED, FAILED;
+
+        static Status of(RecipientOutcome outcome) {
+            return switch (outcome) {
+                case RecipientOutcome.Succeeded s -> DELIVERED;
+                case RecipientOutcome.Deferred d -> PENDING;
+                case RecipientOutcome.Failed f -> FAILED;
+            };
+        }
+    }
 
     static QueueRecord fresh(long id, Envelope envelope, long contentSize, Origin origin, Instant now) {
         List<RecipientState> states = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.postern.queue;
 
 import io.postern.config.FileAccess;
 import io.postern.mail.Acceptance;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MessageSink;
@@ -31,7 +32,7 @@ import java.util.function.Consumer;
  * Thread-safe; each {@link IncomingMessage} is used by one session at a time.
  */
 final class QueueSink implements MessageSink {
-    static final String NO_SPACE = "4.3.1";
+    static final String NO_SPACE = EnhancedStatus.STORAGE_TEMPORARY.toString();
     private static final int BUFFER = 64 * 1024;
 
     private final QueueFiles files;

@@ -5,6 +5,13 @@
  * ({@link io.postern.queue.QueueFiles}); every id from outside passes {@link io.postern.queue.QueueId#parse}
  * first.
  *
+ * <p>Parts (after Postfix's qmgr): {@link io.postern.queue.QueueSink} (incoming),
+ * {@code DeliveryScheduler} (the schedule: heap and dispatcher, or the step function
+ * {@code runDue} for tests), {@code DestinationTable} (the one owner of the per-destination limit
+ * and backoff), {@code Attempt}, {@code Bookkeeping}, {@code Bouncer} (DSNs), {@code QueueAdmin}
+ * and {@code Recovery}. A deferral caused by the directory never counts against a destination,
+ * and is retried when the directory answers again ({@link io.postern.queue.MailQueue#directoryAnswers}).
+ *
  * <p>Durability: a message is acknowledged only after its content, its envelope and the
  * directory entries are fsync'd (group commit: many messages share one batch). Per-recipient
  * results are written before the message is rescheduled or removed. {@code kill -9} at any moment

@@ -5,6 +5,7 @@ import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
 import io.postern.mail.DeliveryForecast;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import java.util.Optional;
 import java.util.Set;
@@ -57,7 +58,7 @@ public final class DeliveryPrecheck implements DeliveryForecast {
                 return Verdict.DELIVERABLE;
             }
             if (first == Verdict.DELIVERABLE) {
-                first = failure.get().enhancedCode().equals("5.4.6") ? Verdict.LOOP : Verdict.MAILBOX_FULL;
+                first = failure.get().status().equals(EnhancedStatus.LOOP) ? Verdict.LOOP : Verdict.MAILBOX_FULL;
             }
         }
         return first;
@@ -69,6 +70,6 @@ public final class DeliveryPrecheck implements DeliveryForecast {
             return mda.get().foresee(returnPath, target.mailbox(), target.deliveredTo(), size, deliveredTo);
         }
         return LocalDelivery.loops(deliveredTo, target.deliveredTo())
-                ? Optional.of(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop")) : Optional.empty();
+                ? Optional.of(new LocalOutcome.PermFailed(EnhancedStatus.LOOP, "mail forwarding loop")) : Optional.empty();
     }
 }

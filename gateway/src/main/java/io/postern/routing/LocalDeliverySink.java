@@ -179,19 +179,16 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
      * wrong class (a deferral that says {@code 5.x.x}) keeps its subject and detail in the right class.
      */
     static RecipientOutcome outcome(DeliveryResult result) {
-        Optional<EnhancedStatus> status = EnhancedStatus.parse(result.enhancedCode());
-        return switch (result.status()) {
-            case DELIVERED -> Acceptance.DELIVERED;
-            case DEFERRED -> {
-                EnhancedStatus code = status.map(s -> s.withClass(4)).orElse(LOCAL_ERROR);
+        return switch (result.outcome()) {
+            case RecipientOutcome.Succeeded s -> Acceptance.DELIVERED;
+            case RecipientOutcome.Deferred d -> {
+                EnhancedStatus code = d.status();
                 yield new RecipientOutcome.Deferred(
                         code.subject() == 2 && code.detail() == 2 || code.subject() == 3 && code.detail() == 1 ? 452 : 451,
                         code, result.diagnostic());
             }
-            case FAILED -> {
-                EnhancedStatus code = status.map(s -> s.withClass(5)).orElse(EnhancedStatus.PERMANENT);
-                yield new RecipientOutcome.Failed(replyCode(code.toString()), code, result.diagnostic());
-            }
+            case RecipientOutcome.Failed f -> new RecipientOutcome.Failed(replyCode(f.status().toString()), f.status(),
+                    result.diagnostic());
         };
     }
 

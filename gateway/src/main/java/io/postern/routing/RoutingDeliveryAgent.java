@@ -9,6 +9,8 @@ import io.postern.directory.Directory;
 import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
+import io.postern.mail.RecipientOutcome;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
@@ -96,7 +98,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         return CompletableFuture.supplyAsync(() -> route(message, copy), coordinator).exceptionally(e -> {
             // A bug or an unexpected directory exception must not lose mail: try again later.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
-            return copy.stream().map(r -> DeliveryResult.deferred(r, "4.3.0", "internal routing error")).toList();
+            return copy.stream().map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "internal routing error")).toList();
         });
     }
 
@@ -126,10 +128,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         List<DeliveryResult> results = new ArrayList<>();
         for (EnvelopeRecipient recipient : recipients) {
             DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults);
-            registry.counter("postern.routing.results", "outcome",
-                    result.status().name().toLowerCase(Locale.ROOT)).increment();
+            registry.counter("postern.routing.results", "outcome", result.label()).increment();
             LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
-                    .add("status", result.status()).add("code", result.enhancedCode())
+                    .add("status", result.label().toUpperCase(Locale.ROOT)).add("code", result.status())
                     .add("detail", result.diagnostic()).info(LOG);
             results.add(result);
         }
@@ -179,8 +180,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
     private static DeliveryResult asResult(EnvelopeRecipient target, LocalOutcome outcome) {
         return switch (outcome) {
             case LocalOutcome.Delivered d -> DeliveryResult.delivered(target, "delivered to mailbox", Optional.empty());
-            case LocalOutcome.PermFailed p -> DeliveryResult.failed(target, p.enhancedCode(), p.reason());
-            case LocalOutcome.TempFailed t -> DeliveryResult.deferred(target, t.enhancedCode(), t.reason());
+            case LocalOutcome.PermFailed p -> DeliveryResult.failed(target, p.status(), p.reason());
+            case LocalOutcome.TempFailed t -> DeliveryResult.deferred(target, t.status(), t.reason());
         };
     }
 
@@ -196,7 +197,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             return out;
         }
         if (agent.isEmpty()) {
-            targets.forEach(t -> out.put(key.apply(t.address()), DeliveryResult.deferred(t, "4.4.0", absent)));
+            targets.forEach(t -> out.put(key.apply(t.address()), DeliveryResult.deferred(t, EnhancedStatus.ROUTING_TEMPORARY, absent)));
             return out;
         }
         try {
@@ -210,7 +211,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             LogLine.event("hand-off-failed").add("queue_id", message.queueId()).add("error", e.getMessage()).warn(LOG);
         }
         for (EnvelopeRecipient t : targets) {
-            out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, "4.4.0", "delivery gave no result"));
+            out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, EnhancedStatus.ROUTING_TEMPORARY, "delivery gave no result"));
         }
         return out;
     }
@@ -222,9 +223,10 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         for (Expansion.Problem problem : expansion.problems()) {
             switch (problem) {
                 case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
-                        DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
+                        DeliveryResult.failed(recipient, EnhancedStatus.of(p.enhancedCode()), p.address() + ": " + p.reason())));
+                // The expander's only temporary problem is a directory that cannot answer.
                 case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
-                        DeliveryResult.deferred(recipient, t.enhancedCode(), t.address() + ": " + t.reason())));
+                        DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())));
             }
         }
         List<DeliveryResult> targets = new ArrayList<>();
@@ -237,15 +239,13 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         Optional<String> remoteMta = Optional.empty();
         for (DeliveryResult result : targets) {
             String text = single ? result.diagnostic() : result.recipient().address() + ": " + result.diagnostic();
-            switch (result.status()) {
-                case DELIVERED -> {
+            switch (result.outcome()) {
+                case RecipientOutcome.Succeeded s -> {
                     delivered++;
                     remoteMta = remoteMta.or(result::remoteMta);
                 }
-                case FAILED -> permanent = permanent.or(() -> Optional.of(new DeliveryResult(recipient,
-                        DeliveryResult.Status.FAILED, result.enhancedCode(), text, result.remoteMta())));
-                case DEFERRED -> temporary = temporary.or(() -> Optional.of(new DeliveryResult(recipient,
-                        DeliveryResult.Status.DEFERRED, result.enhancedCode(), text, result.remoteMta())));
+                case RecipientOutcome.Failed f -> permanent = permanent.or(() -> Optional.of(result.forRecipient(recipient, text)));
+                case RecipientOutcome.Deferred d -> temporary = temporary.or(() -> Optional.of(result.forRecipient(recipient, text)));
             }
         }
         if (permanent.isPresent()) {

@@ -12,18 +12,20 @@ import java.net.URI;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The directory every part of a node asks: the LDAP adapter (pointed at the embedded in-memory
  * server when the configuration has one) behind the cache, kept fresh by change tracking. A test
- * may give its own {@link Directory} instead; then nothing here talks LDAP.
+ * may give its own {@link Directory} instead; then nothing here talks LDAP. {@code onRecovery}
+ * registers what runs when the directory answers again after an outage.
  */
-record DirectoryService(Directory directory, ReadinessCheck readiness) {
+record DirectoryService(Directory directory, ReadinessCheck readiness, Consumer<Runnable> onRecovery) {
 
     static DirectoryService start(PosternConfig config, Optional<Directory> given, MeterRegistry registry,
                                   Resources resources) throws Exception {
         if (given.isPresent()) {
-            return new DirectoryService(given.get(), new AlwaysReady("directory"));
+            return new DirectoryService(given.get(), new AlwaysReady("directory"), listener -> { });
         }
         var directoryConfig = config.directory();
         Optional<EmbeddedDirectoryServer> embedded = Optional.empty();
@@ -38,7 +40,7 @@ record DirectoryService(Directory directory, ReadinessCheck readiness) {
         var mapping = directoryConfig.mapping();
         embedded.ifPresent(server -> server.publishChangesTo(mapping, cached));
         resources.add(ChangeTracker.start(ldap, config.cache(), cached));
-        return new DirectoryService(cached, cached.readiness(ldap::unhealthy));
+        return new DirectoryService(cached, cached.readiness(ldap::unhealthy), cached.health()::onRecovery);
     }
 
     /** Readiness of a directory the caller vouches for (tests). */

@@ -94,6 +94,8 @@ public final class PosternServer implements AutoCloseable {
         directory = DirectoryService.start(config, parts.directory(), registry, resources);
         path = MessagePath.start(config, directory.directory(), registry, resources);
         ClusterNetworkCheck.warn(config.relay());
+        // A directory outage is not a destination failure: what it deferred goes as soon as it is back.
+        path.queue().ifPresent(queue -> directory.onRecovery().accept(queue::directoryAnswers));
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols =
                 Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,

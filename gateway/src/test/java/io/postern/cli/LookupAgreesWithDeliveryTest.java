@@ -17,6 +17,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.routing.RoutingDeliveryAgent;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -103,11 +104,11 @@ class LookupAgreesWithDeliveryTest {
                     Set<String> mailboxes = new TreeSet<>(after.stream().map(LookupAgreesWithDeliveryTest::folder).toList());
 
                     String what = address + sender.map(s -> " from " + s).orElse("") + ": lookup exit " + exit
-                            + ", delivery " + result.status() + " " + result.enhancedCode() + " " + result.diagnostic();
-                    boolean agree = switch (result.status()) {
-                        case DELIVERED -> exit == 0 && mailboxes.equals(listed(out.toString()));
-                        case FAILED -> exit == 1 || exit == LookupCommand.EXIT_REFUSED;
-                        case DEFERRED -> exit == DirectoryCommandSupport.EXIT_TEMPFAIL;
+                            + ", delivery " + result.label() + " " + result.status() + " " + result.diagnostic();
+                    boolean agree = switch (result.outcome()) {
+                        case RecipientOutcome.Succeeded s -> exit == 0 && mailboxes.equals(listed(out.toString()));
+                        case RecipientOutcome.Failed f -> exit == 1 || exit == LookupCommand.EXIT_REFUSED;
+                        case RecipientOutcome.Deferred d -> exit == DirectoryCommandSupport.EXIT_TEMPFAIL;
                     };
                     if (!agree) {
                         disagreements.add(what + "; written " + mailboxes + "\n" + out);

@@ -3,6 +3,7 @@ package io.postern.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.testing.TestContent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.SpoolConfig;
@@ -49,7 +50,7 @@ class DeliveryLogLinesTest {
 
             Recipient.Mailbox unsafe = new Recipient.Mailbox(HOSTILE, DN, Optional.of(SPOOL), OptionalLong.empty(), false);
             assertThat(delivery.deliver(Optional.empty(), TestContent.of("Subject: x\r\n\r\nx\r\n"), unsafe, HOSTILE))
-                    .isEqualTo(new LocalOutcome.PermFailed("5.3.0", "mailbox path refused"));
+                    .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.3.0"), "mailbox path refused"));
             Map<String, String> path = LogLineParser.parse(logs.events("unsafe-spool-path").getFirst());
             assertThat(path).containsOnlyKeys("event", "mailbox", "dn", "problem")
                     .containsEntry("mailbox", HOSTILE.toString()).containsEntry("dn", DN);

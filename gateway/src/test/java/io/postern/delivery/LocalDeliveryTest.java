@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.SpoolConfig;
 import io.postern.config.SpoolFormat;
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.testing.TestContent;
 import java.io.IOException;
@@ -72,7 +73,7 @@ class LocalDeliveryTest {
         assertThat(Files.readString(base.resolve("spool/example.test/alice/maildirsize")))
                 .isEqualTo(2 * one + "S\n" + one + " 1\n" + one + " 1\n");
         assertThat(delivery.deliver(SENDER, MESSAGE, alice, alice.address()))
-                .isEqualTo(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+                .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.2.2"), "mailbox full"));
         try (Stream<Path> files = Files.list(base.resolve("spool/example.test/alice/new"))) {
             assertThat(files.count()).isEqualTo(2);
         }
@@ -81,7 +82,7 @@ class LocalDeliveryTest {
         LocalDelivery mbox = delivery(SpoolFormat.MBOX);
         Recipient.Mailbox bob = mailbox("bob", "example.test", Optional.empty(), OptionalLong.of(10));
         assertThat(mbox.deliver(SENDER, MESSAGE, bob, bob.address()))
-                .isEqualTo(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+                .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.2.2"), "mailbox full"));
         assertThat(base.resolve("spool/example.test/bob")).doesNotExist();
     }
 
@@ -111,7 +112,7 @@ class LocalDeliveryTest {
             for (Recipient.Mailbox m : hostile) {
                 assertThat(delivery.deliver(SENDER, MESSAGE, m, new MailAddress("alice", "example.test")))
                         .as(format + " " + m.address().localPart() + " " + m.spool())
-                        .isEqualTo(new LocalOutcome.PermFailed("5.3.0", "mailbox path refused"));
+                        .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.3.0"), "mailbox path refused"));
             }
         }
         try (Stream<Path> all = Files.walk(base)) {
@@ -139,7 +140,7 @@ class LocalDeliveryTest {
         Files.writeString(base.resolve("spool/example.test/file"), "a file where a Maildir should be");
         Recipient.Mailbox blocked = mailbox("file", "example.test", Optional.empty(), OptionalLong.empty());
         assertThat(delivery(SpoolFormat.MAILDIR).deliver(SENDER, MESSAGE, blocked, blocked.address()))
-                .isEqualTo(new LocalOutcome.TempFailed("4.3.0", "spool write failed"));
+                .isEqualTo(new LocalOutcome.TempFailed(EnhancedStatus.of("4.3.0"), "spool write failed"));
     }
 
     @Test
@@ -149,7 +150,7 @@ class LocalDeliveryTest {
         MemoryContent cameBack = TestContent.of("Received: from x\r\nDELIVERED-TO:  Alice@Example.test \r\n"
                 + "Subject: again\r\n\r\nbody\r\n");
         assertThat(delivery.deliver(SENDER, cameBack, alice, alice.address()))
-                .isEqualTo(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+                .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.4.6"), "mail forwarding loop for alice@example.test"));
         assertThat(base.resolve("spool/example.test/alice")).doesNotExist();
 
         MemoryContent elsewhere = TestContent.of("Delivered-To: bob@example.test\r\nX-Long: " + "y".repeat(5000)
@@ -162,7 +163,7 @@ class LocalDeliveryTest {
         Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.empty());
         MemoryContent cameBack = TestContent.of("Delivered-To\t : alice@example.test\r\nSubject: again\r\n\r\nbody\r\n");
         assertThat(delivery(SpoolFormat.MAILDIR).deliver(SENDER, cameBack, alice, alice.address()))
-                .isEqualTo(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+                .isEqualTo(new LocalOutcome.PermFailed(EnhancedStatus.of("5.4.6"), "mail forwarding loop for alice@example.test"));
     }
 
     @Test
@@ -170,11 +171,11 @@ class LocalDeliveryTest {
         LocalDelivery delivery = delivery(SpoolFormat.MAILDIR);
         Recipient.Mailbox alice = mailbox("alice", "example.test", Optional.empty(), OptionalLong.of(200));
         assertThat(delivery.foresee(SENDER, alice, alice.address(), 10, java.util.Set.of("alice@example.test")))
-                .contains(new LocalOutcome.PermFailed("5.4.6", "mail forwarding loop for alice@example.test"));
+                .contains(new LocalOutcome.PermFailed(EnhancedStatus.of("5.4.6"), "mail forwarding loop for alice@example.test"));
         assertThat(delivery.foresee(SENDER, alice, alice.address(), 10, java.util.Set.of("bob@example.test")))
                 .isEmpty();
         assertThat(delivery.foresee(SENDER, alice, alice.address(), 500, java.util.Set.of()))
-                .contains(new LocalOutcome.PermFailed("5.2.2", "mailbox full"));
+                .contains(new LocalOutcome.PermFailed(EnhancedStatus.of("5.2.2"), "mailbox full"));
         Recipient.Mailbox unlimited = mailbox("bob", "example.test", Optional.empty(), OptionalLong.empty());
         assertThat(delivery.foresee(SENDER, unlimited, unlimited.address(), 1_000_000, java.util.Set.of())).isEmpty();
     }

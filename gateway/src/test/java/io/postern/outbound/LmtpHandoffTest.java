@@ -159,7 +159,7 @@ class LmtpHandoffTest {
                      Duration.ofSeconds(30)), "front.test", new SimpleMeterRegistry())) {
             for (int i = 0; i < 6; i++) {
                 assertThat(deliver(handoff, message("B" + i))).singleElement()
-                        .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                        .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
             }
             assertThat(ok.delivered).hasValue(6);
             // Busy does not take the worker out: it keeps being asked (rotation), unlike a dead one.
@@ -181,7 +181,7 @@ class LmtpHandoffTest {
             assertThat(pending).isNotDone();
             worker.mode = Mode.ACCEPT;
             assertThat(pending.get(60, TimeUnit.SECONDS)).singleElement()
-                    .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
         }
     }
 
@@ -191,8 +191,8 @@ class LmtpHandoffTest {
              LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ZERO),
                      "front.test", new SimpleMeterRegistry())) {
             assertThat(deliver(handoff, message("Z1"))).singleElement().satisfies(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DEFERRED);
-                assertThat(r.enhancedCode()).isEqualTo(LmtpHandoff.BUSY_CODE);
+                assertThat(r.isDeferred()).as(r.label()).isTrue();
+                assertThat(r.status()).hasToString(LmtpHandoff.BUSY_CODE);
                 assertThat(r.diagnostic()).contains("421 4.7.0");
             });
         }
@@ -209,7 +209,7 @@ class LmtpHandoffTest {
                      ok.target()), 4, Duration.ofSeconds(30)), "front.test", new SimpleMeterRegistry())) {
             for (int i = 0; i < 5; i++) {
                 assertThat(deliver(handoff, message("D" + i))).singleElement()
-                        .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                        .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
             }
             assertThat(ok.delivered).hasValue(5);
         }
@@ -227,7 +227,7 @@ class LmtpHandoffTest {
             }
             for (CompletableFuture<List<DeliveryResult>> f : all) {
                 assertThat(f.get(60, TimeUnit.SECONDS)).singleElement()
-                        .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                        .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
             }
             assertThat(ok.delivered).hasValue(40);
             assertThat(ok.maxOpen.get()).isBetween(1, 3);
@@ -244,7 +244,7 @@ class LmtpHandoffTest {
                     Duration.ofSeconds(30)), "front.test", new SimpleMeterRegistry())) {
                 for (int i = 0; i < 2; i++) {
                     assertThat(deliver(handoff, message("K" + i))).singleElement()
-                            .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                            .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
                 }
             }
             assertThat(dying.sessions.get()).isEqualTo(1);

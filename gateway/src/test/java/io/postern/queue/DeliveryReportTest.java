@@ -32,8 +32,8 @@ class DeliveryReportTest {
     private QueueFixture.Offer bounceFor(Envelope envelope, String content) throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("example.net")
-                ? new DeliveryResult(r, DeliveryResult.Status.FAILED, "5.1.1",
-                "550 5.1.1 <" + r.address() + ">: user unknown\r\nInjected: header", Optional.of("mx.example.net"))
+                ? DeliveryResult.of(r, io.postern.mail.RecipientOutcome.failed(io.postern.mail.EnhancedStatus.of("5.1.1"),
+                "550 5.1.1 <" + r.address() + ">: user unknown\r\nInjected: header"), Optional.of("mx.example.net"))
                 : DeliveryResult.delivered(r, "ok", Optional.empty());
         try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
             queue.setDeliveryAgent(agent);

@@ -8,6 +8,7 @@ import io.postern.config.QueueConfig;
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.testing.Await;
@@ -37,13 +38,14 @@ class DeliverySchedulerTest {
     @Test
     void deliveryStartsAtOnceAndDeliveredMessagesLeave() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), Clock.systemUTC())) {
             queue.setDeliveryAgent(agent);
             Acceptance a = QueueFixture.accept(queue,
                     QueueFixture.envelope("alice@example.test", "bob@example.net", "carol@example.org"),
                     QueueFixture.message("hi"));
-            await("agent.offers.size() == 2", () -> agent.offers.size() == 2);
-            await("queue.show(a.queueId()).isEmpty()", () -> queue.show(a.queueId()).isEmpty());
+            assertThat(queue.runDue()).isEqualTo(1);
+            assertThat(agent.offers).hasSize(2);
+            assertThat(queue.show(a.queueId())).isEmpty();
             assertThat(agent.offers.get(0).content()).contains("Subject: hi");
             assertThat(agent.offers).allMatch(o -> o.queueId().equals(a.queueId()));
             assertThat(QueueFixture.envelopeCount(dir)).isZero();
@@ -53,13 +55,14 @@ class DeliverySchedulerTest {
     @Test
     void withoutAgentMessagesWaitThenGoWhenOneIsSet() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), Clock.systemUTC())) {
             Acceptance a = QueueFixture.accept(queue, QueueFixture.envelope("alice@example.test", "bob@example.net"),
                     QueueFixture.message("wait"));
-            settle(queue);
+            assertThat(queue.runDue()).isZero();
             assertThat(queue.show(a.queueId())).get().asString().contains("attempts: 0");
             queue.setDeliveryAgent(agent);
-            await("queue.show(a.queueId()).isEmpty()", () -> queue.show(a.queueId()).isEmpty());
+            queue.runDue();
+            assertThat(queue.show(a.queueId())).isEmpty();
             assertThat(agent.offers).hasSize(1);
         }
     }
@@ -69,53 +72,54 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("example.net")
-                ? DeliveryResult.deferred(r, "4.4.1", "connect to mx.example.net: Connection refused")
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "connect to mx.example.net: Connection refused")
                 : DeliveryResult.delivered(r, "250 ok", Optional.empty());
         QueueConfig config = config(List.of(Duration.ofMinutes(1), Duration.ofMinutes(10)), Duration.ofHours(1),
                 Duration.ofMinutes(20), 1000, 20);
-        try (MailQueue queue = QueueFixture.start(config, clock, IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(config, clock)) {
             queue.setDeliveryAgent(agent);
             Acceptance a = QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "bob@example.net"),
                     QueueFixture.message("retry me"));
             String id = a.queueId();
-            await("agent.to(\"bob@example.net\").size() == 1", () -> agent.to("bob@example.net").size() == 1);
-            await("queue.show(id).orElse(\"\").contains(\"state: deferred\")", () -> queue.show(id).orElse("").contains("state: deferred"));
+            queue.runDue();
+            assertThat(agent.to("bob@example.net")).hasSize(1);
+            assertThat(queue.show(id).get()).contains("state: deferred");
             assertThat(queue.show(id).get()).contains("attempts: 1").contains("next-attempt: 2026-01-01T00:01:00Z")
                     .contains("4.4.1");
 
             clock.advance(Duration.ofSeconds(59));
-            settle(queue);
+            assertThat(queue.runDue()).isZero();
             assertThat(agent.to("bob@example.net")).hasSize(1);
 
             clock.advance(Duration.ofSeconds(1));
-            queue.poke();
-            await("agent.to(\"bob@example.net\").size() == 2", () -> agent.to("bob@example.net").size() == 2);
-            await("queue.show(id).orElse(\"\").contains(\"attempts: 2\")", () -> queue.show(id).orElse("").contains("attempts: 2"));
+            assertThat(queue.runDue()).isEqualTo(1);
+            assertThat(agent.to("bob@example.net")).hasSize(2);
+            assertThat(queue.show(id).get()).contains("attempts: 2");
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T00:11:00Z");
 
             clock.advance(Duration.ofMinutes(10)); // 00:11, third attempt; the last delay repeats
-            queue.poke();
-            await("queue.show(id).orElse(\"\").contains(\"attempts: 3\")", () -> queue.show(id).orElse("").contains("attempts: 3"));
+            queue.runDue();
+            assertThat(queue.show(id).get()).contains("attempts: 3");
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T00:21:00Z");
             assertThat(agent.to("alice@example.test")).isEmpty();
 
             clock.advance(Duration.ofMinutes(10)); // 00:21: older than delayNotice (20m)
-            queue.poke();
-            await("agent.to(\"alice@example.test\").size() == 1", () -> agent.to("alice@example.test").size() == 1);
+            assertThat(queue.runDue()).isEqualTo(2); // the attempt, then the delay notice it enqueued
+            assertThat(agent.to("alice@example.test")).hasSize(1);
             QueueFixture.Offer delay = agent.to("alice@example.test").get(0);
             assertThat(delay.sender()).isEmpty();
             assertThat(delay.content()).contains("Action: delayed").contains("Will-Retry-Until:");
 
             clock.advance(Duration.ofMinutes(30)); // 00:51
-            queue.poke();
-            await("queue.show(id).orElse(\"\").contains(\"attempts: 5\")", () -> queue.show(id).orElse("").contains("attempts: 5"));
+            queue.runDue();
+            assertThat(queue.show(id).get()).contains("attempts: 5");
             assertThat(queue.show(id).get()).contains("next-attempt: 2026-01-01T01:00:00Z"); // capped at expiry
             int offersBefore = agent.to("bob@example.net").size();
 
             clock.advance(Duration.ofMinutes(9));
-            queue.poke();
-            await("queue.show(id).isEmpty()", () -> queue.show(id).isEmpty());
-            await("agent.to(\"alice@example.test\").size() == 2", () -> agent.to("alice@example.test").size() == 2);
+            queue.runDue();
+            assertThat(queue.show(id)).isEmpty();
+            assertThat(agent.to("alice@example.test")).hasSize(2);
             assertThat(agent.to("bob@example.net")).hasSize(offersBefore); // expired, not tried again
             QueueFixture.Offer bounce = agent.to("alice@example.test").get(1);
             assertThat(bounce.sender()).isEmpty();
@@ -129,41 +133,41 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("dead.example")
-                ? DeliveryResult.deferred(r, "4.4.1", "no route") : DeliveryResult.delivered(r, "ok", Optional.empty());
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "no route") : DeliveryResult.delivered(r, "ok", Optional.empty());
         QueueConfig config = config(List.of(Duration.ofMinutes(1)), Duration.ofDays(5), Duration.ZERO, 2, 20);
-        try (MailQueue queue = QueueFixture.start(config, clock, IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(config, clock)) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "a@dead.example"), "x\r\n");
-            await("agent.to(\"a@dead.example\").size() == 1", () -> agent.to("a@dead.example").size() == 1);
+            queue.runDue();
+            assertThat(agent.to("a@dead.example")).hasSize(1);
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "b@dead.example"), "x\r\n");
-            await("agent.to(\"b@dead.example\").size() == 1", () -> agent.to("b@dead.example").size() == 1);
+            queue.runDue();
+            assertThat(agent.to("b@dead.example")).hasSize(1);
             // Two failures in a row: dead.example now backs off for 10 minutes.
             Acceptance third = QueueFixture.accept(queue,
                     QueueFixture.envelopeAt(T0, "alice@example.test", "c@dead.example"), "x\r\n");
             QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "d@alive.example"), "x\r\n");
-            await("agent.to(\"d@alive.example\").size() == 1", () -> agent.to("d@alive.example").size() == 1);
-            settle(queue);
+            queue.runDue();
+            assertThat(agent.to("d@alive.example")).hasSize(1);
             assertThat(agent.to("c@dead.example")).isEmpty();
             assertThat(queue.show(third.queueId()).get()).contains("attempts: 0");
 
             clock.advance(Duration.ofMinutes(9));
-            settle(queue);
+            queue.runDue();
             assertThat(agent.to("c@dead.example")).isEmpty();
 
             // Backoff over: one probe at a time; it fails again, so the others wait another 10 minutes.
             clock.advance(Duration.ofMinutes(1));
-            queue.poke();
-            await("a probe of dead.example", () -> agent.to("a@dead.example").size()
-                    + agent.to("b@dead.example").size() + agent.to("c@dead.example").size() == 3);
-            settle(queue);
+            queue.runDue();
             assertThat(agent.to("a@dead.example").size() + agent.to("b@dead.example").size()
                     + agent.to("c@dead.example").size()).isEqualTo(3);
 
             agent.decide = r -> DeliveryResult.delivered(r, "ok", Optional.empty());
             clock.advance(Duration.ofMinutes(10));
-            queue.poke();
-            await("agent.to(\"c@dead.example\").size() == 1 && queue.show(third.queueId()).isEmpty()", () -> agent.to("c@dead.example").size() == 1 && queue.show(third.queueId()).isEmpty());
-            await("no envelope left", () -> QueueFixture.envelopeCountUnchecked(dir) == 0);
+            queue.runDue();
+            assertThat(agent.to("c@dead.example")).hasSize(1);
+            assertThat(queue.show(third.queueId())).isEmpty();
+            assertThat(QueueFixture.envelopeCount(dir)).isZero();
         }
     }
 
@@ -202,14 +206,14 @@ class DeliverySchedulerTest {
     void nullSenderIsNeverBouncedButThePostmasterHears() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().localPart().equals("postmaster")
-                ? DeliveryResult.failed(r, "5.1.1", "550 no postmaster either")
-                : DeliveryResult.failed(r, "5.1.1", "550 5.1.1 user unknown");
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+                ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 no postmaster either")
+                : DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 user unknown");
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), Clock.systemUTC())) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, QueueFixture.envelope("", "gone@example.net"), QueueFixture.message("bounce"));
-            await("agent.to(\"postmaster@example.test\").size() == 1", () -> agent.to("postmaster@example.test").size() == 1);
-            await("no envelope left", () -> QueueFixture.envelopeCountUnchecked(dir) == 0);
-            settle(queue);
+            assertThat(queue.runDue()).isEqualTo(2); // the message, then the postmaster's notice
+            assertThat(agent.to("postmaster@example.test")).hasSize(1);
+            assertThat(QueueFixture.envelopeCount(dir)).isZero();
             // the postmaster notice failed too: dropped, no loop
             assertThat(agent.offers).hasSize(2);
             assertThat(agent.to("postmaster@example.test").get(0).content()).contains("gone@example.net");
@@ -220,7 +224,7 @@ class DeliverySchedulerTest {
     void notifyNeverMeansNoBounceAndSuccessMeansAReport() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().localPart().equals("gone")
-                ? DeliveryResult.failed(r, "5.1.1", "550 5.1.1 user unknown")
+                ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 user unknown")
                 : DeliveryResult.delivered(r, "250 ok", Optional.of("mx.example.net"));
         var base = QueueFixture.envelope("alice@example.test", "gone@example.net");
         var never = new io.postern.mail.Envelope(base.sender(), List.of(new EnvelopeRecipient(
@@ -228,11 +232,10 @@ class DeliverySchedulerTest {
                 Optional.empty()), new EnvelopeRecipient(QueueFixture.address("here@example.net"),
                 java.util.Set.of(EnvelopeRecipient.DsnNotify.SUCCESS), Optional.empty())),
                 base.bodyType(), false, Optional.empty(), Optional.empty(), base.trace());
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), Clock.systemUTC())) {
             queue.setDeliveryAgent(agent);
             QueueFixture.accept(queue, never, QueueFixture.message("dsn"));
-            await("agent.to(\"alice@example.test\").size() == 1", () -> agent.to("alice@example.test").size() == 1);
-            settle(queue);
+            queue.runDue();
             assertThat(agent.to("alice@example.test")).hasSize(1);
             assertThat(agent.to("alice@example.test").get(0).content()).contains("Action: delivered")
                     .contains("Final-Recipient: rfc822; here@example.net").doesNotContain("gone@example.net");
@@ -244,19 +247,21 @@ class DeliverySchedulerTest {
         QueueFixture.FakeClock clock = new QueueFixture.FakeClock(T0);
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("slow.example")
-                ? DeliveryResult.deferred(r, "4.4.1", "later") : DeliveryResult.delivered(r, "ok", Optional.empty());
+                ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "later") : DeliveryResult.delivered(r, "ok", Optional.empty());
         String id;
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), clock, IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), clock)) {
             queue.setDeliveryAgent(agent);
             id = QueueFixture.accept(queue, QueueFixture.envelopeAt(T0, "alice@example.test", "a@fast.example",
                     "b@slow.example"), "x\r\n").queueId();
-            await("queue.show(id).orElse(\"\").contains(\"attempts: 1\")", () -> queue.show(id).orElse("").contains("attempts: 1"));
+            queue.runDue();
+            assertThat(queue.show(id).get()).contains("attempts: 1");
         }
         agent.decide = r -> DeliveryResult.delivered(r, "ok", Optional.empty());
         clock.advance(Duration.ofMinutes(1));
-        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), clock, IoHooks.NONE)) {
+        try (MailQueue queue = QueueFixture.stepped(QueueFixture.config(dir), clock)) {
             queue.setDeliveryAgent(agent);
-            await("queue.show(id).isEmpty()", () -> queue.show(id).isEmpty());
+            assertThat(queue.runDue()).isEqualTo(1);
+            assertThat(queue.show(id)).isEmpty();
         }
         assertThat(agent.to("a@fast.example")).hasSize(1);
         assertThat(agent.to("b@slow.example")).hasSize(2);

@@ -11,29 +11,28 @@ class LongHeapTest {
         LongHeap heap = new LongHeap();
         Random random = new Random(42);
         for (int i = 0; i < 10_000; i++) {
-            heap.push(random.nextInt(1000), i);
+            heap.push(random.nextInt(1000), i, i % 3 == 0);
         }
         long lastDue = -1;
         long lastId = -1;
         while (!heap.isEmpty()) {
-            long due = heap.peekDue();
-            long id = heap.peekId();
-            assertThat(due > lastDue || due == lastDue && id > lastId).isTrue();
-            lastDue = due;
-            lastId = id;
-            heap.pop();
+            LongHeap.Due top = heap.pop();
+            assertThat(top.dueMillis() > lastDue || top.dueMillis() == lastDue && top.id() > lastId).isTrue();
+            assertThat(top.forced()).isEqualTo(top.id() % 3 == 0);
+            lastDue = top.dueMillis();
+            lastId = top.id();
         }
     }
 
     @Test
     void forceAllMakesEverythingDueAndFlagged() {
         LongHeap heap = new LongHeap();
-        heap.push(500, 7);
-        heap.push(100, 9);
+        heap.push(500, 7, false);
+        heap.push(100, 9, false);
         heap.forceAll(50);
-        assertThat(heap.peekDue()).isEqualTo(50);
-        assertThat(heap.peekId()).isEqualTo(7 | LongHeap.FORCED);
         assertThat(heap.minId()).isEqualTo(7);
+        assertThat(heap.pop()).isEqualTo(new LongHeap.Due(50, 7, true));
+        assertThat(heap.pop()).isEqualTo(new LongHeap.Due(50, 9, true));
     }
 
     /** The bounded-memory claim: a million scheduled messages cost about 16 MB, not envelopes. */
@@ -44,7 +43,7 @@ class LongHeapTest {
         long before = rt.totalMemory() - rt.freeMemory();
         LongHeap heap = new LongHeap();
         for (long i = 0; i < 1_000_000; i++) {
-            heap.push(1_700_000_000_000L + (i * 7919) % 86_400_000, i);
+            heap.push(1_700_000_000_000L + (i * 7919) % 86_400_000, i, false);
         }
         System.gc();
         long after = rt.totalMemory() - rt.freeMemory();

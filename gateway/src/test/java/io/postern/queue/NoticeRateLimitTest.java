@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +40,7 @@ class NoticeRateLimitTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
         agent.decide = r -> r.address().domain().equals("example.net")
-                ? DeliveryResult.failed(r, "5.1.1", "550 5.1.1 user unknown")
+                ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 user unknown")
                 : DeliveryResult.delivered(r, "250 ok", Optional.empty());
         try (MailQueue queue = MailQueue.start(config, "mx.example.test",
                 QueueFixture.address("postmaster@example.test"), registry, clock, IoHooks.NONE)) {

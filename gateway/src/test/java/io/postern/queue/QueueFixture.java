@@ -108,6 +108,15 @@ final class QueueFixture {
         return queue;
     }
 
+    /**
+     * A queue driven by the step function: no dispatcher thread; {@link MailQueue#runDue} runs what
+     * is due at {@code clock}'s time on the test's thread, so nothing needs waiting for.
+     */
+    static MailQueue stepped(QueueConfig config, Clock clock) throws Exception {
+        return MailQueue.startStepped(config, "mx.example.test", address("postmaster@example.test"),
+                new SimpleMeterRegistry(), clock, IoHooks.NONE);
+    }
+
     /** A clock that tests move by hand. */
     static final class FakeClock extends Clock {
         private volatile Instant now;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.entry;
 
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
@@ -46,8 +47,8 @@ class QueueLogLinesTest {
     @Test
     void queuedDeliveryNoticeAndDeletedLinesReadBackExactly() throws Exception {
         QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
-        agent.decide = r -> r.address().equals(FAILS) ? DeliveryResult.failed(r, "5.1.1", REPLY)
-                : r.address().equals(WAITS) ? DeliveryResult.deferred(r, "4.4.1", REPLY)
+        agent.decide = r -> r.address().equals(FAILS) ? DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), REPLY)
+                : r.address().equals(WAITS) ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), REPLY)
                 : DeliveryResult.delivered(r, "250 ok", Optional.empty());
         try (LogCapture logs = LogCapture.root();
              MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {

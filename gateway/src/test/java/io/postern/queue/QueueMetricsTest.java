@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.observability.Metrics;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -22,7 +23,7 @@ class QueueMetricsTest {
             MeterRegistry registry = metrics.registry();
             QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
             agent.decide = r -> r.address().localPart().equals("later")
-                    ? DeliveryResult.deferred(r, "4.4.1", "try later")
+                    ? DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "try later")
                     : DeliveryResult.delivered(r, "ok", Optional.empty());
             try (MailQueue queue = MailQueue.start(QueueFixture.config(dir), "mx.example.test",
                     QueueFixture.address("postmaster@example.test"), registry, Clock.systemUTC(), IoHooks.NONE)) {

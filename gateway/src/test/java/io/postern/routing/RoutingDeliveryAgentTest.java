@@ -12,10 +12,11 @@ import io.postern.delivery.LocalDelivery;
 import io.postern.directory.Recipient;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
-import io.postern.mail.DeliveryResult.Status;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,8 +48,8 @@ class RoutingDeliveryAgentTest {
             recipients.stream().map(r -> {
                 remoteInbox.add(r.address() + " orcpt=" + r.originalRecipient().map(Object::toString).orElse("-"));
                 return switch (r.address().localPart()) {
-                    case "reject" -> DeliveryResult.failed(r, "5.1.1", "550 5.1.1 no such user");
-                    case "later" -> DeliveryResult.deferred(r, "4.4.1", "connection refused");
+                    case "reject" -> DeliveryResult.failed(r, EnhancedStatus.of("5.1.1"), "550 5.1.1 no such user");
+                    case "later" -> DeliveryResult.deferred(r, EnhancedStatus.of("4.4.1"), "connection refused");
                     default -> DeliveryResult.delivered(r, "250 ok", Optional.of("mx.remote.test"));
                 };
             }).toList());
@@ -92,13 +93,13 @@ class RoutingDeliveryAgentTest {
 
         DeliveryResult forged = deliver(routing, message("alice@example.test", Optional.empty(), "all@example.test"))
                 .get("all@example.test");
-        assertThat(forged.status()).isEqualTo(Status.FAILED);
-        assertThat(forged.enhancedCode()).isEqualTo("5.7.1");
+        assertThat(forged.outcome()).isInstanceOf(RecipientOutcome.Failed.class);
+        assertThat(forged.status()).hasToString("5.7.1");
         assertThat(messagesIn("bob")).isZero();
 
         DeliveryResult checked = deliver(routing, message("alice@example.test", Optional.of("alice"),
                 "all@example.test")).get("all@example.test");
-        assertThat(checked.status()).isEqualTo(Status.DELIVERED);
+        assertThat(checked.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(messagesIn("bob")).isEqualTo(1);
     }
 
@@ -127,7 +128,7 @@ class RoutingDeliveryAgentTest {
 
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)), message);
 
-        assertThat(results.values()).allSatisfy(r -> assertThat(r.status()).isEqualTo(Status.DELIVERED));
+        assertThat(results.values()).allSatisfy(r -> assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class));
         assertThat(messagesIn("alice")).isEqualTo(1);
         assertThat(messagesIn("bob")).isEqualTo(1);
         assertThat(remoteInbox).containsExactly("friend@remote.test orcpt=rfc822;team@example.test");
@@ -146,15 +147,15 @@ class RoutingDeliveryAgentTest {
 
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)), message);
 
-        assertThat(results.get("full@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.FAILED, "5.2.2");
-        assertThat(results.get("bob@example.test").status()).isEqualTo(Status.DELIVERED);
-        assertThat(results.get("list@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.FAILED, "5.1.1");
-        assertThat(results.get("slow@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.DEFERRED, "4.4.1");
-        assertThat(results.get("nobody@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.FAILED, "5.1.1");
+        assertThat(results.get("full@example.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("failed", "5.2.2");
+        assertThat(results.get("bob@example.test").outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
+        assertThat(results.get("list@example.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("failed", "5.1.1");
+        assertThat(results.get("slow@example.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("deferred", "4.4.1");
+        assertThat(results.get("nobody@example.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("failed", "5.1.1");
         assertThat(messagesIn("full")).isZero();
         assertThat(messagesIn("bob")).isEqualTo(1);
     }
@@ -162,10 +163,10 @@ class RoutingDeliveryAgentTest {
     @Test
     void withoutOutboundRemoteTargetsAreDeferred() throws Exception {
         Map<String, DeliveryResult> results = deliver(agent(Optional.empty()), message("x@remote.test", "alice@example.test"));
-        assertThat(results.get("x@remote.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.DEFERRED, "4.4.0");
+        assertThat(results.get("x@remote.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("deferred", "4.4.0");
         assertThat(results.get("x@remote.test").diagnostic()).contains("no outbound transport configured");
-        assertThat(results.get("alice@example.test").status()).isEqualTo(Status.DELIVERED);
+        assertThat(results.get("alice@example.test").outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
     }
 
     @Test
@@ -174,8 +175,10 @@ class RoutingDeliveryAgentTest {
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(remote)),
                 message("alice@example.test", "x@remote.test"));
         assertThat(results.values()).allSatisfy(r -> {
-            assertThat(r.status()).isEqualTo(Status.DEFERRED);
-            assertThat(r.enhancedCode()).isEqualTo("4.4.3");
+            assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Deferred.class);
+            assertThat(r.status()).hasToString("4.4.3");
+            assertThat(r.cause()).as("the directory's trouble, not the destination's")
+                    .isEqualTo(DeliveryResult.Cause.DIRECTORY);
         });
         assertThat(messagesIn("alice")).isZero();
         assertThat(remoteInbox).isEmpty();
@@ -185,7 +188,7 @@ class RoutingDeliveryAgentTest {
     void aFailingOutboundAgentDefers() throws Exception {
         DeliveryAgent broken = (m, r) -> CompletableFuture.failedFuture(new IllegalStateException("boom"));
         Map<String, DeliveryResult> results = deliver(agent(Optional.of(broken)), message("x@remote.test"));
-        assertThat(results.get("x@remote.test").status()).isEqualTo(Status.DEFERRED);
+        assertThat(results.get("x@remote.test").outcome()).isInstanceOf(RecipientOutcome.Deferred.class);
     }
 
     @Test
@@ -193,7 +196,7 @@ class RoutingDeliveryAgentTest {
         ConcurrentLinkedQueue<String> lmtpInbox = new ConcurrentLinkedQueue<>();
         DeliveryAgent lmtp = (message, recipients) -> CompletableFuture.completedFuture(recipients.stream().map(r -> {
             lmtpInbox.add(r.address().toString());
-            return r.address().localPart().equals("bob") ? DeliveryResult.failed(r, "5.2.2", "552 5.2.2 mailbox full")
+            return r.address().localPart().equals("bob") ? DeliveryResult.failed(r, EnhancedStatus.of("5.2.2"), "552 5.2.2 mailbox full")
                     : DeliveryResult.delivered(r, "250 2.0.0 ok", Optional.of("delivery-1"));
         }).toList());
         dir.put(new Recipient.Alias(addr("both@example.test"), List.of(addr("alice+x@example.test"), addr("bob@example.test"))));
@@ -205,10 +208,10 @@ class RoutingDeliveryAgentTest {
                 "friend@remote.test"));
 
         assertThat(lmtpInbox).containsExactlyInAnyOrder("alice+x@example.test", "bob@example.test");
-        assertThat(results.get("alice+x@example.test").status()).as(results.get("alice+x@example.test").diagnostic()).isEqualTo(Status.DELIVERED);
-        assertThat(results.get("both@example.test")).extracting(DeliveryResult::status, DeliveryResult::enhancedCode)
-                .containsExactly(Status.FAILED, "5.2.2");
-        assertThat(results.get("friend@remote.test").status()).isEqualTo(Status.DELIVERED);
+        assertThat(results.get("alice+x@example.test").outcome()).as(results.get("alice+x@example.test").diagnostic()).isInstanceOf(RecipientOutcome.Succeeded.class);
+        assertThat(results.get("both@example.test")).extracting(DeliveryResult::label, r -> r.status().toString())
+                .containsExactly("failed", "5.2.2");
+        assertThat(results.get("friend@remote.test").outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(base.resolve("spool")).doesNotExist();
     }
 }

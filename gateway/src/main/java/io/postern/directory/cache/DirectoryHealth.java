@@ -3,6 +3,8 @@ package io.postern.directory.cache;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -22,6 +24,7 @@ public final class DirectoryHealth {
 
     private final AtomicReference<Seen> seen = new AtomicReference<>(new Seen(State.UNKNOWN, "not contacted yet"));
     private final AtomicLong lastProbe = new AtomicLong();
+    private final List<Runnable> recoveryListeners = new CopyOnWriteArrayList<>();
     private final long probeInterval;
     private final LongSupplier clock;
 
@@ -65,10 +68,26 @@ public final class DirectoryHealth {
         return now - last >= probeInterval && lastProbe.compareAndSet(last, now);
     }
 
+    /**
+     * Runs {@code listener} each time the directory answers again after it was down (the queue
+     * retries the mail it deferred for the directory at once). Listeners run on the thread that got
+     * the answer, so they must be quick and must not ask the directory.
+     */
+    public void onRecovery(Runnable listener) {
+        recoveryListeners.add(listener);
+    }
+
     void up() {
         Seen now = seen.get();
-        if (now.state() != State.UP) {
-            seen.compareAndSet(now, new Seen(State.UP, "ok"));
+        if (now.state() != State.UP && seen.compareAndSet(now, new Seen(State.UP, "ok"))
+                && now.state() == State.DOWN) {
+            for (Runnable listener : recoveryListeners) {
+                try {
+                    listener.run();
+                } catch (RuntimeException e) {
+                    // a listener's trouble must not fail the directory answer that brought it here
+                }
+            }
         }
     }
 

@@ -200,6 +200,23 @@ class CachingDirectoryTest {
     }
 
     @Test
+    void theRecoveryListenersRunOnceWhenTheDirectoryAnswersAgainAfterAnOutage() {
+        java.util.concurrent.atomic.AtomicInteger recoveries = new java.util.concurrent.atomic.AtomicInteger();
+        cache.health().onRecovery(recoveries::incrementAndGet);
+        resolve("alice@example.test");
+        assertThat(recoveries).as("the first answer is no recovery").hasValue(0);
+        ldap.down = true;
+        cache.reachability(false, "connect refused");
+        assertThat(resolve("bob@example.test")).isInstanceOf(Lookup.TempFail.class);
+        assertThat(recoveries).hasValue(0);
+        ldap.down = false;
+        ticker.advance(Duration.ofMinutes(1));
+        assertThat(resolve("bob@example.test")).isEqualTo(Lookup.found(mailbox("bob@example.test", BOB_DN)));
+        assertThat(resolve("carol@example.test")).isNotInstanceOf(Lookup.TempFail.class);
+        assertThat(recoveries).as("once, on the way back up").hasValue(1);
+    }
+
+    @Test
     void duringAnOutageOnlyOneQuestionPerProbeIntervalReachesTheDirectory() {
         cache = wrap(new CacheConfig(Duration.ofMinutes(10), Duration.ofMinutes(1), Duration.ofMinutes(2), 1000,
                 Duration.ZERO, Duration.ofHours(24), ChangeTracking.OFF, Duration.ofSeconds(30), Duration.ofSeconds(30),

@@ -162,7 +162,7 @@ class HandoffWorkersIT {
                      new OutboundConfig.HostPort("127.0.0.1", lmtpB))), "front-1.example.test", new SimpleMeterRegistry())) {
             QueuedMessage m = message("UNKEYED1", "bob@example.test", QueuedMessage.Attempt.UNTRACKED);
             assertThat(front.deliver(m, m.envelope().recipients()).get(120, TimeUnit.SECONDS)).singleElement()
-                    .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
             assertThat(proxy.withheld).isTrue();
             assertThat(copies("bob", "UNKEYED1")).hasSize(2);
         }
@@ -174,7 +174,7 @@ class HandoffWorkersIT {
             QueuedMessage m = message("0123456789ABCDEF", "alice@example.test", QueuedMessage.Attempt.FIRST);
             List<DeliveryResult> results = front.deliver(m, m.envelope().recipients()).get(120, TimeUnit.SECONDS);
             assertThat(results).singleElement().satisfies(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+                assertThat(r.isDelivered()).as(r.label()).isTrue();
                 assertThat(r.remoteMta().orElseThrow()).contains(":" + lmtpB);
             });
             assertThat(proxy.withheld).isTrue();
@@ -187,7 +187,7 @@ class HandoffWorkersIT {
             // A later message goes straight to B: A is passed over, not a reason to defer.
             QueuedMessage next = message("0123456789ABCDE0", "alice@example.test", QueuedMessage.Attempt.FIRST);
             assertThat(front.deliver(next, next.envelope().recipients()).get(60, TimeUnit.SECONDS)).singleElement()
-                    .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
             assertThat(copies("alice", "0123456789ABCDE0")).hasSize(1);
         }
     }

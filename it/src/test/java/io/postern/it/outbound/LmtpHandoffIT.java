@@ -11,6 +11,7 @@ import io.postern.it.servers.SmtpSink;
 import io.postern.it.support.Ports;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.outbound.LmtpHandoff;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +44,7 @@ class LmtpHandoffIT {
             QueuedMessage m = message(dir, "lmtp-1", List.of(rcpt("alice@local.test"), rcpt("bob@local.test")));
             List<DeliveryResult> results = handoff.deliver(m, m.envelope().recipients()).get(30, TimeUnit.SECONDS);
             assertThat(results).hasSize(2).allSatisfy(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+                assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
                 assertThat(r.remoteMta().orElseThrow()).contains("127.0.0.8]:" + port);
             });
             String received = worker.awaitMessage(Duration.ofSeconds(5), "lmtp-1");
@@ -62,8 +63,8 @@ class LmtpHandoffIT {
             QueuedMessage m = message(dir, "lmtp-2", List.of(rcpt("carol@local.test"), rcpt("dave@local.test")));
             List<DeliveryResult> results = handoff.deliver(m, m.envelope().recipients()).get(30, TimeUnit.SECONDS);
             assertThat(results).hasSize(2).allSatisfy(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DEFERRED);
-                assertThat(r.enhancedCode()).isEqualTo("4.2.2");
+                assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Deferred.class);
+                assertThat(r.status()).hasToString("4.2.2");
                 assertThat(r.diagnostic()).isEqualTo("452 4.2.2 Mailbox full");
             });
         }
@@ -76,8 +77,8 @@ class LmtpHandoffIT {
             QueuedMessage m = message(dir, "lmtp-3", List.of(rcpt("erin@local.test")));
             List<DeliveryResult> results = handoff.deliver(m, m.envelope().recipients()).get(30, TimeUnit.SECONDS);
             assertThat(results).singleElement().satisfies(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DEFERRED);
-                assertThat(r.enhancedCode()).isEqualTo("4.4.1");
+                assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Deferred.class);
+                assertThat(r.status()).hasToString("4.4.1");
                 assertThat(r.diagnostic()).contains("connect to", "failed");
             });
         }
@@ -93,11 +94,11 @@ class LmtpHandoffIT {
             java.util.Map<String, DeliveryResult> results = handoff.deliver(m, m.envelope().recipients())
                     .get(30, TimeUnit.SECONDS).stream()
                     .collect(java.util.stream.Collectors.toMap(r -> r.recipient().address().toString(), r -> r));
-            assertThat(results.get("alice@local.test").status()).as(results.toString())
-                    .isEqualTo(DeliveryResult.Status.DELIVERED);
+            assertThat(results.get("alice@local.test").outcome()).as(results.toString())
+                    .isInstanceOf(RecipientOutcome.Succeeded.class);
             assertThat(results.get("alice@local.test").diagnostic()).startsWith("250 2.0.0 <alice@local.test>");
-            assertThat(results.get("bob@local.test").status()).isEqualTo(DeliveryResult.Status.FAILED);
-            assertThat(results.get("bob@local.test").enhancedCode()).isEqualTo("5.1.1");
+            assertThat(results.get("bob@local.test").outcome()).isInstanceOf(RecipientOutcome.Failed.class);
+            assertThat(results.get("bob@local.test").status()).hasToString("5.1.1");
             assertThat(results.get("bob@local.test").diagnostic()).contains("User doesn't exist");
             assertThat(dovecot.newMessages("alice@local.test")).singleElement().satisfies(text -> assertThat(text)
                     .contains("Subject: outbound lmtp-4", "\r\n.leading dot line\r\n..two dots\r\n".replace("\r\n", "\n")));

@@ -12,6 +12,7 @@ import io.postern.it.support.Ports;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.outbound.OutboundDelivery;
 import io.postern.testing.Await;
 import java.nio.file.Path;
@@ -122,7 +123,7 @@ class OutboundDeliveryIT {
         QueuedMessage m = message(dir, "prio-1", List.of(rcpt("bob@prio.test"), rcpt("carol@prio.test")));
         Map<String, DeliveryResult> results = deliver(delivery, m);
         assertThat(results.values()).allSatisfy(r -> {
-            assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+            assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
             assertThat(r.remoteMta().orElseThrow()).contains("mx1.prio.test[127.0.0.2]:" + port);
         });
         String received = primary.awaitMessage(Duration.ofSeconds(5), "prio-1").replace("\r\n", "\n");
@@ -136,7 +137,7 @@ class OutboundDeliveryIT {
     void failsOverToTheSecondMxWhenTheFirstIsDown() throws Exception {
         Map<String, DeliveryResult> results = deliver(delivery, message(dir, "down-1", List.of(rcpt("dave@down.test"))));
         DeliveryResult r = results.get("dave@down.test");
-        assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(r.remoteMta().orElseThrow()).contains("mx2.down.test[127.0.0.3]:" + port);
         secondary.awaitMessage(Duration.ofSeconds(5), "down-1");
     }
@@ -144,7 +145,7 @@ class OutboundDeliveryIT {
     @Test
     void triesTheNextMxAfterA4xxGreeting() throws Exception {
         DeliveryResult r = deliver(delivery, message(dir, "busy-1", List.of(rcpt("erin@busy.test")))).get("erin@busy.test");
-        assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(r.remoteMta().orElseThrow()).contains("127.0.0.3");
         secondary.awaitMessage(Duration.ofSeconds(5), "busy-1");
     }
@@ -152,8 +153,8 @@ class OutboundDeliveryIT {
     @Test
     void temporaryRejectionIsDeferredWithTheRemoteReply() throws Exception {
         DeliveryResult r = deliver(delivery, message(dir, "temp-1", List.of(rcpt("frank@temp.test")))).get("frank@temp.test");
-        assertThat(r.status()).isEqualTo(DeliveryResult.Status.DEFERRED);
-        assertThat(r.enhancedCode()).isEqualTo("4.7.1");
+        assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Deferred.class);
+        assertThat(r.status()).hasToString("4.7.1");
         assertThat(r.diagnostic()).isEqualTo("451 4.7.1 Greylisted, please try again later");
         assertThat(r.remoteMta().orElseThrow()).contains("mx.temp.test[127.0.0.5]:" + port);
         assertThat(greylisting.messages()).isEmpty();
@@ -162,8 +163,8 @@ class OutboundDeliveryIT {
     @Test
     void permanentRejectionFailsWithTheRemoteText() throws Exception {
         DeliveryResult r = deliver(delivery, message(dir, "perm-1", List.of(rcpt("gina@perm.test")))).get("gina@perm.test");
-        assertThat(r.status()).isEqualTo(DeliveryResult.Status.FAILED);
-        assertThat(r.enhancedCode()).isEqualTo("5.1.1");
+        assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Failed.class);
+        assertThat(r.status()).hasToString("5.1.1");
         assertThat(r.diagnostic()).isEqualTo("550 5.1.1 No such user here");
         assertThat(rejecting.messages()).isEmpty();
     }
@@ -173,17 +174,17 @@ class OutboundDeliveryIT {
         QueuedMessage m = message(dir, "dns-1", List.of(rcpt("a@nullmx.test"), rcpt("b@nosuch.test"),
                 rcpt("c@implicit.test"), rcpt("d@cname.test"), rcpt("e@outside.example")));
         Map<String, DeliveryResult> results = deliver(delivery, m);
-        assertThat(results.get("a@nullmx.test").status()).as(results.get("a@nullmx.test").toString()).isEqualTo(DeliveryResult.Status.FAILED);
-        assertThat(results.get("a@nullmx.test").enhancedCode()).isEqualTo("5.1.10");
-        assertThat(results.get("b@nosuch.test").status()).as(results.get("b@nosuch.test").toString()).isEqualTo(DeliveryResult.Status.FAILED);
-        assertThat(results.get("b@nosuch.test").enhancedCode()).isEqualTo("5.1.2");
-        assertThat(results.get("c@implicit.test").status()).as(results.get("c@implicit.test").toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(results.get("a@nullmx.test").outcome()).as(results.get("a@nullmx.test").toString()).isInstanceOf(RecipientOutcome.Failed.class);
+        assertThat(results.get("a@nullmx.test").status()).hasToString("5.1.10");
+        assertThat(results.get("b@nosuch.test").outcome()).as(results.get("b@nosuch.test").toString()).isInstanceOf(RecipientOutcome.Failed.class);
+        assertThat(results.get("b@nosuch.test").status()).hasToString("5.1.2");
+        assertThat(results.get("c@implicit.test").outcome()).as(results.get("c@implicit.test").toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(results.get("c@implicit.test").remoteMta().orElseThrow()).contains("implicit.test[127.0.0.2]:" + port);
-        assertThat(results.get("d@cname.test").status()).as(results.get("d@cname.test").toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(results.get("d@cname.test").outcome()).as(results.get("d@cname.test").toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(results.get("d@cname.test").remoteMta().orElseThrow()).contains("alias.cname.test[127.0.0.2]:" + port);
         // dnsmasq answers REFUSED outside .test: a DNS failure must defer, never bounce.
-        assertThat(results.get("e@outside.example").status()).as(results.get("e@outside.example").toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-        assertThat(results.get("e@outside.example").enhancedCode()).isEqualTo("4.4.3");
+        assertThat(results.get("e@outside.example").outcome()).as(results.get("e@outside.example").toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+        assertThat(results.get("e@outside.example").status()).hasToString("4.4.3");
         String received = primary.awaitMessage(Duration.ofSeconds(5), "dns-1", "<c@implicit.test>");
         assertThat(received).contains("X-Rcpt-Args: <c@implicit.test>");
     }
@@ -195,7 +196,7 @@ class OutboundDeliveryIT {
             for (int i = 0; i < 3; i++) {
                 List<EnvelopeRecipient> to = List.of(rcpt("reuse" + i + "@prio.test"));
                 assertThat(deliver(agent, message(dir, "reuse-" + i, to)).values())
-                        .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                        .allSatisfy(r -> assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class));
             }
             assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "opened").count())
                     .isEqualTo(1.0);
@@ -221,7 +222,7 @@ class OutboundDeliveryIT {
             Map<String, DeliveryResult> results = deliver(agent, message(dir, "relay-1",
                     List.of(rcpt("x@nosuch.test"), rcpt("y@outside.example"))));
             assertThat(results.values()).allSatisfy(r -> {
-                assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+                assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
                 assertThat(r.remoteMta().orElseThrow()).contains("127.0.0.3]:" + port);
             });
         }
@@ -233,10 +234,10 @@ class OutboundDeliveryIT {
     void eightBitContentFailsWith563AtAServerWithout8BitMimeAndIsFlaggedWhereSupported() throws Exception {
         QueuedMessage m = eightBit(message(dir, "eight-1", List.of(rcpt("h@seven.test"), rcpt("i@prio.test"))));
         Map<String, DeliveryResult> results = deliver(delivery, m);
-        assertThat(results.get("h@seven.test").status()).as(results.get("h@seven.test").toString())
-                .isEqualTo(DeliveryResult.Status.FAILED);
-        assertThat(results.get("h@seven.test").enhancedCode()).isEqualTo("5.6.3");
-        assertThat(results.get("i@prio.test").status()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(results.get("h@seven.test").outcome()).as(results.get("h@seven.test").toString())
+                .isInstanceOf(RecipientOutcome.Failed.class);
+        assertThat(results.get("h@seven.test").status()).hasToString("5.6.3");
+        assertThat(results.get("i@prio.test").outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(primary.awaitMessage(Duration.ofSeconds(5), "eight-1")).contains("X-Mail-Args: <alice@origin.test> BODY=8BITMIME");
         assertThat(sevenBit.messages()).isEmpty();
     }
@@ -268,8 +269,8 @@ class OutboundDeliveryIT {
         try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(1),
                 OutboundConfig.Connections.defaults(), 50, 2048, 100), "postern.test", new SimpleMeterRegistry())) {
             DeliveryResult r = deliver(agent, message(dir, "slow-1", List.of(rcpt("j@slow.test")))).get("j@slow.test");
-            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-            assertThat(r.enhancedCode()).isEqualTo("4.4.2");
+            assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+            assertThat(r.status()).hasToString("4.4.2");
             assertThat(r.diagnostic()).contains("timeout after 1s waiting for reply to", "from mx.slow.test[127.0.0.13]");
         }
     }
@@ -279,7 +280,7 @@ class OutboundDeliveryIT {
         try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
                 OutboundConfig.Connections.defaults(), 50, 512, 100), "postern.test", new SimpleMeterRegistry())) {
             DeliveryResult r = deliver(agent, message(dir, "long-1", List.of(rcpt("k@longline.test")))).get("k@longline.test");
-            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
             assertThat(r.diagnostic()).contains("TooLongFrameException");
         }
         assertThat(chatty.messages()).isEmpty();
@@ -290,7 +291,7 @@ class OutboundDeliveryIT {
         try (OutboundDelivery agent = OutboundDelivery.create(config(Optional.empty(), Duration.ofSeconds(5),
                 OutboundConfig.Connections.defaults(), 50, 2048, 5), "postern.test", new SimpleMeterRegistry())) {
             DeliveryResult r = deliver(agent, message(dir, "lines-1", List.of(rcpt("l@prio.test")))).get("l@prio.test");
-            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
+            assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
             assertThat(r.diagnostic()).contains("reply of more than 5 lines");
         }
     }
@@ -303,7 +304,7 @@ class OutboundDeliveryIT {
             List<EnvelopeRecipient> five = List.of(rcpt("m1@prio.test"), rcpt("m2@prio.test"), rcpt("m3@prio.test"),
                     rcpt("m4@prio.test"), rcpt("m5@prio.test"));
             assertThat(deliver(agent, message(dir, "split-1", five)).values())
-                    .allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                    .allSatisfy(r -> assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class));
             assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "opened").count())
                     .isEqualTo(3.0);
             assertThat(agent.idleConnections()).isZero();
@@ -324,8 +325,8 @@ class OutboundDeliveryIT {
                 new SimpleMeterRegistry())) {
             DeliveryResult r = deliver(agent, message(dir, "auth-1", List.of(rcpt("n@outside.example"))))
                     .get("n@outside.example");
-            assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-            assertThat(r.enhancedCode()).isEqualTo("4.7.4");
+            assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+            assertThat(r.status()).hasToString("4.7.4");
             assertThat(r.diagnostic()).contains("STARTTLS was not offered").doesNotContain("secret");
         }
         assertThat(secondary.messages()).noneMatch(s -> s.contains("auth-1"));
@@ -334,7 +335,7 @@ class OutboundDeliveryIT {
     @Test
     void aServerWithoutEsmtpGetsHelo() throws Exception {
         DeliveryResult r = deliver(delivery, message(dir, "helo-1", List.of(rcpt("o@helo.test")))).get("o@helo.test");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(oldFashioned.awaitMessage(Duration.ofSeconds(5), "helo-1"))
                 .contains("X-Client-Proto: SMTP", "X-Helo-Args: postern.test", "X-Mail-Args: <alice@origin.test>\n");
     }
@@ -350,8 +351,8 @@ class OutboundDeliveryIT {
             long start = System.nanoTime();
             try (OutboundDelivery agent = OutboundDelivery.create(mute, "postern.test", new SimpleMeterRegistry())) {
                 DeliveryResult r = deliver(agent, message(dir, "mute-1", List.of(rcpt("p@prio.test")))).get("p@prio.test");
-                assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-                assertThat(r.enhancedCode()).isEqualTo("4.4.3");
+                assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+                assertThat(r.status()).hasToString("4.4.3");
                 assertThat(r.diagnostic()).contains("DNS lookup of MX for prio.test failed");
             }
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
@@ -370,7 +371,7 @@ class OutboundDeliveryIT {
             }
             for (var f : burst) {
                 assertThat(f.get(60, TimeUnit.SECONDS)).singleElement()
-                        .satisfies(r -> assertThat(r.status()).isEqualTo(DeliveryResult.Status.DELIVERED));
+                        .satisfies(r -> assertThat(r.outcome()).isInstanceOf(RecipientOutcome.Succeeded.class));
             }
             assertThat(own.counter("postern.outbound.connections", "protocol", "smtp", "outcome", "opened").count())
                     .isEqualTo(1.0);

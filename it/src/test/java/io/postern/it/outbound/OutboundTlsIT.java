@@ -15,6 +15,7 @@ import io.postern.it.support.ExternalProcess;
 import io.postern.it.support.Ports;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import io.postern.outbound.OutboundDelivery;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,7 +106,7 @@ class OutboundTlsIT {
     @Test
     void opportunisticTlsIsUsedWhenOffered() throws Exception {
         DeliveryResult r = deliverOne("tls-1", "bob@tls.test");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(r.remoteMta().orElseThrow()).isEqualTo("mx.tls.test[127.0.0.1]:" + port);
         postfix.awaitLogLine(Duration.ofSeconds(10), "TLS connection established from localhost[127.0.0.1]");
         postfix.awaitLogLine(Duration.ofSeconds(10), "to=<bob@tls.test>", "status=sent");
@@ -114,7 +115,7 @@ class OutboundTlsIT {
     @Test
     void verifyAcceptsACertificateThatNamesTheMxHost() throws Exception {
         DeliveryResult r = deliverOne("tls-2", "carol@verified.test");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         postfix.awaitLogLine(Duration.ofSeconds(10), "to=<carol@verified.test>", "status=sent");
     }
 
@@ -122,8 +123,8 @@ class OutboundTlsIT {
     void verifyDefersWhenTheCertificateNamesAnotherHost() throws Exception {
         int mark = postfix.log().length();
         DeliveryResult r = deliverOne("tls-3", "dave@wrongname.test");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-        assertThat(r.enhancedCode()).isEqualTo("4.7.5");
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+        assertThat(r.status()).hasToString("4.7.5");
         assertThat(r.diagnostic()).contains("TLS handshake with mx.wrongname.test[127.0.0.1]:" + port + " failed");
         assertNoRecipientReached(mark, "starttls=0/1", "to=<dave@wrongname.test>");
     }
@@ -131,8 +132,8 @@ class OutboundTlsIT {
     @Test
     void requiredDefersWhenStarttlsIsNotOffered() throws Exception {
         DeliveryResult r = deliverOne("tls-4", "erin@plain.test");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-        assertThat(r.enhancedCode()).isEqualTo("4.7.4");
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+        assertThat(r.status()).hasToString("4.7.4");
         assertThat(r.diagnostic()).contains("STARTTLS was not offered");
         assertThat(plain.messages()).isEmpty();
     }
@@ -153,7 +154,7 @@ class OutboundTlsIT {
     @Test
     void relayHostWithAuthPlainOverStarttls() throws Exception {
         DeliveryResult r = viaRelay("auth-1", "frank@anywhere.example", "s3cret-pw");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DELIVERED);
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Succeeded.class);
         assertThat(r.remoteMta().orElseThrow()).isEqualTo("127.0.0.1[127.0.0.1]:" + port);
         postfix.awaitLogLine(Duration.ofSeconds(10), "sasl_method=PLAIN", "sasl_username=relay@postern.test");
         postfix.awaitLogLine(Duration.ofSeconds(10), "to=<frank@anywhere.example>", "status=sent");
@@ -163,8 +164,8 @@ class OutboundTlsIT {
     void aRefusedRelayLoginDefersAndNeverBounces() throws Exception {
         int mark = postfix.log().length();
         DeliveryResult r = viaRelay("auth-2", "gina@anywhere.example", "wrong");
-        assertThat(r.status()).as(r.toString()).isEqualTo(DeliveryResult.Status.DEFERRED);
-        assertThat(r.enhancedCode()).isEqualTo("4.7.8");
+        assertThat(r.outcome()).as(r.toString()).isInstanceOf(RecipientOutcome.Deferred.class);
+        assertThat(r.status()).hasToString("4.7.8");
         assertThat(r.diagnostic()).contains("authentication at relay host 127.0.0.1[127.0.0.1]:" + port + " failed: 535")
                 .doesNotContain("wrong");
         assertNoRecipientReached(mark, "auth=0/1", "to=<gina@anywhere.example>");

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
@@ -145,7 +146,7 @@ public final class CrashChild {
                 seq = m.find() ? m.group(1) : "?";
             } catch (IOException e) {
                 return CompletableFuture.completedFuture(recipients.stream()
-                        .map(r -> DeliveryResult.deferred(r, "4.3.0", e.toString())).toList());
+                        .map(r -> DeliveryResult.deferred(r, EnhancedStatus.of("4.3.0"), e.toString())).toList());
             }
             List<DeliveryResult> results = new ArrayList<>();
             for (EnvelopeRecipient r : recipients) {
@@ -159,7 +160,7 @@ public final class CrashChild {
                                     StandardOpenOption.APPEND);
                         } catch (IOException e) {
                             done.remove(key);
-                            results.add(DeliveryResult.deferred(r, "4.3.0", e.toString()));
+                            results.add(DeliveryResult.deferred(r, EnhancedStatus.of("4.3.0"), e.toString()));
                             continue;
                         }
                     }
