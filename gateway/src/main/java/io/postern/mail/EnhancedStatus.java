@@ -18,6 +18,12 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus RECIPIENT_OK = new EnhancedStatus(2, 1, 5);
     public static final EnhancedStatus TEMPORARY = new EnhancedStatus(4, 0, 0);
     public static final EnhancedStatus PERMANENT = new EnhancedStatus(5, 0, 0);
+    /** RFC 3463 5.7.1: delivery not authorized (an account without the relay permission). */
+    public static final EnhancedStatus NOT_AUTHORIZED = new EnhancedStatus(5, 7, 1);
+    /** RFC 3463 4.5.3: too many recipients (a per-sender cap; the transaction goes on). */
+    public static final EnhancedStatus TOO_MANY_RECIPIENTS = new EnhancedStatus(4, 5, 3);
+    /** 4.7.1: not authorized now (a per-sender rate limit; retry later). */
+    public static final EnhancedStatus RATE_LIMITED = new EnhancedStatus(4, 7, 1);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

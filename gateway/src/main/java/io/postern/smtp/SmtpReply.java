@@ -1,5 +1,6 @@
 package io.postern.smtp;
 
+import io.postern.mail.EnhancedStatus;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -38,6 +39,10 @@ public enum SmtpReply {
     LOCAL_ERROR(451, "4.3.0", "Local error in processing, try again later"),
     STORAGE_TEMP_FAIL(452, "%s", "Insufficient system storage, try again later"),
     TOO_MANY_RECIPIENTS(452, "4.5.3", "Too many recipients"),
+    SENDER_TOO_MANY_RECIPIENTS(452, EnhancedStatus.TOO_MANY_RECIPIENTS.toString(),
+            "Too many recipients for this sender in one message; send the rest in another message"),
+    SENDER_RATE_LIMITED(451, EnhancedStatus.RATE_LIMITED.toString(),
+            "Too many messages from this sender in the last hour, try again later"),
     AUTH_TEMP_FAIL(454, "4.7.0", "Temporary authentication failure"),
     AUTH_LOCKED(454, "4.7.0", "Too many failed logins for this user from your network, try again later"),
     TLS_NOT_AVAILABLE(454, "4.7.0", "TLS not available"),
@@ -74,6 +79,8 @@ public enum SmtpReply {
     SENDER_NOT_LOGGED_IN(553, "5.7.1", "Sender address rejected: a local domain needs authentication"),
     UTF8_NEEDS_SMTPUTF8(553, "5.6.7", "Non-ASCII address requires SMTPUTF8"),
     RELAY_DENIED(554, "5.7.1", "Relay access denied"),
+    RELAY_NOT_PERMITTED(550, EnhancedStatus.NOT_AUTHORIZED.toString(),
+            "Relay access denied: your account may send only to internal recipients"),
     NO_VALID_RECIPIENTS(554, "5.5.1", "No valid recipients"),
     BARE_LINE_ENDING(554, "5.5.2", "Bare <CR> or <LF> received; only <CR><LF> line endings are accepted"),
     MAIL_LOOP(554, "5.4.6", "Too many Received headers: mail loop detected"),

@@ -33,6 +33,8 @@ import io.postern.smtp.inbound.command.CommandParser;
 import io.postern.smtp.inbound.command.EnvelopeParameters;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.inbound.policy.SenderAdmission;
+import io.postern.smtp.inbound.policy.TrustedNetworks;
 import io.postern.smtp.inbound.policy.SenderPolicy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -73,6 +75,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final AuthCommand auth;
     private final RecipientPolicy recipientPolicy;
     private final SenderPolicy senderPolicy;
+    private final SenderAdmission senderAdmission;
+    private final TrustedNetworks trustedNetworks;
     private final LineFramer framer = new LineFramer();
     private final Counter messagesAccepted;
     private final Counter errorReplies;
@@ -120,6 +124,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
                 services.relay(), !lmtp);
         this.senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
+        this.senderAdmission = new SenderAdmission(senderPolicy, services.directory(), services.relay(),
+                services.senderLimits());
+        this.trustedNetworks = new TrustedNetworks(services.relay(), services.directory());
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
@@ -468,13 +475,19 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         // Sender rules follow the login, not the listener: AUTH on the MX port gets submission's rules.
         if (identity.isPresent()) {
             Login.Identity who = identity.get();
-            offload(() -> senderPolicy.decide(who, mail.sender()), answer -> senderDecided(started, answer, who.login()));
+            offload(() -> senderAdmission.atMail(who, mail.sender()), decision -> {
+                started.senderRights = decision.rights();
+                senderDecided(started, decision.reply(), who.login());
+            });
             return;
         }
         if (!lmtp && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
                 && !services.relay().trusts(client)) {
             MailAddress sender = mail.sender().get();
-            offload(() -> senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
+            InetAddress from = client;
+            // Networks listed in the directory are trusted too (asked off the loop; unknown counts as untrusted).
+            offload(() -> trustedNetworks.trustsOrClosed(from) ? SmtpReply.SENDER_OK
+                    : senderPolicy.decideUnauthenticated(sender), answer -> senderDecided(started, answer));
             return;
         }
         transaction = started;
@@ -503,6 +516,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             error(SmtpReply.TOO_MANY_RECIPIENTS);
             return;
         }
+        if (identity.isPresent() && transaction.recipients.size()
+                >= senderAdmission.recipientsPerMessage(transaction.senderRights)) {
+            // RFC 5321 4.5.3.1.10: the extra RCPTs get 452 and the transaction goes on.
+            error(SmtpReply.SENDER_TOO_MANY_RECIPIENTS);
+            return;
+        }
         if (!transaction.smtpUtf8 && nonAscii(rcpt.recipient())) {
             error(SmtpReply.UTF8_NEEDS_SMTPUTF8);
             return;
@@ -516,7 +535,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             case EnvelopeParameters.Result.Ok<EnvelopeParameters.Rcpt>(EnvelopeParameters.Rcpt value) -> p = value;
         }
         EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
-        RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity.isPresent(), transaction.sender);
+        RecipientPolicy.Client who = new RecipientPolicy.Client(client, identity, transaction.sender);
         Transaction current = transaction;
         currentRecipient = Optional.of(rcpt.recipient());
         Optional<MailAddress> verified = verifiedSender(current);
@@ -777,6 +796,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
                 .filter(o -> o instanceof Acceptance.RecipientOutcome.Accepted).count();
         if (accepted > 0) {
+            identity.ifPresent(who -> senderAdmission.accepted(who, t.senderRights));
             summary.messages++;
             summary.recipients += (int) accepted;
             LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
