@@ -39,6 +39,35 @@ public record RelayConfig(List<Cidr> trustedNetworks, Optional<NetworksFrom> tru
         return trustedNetworks.stream().anyMatch(n -> n.contains(client));
     }
 
+    /** One line for {@code postern check-config}: who may relay, and the per-sender limits. */
+    public String summary() {
+        StringBuilder out = new StringBuilder("relay: ").append(trustedNetworks.size()).append(" trusted network(s)");
+        trustedNetworksFrom.ifPresent(f -> out.append(" + those in ").append(f.attribute()).append(" of ").append(f.dn()));
+        if (!permission.enabled()) {
+            out.append("; every authenticated user may relay");
+        } else {
+            out.append("; authenticated users may relay if");
+            permission.group().ifPresent(g -> out.append(" member of ").append(g).append(" (membership ")
+                    .append(ConfigNode.wireName(permission.membership())).append(')'));
+            if (permission.group().isPresent() && permission.attribute().isPresent()) {
+                out.append(" or");
+            }
+            permission.attribute().ifPresent(a -> out.append(" holding ").append(a)
+                    .append(permission.value().map(v -> "=" + v).orElse("")));
+        }
+        out.append("; per sender: ").append(limit(limits.recipientsPerMessage(), limits.recipientsPerMessageAttribute()))
+                .append(" recipients/message, ").append(limit(limits.messagesPerHour(), limits.messagesPerHourAttribute()))
+                .append(" messages/hour");
+        if (limits.frontNodes() > 1) {
+            out.append(" (shared by ").append(limits.frontNodes()).append(" front nodes)");
+        }
+        return out.toString();
+    }
+
+    private static String limit(int value, Optional<String> attribute) {
+        return (value == 0 ? "no limit" : String.valueOf(value)) + attribute.map(a -> " (or the user's " + a + ")").orElse("");
+    }
+
     static RelayConfig from(ConfigNode node) {
         List<Cidr> networks = node.parsedStrings("trustedNetworks", List.of(), Cidr::parse);
         Optional<NetworksFrom> from = Optional.empty();

@@ -52,6 +52,18 @@ class RelayConfigTest {
     }
 
     @Test
+    void theSummarySaysWhoMayRelay() {
+        assertThat(parse("").summary()).isEqualTo("relay: 0 trusted network(s); every authenticated user may relay; "
+                + "per sender: no limit recipients/message, no limit messages/hour");
+        assertThat(parse("relay:\n"
+                + "  permission: { group: 'cn=relay,dc=example,dc=test', attribute: posternMayRelay, value: 'TRUE' }\n"
+                + "  limits: { messagesPerHour: 10, recipientsPerMessageAttribute: posternMaxRecipients, frontNodes: 2 }\n")
+                .summary()).isEqualTo("relay: 0 trusted network(s); authenticated users may relay if member of "
+                + "cn=relay,dc=example,dc=test (membership auto) or holding posternMayRelay=TRUE; per sender: no limit "
+                + "(or the user's posternMaxRecipients) recipients/message, 10 messages/hour (shared by 2 front nodes)");
+    }
+
+    @Test
     void everyProblemIsReportedWithItsPath() {
         assertThatThrownBy(() -> parse("""
                 relay:
