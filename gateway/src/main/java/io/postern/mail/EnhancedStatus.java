@@ -40,6 +40,12 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus STORAGE_TEMPORARY = new EnhancedStatus(4, 3, 1);
     /** Returned to the sender by the operator. */
     public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
+    /** RFC 3463 5.7.1: delivery not authorized (an account without the relay permission). */
+    public static final EnhancedStatus NOT_AUTHORIZED = new EnhancedStatus(5, 7, 1);
+    /** RFC 3463 4.5.3: too many recipients (a per-sender cap; the transaction goes on). */
+    public static final EnhancedStatus TOO_MANY_RECIPIENTS = new EnhancedStatus(4, 5, 3);
+    /** 4.7.1: not authorized now (a per-sender rate limit; retry later). */
+    public static final EnhancedStatus RATE_LIMITED = new EnhancedStatus(4, 7, 1);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

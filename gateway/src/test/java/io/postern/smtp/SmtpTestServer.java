@@ -61,6 +61,12 @@ public final class SmtpTestServer implements AutoCloseable {
     /** The same, sharing {@code throttle} (as the server shares one between SMTP and POP3). */
     public SmtpTestServer(String yaml, Path dir, MapDirectory directory, Optional<LoginThrottle> throttle)
             throws Exception {
+        this(yaml, dir, directory, throttle, Clock.systemUTC());
+    }
+
+    /** The same, on a given clock (tests of hourly limits move it). */
+    public SmtpTestServer(String yaml, Path dir, MapDirectory directory, Optional<LoginThrottle> throttle, Clock clock)
+            throws Exception {
         this.directory = directory;
         this.sink = new FileSink(dir.resolve("sink"));
         this.config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "test.yaml");
@@ -74,7 +80,7 @@ public final class SmtpTestServer implements AutoCloseable {
                 config.domains(), directory, sink, tls, meters,
                 this.throttle,
                 limits = new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
-                blocking, Clock.systemUTC());
+                blocking, clock);
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<>() {
                     @Override

@@ -70,6 +70,9 @@ final class EndOfData {
 
         /** The message was answered or committed: the session has no transaction any more. */
         void detach();
+
+        /** A message of {@code t} was accepted: counted against the authenticated sender's hourly limit. */
+        void senderAccepted(Transaction t);
     }
 
     private final Session session;
@@ -166,6 +169,7 @@ final class EndOfData {
         long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
                 .filter(o -> o instanceof RecipientOutcome.Succeeded).count();
         if (accepted > 0) {
+            session.senderAccepted(t);
             summary.messages++;
             summary.recipients += (int) accepted;
             LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())

@@ -31,7 +31,11 @@ import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.inbound.policy.SenderAdmission;
+import io.postern.smtp.inbound.policy.TrustedNetworks;
+import io.postern.smtp.inbound.policy.SenderAdmission;
 import io.postern.smtp.inbound.policy.SenderPolicy;
+import io.postern.smtp.inbound.policy.TrustedNetworks;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -66,6 +70,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private OffLoop offLoop;
     private final AuthPolicy authPolicy;
     private final AuthCommand auth;
+    private final SenderAdmission senderAdmission;
     private final MailCommand mailCommand;
     private final RcptCommand rcptCommand;
     private final EnvelopeSession envelopeSession = new EnvelopeSessionView();
@@ -108,10 +113,14 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.replies = ReplyStrategy.of(listener.kind());
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
-        this.mailCommand = new MailCommand(config, new SenderPolicy(services.directory(),
-                new HashSet<>(services.domains())), services, replies);
+        SenderPolicy senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
+        this.senderAdmission = new SenderAdmission(senderPolicy, services.directory(), services.relay(),
+                services.senderLimits());
+        this.mailCommand = new MailCommand(config, senderPolicy, senderAdmission,
+                new TrustedNetworks(services.relay(), services.directory()), services, replies);
         this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
-                new HashSet<>(services.domains()), services.relay(), replies.relays()), services, replies);
+                new HashSet<>(services.domains()), services.relay(), replies.relays()), senderAdmission, services,
+                replies);
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
@@ -638,6 +647,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void detach() {
             transaction = null;
+        }
+
+        @Override
+        public void senderAccepted(Transaction t) {
+            identity.ifPresent(who -> senderAdmission.accepted(who, t.senderRights));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.postern.smtp.inbound.session;
 
+import io.postern.directory.SenderRights;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
@@ -29,6 +30,8 @@ final class Transaction {
     MessageStream stream;
     SinkException sinkFailure;
     boolean usesBdat;
+    /** What the authenticated sender may do (checked at MAIL): recipient cap, counted at acceptance. */
+    SenderRights senderRights = SenderRights.UNRESTRICTED;
     /** The SIZE parameter of MAIL FROM, 0 when not given. */
     long declaredSize;
 
