@@ -134,16 +134,18 @@ class LookupAgreesWithDeliveryTest {
                  RoutingDeliveryAgent routing = new RoutingDeliveryAgent(ldap,
                          new LocalDelivery(config.spool(), "mx.example.test", new SimpleMeterRegistry()),
                          Optional.of(remoteAcceptingEverything()), config.delivery(), new SimpleMeterRegistry())) {
+                // One command line for the whole sample, as picocli resets every option between runs.
+                StringWriter out = new StringWriter();
+                var cli = Main.commandLine();
+                cli.setOut(new PrintWriter(out));
+                cli.setErr(new PrintWriter(out));
                 int n = 0;
                 for (String address : cases) {
                     for (Optional<String> sender : List.of(Optional.<String>empty(), Optional.of(sample.sender()))) {
                         List<String> args = new ArrayList<>(List.of("lookup", "--config", configFile.toString()));
                         sender.ifPresent(s -> args.addAll(List.of("--from", s)));
                         args.add(address);
-                        StringWriter out = new StringWriter();
-                        var cli = Main.commandLine();
-                        cli.setOut(new PrintWriter(out));
-                        cli.setErr(new PrintWriter(out));
+                        out.getBuffer().setLength(0);
                         int exit = cli.execute(args.toArray(String[]::new));
 
                         Path spool = config.spool().root();
