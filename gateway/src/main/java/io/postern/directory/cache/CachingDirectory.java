@@ -191,6 +191,8 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         recipients.markAllStale();
         sendAs.markAllStale();
         domains.markAllStale();
+        rights.markAllStale();
+        networks.markAllStale();
         logins.invalidateAll();
     }
 
