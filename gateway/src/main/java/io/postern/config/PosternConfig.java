@@ -27,7 +27,8 @@ public record PosternConfig(
         CacheConfig cache,
         DeliveryConfig delivery,
         OutboundConfig outbound,
-        List<MilterConfig> milters) {
+        List<MilterConfig> milters,
+        RoutingConfig routing) {
 
     public PosternConfig {
         listeners = List.copyOf(listeners);
@@ -38,7 +39,8 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound, milters);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound, milters,
+                routing);
     }
 
     /**
@@ -49,7 +51,7 @@ public record PosternConfig(
         AdminConfig noAdmin = new AdminConfig(false, admin.address(), admin.port(), admin.allowedHosts(),
                 admin.requestTimeout(), admin.maxConnections(), admin.queueApi());
         return new PosternConfig(node, List.of(), noAdmin, tls, directory, domains, relay, auth, smtp, pop3,
-                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound, milters);
+                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound, milters, routing);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -77,7 +79,8 @@ public record PosternConfig(
         checkMilters(root, listeners, milters);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
                 spool, logging, cache, delivery,
-                OutboundConfig.from(root.section("outbound"), base), milters);
+                OutboundConfig.from(root.section("outbound"), base), milters,
+                RoutingConfig.from(root.section("routing"), domains));
     }
 
     /** The milters a listener asks, in its order; names were checked when the file was read. */
