@@ -41,8 +41,10 @@ class NextHopRoutingIT {
     static Slapd slapd;
     static SmtpSink home;
     static SmtpSink legacy;
+    static SmtpSink apps;
     static int homePort;
     static int legacyPort;
+    static int appsPort;
     static ExternalProcess node;
     static Path nodeHome;
     static Path config;
@@ -52,6 +54,7 @@ class NextHopRoutingIT {
     static void start() throws Exception {
         homePort = Ports.free();
         legacyPort = Ports.free();
+        appsPort = Ports.free();
         slapd = Slapd.startWithSchemas(dir.resolve("slapd"), PosternProcess.checkout().resolve("ldif/inet-local-mail/sample.ldif"),
                 List.of(Path.of("/etc/ldap/schema/misc.ldif")));
         ExternalProcess.Result seeded = slapd.modify("""
@@ -72,6 +75,7 @@ class NextHopRoutingIT {
         assertThat(seeded.exitCode()).as(seeded.output()).isZero();
         home = SmtpSink.start(dir, "home", "127.0.0.3", homePort);
         legacy = SmtpSink.start(dir, "legacy", "127.0.0.4", legacyPort);
+        apps = SmtpSink.start(dir, "apps", "127.0.0.5", appsPort, "-L");
 
         mx = Ports.free();
         nodeHome = Files.createDirectories(dir.resolve("node"));
@@ -90,6 +94,7 @@ class NextHopRoutingIT {
                 routing:
                   relayDomains:
                     - { domain: legacy.test, nextHop: "smtp:[127.0.0.4]:%d" }
+                    - { domain: apps.test, nextHop: "lmtp:127.0.0.5:%d", verify: none }
                 queue:
                   directory: queue
                   retrySchedule: [1s]
@@ -97,7 +102,7 @@ class NextHopRoutingIT {
                 spool: { root: spool }
                 outbound:
                   timeouts: { connect: 2s, greeting: 5s, helo: 5s, mail: 5s, rcpt: 5s, dataInit: 5s, dataBlock: 5s, dataDone: 5s }
-                """.formatted(mx, slapd.url(), legacyPort));
+                """.formatted(mx, slapd.url(), legacyPort, appsPort));
         List<String> command = new ArrayList<>(PosternProcess.command(nodeHome, "serve", "--config", config.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).directory(nodeHome.toFile()).redirectErrorStream(true)
                 .redirectOutput(nodeHome.resolve("node.log").toFile());
@@ -107,7 +112,7 @@ class NextHopRoutingIT {
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {node, home, legacy, slapd}) {
+        for (AutoCloseable c : new AutoCloseable[] {node, home, legacy, apps, slapd}) {
             if (c != null) {
                 c.close();
             }
@@ -147,6 +152,15 @@ class NextHopRoutingIT {
         assertThat(home.messages()).noneMatch(m -> m.contains("relay-1"));
         assertThat(maildir("legacy.test", "erin")).isEmpty();
         assertThat(nodeHome.resolve("spool/legacy.test")).doesNotExist();
+    }
+
+    @Test
+    @Order(2)
+    void anUnverifiedRelayDomainTakesAnyAddressAndHandsItToItsLmtpNextHop() throws Exception {
+        assertThat(swaks("whoever@apps.test", "lmtp-1")).contains("<-  250 2.0.0");
+        String received = apps.awaitMessage(WAIT, "Subject: lmtp-1");
+        assertThat(received).contains("whoever@apps.test");
+        assertThat(nodeHome.resolve("spool/apps.test")).doesNotExist();
     }
 
     @Test
