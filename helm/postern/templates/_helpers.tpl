@@ -231,6 +231,7 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- end -}}
 {{- $_ := set $cfg "directory" $dir -}}
 {{- $_ := set $cfg "domains" $c.domains -}}
+{{- with $c.routing -}}{{- if or .relayDomains .localHomeServers -}}{{- $_ := set $cfg "routing" (dict "relayDomains" (.relayDomains | default list) "localHomeServers" (.localHomeServers | default list)) -}}{{- end -}}{{- end -}}
 {{- $relay := dict -}}
 {{- with $c.relay.trustedNetworks -}}{{- $_ := set $relay "trustedNetworks" . -}}{{- end -}}
 {{- with $c.relay.clusterNetworks -}}{{- $_ := set $relay "clusterNetworks" . -}}{{- end -}}

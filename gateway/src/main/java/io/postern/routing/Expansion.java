@@ -7,15 +7,33 @@ import java.util.Objects;
 
 /**
  * What one envelope recipient expanded to: local mailboxes (each once), remote addresses (each
- * once), and the targets that could not be expanded. Immutable.
+ * once), addresses passed on to a configured next hop (relay domain, home server; each once), and
+ * the targets that could not be expanded. Immutable.
  */
 public record Expansion(MailAddress recipient, List<LocalTarget> local, List<MailAddress> remote,
-                        List<Problem> problems) {
+                        List<Problem> problems, List<RelayedTarget> relayed) {
     public Expansion {
         Objects.requireNonNull(recipient);
         local = List.copyOf(local);
         remote = List.copyOf(remote);
         problems = List.copyOf(problems);
+        relayed = List.copyOf(relayed);
+    }
+
+    /** Nothing passed on to a next hop. */
+    public Expansion(MailAddress recipient, List<LocalTarget> local, List<MailAddress> remote, List<Problem> problems) {
+        this(recipient, local, remote, problems, List.of());
+    }
+
+    /**
+     * An address sent to a next hop instead of a local spool, and why ({@link Route.Relayed}). The
+     * address is the one that led there (a {@code +tag} survives), which the next hop knows.
+     */
+    public record RelayedTarget(MailAddress address, Route.Relayed route) {
+        public RelayedTarget {
+            Objects.requireNonNull(address);
+            Objects.requireNonNull(route);
+        }
     }
 
     /** A mailbox to write, and the address that led to it (for {@code Delivered-To}; may carry a +tag). */

@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Expands one address through the directory: alias to its targets, group to its members (nested
  * groups too), forward to its targets plus the mailbox when it keeps a copy; a subaddress is
- * already its base mailbox ({@link Directory#resolve}). Every address is expanded at most once,
- * which removes duplicates and ends loops; depth and size are bounded. May block on the
- * directory. Immutable, thread-safe.
+ * already its base mailbox ({@link Directory#resolve}). Each mailbox reached is then placed by the
+ * {@link MailboxRouter}: here, or on to a next hop (relay domain, home server). Every address is
+ * expanded at most once, which removes duplicates and ends loops; depth and size are bounded. May
+ * block on the directory. Immutable, thread-safe.
  */
 public final class RecipientExpander {
     private static final Logger LOG = LoggerFactory.getLogger(RecipientExpander.class);
@@ -28,14 +29,21 @@ public final class RecipientExpander {
     private final Directory directory;
     private final int maxDepth;
     private final int maxTargets;
+    private final MailboxRouter router;
 
+    /** Without relay domains (home servers are still honoured). */
     public RecipientExpander(Directory directory, int maxDepth, int maxTargets) {
+        this(directory, maxDepth, maxTargets, MailboxRouter.noRelayDomains());
+    }
+
+    public RecipientExpander(Directory directory, int maxDepth, int maxTargets, MailboxRouter router) {
         if (maxDepth < 1 || maxTargets < 1) {
             throw new IllegalArgumentException("expansion limits must be at least 1");
         }
         this.directory = directory;
         this.maxDepth = maxDepth;
         this.maxTargets = maxTargets;
+        this.router = router;
     }
 
     /**
@@ -56,6 +64,7 @@ public final class RecipientExpander {
         private final Set<String> path = new HashSet<>();
         private final Map<String, Expansion.LocalTarget> local = new LinkedHashMap<>();
         private final Map<String, MailAddress> remote = new LinkedHashMap<>();
+        private final Map<String, Expansion.RelayedTarget> relayed = new LinkedHashMap<>();
         private final List<Expansion.Problem> problems = new ArrayList<>();
         private boolean loop;
         private boolean tooMany;
@@ -135,9 +144,20 @@ public final class RecipientExpander {
                 problems.add(new Expansion.Problem.Permanent(deliveredTo, "5.2.1", "mailbox disabled"));
                 return;
             }
-            String key = mailbox.address().key();
-            if (!local.containsKey(key) && room()) {
-                local.put(key, new Expansion.LocalTarget(mailbox, deliveredTo));
+            switch (router.route(mailbox, deliveredTo)) {
+                case Route.Local l -> {
+                    String key = mailbox.address().key();
+                    if (!local.containsKey(key) && room()) {
+                        local.put(key, new Expansion.LocalTarget(mailbox, deliveredTo));
+                    }
+                }
+                case Route.Relayed r -> {
+                    if (!relayed.containsKey(deliveredTo.key()) && room()) {
+                        relayed.put(deliveredTo.key(), new Expansion.RelayedTarget(deliveredTo, r));
+                    }
+                }
+                // Nothing lost and nothing in a spool its owner does not read: it waits for a fix.
+                case Route.Invalid i -> problems.add(new Expansion.Problem.Temporary(deliveredTo, "4.3.5", i.reason()));
             }
         }
 
@@ -148,7 +168,7 @@ public final class RecipientExpander {
         }
 
         private boolean room() {
-            if (local.size() + remote.size() < maxTargets) {
+            if (local.size() + remote.size() + relayed.size() < maxTargets) {
                 return true;
             }
             if (!tooMany) {
@@ -160,14 +180,15 @@ public final class RecipientExpander {
         }
 
         Expansion result() {
-            if (local.isEmpty() && remote.isEmpty() && problems.isEmpty()) {
+            if (local.isEmpty() && remote.isEmpty() && relayed.isEmpty() && problems.isEmpty()) {
                 LogLine.event("expansion-empty").add("recipient", recipient).add("loop", loop).warn(LOG);
                 problems.add(new Expansion.Problem.Permanent(recipient, "5.4.6",
                         loop ? "alias or forward loop" : "expands to no recipient"));
             } else if (loop) {
                 LogLine.event("expansion-loop-cut").add("recipient", recipient).info(LOG);
             }
-            return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems);
+            return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems,
+                    List.copyOf(relayed.values()));
         }
     }
 }

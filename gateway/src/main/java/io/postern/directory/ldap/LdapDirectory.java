@@ -249,7 +249,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         MailAddress primary = reader.primary(entry).orElse(asked);
         boolean disabled = reader.disabled(entry);
         Recipient.Mailbox mailbox = new Recipient.Mailbox(primary, entry.getDN(), reader.spool(entry),
-                reader.quota(entry), disabled);
+                reader.quota(entry), disabled, reader.homeServer(entry));
         trace.note("user " + entry.getDN() + " <" + primary + ">" + (disabled ? " (disabled)" : ""));
         List<MailAddress> listed = reader.forwardingAddresses(entry);
         // A forwarding list that names the user's own address keeps a copy (iRedMail's convention):
@@ -458,6 +458,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         return switch (recipient) {
             case Recipient.Mailbox m -> "mailbox " + m.address() + (m.disabled() ? " (disabled: 550 5.2.1)" : "")
                     + m.spool().map(s -> " spool " + s).orElse("")
+                    + m.homeServer().map(h -> " home server " + h).orElse("")
                     + (m.quotaBytes().isPresent() ? " quota " + m.quotaBytes().getAsLong() + " bytes" : "");
             case Recipient.Alias a -> "alias " + a.address() + " -> " + a.targets();
             case Recipient.Group g -> "group " + g.address() + " -> " + g.members()
