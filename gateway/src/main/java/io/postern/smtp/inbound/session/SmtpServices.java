@@ -38,7 +38,8 @@ public record SmtpServices(
         ConnectionLimits connections,
         Executor blocking,
         Clock clock,
-        DeliveryForecast forecast) {
+        DeliveryForecast forecast,
+        MessageFilters filters) {
 
     public SmtpServices {
         Objects.requireNonNull(hostname);
@@ -55,6 +56,16 @@ public record SmtpServices(
         Objects.requireNonNull(blocking);
         Objects.requireNonNull(clock);
         Objects.requireNonNull(forecast);
+        Objects.requireNonNull(filters);
+    }
+
+    /** Services without milters. */
+    public SmtpServices(String hostname, SmtpConfig smtp, AuthConfig auth, RelayConfig relay, List<String> domains,
+                        Directory directory, MessageSink sink, Optional<SslContext> tls, MeterRegistry meters,
+                        LoginThrottle authFailures, ConnectionLimits connections, Executor blocking, Clock clock,
+                        DeliveryForecast forecast) {
+        this(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures, connections, blocking,
+                clock, forecast, MessageFilters.NONE);
     }
 
     /** Services whose sessions know nothing of local delivery in advance ({@link DeliveryForecast#NONE}). */
@@ -68,12 +79,18 @@ public record SmtpServices(
     /** The same services with another forecast. */
     public SmtpServices withForecast(DeliveryForecast other) {
         return new SmtpServices(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures,
-                connections, blocking, clock, other);
+                connections, blocking, clock, other, filters);
+    }
+
+    /** The same services with the listeners' milters. */
+    public SmtpServices withFilters(MessageFilters other) {
+        return new SmtpServices(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures,
+                connections, blocking, clock, forecast, other);
     }
 
     /** The same services with another sink (LMTP listeners deliver instead of queueing). */
     public SmtpServices withSink(MessageSink other) {
         return new SmtpServices(hostname, smtp, auth, relay, domains, directory, other, tls, meters, authFailures,
-                connections, blocking, clock, forecast);
+                connections, blocking, clock, forecast, filters);
     }
 }

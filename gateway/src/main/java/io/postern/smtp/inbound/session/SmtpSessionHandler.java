@@ -17,6 +17,8 @@ import io.postern.mail.Envelope;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
+import io.postern.milter.MilterChain;
+import io.postern.milter.MilterContext;
 import io.postern.net.ClientAddress;
 import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
@@ -35,7 +37,10 @@ import io.postern.smtp.inbound.policy.SenderPolicy;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +81,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final SessionMeters meters;
     private final SessionSummary summary;
     private final EndOfData endOfData;
+    private final RecipientPolicy recipientPolicy;
+    // The listener's milters; the contexts they heard this session's connect and HELO with,
+    // so that their connections are ended with the session (one per HELO/TLS state).
+    private final MilterChain milters;
+    private final Map<String, MilterContext> milterSessions = new HashMap<>();
 
     private ChannelHandlerContext ctx;
     private ByteBuf input;
@@ -110,13 +120,16 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.auth = new AuthCommand(listener.kind(), authPolicy, services.authFailures());
         this.mailCommand = new MailCommand(config, new SenderPolicy(services.directory(),
                 new HashSet<>(services.domains())), services, replies);
-        this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
-                new HashSet<>(services.domains()), services.relay(), replies.relays()), services, replies);
+        this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
+                services.relay(), replies.relays());
+        this.rcptCommand = new RcptCommand(config, recipientPolicy, services, replies);
+        this.milters = services.filters().chainOf(listener.name());
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
         this.summary = new SessionSummary(listener.kind());
-        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary);
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary,
+                milters.isEmpty() ? Optional.empty() : Optional.of(new MilterStep(milters, recipientPolicy)));
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -175,6 +188,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             timer.cancel(false);
         }
         releaseInput();
+        endMilterSessions();
         if (client != null) {
             summary.end(client.getHostAddress(), heloName == null ? "-" : heloName, tlsActive,
                     identity.map(Login.Identity::login).orElse("-")).ifPresent(line -> line.info(LOG));
@@ -532,6 +546,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         Envelope envelope = envelope();
         try {
             transaction.message = services.sink().open(envelope);
+            transaction.envelope = envelope;
+            if (!milters.isEmpty()) {
+                // The milters read the message before it is queued: it waits aside until they answered.
+                transaction.spool = FilterSpool.create(services.filters().spoolDirectory());
+            }
+        } catch (java.io.IOException e) {
+            transaction.abort();
+            LogLine.event("filter-spool-failed").add("error", e.toString()).warn(LOG);
+            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.with());
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
             return Optional.of(EndOfData.storageFailure(e));
@@ -638,6 +661,46 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void detach() {
             transaction = null;
+        }
+
+        @Override
+        public MilterContext milterContext(Transaction t) {
+            return SmtpSessionHandler.this.milterContext(t);
+        }
+
+        @Override
+        public RecipientPolicy.Client recipientClient(Transaction t) {
+            return new RecipientPolicy.Client(client, identity.isPresent(), t.sender);
+        }
+    }
+
+    // ---- milters ---------------------------------------------------------------------------
+
+    /** The session and envelope as the milters' macros give them; the client as PROXY carried it. */
+    private MilterContext milterContext(Transaction t) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        Optional<String> cipher = tlsCipher();
+        Optional<String> tlsVersion = cipher.map(c -> ssl.engine().getSession().getProtocol());
+        MilterContext context = new MilterContext(listener.name(), services.hostname(), client.getHostAddress(),
+                ClientAddress.socket(ctx.channel()).getPort(), "unknown", heloName == null ? "" : heloName,
+                identity.map(Login.Identity::login), Optional.empty(), tlsVersion, cipher,
+                t.message.queueId().orElse(""), t.sender.map(MailAddress::toString).orElse(""), List.of(),
+                t.recipients.stream().map(r -> r.address().toString()).toList());
+        milterSessions.putIfAbsent(context.helo() + "|" + tlsVersion.orElse("") + "|" + cipher.orElse(""), context);
+        return context;
+    }
+
+    /** The SMTP connection ended: the milter connections kept for its next message are closed, off the loop. */
+    private void endMilterSessions() {
+        if (milterSessions.isEmpty()) {
+            return;
+        }
+        List<MilterContext> ended = List.copyOf(milterSessions.values());
+        milterSessions.clear();
+        try {
+            services.blocking().execute(() -> ended.forEach(milters::sessionEnded));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the node is stopping: closing the chains closes their connections
         }
     }
 
