@@ -157,9 +157,8 @@ final class EndOfData {
                 }
                 case MilterStep.Outcome.Refused r -> {
                     t.abort();
+                    t.refusedByFilter = r.byMilter();
                     session.detach();
-                    LogLine.event("message-rejected").add("queue_id", ctx.queueId()).add("client", session.client())
-                            .add("reason", "milter").add("reply", r.reply().line().strip()).info(LOG);
                     session.answering(t, () -> refuse(t, r.reply()));
                 }
                 case MilterStep.Outcome.Discarded d -> {

@@ -38,8 +38,8 @@ final class MilterStep {
 
     /** What the session does with the message. */
     sealed interface Outcome {
-        /** Answer {@code reply}, queue nothing. */
-        record Refused(Reply reply) implements Outcome {
+        /** Answer {@code reply}, queue nothing; {@code byMilter} unless this node failed. */
+        record Refused(Reply reply, boolean byMilter) implements Outcome {
         }
 
         /** Answer as if accepted, queue nothing. */
@@ -69,19 +69,19 @@ final class MilterStep {
             spool.finish();
             MilterVerdict verdict = chain.check(ctx, spool);
             return switch (verdict) {
-                case MilterVerdict.Reject r -> new Outcome.Refused(reply(r.reply()));
-                case MilterVerdict.TempFail t -> new Outcome.Refused(reply(t.reply()));
+                case MilterVerdict.Reject r -> new Outcome.Refused(reply(r.reply()), true);
+                case MilterVerdict.TempFail t -> new Outcome.Refused(reply(t.reply()), true);
                 case MilterVerdict.Discard d -> new Outcome.Discarded(d.milter());
                 case MilterVerdict.Accept a -> queue(ctx, spool, message, envelope, who, a.modifications(), false);
                 case MilterVerdict.Quarantine q -> queue(ctx, spool, message, envelope, who, q.modifications(), true);
             };
         } catch (SinkException e) {
             LogLine.event("filter-copy-failed").add("queue_id", ctx.queueId()).add("error", e.getMessage()).warn(LOG);
-            return new Outcome.Refused(EndOfData.storageFailure(e));
+            return new Outcome.Refused(EndOfData.storageFailure(e), false);
         } catch (IOException | RuntimeException e) {
             LogLine.event("filter-failed").add("queue_id", ctx.queueId()).add("client", ctx.clientAddress())
                     .add("error", e.toString()).warn(LOG);
-            return new Outcome.Refused(SmtpReply.LOCAL_ERROR.with());
+            return new Outcome.Refused(SmtpReply.LOCAL_ERROR.with(), false);
         } finally {
             spool.delete();
         }

@@ -29,6 +29,8 @@ final class Transaction {
     FilterSpool spool;
     /** The milters' edited envelope and quarantine, once they accepted; null without milters. */
     MilterStep.Outcome.Queue filtered;
+    /** The milters refused the message: its rejection is logged and counted as theirs. */
+    boolean refusedByFilter;
     MessageStream stream;
     SinkException sinkFailure;
     boolean usesBdat;
