@@ -126,7 +126,7 @@ class MilterSmtpTest {
             assertThat(reply).contains(queueId);
             String frames = String.join("|", fake.frames.stream().map(f -> new String(f, StandardCharsets.UTF_8)).toList());
             assertThat(frames).contains("{client_addr}\u0000127.0.0.1\u0000").contains("i\u0000" + queueId + "\u0000")
-                    .contains("{auth_authen}\u0000alice\u0000").contains("{daemon_name}\u0000in\u0000");
+                    .contains("{auth_type}\u0000PLAIN\u0000{auth_authen}\u0000alice\u0000").contains("{daemon_name}\u0000in\u0000");
             expect(client, "QUIT", "221 ");
         }
         // QUIT ends the milter's session too.

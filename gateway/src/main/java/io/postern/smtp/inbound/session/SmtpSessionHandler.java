@@ -86,6 +86,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // so that their connections are ended with the session (one per HELO/TLS state).
     private final MilterChain milters;
     private final Map<String, MilterContext> milterSessions = new HashMap<>();
+    private Optional<String> authMechanism = Optional.empty();
 
     private ChannelHandlerContext ctx;
     private ByteBuf input;
@@ -683,7 +684,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         Optional<String> tlsVersion = cipher.map(c -> ssl.engine().getSession().getProtocol());
         MilterContext context = new MilterContext(listener.name(), services.hostname(), client.getHostAddress(),
                 ClientAddress.socket(ctx.channel()).getPort(), "unknown", heloName == null ? "" : heloName,
-                identity.map(Login.Identity::login), Optional.empty(), tlsVersion, cipher,
+                identity.map(Login.Identity::login), identity.flatMap(i -> authMechanism), tlsVersion, cipher,
                 t.message.queueId().orElse(""), t.sender.map(MailAddress::toString).orElse(""), List.of(),
                 t.recipients.stream().map(r -> r.address().toString()).toList());
         milterSessions.putIfAbsent(context.helo() + "|" + tlsVersion.orElse("") + "|" + cipher.orElse(""), context);
@@ -739,6 +740,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void auth(Command.Auth command) {
+        // Kept for the milters' {auth_type}: OpenDKIM signs what an authenticated client sends.
+        authMechanism = Optional.of(command.mechanism().toUpperCase(java.util.Locale.ROOT));
         authNext(auth.start(command, new AuthCommand.Session(!replies.speaksAuth(), heloName != null && extended,
                 identity.isPresent(), transaction != null, tlsActive, client)));
     }
