@@ -20,6 +20,7 @@ import io.postern.milter.MilterChain;
 import io.postern.milter.MilterContext;
 import io.postern.milter.MilterVerdict;
 import io.postern.server.PosternServer;
+import io.postern.smtp.SmtpTestClient;
 import io.postern.testing.MapDirectory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -69,6 +70,8 @@ class MilterSmtpIT {
     private static int edited;
     private static int down;
     private static int queueApi;
+    private static int benchPlain;
+    private static int benchClamav;
     /** The body the scripted milter saw last: it decides on it at end of message. */
     private static final AtomicReference<String> lastBody = new AtomicReference<>("");
 
@@ -89,6 +92,8 @@ class MilterSmtpIT {
         edited = Ports.free();
         down = Ports.free();
         queueApi = Ports.free();
+        benchPlain = Ports.free();
+        benchClamav = Ports.free();
         int nothing = Ports.free();
         String yaml = """
                 node: { hostname: mx.example.test }
@@ -97,6 +102,8 @@ class MilterSmtpIT {
                   - { name: submission, kind: submission, address: 127.0.0.1, port: %d, tls: none, milters: [opendkim] }
                   - { name: edited, kind: mx, address: 127.0.0.1, port: %d, tls: none, milters: [scripted] }
                   - { name: down, kind: mx, address: 127.0.0.1, port: %d, tls: none, milters: [down] }
+                  - { name: bench-plain, kind: mx, address: 127.0.0.1, port: %d, tls: none }
+                  - { name: bench-clamav, kind: mx, address: 127.0.0.1, port: %d, tls: none, milters: [clamav] }
                 admin: { port: %d, queueApi: { port: %d } }
                 auth: { allowPlaintextOnLoopback: true }
                 milters:
@@ -109,7 +116,7 @@ class MilterSmtpIT {
                 domains: [example.test]
                 queue: { directory: queue }
                 spool: { root: spool }
-                """.formatted(mx, submission, edited, down, Ports.free(), queueApi, clamav.port(), rspamd.port(),
+                """.formatted(mx, submission, edited, down, benchPlain, benchClamav, Ports.free(), queueApi, clamav.port(), rspamd.port(),
                 opendkim.port(), scripted.port(), nothing);
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "it.yaml");
         node = PosternServer.start(config, new PosternServer.Parts(Optional.of(new MapDirectory("example.test")
@@ -323,6 +330,61 @@ class MilterSmtpIT {
                 .isEqualTo("451 4.7.1 Content filter unavailable, try again later");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
         assertThat(allDelivered()).noneMatch(t -> t.contains("down1@example.test"));
+    }
+
+    /**
+     * The throughput cost of one milter on the accept path (docs/benchmarks.md): the same load
+     * through a listener without milters and one with clamav-milter, alternated twice in one run.
+     * Bounded (4 sessions x 40 messages each time); prints its figures, asserts only that every
+     * message was accepted.
+     */
+    @Test
+    void acceptPathThroughputWithAndWithoutOneMilter() throws Exception {
+        int sessions = 4;
+        int perSession = 40;
+        for (int round = 1; round <= 2; round++) {
+            for (int port : List.of(benchPlain, benchClamav)) {
+                long start = System.nanoTime();
+                try (ExecutorService load = Executors.newVirtualThreadPerTaskExecutor()) {
+                    List<Future<Integer>> done = new ArrayList<>();
+                    for (int i = 0; i < sessions; i++) {
+                        done.add(load.submit(() -> session(port, perSession)));
+                    }
+                    for (Future<Integer> f : done) {
+                        assertThat(f.get()).isEqualTo(perSession);
+                    }
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf("milter bench round %d %s: %d messages in %.2f s = %.0f msg/s%n", round,
+                        port == benchPlain ? "no milter" : "clamav-milter", sessions * perSession, seconds,
+                        sessions * perSession / seconds);
+            }
+        }
+    }
+
+    /** One SMTP session sending {@code count} 2 KiB messages; returns how many got 250. */
+    private static int session(int port, int count) throws IOException {
+        String body = "Nothing attached, just text for the scanner to read.\r\n".repeat(38);
+        int accepted = 0;
+        try (SmtpTestClient client = new SmtpTestClient(port)) {
+            client.reply();
+            client.send("EHLO load.example.org");
+            client.reply();
+            for (int i = 0; i < count; i++) {
+                client.send("MAIL FROM:<load@remote.example.org>");
+                client.reply();
+                client.send("RCPT TO:<bob@example.test>");
+                client.reply();
+                client.send("DATA");
+                client.reply();
+                client.send(message("bench" + i, "load@remote.example.org", "bob@example.test", "load", body) + ".");
+                if (client.reply().startsWith("250 ")) {
+                    accepted++;
+                }
+            }
+            client.send("QUIT");
+        }
+        return accepted;
     }
 
     private static MessageContent content(String text) {
