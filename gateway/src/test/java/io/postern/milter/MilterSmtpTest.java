@@ -241,6 +241,40 @@ class MilterSmtpTest {
         assertThat(server.sink.stored()).isEmpty();
     }
 
+    @Test
+    void aClientThatLeavesWhileTheMilterThinksLeavesNothingBehind() throws Exception {
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        FakeMilter fake = milter((command, data) -> {
+            if (command == 'E') {
+                asked.countDown();
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of(FakeMilter.reply('h', "X-Late", "yes"), FakeMilter.reply('a'));
+            }
+            return FakeMilter.polite(List.of()).answer(command, data);
+        });
+        SmtpTestServer server = server("mx", fake.port(), "");
+        try (SmtpTestClient client = open(server)) {
+            expect(client, "MAIL FROM:<a@example.com>", "250 ");
+            expect(client, "RCPT TO:<alice@example.com>", "250 ");
+            expect(client, "DATA", "354 ");
+            client.send(MESSAGE + ".");
+            assertThat(asked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        }
+        // The filter step finishes after the client left: the message is dropped, not queued, not left over.
+        LogCaptureWait.until(() -> {
+            try {
+                return server.sink.pendingFiles() == 0 && spooled() == 0;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertThat(server.sink.stored()).isEmpty();
+    }
+
     /** Polls a condition another thread makes true, with a deadline. */
     static final class LogCaptureWait {
         static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {

@@ -141,8 +141,11 @@ final class EndOfData {
         FilterSpool spool = t.spool;
         IncomingMessage message = t.message;
         Envelope envelope = t.envelope;
-        t.startFiltering();
         session.offload(() -> {
+            // Taken here, not before: if the work never runs (the node is stopping), the session's abort drops it.
+            if (!t.startFiltering()) {
+                return new MilterStep.Outcome.Refused(SmtpReply.LOCAL_ERROR.with(), false);
+            }
             MilterStep.Outcome outcome = milters.get().run(ctx, spool, message, envelope, who);
             t.filteringDone();
             return outcome;

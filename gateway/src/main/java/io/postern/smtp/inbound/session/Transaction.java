@@ -75,8 +75,13 @@ final class Transaction {
     private boolean filtering;
     private boolean abandoned;
 
-    synchronized void startFiltering() {
+    /** The filter step takes the message: false when the session already dropped it (it went away). */
+    synchronized boolean startFiltering() {
+        if (message == null) {
+            return false;
+        }
         filtering = true;
+        return true;
     }
 
     /** The filter step is done with the message: false when the session aborted meanwhile (then it is dropped now). */
