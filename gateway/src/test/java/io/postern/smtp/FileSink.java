@@ -42,7 +42,7 @@ public final class FileSink implements MessageSink {
     private volatile Duration commitDelay = Duration.ZERO;
 
     /** A committed message: its file and envelope. */
-    public record Stored(String id, Path file, Envelope envelope) {
+    public record Stored(String id, Path file, Envelope envelope, boolean held) {
         public String text() {
             try {
                 return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
@@ -114,7 +114,21 @@ public final class FileSink implements MessageSink {
             }
 
             @Override
+            public CompletableFuture<Acceptance> commit(Envelope changed, boolean held) {
+                return store(changed, held);
+            }
+
+            @Override
+            public java.util.Optional<String> queueId() {
+                return java.util.Optional.of(id);
+            }
+
+            @Override
             public CompletableFuture<Acceptance> commit() {
+                return store(envelope, false);
+            }
+
+            private CompletableFuture<Acceptance> store(Envelope envelope, boolean held) {
                 Executor later = CompletableFuture.delayedExecutor(commitDelay.toMillis(), TimeUnit.MILLISECONDS,
                         Executors.newVirtualThreadPerTaskExecutor());
                 return CompletableFuture.supplyAsync(() -> {
@@ -128,7 +142,7 @@ public final class FileSink implements MessageSink {
                         Path target = dir.resolve("new").resolve(id);
                         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                         done = true;
-                        stored.add(new Stored(id, target, envelope));
+                        stored.add(new Stored(id, target, envelope, held));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

@@ -24,7 +24,8 @@ import java.util.concurrent.Executor;
  * submission listeners, the delivery layer for LMTP. {@code forecast} tells MX and submission
  * sessions what local delivery would refuse anyway (a full mailbox, a Delivered-To loop), so that
  * they refuse it before {@code 250}. {@code senderLimits} counts authenticated senders' messages
- * for the whole node (every listener shares it). Immutable (its parts are thread-safe).
+ * for the whole node (every listener shares it). {@code filters} are the milter chains of the
+ * listeners that name milters. Immutable (its parts are thread-safe).
  */
 public record SmtpServices(
         String hostname,
@@ -41,7 +42,8 @@ public record SmtpServices(
         Executor blocking,
         Clock clock,
         DeliveryForecast forecast,
-        SenderLimiter senderLimits) {
+        SenderLimiter senderLimits,
+        MessageFilters filters) {
 
     public SmtpServices {
         Objects.requireNonNull(hostname);
@@ -59,14 +61,16 @@ public record SmtpServices(
         Objects.requireNonNull(clock);
         Objects.requireNonNull(forecast);
         Objects.requireNonNull(senderLimits);
+        Objects.requireNonNull(filters);
     }
 
+    /** Services without milters, with the relay section's per-sender limits. */
     public SmtpServices(String hostname, SmtpConfig smtp, AuthConfig auth, RelayConfig relay, List<String> domains,
                         Directory directory, MessageSink sink, Optional<SslContext> tls, MeterRegistry meters,
                         LoginThrottle authFailures, ConnectionLimits connections, Executor blocking, Clock clock,
                         DeliveryForecast forecast) {
         this(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures, connections, blocking,
-                clock, forecast, new SenderLimiter(relay.limits(), clock));
+                clock, forecast, new SenderLimiter(relay.limits(), clock), MessageFilters.NONE);
     }
 
     /** Services whose sessions know nothing of local delivery in advance ({@link DeliveryForecast#NONE}). */
@@ -80,12 +84,18 @@ public record SmtpServices(
     /** The same services with another forecast. */
     public SmtpServices withForecast(DeliveryForecast other) {
         return new SmtpServices(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures,
-                connections, blocking, clock, other, senderLimits);
+                connections, blocking, clock, other, senderLimits, filters);
+    }
+
+    /** The same services with the listeners' milters. */
+    public SmtpServices withFilters(MessageFilters other) {
+        return new SmtpServices(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures,
+                connections, blocking, clock, forecast, senderLimits, other);
     }
 
     /** The same services with another sink (LMTP listeners deliver instead of queueing). */
     public SmtpServices withSink(MessageSink other) {
         return new SmtpServices(hostname, smtp, auth, relay, domains, directory, other, tls, meters, authFailures,
-                connections, blocking, clock, forecast, senderLimits);
+                connections, blocking, clock, forecast, senderLimits, filters);
     }
 }

@@ -17,6 +17,8 @@ import io.postern.mail.Envelope;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
 import io.postern.mail.SinkException;
+import io.postern.milter.MilterChain;
+import io.postern.milter.MilterContext;
 import io.postern.net.ClientAddress;
 import io.postern.observability.LogLine;
 import io.postern.sasl.LoginThrottle;
@@ -39,7 +41,10 @@ import io.postern.smtp.inbound.policy.TrustedNetworks;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +86,12 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final SessionMeters meters;
     private final SessionSummary summary;
     private final EndOfData endOfData;
+    private final RecipientPolicy recipientPolicy;
+    // The listener's milters; the contexts they heard this session's connect and HELO with,
+    // so that their connections are ended with the session (one per HELO/TLS state).
+    private final MilterChain milters;
+    private final Map<String, MilterContext> milterSessions = new HashMap<>();
+    private Optional<String> authMechanism = Optional.empty();
 
     private ChannelHandlerContext ctx;
     private ByteBuf input;
@@ -118,14 +129,16 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 services.senderLimits());
         this.mailCommand = new MailCommand(config, senderPolicy, senderAdmission,
                 new TrustedNetworks(services.relay(), services.directory()), services, replies);
-        this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
-                new HashSet<>(services.domains()), services.relay(), replies.relays()), senderAdmission, services,
-                replies);
+        this.recipientPolicy = new RecipientPolicy(services.directory(), new HashSet<>(services.domains()),
+                services.relay(), replies.relays());
+        this.rcptCommand = new RcptCommand(config, recipientPolicy, senderAdmission, services, replies);
+        this.milters = services.filters().chainOf(listener.name());
         this.messagesAccepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
         this.errorReplies = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
         this.meters = new SessionMeters(services.meters(), listener.name());
         this.summary = new SessionSummary(listener.kind());
-        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary);
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), messagesAccepted, summary,
+                milters.isEmpty() ? Optional.empty() : Optional.of(new MilterStep(milters, recipientPolicy)));
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -184,6 +197,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
             timer.cancel(false);
         }
         releaseInput();
+        endMilterSessions();
         if (client != null) {
             summary.end(client.getHostAddress(), heloName == null ? "-" : heloName, tlsActive,
                     identity.map(Login.Identity::login).orElse("-")).ifPresent(line -> line.info(LOG));
@@ -541,6 +555,15 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         Envelope envelope = envelope();
         try {
             transaction.message = services.sink().open(envelope);
+            transaction.envelope = envelope;
+            if (!milters.isEmpty()) {
+                // The milters read the message before it is queued: it waits aside until they answered.
+                transaction.spool = FilterSpool.create(services.filters().spoolDirectory());
+            }
+        } catch (java.io.IOException e) {
+            transaction.abort();
+            LogLine.event("filter-spool-failed").add("error", e.toString()).warn(LOG);
+            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.with());
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
             return Optional.of(EndOfData.storageFailure(e));
@@ -653,6 +676,46 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         public void senderAccepted(Transaction t) {
             identity.ifPresent(who -> senderAdmission.accepted(who, t.senderRights));
         }
+
+        @Override
+        public MilterContext milterContext(Transaction t) {
+            return SmtpSessionHandler.this.milterContext(t);
+        }
+
+        @Override
+        public RecipientPolicy.Client recipientClient(Transaction t) {
+            return new RecipientPolicy.Client(client, identity, t.sender);
+        }
+    }
+
+    // ---- milters ---------------------------------------------------------------------------
+
+    /** The session and envelope as the milters' macros give them; the client as PROXY carried it. */
+    private MilterContext milterContext(Transaction t) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        Optional<String> cipher = tlsCipher();
+        Optional<String> tlsVersion = cipher.map(c -> ssl.engine().getSession().getProtocol());
+        MilterContext context = new MilterContext(listener.name(), services.hostname(), client.getHostAddress(),
+                ClientAddress.socket(ctx.channel()).getPort(), "unknown", heloName == null ? "" : heloName,
+                identity.map(Login.Identity::login), identity.flatMap(i -> authMechanism), tlsVersion, cipher,
+                t.message.queueId().orElse(""), t.sender.map(MailAddress::toString).orElse(""), List.of(),
+                t.recipients.stream().map(r -> r.address().toString()).toList());
+        milterSessions.putIfAbsent(context.helo() + "|" + tlsVersion.orElse("") + "|" + cipher.orElse(""), context);
+        return context;
+    }
+
+    /** The SMTP connection ended: the milter connections kept for its next message are closed, off the loop. */
+    private void endMilterSessions() {
+        if (milterSessions.isEmpty()) {
+            return;
+        }
+        List<MilterContext> ended = List.copyOf(milterSessions.values());
+        milterSessions.clear();
+        try {
+            services.blocking().execute(() -> ended.forEach(milters::sessionEnded));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the node is stopping: closing the chains closes their connections
+        }
     }
 
     // ---- STARTTLS and AUTH -----------------------------------------------------------------
@@ -690,6 +753,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void auth(Command.Auth command) {
+        // Kept for the milters' {auth_type}: OpenDKIM signs what an authenticated client sends.
+        authMechanism = Optional.of(command.mechanism().toUpperCase(java.util.Locale.ROOT));
         authNext(auth.start(command, new AuthCommand.Session(!replies.speaksAuth(), heloName != null && extended,
                 identity.isPresent(), transaction != null, tlsActive, client)));
     }
@@ -911,7 +976,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
      */
     private void rejected(Reply reply) {
         String enhanced = reply.status().map(EnhancedStatus::toString).orElse("");
-        RejectReason reason = RejectReason.of(reply.code(), reply.status());
+        // A milter's reply may use any code (554 5.7.1 is also "relay denied"): its reason is the filter.
+        RejectReason reason = ending.filter(t -> t.refusedByFilter).isPresent() ? RejectReason.FILTER
+                : RejectReason.of(reply.code(), reply.status());
         meters.rejected(reason);
         if (reason.message()) {
             summary.rejected++;
