@@ -40,6 +40,20 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus STORAGE_TEMPORARY = new EnhancedStatus(4, 3, 1);
     /** Returned to the sender by the operator. */
     public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
+    /** No such mailbox (RFC 3463 X.1.1). */
+    public static final EnhancedStatus NO_SUCH_USER = new EnhancedStatus(5, 1, 1);
+    /** The destination domain does not exist or is not a valid name (RFC 3463 X.1.2). */
+    public static final EnhancedStatus BAD_DESTINATION_SYSTEM = new EnhancedStatus(5, 1, 2);
+    /** The destination domain publishes a null MX: it accepts no mail (RFC 7505). */
+    public static final EnhancedStatus NULL_MX = new EnhancedStatus(5, 1, 10);
+    /** Delivery not authorized, message refused by policy (RFC 3463 X.7.1). */
+    public static final EnhancedStatus NOT_AUTHORIZED = new EnhancedStatus(5, 7, 1);
+    /** Too many recipients (RFC 3463 X.5.3). */
+    public static final EnhancedStatus TOO_MANY_RECIPIENTS = new EnhancedStatus(5, 5, 3);
+    /** Message larger than a system limit (RFC 3463 X.3.4). */
+    public static final EnhancedStatus MESSAGE_TOO_BIG = new EnhancedStatus(5, 3, 4);
+    /** Unable to route: no host of the destination can be reached at all (RFC 3463 X.4.4). */
+    public static final EnhancedStatus UNABLE_TO_ROUTE = new EnhancedStatus(5, 4, 4);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

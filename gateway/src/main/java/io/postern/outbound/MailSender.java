@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.postern.config.OutboundConfig;
 import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.net.Threads;
@@ -109,7 +110,7 @@ final class MailSender implements AutoCloseable {
     }
 
     /** The same result for every recipient (a routing failure), counted in the metrics. */
-    List<DeliveryResult> everyone(List<EnvelopeRecipient> recipients, String code, String diagnostic) {
+    List<DeliveryResult> everyone(List<EnvelopeRecipient> recipients, EnhancedStatus code, String diagnostic) {
         List<DeliveryResult> out = recipients.stream()
                 .map(r -> ReplyMapping.local(r, code, diagnostic, Optional.empty())).toList();
         out.forEach(r -> metrics.result(client.protocol(), r));
@@ -135,7 +136,7 @@ final class MailSender implements AutoCloseable {
 
     private List<DeliveryResult> sendTransaction(Destination destination, QueuedMessage message,
                                                  List<EnvelopeRecipient> recipients) {
-        String code = Diagnostics.LMTP_TARGETS_CODE;
+        EnhancedStatus code = Diagnostics.LMTP_TARGETS_CODE;
         String diagnostic = destination.targets().isEmpty() ? Diagnostics.noLmtpTargets() : "no host to try";
         Optional<String> mta = Optional.empty();
         boolean allPermanent = !destination.targets().isEmpty();
@@ -186,7 +187,7 @@ final class MailSender implements AutoCloseable {
             }
         }
         // Every host refused or failed: bounce only when all of them said 5xx, otherwise try again later.
-        String finalCode = allPermanent ? code : "4" + code.substring(1);
+        EnhancedStatus finalCode = allPermanent ? code : code.withClass(4);
         String finalDiagnostic = diagnostic;
         Optional<String> finalMta = mta;
         return recipients.stream().map(r -> ReplyMapping.local(r, finalCode, finalDiagnostic, finalMta)).toList();

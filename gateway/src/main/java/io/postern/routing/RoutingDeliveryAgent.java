@@ -223,7 +223,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         for (Expansion.Problem problem : expansion.problems()) {
             switch (problem) {
                 case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
-                        DeliveryResult.failed(recipient, EnhancedStatus.of(p.enhancedCode()), p.address() + ": " + p.reason())));
+                        DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
                 // The expander's only temporary problem is a directory that cannot answer.
                 case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
                         DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())));
