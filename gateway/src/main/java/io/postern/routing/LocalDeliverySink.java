@@ -16,6 +16,7 @@ import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SinkException;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +60,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         this.agent = agent;
         this.tempDirectory = config.tempDirectory();
         this.memoryThreshold = config.memoryThreshold();
-        this.files = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lmtp-sink-", 0).factory());
+        this.files = Threads.virtual("lmtp-sink");
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.postern.delivery.DeliveryKey;
 import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
@@ -25,9 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,13 +82,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         this.remote = remote;
         this.registry = registry;
         // Directory look-ups and waiting are cheap on virtual threads; fsyncs are bounded by the I/O pool.
-        this.coordinator = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("routing-", 0).factory());
-        AtomicInteger n = new AtomicInteger();
-        this.io = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "delivery-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.coordinator = Threads.virtual("routing");
+        this.io = Threads.fixed("delivery-io", config.threads());
     }
 
     @Override

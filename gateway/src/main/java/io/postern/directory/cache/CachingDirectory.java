@@ -11,6 +11,7 @@ import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.ReadinessCheck;
 import java.util.Locale;
 import java.util.Objects;
@@ -18,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +76,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
      */
     public static CachingDirectory wrap(Directory delegate, CacheConfig config, Set<String> configuredDomains,
                                         MeterRegistry registry) {
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService executor = Threads.virtual("directory-cache");
         return new CachingDirectory(delegate, config, configuredDomains, registry, Ticker.systemTicker(), executor,
                 executor);
     }

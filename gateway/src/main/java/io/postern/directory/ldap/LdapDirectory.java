@@ -14,6 +14,7 @@ import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
@@ -350,7 +351,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
      */
     public Optional<String> unhealthy() {
         CompletableFuture<Optional<String>> probe = probing.updateAndGet(current -> current != null && !current.isDone()
-                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Thread.ofVirtual().start(task)));
+                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Threads.startVirtual("directory-probe", task)));
         try {
             return probe.get(READINESS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
