@@ -67,10 +67,6 @@ public record DeliveryResult(EnvelopeRecipient recipient, RecipientOutcome outco
         return outcome instanceof RecipientOutcome.Deferred;
     }
 
-    public boolean isFailed() {
-        return outcome instanceof RecipientOutcome.Failed;
-    }
-
     /** {@code delivered}, {@code deferred} or {@code failed}: the name in metrics and log lines. */
     public String label() {
         return switch (outcome) {

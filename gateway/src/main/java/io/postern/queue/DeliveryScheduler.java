@@ -91,10 +91,6 @@ final class DeliveryScheduler implements AutoCloseable {
         wake();
     }
 
-    boolean hasAgent() {
-        return agent != null;
-    }
-
     /** Called once per committed message (new or found at start). */
     void track(QueueRecord record) {
         bookkeeping.countTracked(record);
