@@ -40,13 +40,25 @@ final class MailSender implements AutoCloseable {
         }
     }
 
-    /** Where one group of recipients goes: label for metrics, targets in order, TLS policy, credentials. */
-    record Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials) {
+    /**
+     * Where one group of recipients goes: label for metrics, targets in order, TLS policy, credentials.
+     * {@code queueLimited}: the label is the recipients' own domain, whose per-destination limit the
+     * queue's destination table already enforced before this delivery started; the client does not
+     * count it a second time. A next hop the queue cannot see (the relay host, shared by every
+     * domain) is capped here with the same limit.
+     */
+    record Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials,
+                       boolean queueLimited) {
         Destination {
             Objects.requireNonNull(label);
             targets = List.copyOf(targets);
             Objects.requireNonNull(policy);
             Objects.requireNonNull(credentials);
+        }
+
+        /** A next hop the queue does not know: capped by the client. */
+        Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials) {
+            this(label, targets, policy, credentials, false);
         }
     }
 
@@ -120,7 +132,8 @@ final class MailSender implements AutoCloseable {
     List<DeliveryResult> send(Destination destination, QueuedMessage message, List<EnvelopeRecipient> recipients) {
         List<DeliveryResult> out = new ArrayList<>();
         int chunk = config.maxRecipientsPerTransaction();
-        try (DestinationLimiter.Slot slot = limiter.acquire(destination.label())) {
+        try (DestinationLimiter.Slot slot = destination.queueLimited() ? DestinationLimiter.Slot.NONE
+                : limiter.acquire(destination.label())) {
             for (int from = 0; from < recipients.size(); from += chunk) {
                 out.addAll(sendTransaction(destination, message,
                         recipients.subList(from, Math.min(recipients.size(), from + chunk))));
