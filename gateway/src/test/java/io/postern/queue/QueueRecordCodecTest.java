@@ -111,6 +111,17 @@ class QueueRecordCodecTest {
     }
 
     @Test
+    void aStoredCodeIsReadAsAnEnhancedStatusAndAGarbledOneAsNone() throws Exception {
+        String text = new String(QueueRecordCodec.encode(sample()), StandardCharsets.UTF_8);
+        assertThat(text).contains(";code=2.0.0;", ";code=4.4.1;");
+        QueueRecord back = QueueRecordCodec.decode(text.replace(";code=4.4.1;", ";code=4.4.1%0d%0aRSET;")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(back.recipients().get(0).code()).contains(EnhancedStatus.OK);
+        assertThat(back.recipients().get(1).code()).isEmpty();
+        assertThat(back.recipients().get(1).diagnostic()).isEqualTo("connection refused");
+    }
+
+    @Test
     void idsAreStrict() {
         assertThat(QueueId.isValid("0123456789ABCDEF")).isTrue();
         assertThat(QueueId.format(QueueId.parse("0123456789ABCDEF"))).isEqualTo("0123456789ABCDEF");
