@@ -4,6 +4,7 @@ import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.ldap.DirectoryTrace;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.routing.Expansion;
 import io.postern.routing.MailboxRouter;
@@ -139,7 +140,7 @@ final class LookupCommand implements Callable<Integer> {
                         : java.util.stream.Stream.empty()).findFirst();
         if (permanent.isPresent()) {
             Expansion.Problem.Permanent p = permanent.get();
-            if (p.enhancedCode().equals("5.1.1") && p.address().key().equals(expansion.recipient().key())) {
+            if (p.enhancedCode().equals(EnhancedStatus.NO_SUCH_USER) && p.address().key().equals(expansion.recipient().key())) {
                 out.println("decision: unknown " + expansion.recipient() + " (550 5.1.1)");
                 return EXIT_UNKNOWN;
             }

@@ -33,7 +33,7 @@ import java.util.function.Consumer;
  * Thread-safe; each {@link IncomingMessage} is used by one session at a time.
  */
 final class QueueSink implements MessageSink {
-    static final String NO_SPACE = EnhancedStatus.STORAGE_TEMPORARY.toString();
+    static final EnhancedStatus NO_SPACE = EnhancedStatus.STORAGE_TEMPORARY;
     private static final int BUFFER = 64 * 1024;
 
     private final QueueFiles files;

@@ -1,6 +1,7 @@
 package io.postern.routing;
 
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import java.util.List;
 import java.util.Objects;
@@ -48,18 +49,22 @@ public record Expansion(MailAddress recipient, List<LocalTarget> local, List<Mai
     public sealed interface Problem {
         MailAddress address();
 
-        record Permanent(MailAddress address, String enhancedCode, String reason) implements Problem {
+        record Permanent(MailAddress address, EnhancedStatus enhancedCode, String reason) implements Problem {
             public Permanent {
                 Objects.requireNonNull(address);
-                Objects.requireNonNull(enhancedCode);
+                if (!enhancedCode.isPermanent()) {
+                    throw new IllegalArgumentException("a permanent problem needs a 5.x.x code, got " + enhancedCode);
+                }
                 Objects.requireNonNull(reason);
             }
         }
 
-        record Temporary(MailAddress address, String enhancedCode, String reason) implements Problem {
+        record Temporary(MailAddress address, EnhancedStatus enhancedCode, String reason) implements Problem {
             public Temporary {
                 Objects.requireNonNull(address);
-                Objects.requireNonNull(enhancedCode);
+                if (!enhancedCode.isTransient()) {
+                    throw new IllegalArgumentException("a temporary problem needs a 4.x.x code, got " + enhancedCode);
+                }
                 Objects.requireNonNull(reason);
             }
         }

@@ -3,6 +3,7 @@ package io.postern.routing;
 import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.observability.LogLine;
 import java.util.ArrayList;
@@ -83,13 +84,13 @@ public final class RecipientExpander {
                 return;
             }
             if (depth > maxDepth) {
-                problems.add(new Expansion.Problem.Permanent(address, "5.4.6",
+                problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.LOOP,
                         "expansion deeper than " + maxDepth + " levels"));
                 return;
             }
             switch (directory.isLocalDomain(address.domain())) {
                 case Lookup.TempFail<Boolean> t -> {
-                    problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                    problems.add(new Expansion.Problem.Temporary(address, EnhancedStatus.DIRECTORY_UNAVAILABLE, "directory unavailable"));
                     return;
                 }
                 case Lookup.Found<Boolean> f when !f.value() -> {
@@ -102,7 +103,7 @@ public final class RecipientExpander {
             }
             switch (directory.resolve(address)) {
                 case Lookup.TempFail<Recipient> t ->
-                        problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                        problems.add(new Expansion.Problem.Temporary(address, EnhancedStatus.DIRECTORY_UNAVAILABLE, "directory unavailable"));
                 case Lookup.Found<Recipient> f -> {
                     path.add(key);
                     resolved(address, f.value(), depth);
@@ -119,7 +120,7 @@ public final class RecipientExpander {
                     if (mayPost(group)) {
                         group.members().forEach(m -> visit(m, depth + 1));
                     } else {
-                        problems.add(new Expansion.Problem.Permanent(address, "5.7.1",
+                        problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.NOT_AUTHORIZED,
                                 "sender not allowed to post to this group"));
                     }
                 }
@@ -130,7 +131,7 @@ public final class RecipientExpander {
                     forward.targets().forEach(t -> visit(t, depth + 1));
                 }
                 case Recipient.Unknown unknown ->
-                        problems.add(new Expansion.Problem.Permanent(address, "5.1.1", "no such user"));
+                        problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.NO_SUCH_USER, "no such user"));
             }
         }
 
@@ -141,7 +142,7 @@ public final class RecipientExpander {
 
         private void addLocal(Recipient.Mailbox mailbox, MailAddress deliveredTo) {
             if (mailbox.disabled()) {
-                problems.add(new Expansion.Problem.Permanent(deliveredTo, "5.2.1", "mailbox disabled"));
+                problems.add(new Expansion.Problem.Permanent(deliveredTo, EnhancedStatus.MAILBOX_DISABLED, "mailbox disabled"));
                 return;
             }
             switch (router.route(mailbox, deliveredTo)) {
@@ -157,7 +158,8 @@ public final class RecipientExpander {
                     }
                 }
                 // Nothing lost and nothing in a spool its owner does not read: it waits for a fix.
-                case Route.Invalid i -> problems.add(new Expansion.Problem.Temporary(deliveredTo, "4.3.5", i.reason()));
+                case Route.Invalid i -> problems.add(new Expansion.Problem.Temporary(deliveredTo,
+                        EnhancedStatus.ROUTING_UNREADABLE, i.reason()));
             }
         }
 
@@ -173,7 +175,7 @@ public final class RecipientExpander {
             }
             if (!tooMany) {
                 tooMany = true;
-                problems.add(new Expansion.Problem.Permanent(recipient, "5.5.3",
+                problems.add(new Expansion.Problem.Permanent(recipient, EnhancedStatus.TOO_MANY_RECIPIENTS_PERMANENT,
                         "expands to more than " + maxTargets + " recipients"));
             }
             return false;
@@ -182,7 +184,7 @@ public final class RecipientExpander {
         Expansion result() {
             if (local.isEmpty() && remote.isEmpty() && relayed.isEmpty() && problems.isEmpty()) {
                 LogLine.event("expansion-empty").add("recipient", recipient).add("loop", loop).warn(LOG);
-                problems.add(new Expansion.Problem.Permanent(recipient, "5.4.6",
+                problems.add(new Expansion.Problem.Permanent(recipient, EnhancedStatus.LOOP,
                         loop ? "alias or forward loop" : "expands to no recipient"));
             } else if (loop) {
                 LogLine.event("expansion-loop-cut").add("recipient", recipient).info(LOG);

@@ -7,6 +7,7 @@ import io.postern.delivery.DeliveryKey;
 import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
@@ -26,9 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,13 +103,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         this.nextHops = nextHops;
         this.registry = registry;
         // Directory look-ups and waiting are cheap on virtual threads; fsyncs are bounded by the I/O pool.
-        this.coordinator = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("routing-", 0).factory());
-        AtomicInteger n = new AtomicInteger();
-        this.io = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "delivery-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.coordinator = Threads.virtual("routing");
+        this.io = Threads.fixed("delivery-io", config.threads());
     }
 
     @Override
@@ -269,10 +263,13 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         for (Expansion.Problem problem : expansion.problems()) {
             switch (problem) {
                 case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
-                        DeliveryResult.failed(recipient, EnhancedStatus.of(p.enhancedCode()), p.address() + ": " + p.reason())));
-                // The expander's only temporary problem is a directory that cannot answer.
+                        DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
+                // A directory that cannot answer is not the destination's fault (no backoff, retried
+                // when it answers again); anything else temporary (an unreadable home server) is.
                 case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
-                        DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())));
+                        t.enhancedCode().equals(EnhancedStatus.DIRECTORY_UNAVAILABLE)
+                                ? DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())
+                                : DeliveryResult.deferred(recipient, t.enhancedCode(), t.address() + ": " + t.reason())));
             }
         }
         List<DeliveryResult> targets = new ArrayList<>();

@@ -88,7 +88,7 @@ public final class FileSink implements MessageSink {
     @Override
     public IncomingMessage open(Envelope envelope) throws SinkException {
         if (failOpen) {
-            throw new SinkException("4.3.1", "disk full (test)");
+            throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "disk full (test)");
         }
         String id = "T" + ids.incrementAndGet();
         Path tmp = dir.resolve("tmp").resolve(id);
@@ -96,7 +96,7 @@ public final class FileSink implements MessageSink {
         try {
             channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new SinkException("4.3.1", "cannot create " + tmp, e);
+            throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "cannot create " + tmp, e);
         }
         return new IncomingMessage() {
             private boolean done;
@@ -109,7 +109,7 @@ public final class FileSink implements MessageSink {
                         channel.write(buffer);
                     }
                 } catch (IOException e) {
-                    throw new SinkException("4.3.1", "write failed", e);
+                    throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "write failed", e);
                 }
             }
 
@@ -134,7 +134,7 @@ public final class FileSink implements MessageSink {
                 return CompletableFuture.supplyAsync(() -> {
                     if (failCommit) {
                         abort();
-                        throw new java.util.concurrent.CompletionException(new SinkException("4.3.1", "fsync failed (test)"));
+                        throw new java.util.concurrent.CompletionException(new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "fsync failed (test)"));
                     }
                     try {
                         channel.force(true);

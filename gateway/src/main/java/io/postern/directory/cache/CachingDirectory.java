@@ -15,6 +15,7 @@ import io.postern.directory.Recipient;
 import io.postern.directory.SenderRights;
 import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.ReadinessCheck;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,7 +95,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
      */
     public static CachingDirectory wrap(Directory delegate, CacheConfig config, Set<String> configuredDomains,
                                         MeterRegistry registry) {
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService executor = Threads.virtual("directory-cache");
         return new CachingDirectory(delegate, config, configuredDomains, registry, Ticker.systemTicker(), executor,
                 executor);
     }

@@ -19,6 +19,7 @@ import io.postern.directory.Recipient;
 import io.postern.directory.SenderRights;
 import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
@@ -402,7 +403,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
      */
     public Optional<String> unhealthy() {
         CompletableFuture<Optional<String>> probe = probing.updateAndGet(current -> current != null && !current.isDone()
-                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Thread.ofVirtual().start(task)));
+                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Threads.startVirtual("directory-probe", task)));
         try {
             return probe.get(READINESS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -271,7 +271,7 @@ final class EndOfData {
 
     /** 452 with the sink's own transient status; a status that is not transient becomes 4.3.1. */
     static Reply storageFailure(SinkException e) {
-        EnhancedStatus status = EnhancedStatus.parse(e.enhancedCode()).filter(EnhancedStatus::isTransient)
+        EnhancedStatus status = Optional.of(e.enhancedCode()).filter(EnhancedStatus::isTransient)
                 .orElse(SmtpReply.STORAGE_TEMP_FAIL.status().orElseThrow());
         return SmtpReply.STORAGE_TEMP_FAIL.withStatus(status);
     }

@@ -1,6 +1,7 @@
 package io.postern.smtp.inbound.session;
 
 import io.postern.directory.SenderRights;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
@@ -65,7 +66,7 @@ final class Transaction {
             try {
                 spool.write(bytes, offset, length);
             } catch (java.io.IOException e) {
-                sinkFailure = new SinkException("4.3.1", "cannot write the filter spool: " + e.getMessage(), e);
+                sinkFailure = new SinkException(EnhancedStatus.STORAGE_TEMPORARY, "cannot write the filter spool: " + e.getMessage(), e);
             }
             return;
         }
