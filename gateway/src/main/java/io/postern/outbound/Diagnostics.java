@@ -14,6 +14,8 @@ final class Diagnostics {
     static final String INTERNAL_CODE = "4.3.0";
     static final String NO_ADDRESS_CODE = "4.4.3";
     static final String LMTP_TARGETS_CODE = "4.4.1";
+    /** A worker out of step with our session (503 after its own 250s): a retry, not the recipient's fault. */
+    static final String OUT_OF_STEP_CODE = "4.5.1";
 
     private Diagnostics() {
     }
@@ -68,6 +70,11 @@ final class Diagnostics {
 
     static String unsafeLine(String remoteMta) {
         return "refused to send a command line holding CR, LF or NUL to " + remoteMta + " (local error)";
+    }
+
+    static String outOfStep(String remoteMta, SmtpReply reply) {
+        return "LMTP worker " + remoteMta + " answered DATA out of step after accepting the envelope ("
+                + reply.oneLine() + "); retried on a new session";
     }
 
     static String noLmtpTargets() {

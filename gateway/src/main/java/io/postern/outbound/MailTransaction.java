@@ -125,6 +125,17 @@ final class MailTransaction {
                 dataReply = connection.command("DATA", timeouts.dataInit());
             }
             if (dataReply.code() != 354) {
+                if (lmtp && dataReply.code() == 503) {
+                    // The worker took MAIL and RCPT, then says there is no transaction: its session
+                    // and ours disagree. Nobody judged the recipients: defer them (never bounce) and
+                    // drop the session rather than reuse it.
+                    for (EnvelopeRecipient r : accepted) {
+                        results.put(r, ReplyMapping.local(r, Diagnostics.OUT_OF_STEP_CODE,
+                                Diagnostics.outOfStep(mta, dataReply), Optional.of(mta)));
+                    }
+                    connection.close();
+                    return new Outcome(ordered(recipients, results), false, false, Optional.empty());
+                }
                 for (EnvelopeRecipient r : accepted) {
                     results.put(r, ReplyMapping.result(r, dataReply, mta));
                 }

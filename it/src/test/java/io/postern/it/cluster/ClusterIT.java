@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -54,15 +55,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClusterIT {
-    private static final int MESSAGES = 800;
-    private static final int SESSIONS = 16;
-    /** Messages per second the generator starts at most, so the faults fall inside the load. */
-    private static final int RATE = 40;
+    private static final int MESSAGES = 600;
+    private static final int SESSIONS = 12;
     private static final int MESSAGES_PER_CONNECTION = 20;
     private static final Pattern ID = Pattern.compile("(?m)^X-Cluster-Id: (\\d+)\r?$");
     private static final String BODY_LINE = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-cluster-load\r\n";
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // the nodes' logs stay when it fails
     static Path dir;
 
     private Slapd slapd;
@@ -109,7 +108,7 @@ class ClusterIT {
         }
 
         void awaitStarted() throws Exception {
-            process.awaitLog(Duration.ofSeconds(90), "event=started");
+            process.awaitLog(Duration.ofSeconds(150), "event=started");
         }
 
         void kill9() throws InterruptedException {
@@ -204,55 +203,73 @@ class ClusterIT {
         Map<Integer, Outcome> outcomes = new ConcurrentHashMap<>();
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
+        // Messages are released in steps, each fault while the previous step is still being sent:
+        // the faults fall inside the load however slow this machine is.
+        AtomicInteger released = new AtomicInteger(MESSAGES / 4);
         long loadStart = System.nanoTime();
         ExecutorService load = Executors.newFixedThreadPool(SESSIONS);
         List<Future<?>> sessions = new ArrayList<>();
         for (int s = 0; s < SESSIONS; s++) {
             int first = s;
             sessions.add(load.submit(() -> {
-                session(first, loadStart, next, done, outcomes);
+                session(first, next, released, done, outcomes);
                 return null;
             }));
         }
         List<String> events = new ArrayList<>();
         try {
-            // 1. kill -9 a front and restart it on the same queue.
+            // 1. kill -9 a front under load and restart it on the same queue.
             awaitProgress(done, MESSAGES / 8);
             fronts[0].kill9();
             events.add("front-1 killed at " + done.get());
+            long restart = System.nanoTime();
             fronts[0].start();
-            fronts[0].awaitStarted();
-            events.add("front-1 restarted at " + done.get());
+            released.set(MESSAGES / 2);
 
             // 2. kill -9 a worker: the fronts fail over to the other one; restart it later.
             awaitProgress(done, MESSAGES * 3 / 8);
             workers[0].kill9();
             events.add("worker-1 killed at " + done.get());
-            awaitProgress(done, MESSAGES * 5 / 8);
+            released.set(MESSAGES * 5 / 8);
+            fronts[0].awaitStarted();
+            events.add("front-1 back at " + done.get() + " after " + (System.nanoTime() - restart) / 1_000_000 + " ms");
+            awaitProgress(done, MESSAGES / 2);
             workers[0].start();
+            released.set(MESSAGES * 3 / 4);
             workers[0].awaitStarted();
-            events.add("worker-1 restarted at " + done.get());
+            events.add("worker-1 back at " + done.get());
 
-            // 3. drain front-3 with the CLI (its pod's grace period is short), kill it, and hand
-            //    what is left in its queue to another process: queue drain --queue-dir.
-            awaitProgress(done, MESSAGES * 6 / 8);
+            // 3. drain front-3 with the CLI while the load goes on (kept flowing until the CLI
+            //    ends); its grace period is short (1 s): kill -9 it, and hand what is left in its
+            //    queue to another process: queue drain --queue-dir.
+            awaitProgress(done, MESSAGES * 5 / 8);
             long drainStart = System.nanoTime();
-            ExternalProcess.Result drain = cli(fronts[2], "queue", "drain", "--config", fronts[2].config.toString(),
-                    "--timeout", "3s", "--interval", "200ms");
+            ExternalProcess drainCli = ExternalProcess.start("drain-cli", fronts[2].home, PosternProcess.command(
+                    fronts[2].home, "queue", "drain", "--config", fronts[2].config.toString(), "--timeout", "1s",
+                    "--interval", "200ms"));
+            while (drainCli.isAlive() && System.nanoTime() - drainStart < Duration.ofSeconds(150).toNanos()) {
+                if (next.get() >= released.get() - SESSIONS) {
+                    released.set(Math.min(MESSAGES, released.get() + SESSIONS));
+                }
+                Thread.sleep(50);
+            }
+            int drainExit = drainCli.exitCode();
             long drainMillis = (System.nanoTime() - drainStart) / 1_000_000;
-            assertThat(drain.exitCode()).as(drain.output()).isIn(0, 3);
-            events.add("front-3 drained at " + done.get() + ": exit " + drain.exitCode() + " in " + drainMillis + " ms, "
-                    + firstLine(drain.output()));
             fronts[2].kill9();
             long left = envelopes(fronts[2].queue());
+            assertThat(drainExit).as(drainCli.logText()).isIn(0, 3);
+            assertThat(drainCli.logText()).contains(drainExit == 0 ? "drained" : "not drained after");
+            events.add("front-3 drain at " + done.get() + ": exit " + drainExit + " after " + drainMillis + " ms ("
+                    + firstLine(drainCli.logText()) + "), killed with " + left + " messages in its queue");
+            released.set(MESSAGES);
             long handStart = System.nanoTime();
             ExternalProcess.Result handOver = cli(fronts[2], "queue", "drain", "--queue-dir",
                     fronts[2].queue().toString(), "--config", fronts[2].config.toString(), "--role", "front",
                     "--timeout", "90s", "--interval", "200ms");
             assertThat(handOver.exitCode()).as(handOver.output()).isZero();
             assertThat(envelopes(fronts[2].queue())).isZero();
-            events.add("front-3 killed with " + left + " messages queued, handed over in "
-                    + (System.nanoTime() - handStart) / 1_000_000 + " ms");
+            events.add("front-3's queue handed over (queue drain --queue-dir) in " + (System.nanoTime() - handStart) / 1_000_000
+                    + " ms");
 
             for (Future<?> session : sessions) {
                 session.get(Await.atLeast(Duration.ofSeconds(180)).toSeconds(), TimeUnit.SECONDS);
@@ -333,7 +350,7 @@ class ClusterIT {
     }
 
     private void awaitProgress(AtomicInteger done, int count) {
-        Await.until(count + " messages sent", Duration.ofSeconds(120), () -> done.get() >= count);
+        Await.until(count + " messages sent", Duration.ofSeconds(180), () -> done.get() >= count);
     }
 
     /** Runs the postern CLI in front's folder and waits for it. */
@@ -364,8 +381,10 @@ class ClusterIT {
                 }
                 try (Stream<Path> files = Files.list(folder)) {
                     for (Path file : files.toList()) {
-                        Matcher m = ID.matcher(Files.readString(file, StandardCharsets.US_ASCII));
+                        String text = Files.readString(file, StandardCharsets.US_ASCII);
+                        Matcher m = ID.matcher(text);
                         assertThat(m.find()).as("a cluster message: " + file).isTrue();
+                        assertThat(text).as("whole: " + file).endsWith(BODY_LINE);
                         found.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new ArrayList<>()).add(user);
                     }
                 }
@@ -379,8 +398,8 @@ class ClusterIT {
      * sends up to {@link #MESSAGES_PER_CONNECTION} messages, then moves on to the next front.
      * A message is only taken once a front has greeted and accepted EHLO.
      */
-    private void session(int first, long loadStart, AtomicInteger next, AtomicInteger done, Map<Integer, Outcome> outcomes)
-            throws InterruptedException {
+    private void session(int first, AtomicInteger next, AtomicInteger released, AtomicInteger done,
+            Map<Integer, Outcome> outcomes) throws InterruptedException {
         int front = first % fronts.length;
         while (next.get() < MESSAGES) {
             front = (front + 1) % fronts.length;
@@ -390,14 +409,9 @@ class ClusterIT {
                     continue;
                 }
                 for (int n = 0; n < MESSAGES_PER_CONNECTION; n++) {
-                    int id = next.getAndIncrement();
-                    if (id >= MESSAGES) {
+                    int id = take(next, released);
+                    if (id < 0) {
                         return;
-                    }
-                    long due = loadStart + id * 1_000_000_000L / RATE;
-                    long wait = due - System.nanoTime();
-                    if (wait > 0) {
-                        Thread.sleep(wait / 1_000_000);
                     }
                     String user = id % 2 == 0 ? "alice" : "bob";
                     String reply;
@@ -413,6 +427,23 @@ class ClusterIT {
                     }
                 }
                 smtp.quit();
+            }
+        }
+    }
+
+    /** The next message id once it is released, or -1 when all are taken. */
+    private static int take(AtomicInteger next, AtomicInteger released) throws InterruptedException {
+        while (true) {
+            int n = next.get();
+            if (n >= MESSAGES) {
+                return -1;
+            }
+            if (n < released.get()) {
+                if (next.compareAndSet(n, n + 1)) {
+                    return n;
+                }
+            } else {
+                Thread.sleep(20);
             }
         }
     }
