@@ -73,8 +73,8 @@ final class Diagnostics {
     }
 
     static String outOfStep(String remoteMta, SmtpReply reply) {
-        return "LMTP worker " + remoteMta + " answered DATA out of step after accepting the envelope ("
-                + reply.oneLine() + "); retried on a new session";
+        return "LMTP worker " + remoteMta + " answered out of step with the session (" + reply.oneLine()
+                + "); retried on a new session";
     }
 
     static String noLmtpTargets() {

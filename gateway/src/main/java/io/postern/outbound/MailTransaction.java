@@ -103,6 +103,18 @@ final class MailTransaction {
                 }
             }
             mailAccepted = mailReply.positive();
+            if (lmtp && outOfStep(mailReply, rcptReplies, dataReply)) {
+                // A worker answering 503 to our own well-ordered commands, or anything but 354 or a
+                // refusal to DATA, is out of step with this session: nobody judged the recipients.
+                // Defer them (never bounce, never count them delivered) and drop the session.
+                SmtpReply odd = oddReply(mailReply, rcptReplies, dataReply);
+                for (EnvelopeRecipient r : recipients) {
+                    results.put(r, ReplyMapping.local(r, Diagnostics.OUT_OF_STEP_CODE, Diagnostics.outOfStep(mta, odd),
+                            Optional.of(mta)));
+                }
+                connection.close();
+                return new Outcome(ordered(recipients, results), false, false, Optional.empty());
+            }
             if (!mailReply.positive()) {
                 for (EnvelopeRecipient r : recipients) {
                     results.put(r, ReplyMapping.result(r, mailReply, mta));
@@ -125,17 +137,6 @@ final class MailTransaction {
                 dataReply = connection.command("DATA", timeouts.dataInit());
             }
             if (dataReply.code() != 354) {
-                if (lmtp && dataReply.code() == 503) {
-                    // The worker took MAIL and RCPT, then says there is no transaction: its session
-                    // and ours disagree. Nobody judged the recipients: defer them (never bounce) and
-                    // drop the session rather than reuse it.
-                    for (EnvelopeRecipient r : accepted) {
-                        results.put(r, ReplyMapping.local(r, Diagnostics.OUT_OF_STEP_CODE,
-                                Diagnostics.outOfStep(mta, dataReply), Optional.of(mta)));
-                    }
-                    connection.close();
-                    return new Outcome(ordered(recipients, results), false, false, Optional.empty());
-                }
                 for (EnvelopeRecipient r : accepted) {
                     results.put(r, ReplyMapping.result(r, dataReply, mta));
                 }
@@ -187,6 +188,22 @@ final class MailTransaction {
         }
         SmtpReply rset = connection.command("RSET", timeouts.helo());
         return new Outcome(ordered(recipients, results), rset.positive(), false, Optional.empty());
+    }
+
+    /** LMTP: a 503 anywhere in our pipelined envelope, or a 2xx other than 354 to DATA. */
+    private static boolean outOfStep(SmtpReply mail, List<SmtpReply> rcpts, SmtpReply data) {
+        return mail.code() == 503 || rcpts.stream().anyMatch(r -> r.code() == 503)
+                || data != null && (data.code() == 503 || data.positive() && data.code() != 354);
+    }
+
+    /** The reply that showed the session out of step, for the diagnostic. */
+    private static SmtpReply oddReply(SmtpReply mail, List<SmtpReply> rcpts, SmtpReply data) {
+        List<SmtpReply> all = new ArrayList<>(rcpts);
+        all.addFirst(mail);
+        if (data != null) {
+            all.add(data);
+        }
+        return all.stream().filter(r -> r.code() == 503).findFirst().orElse(data == null ? mail : data);
     }
 
     private static List<DeliveryResult> ordered(List<EnvelopeRecipient> recipients,

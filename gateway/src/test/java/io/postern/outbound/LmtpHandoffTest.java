@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class LmtpHandoffTest {
 
     /** What a scripted worker does with each session. */
-    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT, OUT_OF_STEP_AT_DATA }
+    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT, OUT_OF_STEP_AT_DATA, OUT_OF_STEP_AT_RCPT }
 
     /** A minimal LMTP server: greeting, LHLO, MAIL, RCPT, DATA, one 250 per recipient. */
     static final class Worker implements AutoCloseable {
@@ -88,6 +88,10 @@ class LmtpHandoffTest {
                             send(out, "250 2.1.0 ok");
                         }
                         case "RCPT" -> {
+                            if (mode == Mode.OUT_OF_STEP_AT_RCPT) {
+                                send(out, "503 5.5.1 Need MAIL command");
+                                continue;
+                            }
                             rcpts++;
                             send(out, "250 2.1.5 ok");
                         }
@@ -262,15 +266,17 @@ class LmtpHandoffTest {
         }
     }
 
-    @Test
-    void a503ToDataAfterTheEnvelopeWasAcceptedDefersOnANewSessionAndNeverBounces() throws Exception {
-        try (Worker worker = new Worker(Mode.OUT_OF_STEP_AT_DATA);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Mode.class, names = {"OUT_OF_STEP_AT_DATA", "OUT_OF_STEP_AT_RCPT"})
+    void a503ToOurOwnEnvelopeDefersOnANewSessionAndNeverBounces(Mode outOfStep) throws Exception {
+        try (Worker worker = new Worker(outOfStep);
              LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofSeconds(30)),
                      "front.test", new SimpleMeterRegistry())) {
             assertThat(deliver(handoff, message("O1"))).singleElement().satisfies(r -> {
                 assertThat(r.isDelivered()).isFalse();
                 assertThat(r.outcome()).as(r.label()).isInstanceOf(io.postern.mail.RecipientOutcome.Deferred.class);
                 assertThat(r.diagnostic()).contains("out of step").contains("503 5.5.1 Need MAIL command");
+                assertThat(r.status().toString()).isEqualTo("4.5.1");
             });
             worker.mode = Mode.ACCEPT;
             assertThat(deliver(handoff, message("O2"))).singleElement()
