@@ -190,10 +190,21 @@ final class MailTransaction {
         return new Outcome(ordered(recipients, results), rset.positive(), false, Optional.empty());
     }
 
-    /** LMTP: a 503 anywhere in our pipelined envelope, or a 2xx other than 354 to DATA. */
+    /**
+     * LMTP: a 503 to MAIL (we always LHLO first and never nest), to RCPT after MAIL was taken, or
+     * to DATA after a recipient was taken; or a 2xx other than 354 to DATA. A 503 to DATA after
+     * every RCPT was refused is the normal "no valid recipients" and not out of step.
+     */
     private static boolean outOfStep(SmtpReply mail, List<SmtpReply> rcpts, SmtpReply data) {
-        return mail.code() == 503 || rcpts.stream().anyMatch(r -> r.code() == 503)
-                || data != null && (data.code() == 503 || data.positive() && data.code() != 354);
+        if (mail.code() == 503) {
+            return true;
+        }
+        if (!mail.positive()) {
+            return false;
+        }
+        boolean anyTaken = rcpts.stream().anyMatch(SmtpReply::positive);
+        return rcpts.stream().anyMatch(r -> r.code() == 503)
+                || data != null && anyTaken && (data.code() == 503 || data.positive() && data.code() != 354);
     }
 
     /** The reply that showed the session out of step, for the diagnostic. */
