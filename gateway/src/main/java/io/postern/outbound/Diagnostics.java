@@ -24,6 +24,8 @@ final class Diagnostics {
     static final EnhancedStatus TLS_FAILED_CODE = new EnhancedStatus(4, 7, 5);
     /** Every LMTP worker is at its session limit (RFC 3463 X.4.5, system congestion). */
     static final EnhancedStatus WORKERS_BUSY_CODE = new EnhancedStatus(4, 4, 5);
+    /** A worker out of step with our session (503 after its own 250s): a retry, not the recipient's fault. */
+    static final EnhancedStatus OUT_OF_STEP_CODE = new EnhancedStatus(4, 5, 1);
 
     private Diagnostics() {
     }
@@ -78,6 +80,11 @@ final class Diagnostics {
 
     static String unsafeLine(String remoteMta) {
         return "refused to send a command line holding CR, LF or NUL to " + remoteMta + " (local error)";
+    }
+
+    static String outOfStep(String remoteMta, SmtpReply reply) {
+        return "LMTP worker " + remoteMta + " answered out of step with the session (" + reply.oneLine()
+                + "); retried on a new session";
     }
 
     static String noLmtpTargets() {

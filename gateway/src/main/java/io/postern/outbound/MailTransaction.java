@@ -104,6 +104,18 @@ final class MailTransaction {
                 }
             }
             mailAccepted = mailReply.positive();
+            if (lmtp && outOfStep(mailReply, rcptReplies, dataReply)) {
+                // A worker answering 503 to our own well-ordered commands, or anything but 354 or a
+                // refusal to DATA, is out of step with this session: nobody judged the recipients.
+                // Defer them (never bounce, never count them delivered) and drop the session.
+                SmtpReply odd = oddReply(mailReply, rcptReplies, dataReply);
+                for (EnvelopeRecipient r : recipients) {
+                    results.put(r, ReplyMapping.local(r, Diagnostics.OUT_OF_STEP_CODE, Diagnostics.outOfStep(mta, odd),
+                            Optional.of(mta)));
+                }
+                connection.close();
+                return new Outcome(ordered(recipients, results), false, false, Optional.empty());
+            }
             if (!mailReply.positive()) {
                 for (EnvelopeRecipient r : recipients) {
                     results.put(r, ReplyMapping.result(r, mailReply, mta));
@@ -177,6 +189,33 @@ final class MailTransaction {
         }
         SmtpReply rset = connection.command("RSET", timeouts.helo());
         return new Outcome(ordered(recipients, results), rset.positive(), false, Optional.empty());
+    }
+
+    /**
+     * LMTP: a 503 to MAIL (we always LHLO first and never nest), to RCPT after MAIL was taken, or
+     * to DATA after a recipient was taken; or a 2xx other than 354 to DATA. A 503 to DATA after
+     * every RCPT was refused is the normal "no valid recipients" and not out of step.
+     */
+    private static boolean outOfStep(SmtpReply mail, List<SmtpReply> rcpts, SmtpReply data) {
+        if (mail.code() == 503) {
+            return true;
+        }
+        if (!mail.positive()) {
+            return false;
+        }
+        boolean anyTaken = rcpts.stream().anyMatch(SmtpReply::positive);
+        return rcpts.stream().anyMatch(r -> r.code() == 503)
+                || data != null && anyTaken && (data.code() == 503 || data.positive() && data.code() != 354);
+    }
+
+    /** The reply that showed the session out of step, for the diagnostic. */
+    private static SmtpReply oddReply(SmtpReply mail, List<SmtpReply> rcpts, SmtpReply data) {
+        List<SmtpReply> all = new ArrayList<>(rcpts);
+        all.addFirst(mail);
+        if (data != null) {
+            all.add(data);
+        }
+        return all.stream().filter(r -> r.code() == 503).findFirst().orElse(data == null ? mail : data);
     }
 
     private static List<DeliveryResult> ordered(List<EnvelopeRecipient> recipients,

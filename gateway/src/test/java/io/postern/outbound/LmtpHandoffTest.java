@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class LmtpHandoffTest {
 
     /** What a scripted worker does with each session. */
-    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT }
+    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT, OUT_OF_STEP_AT_DATA, OUT_OF_STEP_AT_RCPT, UNKNOWN_RECIPIENT }
 
     /** A minimal LMTP server: greeting, LHLO, MAIL, RCPT, DATA, one 250 per recipient. */
     static final class Worker implements AutoCloseable {
@@ -88,10 +88,27 @@ class LmtpHandoffTest {
                             send(out, "250 2.1.0 ok");
                         }
                         case "RCPT" -> {
+                            if (mode == Mode.OUT_OF_STEP_AT_RCPT) {
+                                send(out, "503 5.5.1 Need MAIL command");
+                                continue;
+                            }
+                            if (mode == Mode.UNKNOWN_RECIPIENT) {
+                                send(out, "550 5.1.1 no such user");
+                                continue;
+                            }
                             rcpts++;
                             send(out, "250 2.1.5 ok");
                         }
                         case "DATA" -> {
+                            if (mode == Mode.UNKNOWN_RECIPIENT) {
+                                send(out, "503 5.5.1 No valid recipients");
+                                continue;
+                            }
+                            if (mode == Mode.OUT_OF_STEP_AT_DATA) {
+                                // Seen in ClusterIT: 250 to MAIL and RCPT, then 503 to DATA on a pooled session.
+                                send(out, "503 5.5.1 Need MAIL command");
+                                continue;
+                            }
                             send(out, "354 go");
                             while (!(line = in.readLine()).equals(".")) {
                                 // the content is not kept
@@ -254,6 +271,37 @@ class LmtpHandoffTest {
             assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=K[01]:0:F:front\\.test");
             String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
             assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = Mode.class, names = {"OUT_OF_STEP_AT_DATA", "OUT_OF_STEP_AT_RCPT"})
+    void a503ToOurOwnEnvelopeDefersOnANewSessionAndNeverBounces(Mode outOfStep) throws Exception {
+        try (Worker worker = new Worker(outOfStep);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            assertThat(deliver(handoff, message("O1"))).singleElement().satisfies(r -> {
+                assertThat(r.isDelivered()).isFalse();
+                assertThat(r.outcome()).as(r.label()).isInstanceOf(io.postern.mail.RecipientOutcome.Deferred.class);
+                assertThat(r.diagnostic()).contains("out of step").contains("503 5.5.1 Need MAIL command");
+                assertThat(r.status().toString()).isEqualTo("4.5.1");
+            });
+            worker.mode = Mode.ACCEPT;
+            assertThat(deliver(handoff, message("O2"))).singleElement()
+                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
+            assertThat(worker.sessions.get()).as("the out-of-step session is not reused").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void a503ToDataAfterEveryRecipientWasRefusedIsNotOutOfStep() throws Exception {
+        try (Worker worker = new Worker(Mode.UNKNOWN_RECIPIENT);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            assertThat(deliver(handoff, message("U1"))).singleElement().satisfies(r -> {
+                assertThat(r.isFailed()).as(r.label()).isTrue();
+                assertThat(r.status().toString()).isEqualTo("5.1.1");
+            });
         }
     }
 }

@@ -33,6 +33,7 @@ import io.postern.cli.Main;
 import io.postern.config.ConfigLoader;
 import io.postern.config.ChangeTracking;
 import io.postern.config.ListenerConfig;
+import io.postern.config.ListenerKind;
 import io.postern.config.OutboundConfig.HostPort;
 import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.config.PosternConfig;
@@ -541,6 +542,14 @@ class HelmChartIT {
             assertThat(front.node().role()).isEqualTo(Role.FRONT);
             assertThat(front.outbound().lmtpTargets()).as("front -> delivery by default")
                     .containsExactly(new HostPort(FULLNAME + "-lmtp." + NAMESPACE + ".svc", 24));
+            // The hand-off as rendered (one postern.yaml; the delivery pods run it with --role
+            // delivery): one front pod's sessions to a worker stay below what the worker's LMTP
+            // listener takes from one client address, so the front never meets 421.
+            ListenerConfig lmtp = front.listeners().stream().filter(l -> l.kind() == ListenerKind.LMTP)
+                    .findFirst().orElseThrow();
+            int perClient = lmtp.maxConnectionsPerClient().orElse(front.delivery().lmtpMaxConnectionsPerClient());
+            assertThat(front.outbound().handoff().maxSessionsPerWorker()).as("sessions per worker below %d", perClient)
+                    .isLessThan(perClient);
         } else {
             assertThat(front.node().role()).isEqualTo(Role.ALL);
             assertThat(front.outbound().lmtpTargets()).as("role all stays the single-node mode").isEmpty();
