@@ -117,10 +117,11 @@ public final class TimeoutStage extends ChannelDuplexHandler {
         paused = true;
     }
 
-    /** The off-loop work is done: activity now. */
+    /** The off-loop work is done: activity now, and a deadline that passed meanwhile is due at once. */
     public void resume() {
         paused = false;
         activity();
+        rearm();
     }
 
     @Override

@@ -16,6 +16,7 @@ import io.postern.testing.LoopbackClientChannel;
 import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +56,12 @@ class SmtpSuspendResumeTest {
     };
 
     private LoopbackClientChannel open() throws Exception {
+        return open("");
+    }
+
+    private LoopbackClientChannel open(String extra) throws Exception {
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of()))
-                .parse(SmtpTestServer.yaml("mx", "none", ""), tmp, "test.yaml");
+                .parse(SmtpTestServer.yaml("mx", "none", extra), tmp, "test.yaml");
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(),
                 config.relay(), config.domains(), MapDirectory.fixture(), held, Optional.empty(),
                 new SimpleMeterRegistry(),
@@ -109,6 +114,25 @@ class SmtpSuspendResumeTest {
 
         assertThat(c.output()).startsWith("250 2.0.0 ").contains("\r\n221 2.0.0 ");
         assertThat(c.isOpen()).isFalse();
+    }
+
+    @Test
+    void aLineThatWaitedBehindTheCommitGetsItsFullCommandTimeoutAfterIt() throws Exception {
+        LoopbackClientChannel c = open("smtp: {commandTimeout: 30s, idleTimeout: 5m}\n");
+        c.send("Subject: x\r\n\r\nbody\r\n.\r\nNO");
+        c.advance(Duration.ofSeconds(60));
+        commitDone();
+        assertThat(c.output()).startsWith("250 2.0.0 ");
+
+        c.advance(Duration.ofSeconds(20));
+        assertThat(c.output()).isEmpty();
+        assertThat(c.isOpen()).isTrue();
+        c.send("OP\r\n");
+        assertThat(c.output()).startsWith("250 2.0.0 ");
+        c.advance(Duration.ofSeconds(31));
+        c.send("QU");
+        c.advance(Duration.ofSeconds(31));
+        assertThat(c.output()).startsWith("421 4.4.2 ");
     }
 
     @Test

@@ -271,7 +271,9 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
                 case CLOSED -> progress = false;
             }
         }
-        if ((input.isReadable() || framer.skipping()) && mode == Mode.COMMAND && !timeouts.has(LINE_DEADLINE)) {
+        // A line that waited behind off-loop work starts its clock when the session resumes, not before.
+        if ((input.isReadable() || framer.skipping()) && mode == Mode.COMMAND && !suspended
+                && !timeouts.has(LINE_DEADLINE)) {
             long since = timeouts.now();
             timeouts.deadline(LINE_DEADLINE, () -> since + config.commandTimeout().toNanos());
         }
