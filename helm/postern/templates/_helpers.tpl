@@ -231,8 +231,22 @@ keys); empty optional values are left out so that Postern's own defaults apply.
 {{- end -}}
 {{- $_ := set $cfg "directory" $dir -}}
 {{- $_ := set $cfg "domains" $c.domains -}}
-{{- with $c.relay.trustedNetworks -}}{{- $_ := set $cfg "relay" (dict "trustedNetworks" .) -}}{{- end -}}
-{{- with $c.relay.clusterNetworks -}}{{- $_ := set $cfg "relay" (merge (dict "clusterNetworks" .) ($cfg.relay | default dict)) -}}{{- end -}}
+{{- with $c.routing -}}{{- if or .relayDomains .localHomeServers -}}{{- $_ := set $cfg "routing" (dict "relayDomains" (.relayDomains | default list) "localHomeServers" (.localHomeServers | default list)) -}}{{- end -}}{{- end -}}
+{{- $relay := dict -}}
+{{- with $c.relay.trustedNetworks -}}{{- $_ := set $relay "trustedNetworks" . -}}{{- end -}}
+{{- with $c.relay.clusterNetworks -}}{{- $_ := set $relay "clusterNetworks" . -}}{{- end -}}
+{{- with $c.relay.trustedNetworksFrom -}}{{- if .dn -}}{{- $_ := set $relay "trustedNetworksFrom" . -}}{{- end -}}{{- end -}}
+{{- with $c.relay.permission -}}{{- $_ := set $relay "permission" . -}}{{- end -}}
+{{- with $c.relay.limits -}}
+{{- $limits := deepCopy . -}}
+{{- /* Each front node counts alone and allows its share: by default, one share per front pod (the most pods under autoscaling). */ -}}
+{{- if not (hasKey $limits "frontNodes") -}}
+{{- $nodes := ternary $.Values.front.autoscaling.maxReplicas $.Values.front.replicas (and $.Values.front.autoscaling $.Values.front.autoscaling.enabled | default false) -}}
+{{- $_ := set $limits "frontNodes" (int $nodes) -}}
+{{- end -}}
+{{- $_ := set $relay "limits" $limits -}}
+{{- end -}}
+{{- if $relay -}}{{- $_ := set $cfg "relay" $relay -}}{{- end -}}
 {{- $_ := set $cfg "auth" $c.auth -}}
 {{- with $c.smtp -}}{{- $_ := set $cfg "smtp" . -}}{{- end -}}
 {{- with $c.pop3 -}}{{- $_ := set $cfg "pop3" . -}}{{- end -}}

@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.postern.config.AdminConfig;
+import io.postern.net.Threads;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,6 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,8 +66,8 @@ public final class AdminHttpServer implements AutoCloseable {
             throws IOException {
         HostPolicy hosts = HostPolicy.of(config.allowedHosts());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                Thread.ofPlatform().name(name + "-http").daemon().factory(), NioIoHandler.newFactory());
-        ExecutorService routes = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name(name + "-route-", 0).factory());
+                Threads.daemonPlatform(name + "-http"), NioIoHandler.newFactory());
+        ExecutorService routes = Threads.virtual(name + "-route");
         AtomicInteger open = new AtomicInteger();
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 64)

@@ -23,6 +23,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         spec.commandLine().getOut().printf("%s: ok (role %s, %d listeners, directory profile %s)%n",
                 file, config.node().role().name().toLowerCase(java.util.Locale.ROOT), config.listeners().size(),
                 config.directory().profile().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+        spec.commandLine().getOut().println(config.relay().summary());
         return Main.EXIT_OK;
     }
 }

@@ -4,8 +4,11 @@ import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.ldap.DirectoryTrace;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.routing.Expansion;
+import io.postern.routing.MailboxRouter;
+import io.postern.routing.RelayDomainDirectory;
 import io.postern.routing.RecipientExpander;
 import java.io.PrintWriter;
 import java.util.List;
@@ -20,8 +23,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code postern lookup --config FILE ADDRESS}: what the directory says about an address and how
  * it got there: profile, servers, each filter sent with its base and entry count, the
- * alias/group expansion tree, the mailboxes and remote addresses the mail goes to, and the
- * decision. The expansion is the delivery's own ({@link RecipientExpander}, with the configured
+ * alias/group expansion tree, the mailboxes and remote addresses the mail goes to, the
+ * transport chosen for each and why ({@link TransportExplanation}), and the decision. The expansion is the delivery's own ({@link RecipientExpander}, with the configured
  * {@code delivery} limits) run over a directory that records each question, so the explanation
  * cannot disagree with what delivery does. The directory is asked directly (no cache).
  * Exit codes: see {@link #EXIT_REFUSED} and docs/cli.md.
@@ -80,17 +83,21 @@ final class LookupCommand implements Callable<Integer> {
                 return DirectoryCommandSupport.EXIT_TEMPFAIL;
             }
             DirectoryTrace trace = DirectoryTrace.recording();
-            Directory traced = directory.traced(trace);
+            PosternConfig config = session.config();
+            Directory traced = RelayDomainDirectory.wrap(directory.traced(trace), config.routing());
             MailAddress recipient = parsed.get();
             Lookup<Boolean> local = traced.isLocalDomain(recipient.domain());
             if (!(local instanceof Lookup.Found<Boolean> found && found.value())) {
                 printSteps(out, trace);
                 return notLocal(out, recipient, local);
             }
-            Expansion expansion = expander(session.config(), traced).expand(recipient, sender);
+            Expansion expansion = expander(config, traced).expand(recipient, sender);
             printSteps(out, trace);
-            out.println("domain:   " + recipient.domain() + " is local");
-            return decide(out, expansion);
+            TransportExplanation transports = new TransportExplanation(config);
+            out.println("domain:   " + recipient.domain() + " is " + transports.domain(recipient.domain()));
+            int exit = decide(out, expansion);
+            transports.print(out, expansion);
+            return exit;
         } finally {
             out.flush();
         }
@@ -98,7 +105,7 @@ final class LookupCommand implements Callable<Integer> {
 
     static RecipientExpander expander(PosternConfig config, Directory directory) {
         return new RecipientExpander(directory, config.delivery().maxExpansionDepth(),
-                config.delivery().maxExpandedRecipients());
+                config.delivery().maxExpandedRecipients(), new MailboxRouter(config.routing(), config.node().hostname()));
     }
 
     private static void printSteps(PrintWriter out, DirectoryTrace trace) {
@@ -133,7 +140,7 @@ final class LookupCommand implements Callable<Integer> {
                         : java.util.stream.Stream.empty()).findFirst();
         if (permanent.isPresent()) {
             Expansion.Problem.Permanent p = permanent.get();
-            if (p.enhancedCode().equals("5.1.1") && p.address().key().equals(expansion.recipient().key())) {
+            if (p.enhancedCode().equals(EnhancedStatus.NO_SUCH_USER) && p.address().key().equals(expansion.recipient().key())) {
                 out.println("decision: unknown " + expansion.recipient() + " (550 5.1.1)");
                 return EXIT_UNKNOWN;
             }

@@ -59,21 +59,6 @@ public record DirectoryConfig(
                 dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, mapping, subaddress, groups);
     }
 
-    /** The same settings with another mapping (tests, and callers that adjust one field). */
-    public DirectoryConfig withMapping(DirectoryMapping newMapping) {
-        return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
-                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
-                dnsServer, healthCheckInterval, pageSize, domainsFromDirectory, newMapping, subaddress, groups);
-    }
-
-    /** The same settings with other subaddress, group and directory-domain options (tests). */
-    public DirectoryConfig withOptions(SubaddressConfig newSubaddress, GroupExpansionConfig newGroups,
-            boolean newDomainsFromDirectory) {
-        return new DirectoryConfig(profile, embedded, urls, domain, baseDn, bindDn, bindPassword, startTls, caFile,
-                connectTimeout, responseTimeout, searchPoolSize, bindPoolSize, followReferrals, globalCatalog,
-                dnsServer, healthCheckInterval, pageSize, newDomainsFromDirectory, mapping, newSubaddress, newGroups);
-    }
-
     /** The profile's default mapping under {@code baseDn}. */
     public static DirectoryMapping defaultMapping(DirectoryProfile profile, String baseDn) {
         ConfigNode empty = ConfigNode.root(java.util.Map.of(), new ConfigProblems(), new SecretResolver(java.util.Map.of()));

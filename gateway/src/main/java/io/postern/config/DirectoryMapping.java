@@ -39,7 +39,8 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
             String domainName,
             String aliasAddress,
             String aliasTarget,
-            String memberOfGroup) {
+            String memberOfGroup,
+            String homeServer) {
         public Attributes {
             member = List.copyOf(member);
             login = List.copyOf(login);
@@ -76,7 +77,8 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
                 attribute(a, "domainName", d.domainName()),
                 attribute(a, "aliasAddress", d.aliasAddress().orElse(mail)),
                 attribute(a, "aliasTarget", d.aliasTarget().orElse(forwarding)),
-                attribute(a, "memberOfGroup", d.memberOfGroup()));
+                attribute(a, "memberOfGroup", d.memberOfGroup()),
+                attribute(a, "homeServer", d.homeServer()));
         if (attributes.mail().isEmpty()) {
             a.error("mail", "must not be empty");
         }
@@ -95,7 +97,7 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
                             String accountStatus, String accountControl, String spool, String allowedSender,
                             List<String> member, List<String> login, String domainName,
                             Optional<String> aliasAddress, Optional<String> aliasTarget,
-                            String memberOfGroup) {
+                            String memberOfGroup, String homeServer) {
         static Defaults of(DirectoryProfile profile) {
             Optional<String> same = Optional.empty();
             return switch (profile) {
@@ -104,24 +106,25 @@ public record DirectoryMapping(Bases bases, Filters filters, Attributes attribut
                         "(objectClass=posternMailAlias)", "(objectClass=posternMailDomain)",
                         "posternAlternateAddress", "", "posternForwardingAddress", "posternKeepCopy",
                         "posternQuotaBytes", "posternAccountStatus", "", "posternSpoolLocation", "posternAllowedSender",
-                        List.of("member", "uniqueMember"), List.of("uid", "mail"), "posternDomainName", same, same, "");
+                        List.of("member", "uniqueMember"), List.of("uid", "mail"), "posternDomainName", same, same, "",
+                        "");
                 case ACTIVE_DIRECTORY -> new Defaults("(&(objectClass=user)(!(objectClass=computer)))",
                         "(objectClass=group)", "", "", "proxyAddresses", "smtp:", "", "", "", "", "userAccountControl",
                         "", "", List.of("member"), List.of("userPrincipalName", "sAMAccountName", "mail"), "", same,
-                        same, "");
+                        same, "", "");
                 // misc.schema: mailLocalAddress lists every address of an entry, mailRoutingAddress
-                // sends its mail elsewhere; a nisMailAlias names its address in cn (or mailLocalAddress).
+                // sends its mail elsewhere, mailHost names the server that holds the mailbox; a nisMailAlias names its address in cn (or mailLocalAddress).
                 case INET_LOCAL_MAIL -> new Defaults("(objectClass=inetLocalMailRecipient)",
                         "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))", "(objectClass=nisMailAlias)",
                         "", "mailLocalAddress", "", "mailRoutingAddress", "", "", "", "", "", "",
                         List.of("member", "uniqueMember"), List.of("uid", "mail"), "",
-                        Optional.of("cn"), Optional.of("rfc822MailMember"), "");
+                        Optional.of("cn"), Optional.of("rfc822MailMember"), "", "mailHost");
                 // iRedMail keeps a copy when mailForwardingAddress also lists the user's own address,
                 // and lists a mailList's members on the members (memberOfGroup).
                 case IREDMAIL -> new Defaults("(objectClass=mailUser)", "(objectClass=mailList)",
                         "(objectClass=mailAlias)", "(objectClass=mailDomain)", "shadowAddress", "",
                         "mailForwardingAddress", "", "mailQuota", "accountStatus", "", "", "",
-                        List.of(), List.of("mail"), "domainName", same, same, "memberOfGroup");
+                        List.of(), List.of("mail"), "domainName", same, same, "memberOfGroup", "");
             };
         }
     }

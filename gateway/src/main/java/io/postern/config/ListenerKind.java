@@ -9,9 +9,5 @@ public enum ListenerKind {
     /** LMTP (RFC 2033) from the front tier or an existing MTA. */
     LMTP,
     /** POP3 (110 with STLS, 995 with implicit TLS). */
-    POP3;
-
-    public boolean isSmtpFamily() {
-        return this != POP3;
-    }
+    POP3
 }

@@ -53,12 +53,6 @@ public record OutboundConfig(
                 maxReplyLineLength, maxReplyLines, lmtpTargets, Handoff.defaults());
     }
 
-    /** The same settings with other hand-off limits. */
-    public OutboundConfig withHandoff(Handoff value) {
-        return new OutboundConfig(port, dnsServers, dnsTimeout, timeouts, tls, relayHost, connections,
-                maxRecipientsPerTransaction, maxReplyLineLength, maxReplyLines, lmtpTargets, value);
-    }
-
     /** Every default: what an empty {@code outbound:} section reads as. */
     public static OutboundConfig defaults() {
         return new OutboundConfig(SMTP_PORT, List.of(), Duration.ofSeconds(5), Timeouts.rfc5321(),

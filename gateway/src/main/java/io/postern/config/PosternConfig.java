@@ -29,7 +29,8 @@ public record PosternConfig(
         CacheConfig cache,
         DeliveryConfig delivery,
         OutboundConfig outbound,
-        List<MilterConfig> milters) {
+        List<MilterConfig> milters,
+        RoutingConfig routing) {
 
     private static final Logger LOG = LoggerFactory.getLogger(PosternConfig.class);
 
@@ -42,7 +43,8 @@ public record PosternConfig(
     /** The same configuration with another role ({@code serve --role}). */
     public PosternConfig withRole(Role role) {
         return new PosternConfig(new NodeConfig(node.hostname(), role, node.drainTimeout()), listeners, admin, tls,
-                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound, milters);
+                directory, domains, relay, auth, smtp, pop3, queue, spool, logging, cache, delivery, outbound, milters,
+                routing);
     }
 
     /**
@@ -53,7 +55,7 @@ public record PosternConfig(
         AdminConfig noAdmin = new AdminConfig(false, admin.address(), admin.port(), admin.allowedHosts(),
                 admin.requestTimeout(), admin.maxConnections(), admin.queueApi());
         return new PosternConfig(node, List.of(), noAdmin, tls, directory, domains, relay, auth, smtp, pop3,
-                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound, milters);
+                queue.withDirectory(queueDirectory), spool, logging, cache, delivery, outbound, milters, routing);
     }
 
     /** Reads every section, then the rules that span sections; all problems go to {@code root.problems()}. */
@@ -82,7 +84,8 @@ public record PosternConfig(
         OutboundConfig outbound = OutboundConfig.from(root.section("outbound"), base);
         queue = oneDestinationLimit(root, queue, outbound);
         return new PosternConfig(node, listeners, admin, tls, directory, domains, relay, auth, smtp, pop3, queue,
-                spool, logging, cache, delivery, outbound.withMaxPerDestination(queue.destinationConcurrency()), milters);
+                spool, logging, cache, delivery, outbound.withMaxPerDestination(queue.destinationConcurrency()), milters,
+                RoutingConfig.from(root.section("routing"), domains));
     }
 
     /**

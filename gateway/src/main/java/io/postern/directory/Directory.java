@@ -1,11 +1,13 @@
 package io.postern.directory;
 
+import io.postern.config.Cidr;
 import io.postern.mail.MailAddress;
+import java.util.List;
 
 /**
  * The questions Postern asks its directory (architecture.md, "The directory is the source of
- * truth"). Implementations are thread-safe. Two exist: the LDAP adapter and the cache in front
- * of it.
+ * truth"). Implementations are thread-safe. The LDAP adapter, the cache in front of it and the
+ * metering wrapper implement it.
  */
 public interface Directory {
 
@@ -17,6 +19,15 @@ public interface Directory {
 
     /** May the logged-in identity use {@code sender} as MAIL FROM? */
     Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender);
+
+    /**
+     * What the logged-in identity may do as a sender: relay to external domains (a group or an
+     * attribute when {@code question} asks for a permission) and its per-sender limits.
+     */
+    Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question);
+
+    /** The trusted relay networks kept on a configuration entry; values that are not CIDR ranges are skipped (and logged). */
+    Lookup<List<Cidr>> trustedNetworks(NetworkSource source);
 
     /** Checks a login (mail address, UPN, sAMAccountName or uid) by binding as the user. */
     Login authenticate(String login, String password);

@@ -9,7 +9,9 @@ import java.util.Set;
 /**
  * One entry of the directory changed, as reported by change tracking. Immutable. The cache
  * evicts exactly what it affects: every address the entry had or has, the domains it names, the
- * group expansions that contain it, the logins and send-as answers of its DN.
+ * group expansions that contain it, the logins, send-as and sender-rights answers of its DN (a
+ * group's change: every sender-rights answer, as nested membership may change anywhere), and the
+ * trusted networks read from it.
  *
  * @param kind what happened to the entry
  * @param dn the entry's DN after the change (for a rename, the new one), normalised with {@link #normalizeDn}

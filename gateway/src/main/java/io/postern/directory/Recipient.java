@@ -9,14 +9,24 @@ import java.util.OptionalLong;
 /** What an address is, according to the directory. A closed set: switch on it exhaustively. */
 public sealed interface Recipient {
 
-    /** A user's own mailbox. {@code spool} overrides the configured layout when the directory sets one. */
-    record Mailbox(MailAddress address, String dn, Optional<String> spool, OptionalLong quotaBytes, boolean disabled)
-            implements Recipient {
+    /**
+     * A user's own mailbox. {@code spool} overrides the configured layout when the directory sets
+     * one; {@code homeServer} is the directory's raw value naming the server that holds the mailbox
+     * when it is not this one (routing decides what it means).
+     */
+    record Mailbox(MailAddress address, String dn, Optional<String> spool, OptionalLong quotaBytes, boolean disabled,
+                   Optional<String> homeServer) implements Recipient {
         public Mailbox {
             Objects.requireNonNull(address);
             Objects.requireNonNull(dn);
             Objects.requireNonNull(spool);
             Objects.requireNonNull(quotaBytes);
+            Objects.requireNonNull(homeServer);
+        }
+
+        /** A mailbox held here (no home server named). */
+        public Mailbox(MailAddress address, String dn, Optional<String> spool, OptionalLong quotaBytes, boolean disabled) {
+            this(address, dn, spool, quotaBytes, disabled, Optional.empty());
         }
     }
 

@@ -40,6 +40,26 @@ public record EnhancedStatus(int statusClass, int subject, int detail) {
     public static final EnhancedStatus STORAGE_TEMPORARY = new EnhancedStatus(4, 3, 1);
     /** Returned to the sender by the operator. */
     public static final EnhancedStatus RETURNED_BY_OPERATOR = new EnhancedStatus(5, 0, 0);
+    /** RFC 3463 5.7.1: delivery not authorized (an account without the relay permission). */
+    public static final EnhancedStatus NOT_AUTHORIZED = new EnhancedStatus(5, 7, 1);
+    /** RFC 3463 4.5.3: too many recipients now (a per-sender cap; the transaction goes on). */
+    public static final EnhancedStatus TOO_MANY_RECIPIENTS = new EnhancedStatus(4, 5, 3);
+    /** 4.7.1: not authorized now (a per-sender rate limit; retry later). */
+    public static final EnhancedStatus RATE_LIMITED = new EnhancedStatus(4, 7, 1);
+    /** No such mailbox (RFC 3463 X.1.1). */
+    public static final EnhancedStatus NO_SUCH_USER = new EnhancedStatus(5, 1, 1);
+    /** The destination domain does not exist or is not a valid name (RFC 3463 X.1.2). */
+    public static final EnhancedStatus BAD_DESTINATION_SYSTEM = new EnhancedStatus(5, 1, 2);
+    /** The destination domain publishes a null MX: it accepts no mail (RFC 7505). */
+    public static final EnhancedStatus NULL_MX = new EnhancedStatus(5, 1, 10);
+    /** Too many recipients, for good (an expansion past its limit; RFC 3463 X.5.3). */
+    public static final EnhancedStatus TOO_MANY_RECIPIENTS_PERMANENT = new EnhancedStatus(5, 5, 3);
+    /** Message larger than a system limit (RFC 3463 X.3.4). */
+    public static final EnhancedStatus MESSAGE_TOO_BIG = new EnhancedStatus(5, 3, 4);
+    /** A home-server value that names no host (RFC 3463 X.3.5: system incorrectly configured). */
+    public static final EnhancedStatus ROUTING_UNREADABLE = new EnhancedStatus(4, 3, 5);
+    /** Unable to route: no host of the destination can be reached at all (RFC 3463 X.4.4). */
+    public static final EnhancedStatus UNABLE_TO_ROUTE = new EnhancedStatus(5, 4, 4);
 
     public EnhancedStatus {
         if (statusClass != 2 && statusClass != 4 && statusClass != 5) {

@@ -3,6 +3,7 @@ package io.postern.mailbox;
 import io.postern.config.FileAccess;
 import io.postern.config.SpoolFormat;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -10,7 +11,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -35,8 +35,7 @@ public final class MailboxStore implements AutoCloseable {
         this.node = node;
         this.lease = lease;
         this.clock = clock;
-        this.refresher = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
-                .name("pop3-lock-refresh").factory());
+        this.refresher = Threads.scheduler("pop3-lock-refresh");
         long period = Math.max(200, lease.toMillis() / 3);
         refresher.scheduleWithFixedDelay(this::refreshAll, period, period, TimeUnit.MILLISECONDS);
     }

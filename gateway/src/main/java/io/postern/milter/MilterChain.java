@@ -53,21 +53,21 @@ public final class MilterChain implements AutoCloseable {
                 }
                 case MilterResult.Refused r -> {
                     LogLine.event(r.reply().isPermanent() ? "milter-reject" : "milter-tempfail")
-                            .add("milter", milter.name()).add("queue-id", ctx.queueId())
+                            .add("milter", milter.name()).add("queue_id", ctx.queueId())
                             .add("client", ctx.clientAddress()).add("sender", ctx.sender())
                             .add("reply", r.reply().toString()).info(LOG);
                     return r.reply().isPermanent() ? new MilterVerdict.Reject(milter.name(), r.reply())
                             : new MilterVerdict.TempFail(milter.name(), r.reply());
                 }
                 case MilterResult.Discarded d -> {
-                    LogLine.event("milter-discard").add("milter", milter.name()).add("queue-id", ctx.queueId())
+                    LogLine.event("milter-discard").add("milter", milter.name()).add("queue_id", ctx.queueId())
                             .add("sender", ctx.sender()).info(LOG);
                     return new MilterVerdict.Discard(milter.name());
                 }
             }
         }
         if (quarantinedBy != null) {
-            LogLine.event("milter-quarantine").add("milter", quarantinedBy).add("queue-id", ctx.queueId())
+            LogLine.event("milter-quarantine").add("milter", quarantinedBy).add("queue_id", ctx.queueId())
                     .add("client", ctx.clientAddress()).add("sender", ctx.sender()).add("reason", reason).info(LOG);
             return new MilterVerdict.Quarantine(quarantinedBy, reason, edits);
         }

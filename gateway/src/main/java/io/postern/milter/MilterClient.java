@@ -67,7 +67,7 @@ public final class MilterClient implements AutoCloseable {
                     throw e;
                 }
                 // The milter may have dropped an idle connection in the meantime: one fresh try.
-                LogLine.event("milter-reconnect").add("milter", config.name()).add("queue-id", ctx.queueId())
+                LogLine.event("milter-reconnect").add("milter", config.name()).add("queue_id", ctx.queueId())
                         .add("error", String.valueOf(e.getMessage())).seconds("elapsed", start, System.nanoTime()).info(LOG);
                 session.close();
                 session = MilterSession.open(config);
@@ -87,9 +87,9 @@ public final class MilterClient implements AutoCloseable {
             metrics.failure(cause);
             breaker.failure();
             LogLine.event("milter-failure").add("milter", config.name()).add("address", config.address())
-                    .add("queue-id", ctx.queueId()).add("cause", cause.name().toLowerCase(java.util.Locale.ROOT))
+                    .add("queue_id", ctx.queueId()).add("cause", cause.name().toLowerCase(java.util.Locale.ROOT))
                     .add("error", String.valueOf(e.getMessage()))
-                    .add("default-action", config.defaultAction().name().toLowerCase(java.util.Locale.ROOT))
+                    .add("default_action", config.defaultAction().name().toLowerCase(java.util.Locale.ROOT))
                     .seconds("elapsed", start, System.nanoTime()).warn(LOG);
             return fallback();
         }

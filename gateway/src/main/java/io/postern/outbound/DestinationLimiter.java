@@ -5,10 +5,10 @@ import java.util.Map;
 import java.util.concurrent.Semaphore;
 
 /**
- * At most {@code limit} deliveries at a time to one destination (a domain, the relay host, the
- * LMTP workers), like Postfix's default_destination_concurrency_limit: a burst of mail to one
- * domain queues here (on cheap virtual threads) instead of opening hundreds of sessions to one
- * MX. Entries exist only while used, so random domains do not grow the map. Thread-safe.
+ * At most {@code limit} deliveries at a time to a next hop the queue cannot see (the relay host,
+ * shared by every recipient domain), like Postfix's default_destination_concurrency_limit: a burst
+ * of mail queues here (on cheap virtual threads) instead of opening hundreds of sessions to one
+ * host. A recipient domain's own limit is the queue's destination table's, not this one's. Entries exist only while used, so random domains do not grow the map. Thread-safe.
  */
 final class DestinationLimiter {
     private final int limit;
@@ -58,6 +58,10 @@ final class DestinationLimiter {
 
     /** A held slot. */
     interface Slot extends AutoCloseable {
+        /** No slot: the limit was enforced elsewhere (the queue's destination table). */
+        Slot NONE = () -> {
+        };
+
         @Override
         void close();
     }

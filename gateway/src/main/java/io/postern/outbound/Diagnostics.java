@@ -1,19 +1,29 @@
 package io.postern.outbound;
 
+import io.postern.mail.EnhancedStatus;
+
 /**
  * The catalogue of diagnostics this client writes itself (as opposed to remote replies, which are
  * passed on verbatim): one place for every text and its RFC 3463 code.
  */
 final class Diagnostics {
-    static final String TLS_NOT_OFFERED_CODE = "4.7.4";
-    static final String AUTH_FAILED_CODE = "4.7.8";
-    static final String AUTH_NEEDS_TLS_CODE = "4.7.0";
-    static final String TOO_BIG_CODE = "5.3.4";
-    static final String EIGHT_BIT_CODE = "5.6.3";
-    static final String SMTPUTF8_CODE = "5.6.7";
-    static final String INTERNAL_CODE = "4.3.0";
-    static final String NO_ADDRESS_CODE = "4.4.3";
-    static final String LMTP_TARGETS_CODE = "4.4.1";
+    static final EnhancedStatus TLS_NOT_OFFERED_CODE = new EnhancedStatus(4, 7, 4);
+    static final EnhancedStatus AUTH_FAILED_CODE = new EnhancedStatus(4, 7, 8);
+    static final EnhancedStatus AUTH_NEEDS_TLS_CODE = new EnhancedStatus(4, 7, 0);
+    static final EnhancedStatus TOO_BIG_CODE = EnhancedStatus.MESSAGE_TOO_BIG;
+    static final EnhancedStatus EIGHT_BIT_CODE = new EnhancedStatus(5, 6, 3);
+    static final EnhancedStatus SMTPUTF8_CODE = new EnhancedStatus(5, 6, 7);
+    static final EnhancedStatus INTERNAL_CODE = EnhancedStatus.SYSTEM_TEMPORARY;
+    static final EnhancedStatus NO_ADDRESS_CODE = EnhancedStatus.DIRECTORY_UNAVAILABLE;
+    static final EnhancedStatus LMTP_TARGETS_CODE = new EnhancedStatus(4, 4, 1);
+    /** No answer from the host: connect refused or timed out (RFC 3463 X.4.1). */
+    static final EnhancedStatus NO_ANSWER_CODE = new EnhancedStatus(4, 4, 1);
+    /** The connection broke or timed out in the middle of a session (RFC 3463 X.4.2). */
+    static final EnhancedStatus CONNECTION_LOST_CODE = new EnhancedStatus(4, 4, 2);
+    /** TLS could not be started (RFC 3463 X.7.5, cryptographic failure). */
+    static final EnhancedStatus TLS_FAILED_CODE = new EnhancedStatus(4, 7, 5);
+    /** Every LMTP worker is at its session limit (RFC 3463 X.4.5, system congestion). */
+    static final EnhancedStatus WORKERS_BUSY_CODE = new EnhancedStatus(4, 4, 5);
 
     private Diagnostics() {
     }

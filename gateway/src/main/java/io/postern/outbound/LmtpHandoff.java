@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.HandoffKey;
 import io.postern.mail.QueuedMessage;
@@ -34,7 +35,6 @@ import java.util.concurrent.TimeUnit;
 public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
     /** A moment between two rounds while every worker is busy: a 421 clears as soon as any session ends. */
     private static final long BUSY_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    static final String BUSY_CODE = "4.4.5";
 
     private final OutboundConfig config;
     private final MailSender sender;
@@ -93,7 +93,7 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
             if (targets.isEmpty()) {
                 String diagnostic = unresolved.isEmpty() ? Diagnostics.noLmtpTargets()
                         : Diagnostics.unresolvable(unresolved, "unknown host");
-                String code = unresolved.isEmpty() ? Diagnostics.LMTP_TARGETS_CODE : Diagnostics.NO_ADDRESS_CODE;
+                EnhancedStatus code = unresolved.isEmpty() ? Diagnostics.LMTP_TARGETS_CODE : Diagnostics.NO_ADDRESS_CODE;
                 pending.forEach(r -> out.add(ReplyMapping.local(r, code, diagnostic, Optional.empty())));
                 return out;
             }
@@ -143,23 +143,23 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
                     workers.awaitSession(Math.min(left, BUSY_PAUSE_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return finish(out, pending, BUSY_CODE, busy, Optional.empty());
+                    return finish(out, pending, Diagnostics.WORKERS_BUSY_CODE, busy, Optional.empty());
                 }
                 continue;
             }
             if (busy != null || lastDown == null) {
-                return finish(out, pending, BUSY_CODE, busy == null ? "no LMTP worker available" : busy, Optional.empty());
+                return finish(out, pending, Diagnostics.WORKERS_BUSY_CODE, busy == null ? "no LMTP worker available" : busy, Optional.empty());
             }
             // Every worker failed: bounce only when all of them said 5xx, otherwise try again later.
             List<EnvelopeRecipient> left0 = pending;
             DeliveryResult sample = lastDown.results().stream().filter(r -> left0.contains(r.recipient()))
                     .findFirst().orElse(lastDown.results().getFirst());
-            String code = (allPermanent ? sample.status() : sample.status().withClass(4)).toString();
+            EnhancedStatus code = allPermanent ? sample.status() : sample.status().withClass(4);
             return finish(out, pending, code, sample.diagnostic(), sample.remoteMta());
         }
     }
 
-    private static List<DeliveryResult> finish(List<DeliveryResult> out, List<EnvelopeRecipient> pending, String code,
+    private static List<DeliveryResult> finish(List<DeliveryResult> out, List<EnvelopeRecipient> pending, EnhancedStatus code,
                                                String diagnostic, Optional<String> mta) {
         pending.forEach(r -> out.add(ReplyMapping.local(r, code, diagnostic, mta)));
         return out;

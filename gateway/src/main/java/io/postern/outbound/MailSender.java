@@ -7,6 +7,7 @@ import io.netty.channel.EventLoopGroup;
 import io.postern.config.OutboundConfig;
 import io.postern.config.OutboundConfig.TlsPolicy;
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.net.Threads;
@@ -39,13 +40,25 @@ final class MailSender implements AutoCloseable {
         }
     }
 
-    /** Where one group of recipients goes: label for metrics, targets in order, TLS policy, credentials. */
-    record Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials) {
+    /**
+     * Where one group of recipients goes: label for metrics, targets in order, TLS policy, credentials.
+     * {@code queueLimited}: the label is the recipients' own domain, whose per-destination limit the
+     * queue's destination table already enforced before this delivery started; the client does not
+     * count it a second time. A next hop the queue cannot see (the relay host, shared by every
+     * domain) is capped here with the same limit.
+     */
+    record Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials,
+                       boolean queueLimited) {
         Destination {
             Objects.requireNonNull(label);
             targets = List.copyOf(targets);
             Objects.requireNonNull(policy);
             Objects.requireNonNull(credentials);
+        }
+
+        /** A next hop the queue does not know: capped by the client. */
+        Destination(String label, List<Target> targets, TlsPolicy policy, Optional<SmtpClient.Credentials> credentials) {
+            this(label, targets, policy, credentials, false);
         }
     }
 
@@ -109,7 +122,7 @@ final class MailSender implements AutoCloseable {
     }
 
     /** The same result for every recipient (a routing failure), counted in the metrics. */
-    List<DeliveryResult> everyone(List<EnvelopeRecipient> recipients, String code, String diagnostic) {
+    List<DeliveryResult> everyone(List<EnvelopeRecipient> recipients, EnhancedStatus code, String diagnostic) {
         List<DeliveryResult> out = recipients.stream()
                 .map(r -> ReplyMapping.local(r, code, diagnostic, Optional.empty())).toList();
         out.forEach(r -> metrics.result(client.protocol(), r));
@@ -119,7 +132,8 @@ final class MailSender implements AutoCloseable {
     List<DeliveryResult> send(Destination destination, QueuedMessage message, List<EnvelopeRecipient> recipients) {
         List<DeliveryResult> out = new ArrayList<>();
         int chunk = config.maxRecipientsPerTransaction();
-        try (DestinationLimiter.Slot slot = limiter.acquire(destination.label())) {
+        try (DestinationLimiter.Slot slot = destination.queueLimited() ? DestinationLimiter.Slot.NONE
+                : limiter.acquire(destination.label())) {
             for (int from = 0; from < recipients.size(); from += chunk) {
                 out.addAll(sendTransaction(destination, message,
                         recipients.subList(from, Math.min(recipients.size(), from + chunk))));
@@ -135,7 +149,7 @@ final class MailSender implements AutoCloseable {
 
     private List<DeliveryResult> sendTransaction(Destination destination, QueuedMessage message,
                                                  List<EnvelopeRecipient> recipients) {
-        String code = Diagnostics.LMTP_TARGETS_CODE;
+        EnhancedStatus code = Diagnostics.LMTP_TARGETS_CODE;
         String diagnostic = destination.targets().isEmpty() ? Diagnostics.noLmtpTargets() : "no host to try";
         Optional<String> mta = Optional.empty();
         boolean allPermanent = !destination.targets().isEmpty();
@@ -186,7 +200,7 @@ final class MailSender implements AutoCloseable {
             }
         }
         // Every host refused or failed: bounce only when all of them said 5xx, otherwise try again later.
-        String finalCode = allPermanent ? code : "4" + code.substring(1);
+        EnhancedStatus finalCode = allPermanent ? code : code.withClass(4);
         String finalDiagnostic = diagnostic;
         Optional<String> finalMta = mta;
         return recipients.stream().map(r -> ReplyMapping.local(r, finalCode, finalDiagnostic, finalMta)).toList();

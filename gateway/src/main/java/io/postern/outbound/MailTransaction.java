@@ -7,6 +7,7 @@ import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.HandoffKey;
 import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
+import io.postern.mail.RecipientOutcome;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -56,12 +57,12 @@ final class MailTransaction {
         String mta = connection.remoteMta();
         Extensions ext = connection.extensions();
         Envelope envelope = message.envelope();
-        Optional<String> refusal = precheck(message, recipients, ext, mta);
+        Optional<RecipientOutcome.Failed> refusal = precheck(message, recipients, ext, mta);
         if (refusal.isPresent()) {
-            String code = refusal.get().substring(0, 5);
-            String text = refusal.get().substring(6);
+            RecipientOutcome.Failed failed = refusal.get();
             return new Outcome(recipients.stream()
-                    .map(r -> ReplyMapping.local(r, code, text, Optional.of(mta))).toList(), true, false, Optional.empty());
+                    .map(r -> ReplyMapping.local(r, failed.status(), failed.text(), Optional.of(mta))).toList(), true,
+                    false, Optional.empty());
         }
         Map<EnvelopeRecipient, DeliveryResult> results = new LinkedHashMap<>();
         List<EnvelopeRecipient> accepted = new ArrayList<>();
@@ -184,21 +185,22 @@ final class MailTransaction {
     }
 
     /** A reason (code, space, text) not to send at all: too big, 8-bit or UTF-8 the server cannot take. */
-    static Optional<String> precheck(QueuedMessage message, List<EnvelopeRecipient> recipients, Extensions ext,
+    static Optional<RecipientOutcome.Failed> precheck(QueuedMessage message, List<EnvelopeRecipient> recipients, Extensions ext,
                                      String mta) {
         long size = message.content().size();
         if (ext.has("SIZE") && ext.maxSize() > 0 && size > ext.maxSize()) {
-            return Optional.of(Diagnostics.TOO_BIG_CODE + " " + Diagnostics.tooBig(mta, size, ext.maxSize()));
+            return Optional.of(RecipientOutcome.failed(Diagnostics.TOO_BIG_CODE,
+                    Diagnostics.tooBig(mta, size, ext.maxSize())));
         }
         Envelope envelope = message.envelope();
         if (envelope.bodyType() == Envelope.BodyType.BINARY_MIME) {
-            return Optional.of(Diagnostics.EIGHT_BIT_CODE + " " + Diagnostics.binary(mta));
+            return Optional.of(RecipientOutcome.failed(Diagnostics.EIGHT_BIT_CODE, Diagnostics.binary(mta)));
         }
         if (envelope.bodyType() == Envelope.BodyType.EIGHT_BIT_MIME && !ext.has("8BITMIME") && hasEightBit(message)) {
-            return Optional.of(Diagnostics.EIGHT_BIT_CODE + " " + Diagnostics.eightBit(mta));
+            return Optional.of(RecipientOutcome.failed(Diagnostics.EIGHT_BIT_CODE, Diagnostics.eightBit(mta)));
         }
         if (!ext.has("SMTPUTF8") && needsUtf8(envelope, recipients)) {
-            return Optional.of(Diagnostics.SMTPUTF8_CODE + " " + Diagnostics.smtpUtf8(mta));
+            return Optional.of(RecipientOutcome.failed(Diagnostics.SMTPUTF8_CODE, Diagnostics.smtpUtf8(mta)));
         }
         return Optional.empty();
     }

@@ -5,6 +5,7 @@ import io.postern.config.OutboundConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.MailAddress;
 import io.postern.mail.QueuedMessage;
 import io.postern.outbound.dns.MxHost;
 import io.postern.outbound.dns.MxResolver;
@@ -13,10 +14,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.random.RandomGenerator;
 
@@ -87,10 +90,22 @@ public final class OutboundDelivery implements DeliveryAgent, AutoCloseable {
                         targets.add(new MailSender.Target(host.name(), new InetSocketAddress(address, config.port())));
                     }
                 }
-                yield sender.send(new MailSender.Destination(domain, targets, config.tlsPolicyFor(domain), Optional.empty()),
+                yield sender.send(new MailSender.Destination(domain, targets, config.tlsPolicyFor(domain), Optional.empty(),
+                                admittedByTheQueue(message, recipients)),
                         message, recipients);
             }
         };
+    }
+
+    /**
+     * Whether every recipient is one of the envelope's own: then the queue admitted them by their
+     * domain, and its destination table holds this delivery's slot. An address an alias or forward
+     * led to is a destination the queue never saw, capped by the client instead.
+     */
+    static boolean admittedByTheQueue(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        Set<MailAddress> own = new HashSet<>();
+        message.envelope().recipients().forEach(r -> own.add(r.address()));
+        return recipients.stream().allMatch(r -> own.contains(r.address()));
     }
 
     /** Idle sessions currently kept for reuse (for tests and the admin page). */

@@ -20,7 +20,7 @@ final class ReplyMapping {
         if (reply.positive()) {
             return DeliveryResult.delivered(recipient, reply.oneLine(), mta);
         }
-        EnhancedStatus status = reply.enhancedCode().flatMap(EnhancedStatus::parse)
+        EnhancedStatus status = reply.enhancedCode()
                 .orElse(reply.transientFailure() ? EnhancedStatus.TEMPORARY : EnhancedStatus.PERMANENT);
         RecipientOutcome outcome = reply.transientFailure()
                 ? new RecipientOutcome.Deferred(reply.code(), status, reply.oneLine())
@@ -29,9 +29,8 @@ final class ReplyMapping {
     }
 
     /** A failure of our own (no reply to map): temporary or permanent by the code's class. */
-    static DeliveryResult local(EnvelopeRecipient recipient, String enhancedCode, String diagnostic,
+    static DeliveryResult local(EnvelopeRecipient recipient, EnhancedStatus status, String diagnostic,
                                 Optional<String> remoteMta) {
-        EnhancedStatus status = EnhancedStatus.of(enhancedCode);
         RecipientOutcome outcome = status.isPermanent() ? RecipientOutcome.failed(status, diagnostic)
                 : RecipientOutcome.deferred(status, diagnostic);
         return DeliveryResult.of(recipient, outcome, remoteMta);

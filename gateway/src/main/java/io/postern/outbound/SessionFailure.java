@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.mail.EnhancedStatus;
 import java.io.IOException;
 
 /**
@@ -8,19 +9,19 @@ import java.io.IOException;
  * RFC 3463 code and a diagnostic for the queue.
  */
 final class SessionFailure extends IOException {
-    private final String enhancedCode;
+    private final EnhancedStatus enhancedCode;
 
-    SessionFailure(String enhancedCode, String diagnostic) {
+    SessionFailure(EnhancedStatus enhancedCode, String diagnostic) {
         super(diagnostic);
         this.enhancedCode = enhancedCode;
     }
 
-    SessionFailure(String enhancedCode, String diagnostic, Throwable cause) {
+    SessionFailure(EnhancedStatus enhancedCode, String diagnostic, Throwable cause) {
         super(diagnostic, cause);
         this.enhancedCode = enhancedCode;
     }
 
-    String enhancedCode() {
+    EnhancedStatus enhancedCode() {
         return enhancedCode;
     }
 }

@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.postern.config.OutboundConfig;
 import io.postern.config.OutboundConfig.TlsPolicy;
+import io.postern.mail.EnhancedStatus;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -45,9 +46,9 @@ final class SmtpClient {
          * {@code answered}: the host replied (a 4xx greeting or LHLO is "busy, try again soon",
          * not "down"); false when it could not be reached or the session broke.
          */
-        record Unavailable(String enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta,
+        record Unavailable(EnhancedStatus enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta,
                            boolean answered) implements Opened {
-            Unavailable(String enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta) {
+            Unavailable(EnhancedStatus enhancedCode, String diagnostic, boolean permanent, Optional<String> remoteMta) {
                 this(enhancedCode, diagnostic, permanent, remoteMta, false);
             }
         }
@@ -108,7 +109,7 @@ final class SmtpClient {
                 return opened;
             } catch (SessionFailure e) {
                 connection.close();
-                if (e.enhancedCode().equals("4.7.5") && policy == TlsPolicy.OPPORTUNISTIC && tryTls) {
+                if (e.enhancedCode().equals(Diagnostics.TLS_FAILED_CODE) && policy == TlsPolicy.OPPORTUNISTIC && tryTls) {
                     // A broken TLS stack on the server: like Postfix, deliver in plaintext rather than never.
                     tryTls = false;
                     continue;
@@ -202,7 +203,8 @@ final class SmtpClient {
     }
 
     private static Opened unavailable(SmtpReply reply, String diagnostic, String mta) {
-        String code = reply.enhancedCode().orElse(reply.transientFailure() ? "4.0.0" : "5.0.0");
+        EnhancedStatus code = reply.enhancedCode().orElse(reply.transientFailure() ? EnhancedStatus.TEMPORARY
+                : EnhancedStatus.PERMANENT);
         return new Opened.Unavailable(code, diagnostic, reply.permanentFailure(), Optional.of(mta), true);
     }
 }

@@ -72,10 +72,10 @@ final class SmtpConnection implements AutoCloseable {
         if (!awaitUninterruptibly(future, timeout.plusSeconds(1))) {
             future.cancel(false);
             future.channel().close();
-            throw new SessionFailure("4.4.1", "connect to " + remoteMta + " timed out after " + timeout.toSeconds() + "s");
+            throw new SessionFailure(Diagnostics.NO_ANSWER_CODE, "connect to " + remoteMta + " timed out after " + timeout.toSeconds() + "s");
         }
         if (!future.isSuccess()) {
-            throw new SessionFailure("4.4.1", "connect to " + remoteMta + " failed: " + message(future.cause()),
+            throw new SessionFailure(Diagnostics.NO_ANSWER_CODE, "connect to " + remoteMta + " failed: " + message(future.cause()),
                     future.cause());
         }
         return new SmtpConnection(future.channel(), events, remoteMta, address);
@@ -134,11 +134,11 @@ final class SmtpConnection implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
-            throw new SessionFailure("4.4.2", "interrupted waiting for reply to " + waitingFor + " from " + remoteMta);
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "interrupted waiting for reply to " + waitingFor + " from " + remoteMta);
         }
         if (event == null) {
             close();
-            throw new SessionFailure("4.4.2", "timeout after " + timeout.toSeconds() + "s waiting for reply to "
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "timeout after " + timeout.toSeconds() + "s waiting for reply to "
                     + waitingFor + " from " + remoteMta);
         }
         return switch (event) {
@@ -146,7 +146,7 @@ final class SmtpConnection implements AutoCloseable {
             case ReplyHandler.Event.Closed closed -> {
                 events.add(closed);
                 close();
-                throw new SessionFailure("4.4.2", closed.reason() + " (" + remoteMta + ", waiting for reply to "
+                throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, closed.reason() + " (" + remoteMta + ", waiting for reply to "
                         + waitingFor + ")");
             }
         };
@@ -163,7 +163,7 @@ final class SmtpConnection implements AutoCloseable {
             throw new SessionFailure(Diagnostics.INTERNAL_CODE, Diagnostics.unsafeLine(remoteMta));
         }
         if (!channel.isActive()) {
-            throw new SessionFailure("4.4.2", "connection to " + remoteMta + " lost before " + verb(command));
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "connection to " + remoteMta + " lost before " + verb(command));
         }
         channel.writeAndFlush(Unpooled.copiedBuffer(command + "\r\n", StandardCharsets.UTF_8));
     }
@@ -208,13 +208,13 @@ final class SmtpConnection implements AutoCloseable {
         });
         if (!awaitUninterruptibly(installed, timeout) || !installed.isSuccess() || !installed.getNow()) {
             close();
-            throw new SessionFailure("4.7.5", "TLS with " + remoteMta + " not started: the server sent data behind "
+            throw new SessionFailure(Diagnostics.TLS_FAILED_CODE, "TLS with " + remoteMta + " not started: the server sent data behind "
                     + "its reply to STARTTLS");
         }
         Future<Channel> handshake = handler.handshakeFuture();
         if (!awaitUninterruptibly(handshake, timeout.plusSeconds(1)) || !handshake.isSuccess()) {
             close();
-            throw new SessionFailure("4.7.5", "TLS handshake with " + remoteMta + " failed: "
+            throw new SessionFailure(Diagnostics.TLS_FAILED_CODE, "TLS handshake with " + remoteMta + " failed: "
                     + (handshake.cause() == null ? "timeout" : message(handshake.cause())));
         }
         tls = true;
@@ -238,17 +238,17 @@ final class SmtpConnection implements AutoCloseable {
     private void writeAndWait(ByteBuf data, Duration timeout) throws SessionFailure {
         if (!channel.isActive()) {
             data.release();
-            throw new SessionFailure("4.4.2", "connection to " + remoteMta + " lost while sending the message");
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "connection to " + remoteMta + " lost while sending the message");
         }
         ChannelFuture written = channel.writeAndFlush(data);
         if (!awaitUninterruptibly(written, timeout)) {
             close();
-            throw new SessionFailure("4.4.2", "timeout after " + timeout.toSeconds() + "s sending the message to "
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "timeout after " + timeout.toSeconds() + "s sending the message to "
                     + remoteMta);
         }
         if (!written.isSuccess()) {
             close();
-            throw new SessionFailure("4.4.2", "sending the message to " + remoteMta + " failed: "
+            throw new SessionFailure(Diagnostics.CONNECTION_LOST_CODE, "sending the message to " + remoteMta + " failed: "
                     + message(written.cause()));
         }
     }

@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.mail.EnhancedStatus;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,7 +32,7 @@ public record SmtpReply(int code, List<String> lines) {
     }
 
     /** The RFC 2034 enhanced status code of the first line, when the server sent one that agrees with the class. */
-    public Optional<String> enhancedCode() {
+    public Optional<EnhancedStatus> enhancedCode() {
         if (lines.isEmpty()) {
             return Optional.empty();
         }
@@ -39,7 +40,7 @@ public record SmtpReply(int code, List<String> lines) {
         if (!m.find() || m.group(1).charAt(0) != (char) ('0' + code / 100)) {
             return Optional.empty();
         }
-        return Optional.of(m.group(1) + "." + m.group(2) + "." + m.group(3));
+        return EnhancedStatus.parse(m.group(1) + "." + m.group(2) + "." + m.group(3));
     }
 
     /** The reply as one line, as it goes into a bounce's Diagnostic-Code: {@code 550 5.1.1 text text}. */

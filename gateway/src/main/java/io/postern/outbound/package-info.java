@@ -2,7 +2,9 @@
  * Outbound delivery: the SMTP client that sends remote mail to the recipient domain's MX or a
  * relay host ({@link io.postern.outbound.OutboundDelivery}), and the same client in LMTP mode
  * that hands local mail from the front role to delivery workers
- * ({@link io.postern.outbound.LmtpHandoff}). Both are {@link io.postern.mail.DeliveryAgent}s:
+ * ({@link io.postern.outbound.LmtpHandoff}), and both sending to a configured next hop (a relay
+ * domain's internal server, a user's home server: {@link io.postern.outbound.NextHopDelivery};
+ * a next hop without MX or address defers, it is never a bounce). All are {@link io.postern.mail.DeliveryAgent}s:
  * exactly one result per recipient, never an exception for a recipient-level problem.
  *
  * <p>Trust: remote replies and DNS answers are untrusted. Limits (config {@code outbound}): reply

@@ -189,7 +189,7 @@ final class Attempt {
                 if (s.status() != Status.PENDING || !s.recipient().equals(result.recipient())) {
                     continue;
                 }
-                String code = result.status().toString();
+                EnhancedStatus code = result.status();
                 states.set(i, s.with(Status.of(result.outcome()), code, result.diagnostic(), result.remoteMta()));
                 log.attempt(record, s.recipient().address(), result.remoteMta().orElse("none"), delay,
                         record.attempts() + 1, DeliveryLog.Label.of(result.outcome()), code, result.diagnostic());
@@ -202,7 +202,7 @@ final class Attempt {
     private QueueRecord expire(QueueRecord record, Instant now) {
         List<RecipientState> states = new ArrayList<>();
         Duration delay = Duration.between(record.arrival(), now);
-        String code = EnhancedStatus.EXPIRED.toString();
+        EnhancedStatus code = EnhancedStatus.EXPIRED;
         for (RecipientState s : record.recipients()) {
             if (s.status() == Status.PENDING) {
                 String diag = "message expired after " + config.maxLifetime().toHours() + "h in the queue"

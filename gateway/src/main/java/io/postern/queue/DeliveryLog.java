@@ -2,6 +2,7 @@ package io.postern.queue;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.RecipientOutcome;
 import io.postern.mail.MailAddress;
 import io.postern.observability.LogLine;
@@ -50,7 +51,7 @@ final class DeliveryLog {
     }
 
     void attempt(QueueRecord record, MailAddress to, String relay, Duration delay, int attempt, Label label,
-                 String code, String diagnostic) {
+                 EnhancedStatus code, String diagnostic) {
         delays.get(label).record(delay);
         // Values from clients and remote servers go through LogLine: a quoted local part or a
         // remote reply can never add a key or end the line.

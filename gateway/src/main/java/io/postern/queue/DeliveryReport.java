@@ -77,7 +77,7 @@ final class DeliveryReport {
         h.append("\r\n");
         for (RecipientState r : recipients) {
             h.append("<").append(clean(r.recipient().address().toString())).append(">: ")
-                    .append(clean(r.diagnostic().isEmpty() ? r.code() : r.diagnostic())).append("\r\n");
+                    .append(clean(r.diagnostic().isEmpty() ? r.code().map(EnhancedStatus::toString).orElse("") : r.diagnostic())).append("\r\n");
         }
         h.append("\r\n");
 
@@ -123,7 +123,7 @@ final class DeliveryReport {
 
     /** The recorded code when it is one (the file is untrusted), else the class of the report. */
     private static String status(RecipientState r, Kind kind) {
-        return EnhancedStatus.parse(r.code()).orElse(switch (kind) {
+        return r.code().orElse(switch (kind) {
             case FAILED -> EnhancedStatus.PERMANENT;
             case DELAYED -> EnhancedStatus.TEMPORARY;
             case DELIVERED -> EnhancedStatus.OK;

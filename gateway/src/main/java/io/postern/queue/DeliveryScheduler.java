@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryAgent;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.time.Clock;
 import java.util.HashSet;
@@ -81,16 +82,13 @@ final class DeliveryScheduler implements AutoCloseable {
 
     void start() {
         running = true;
-        dispatcher = Thread.ofPlatform().name("queue-scheduler").daemon().start(this::dispatchLoop);
+        dispatcher = Threads.daemon("queue-scheduler", this::dispatchLoop);
+        dispatcher.start();
     }
 
     void setAgent(DeliveryAgent newAgent) {
         agent = newAgent;
         wake();
-    }
-
-    boolean hasAgent() {
-        return agent != null;
     }
 
     /** Called once per committed message (new or found at start). */

@@ -93,11 +93,6 @@ final class DestinationTable {
         return new Admission.Go();
     }
 
-    /** Gives back a slot taken by {@link #admit} without a delivery (the attempt stopped before it). */
-    synchronized Requeue cancel(String domain, long nowMillis) {
-        return end(domain, Verdict.NEUTRAL, nowMillis);
-    }
-
     /** Waits for a slot of {@code domain}: the id comes back in a {@link Requeue} from {@link #end}. */
     synchronized void park(String domain, long id) {
         destinations.computeIfAbsent(domain, k -> new Destination()).parked.add(id);

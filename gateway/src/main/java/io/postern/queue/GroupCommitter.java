@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -59,9 +59,9 @@ final class GroupCommitter implements AutoCloseable {
         this.hooks = hooks;
         this.batchSize = batchSize;
         this.maxDelay = maxDelay;
-        this.syncers = Executors.newFixedThreadPool(syncThreads,
-                Thread.ofPlatform().name("queue-fsync-", 0).daemon().factory());
-        this.thread = Thread.ofPlatform().name("queue-commit").daemon().start(this::run);
+        this.syncers = Threads.fixed("queue-fsync", syncThreads);
+        this.thread = Threads.daemon("queue-commit", this::run);
+        thread.start();
     }
 
     CompletableFuture<Void> submit(List<FileChannel> sync, List<Path[]> renames, List<Path> deletes, Runnable undo) {

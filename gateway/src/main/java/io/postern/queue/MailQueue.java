@@ -5,6 +5,7 @@ import io.postern.config.QueueConfig;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageSink;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +41,7 @@ public final class MailQueue implements AutoCloseable {
     private final QueueStore store;
     private final QueueSink sink;
     private final DeliveryScheduler scheduler;
-    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private final ExecutorService threads = Threads.virtual("queue-worker");
     private final CompletableFuture<Integer> recovered = new CompletableFuture<>();
     private final long firstNewId;
     private final boolean online;
@@ -71,7 +71,7 @@ public final class MailQueue implements AutoCloseable {
         MailQueue queue = new MailQueue(config, hostname, postmaster, registry, clock, hooks, true);
         queue.files.clearTmp();
         queue.scheduler.start();
-        Thread.ofPlatform().name("queue-recovery").daemon().start(queue.recovery()::run);
+        Threads.daemon("queue-recovery", queue.recovery()::run).start();
         return queue;
     }
 

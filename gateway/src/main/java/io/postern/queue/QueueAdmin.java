@@ -106,9 +106,7 @@ final class QueueAdmin {
             for (RecipientState rs : r.recipients()) {
                 out.append("recipient: <").append(rs.recipient().address()).append("> ")
                         .append(rs.status().name().toLowerCase(java.util.Locale.ROOT));
-                if (!rs.code().isEmpty()) {
-                    out.append(' ').append(rs.code());
-                }
+                rs.code().ifPresent(code -> out.append(' ').append(code));
                 rs.remoteMta().ifPresent(m -> out.append(" relay=").append(DeliveryReport.clean(m)));
                 if (!rs.diagnostic().isEmpty()) {
                     out.append(" (").append(DeliveryReport.clean(rs.diagnostic())).append(')');
@@ -181,7 +179,7 @@ final class QueueAdmin {
             List<RecipientState> states = new ArrayList<>();
             for (RecipientState s : r.recipients()) {
                 states.add(s.status() == Status.PENDING
-                        ? s.with(Status.FAILED, EnhancedStatus.RETURNED_BY_OPERATOR.toString(), "returned to sender by the mail system administrator",
+                        ? s.with(Status.FAILED, EnhancedStatus.RETURNED_BY_OPERATOR, "returned to sender by the mail system administrator",
                         s.remoteMta()) : s);
             }
             LOG.info("event=bounced id={} by=operator", r.queueId());

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.RecipientOutcome;
@@ -40,9 +41,10 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
 
     /**
      * The state of one recipient. {@code reported}: its DSN (failure or success) has been enqueued.
-     * An empty remote MTA name is no remote MTA: the envelope file cannot tell them apart.
+     * An empty remote MTA name is no remote MTA: the envelope file cannot tell them apart. No
+     * {@code code} until an attempt decided something (the file writes an empty {@code code=}).
      */
-    record RecipientState(EnvelopeRecipient recipient, Status status, String code, String diagnostic,
+    record RecipientState(EnvelopeRecipient recipient, Status status, Optional<EnhancedStatus> code, String diagnostic,
                           Optional<String> remoteMta, boolean reported) {
         RecipientState {
             Objects.requireNonNull(recipient);
@@ -53,11 +55,11 @@ record QueueRecord(long id, Envelope envelope, long contentSize, Origin origin, 
         }
 
         static RecipientState pending(EnvelopeRecipient recipient) {
-            return new RecipientState(recipient, Status.PENDING, "", "", Optional.empty(), false);
+            return new RecipientState(recipient, Status.PENDING, Optional.empty(), "", Optional.empty(), false);
         }
 
-        RecipientState with(Status newStatus, String newCode, String newDiagnostic, Optional<String> newRemote) {
-            return new RecipientState(recipient, newStatus, newCode, newDiagnostic, newRemote, reported);
+        RecipientState with(Status newStatus, EnhancedStatus newCode, String newDiagnostic, Optional<String> newRemote) {
+            return new RecipientState(recipient, newStatus, Optional.of(newCode), newDiagnostic, newRemote, reported);
         }
 
         RecipientState markReported() {

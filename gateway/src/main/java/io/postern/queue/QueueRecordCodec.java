@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
@@ -86,7 +87,7 @@ final class QueueRecordCodec {
                     .append(";orcpt=").append(rc.originalRecipient().map(o -> escape(o.toString())).orElse(""))
                     .append(";orcpt-present=").append(rc.originalRecipient().isPresent())
                     .append(";state=").append(s.status().name())
-                    .append(";code=").append(escape(s.code()))
+                    .append(";code=").append(s.code().map(EnhancedStatus::toString).orElse(""))
                     .append(";remote=").append(s.remoteMta().map(QueueRecordCodec::escape).orElse(""))
                     .append(";reported=").append(s.reported())
                     .append(";diag=").append(escape(s.diagnostic()))
@@ -180,7 +181,8 @@ final class QueueRecordCodec {
                 ? OriginalRecipient.of(unescape(need(parts, "orcpt"))) : Optional.empty();
         String remote = unescape(need(parts, "remote"));
         return new RecipientState(new EnvelopeRecipient(address(unescape(need(parts, "address"))), notify, orcpt),
-                Status.valueOf(need(parts, "state")), unescape(need(parts, "code")), unescape(need(parts, "diag")),
+                Status.valueOf(need(parts, "state")), EnhancedStatus.parse(unescape(need(parts, "code"))),
+                unescape(need(parts, "diag")),
                 remote.isEmpty() ? Optional.empty() : Optional.of(remote), Boolean.parseBoolean(need(parts, "reported")));
     }
 

@@ -17,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -32,7 +33,7 @@ import java.util.function.Consumer;
  * Thread-safe; each {@link IncomingMessage} is used by one session at a time.
  */
 final class QueueSink implements MessageSink {
-    static final String NO_SPACE = EnhancedStatus.STORAGE_TEMPORARY.toString();
+    static final EnhancedStatus NO_SPACE = EnhancedStatus.STORAGE_TEMPORARY;
     private static final int BUFFER = 64 * 1024;
 
     private final QueueFiles files;
@@ -93,7 +94,8 @@ final class QueueSink implements MessageSink {
     /** One message being received. Mutable, one session at a time. */
     final class SpoolingMessage implements IncomingMessage {
         private final long id;
-        private final Envelope envelope;
+        private Envelope envelope;
+        private boolean held;
         private final Origin origin;
         private final Path tmpContent;
         private final FileChannel channel;
@@ -110,8 +112,20 @@ final class QueueSink implements MessageSink {
             this.channel = channel;
         }
 
-        String queueId() {
-            return QueueId.format(id);
+        @Override
+        public Optional<String> queueId() {
+            return Optional.of(QueueId.format(id));
+        }
+
+        /** A milter's envelope edits and quarantine: the record is written with them, held from the start. */
+        @Override
+        public CompletableFuture<Acceptance> commit(Envelope changed, boolean hold) {
+            if (changed.recipients().isEmpty()) {
+                throw new IllegalArgumentException("a message needs at least one recipient");
+            }
+            envelope = changed;
+            held = hold;
+            return commit();
         }
 
         @Override
@@ -163,7 +177,8 @@ final class QueueSink implements MessageSink {
             QueueRecord record;
             try {
                 drain();
-                record = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
+                QueueRecord fresh = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
+                record = held ? fresh.withHeld(true, fresh.nextAttempt()) : fresh;
                 hooks.beforeWrite(tmpEnvelope);
                 envelopeChannel = QueueFiles.ACCESS.create(tmpEnvelope, StandardOpenOption.CREATE_NEW,
                         StandardOpenOption.WRITE);
@@ -195,7 +210,7 @@ final class QueueSink implements MessageSink {
                         try {
                             onDurable.accept(record);
                         } finally {
-                            result.complete(new Acceptance(queueId(), envelope.recipients().stream()
+                            result.complete(new Acceptance(QueueId.format(id), envelope.recipients().stream()
                                     .map(r -> Acceptance.QUEUED)
                                     .toList()));
                         }

@@ -26,7 +26,14 @@ public final class DeliveryPrecheck implements DeliveryForecast {
 
     /** {@code mda} empty: the spools are elsewhere (LMTP hand-off): loops are still seen, quotas are not. */
     public DeliveryPrecheck(Directory directory, DeliveryConfig config, Optional<LocalDelivery> mda) {
-        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients());
+        this(directory, config, mda, MailboxRouter.noRelayDomains());
+    }
+
+    /** Mailboxes that {@code router} sends to a next hop are the next hop's to judge: always deliverable here. */
+    public DeliveryPrecheck(Directory directory, DeliveryConfig config, Optional<LocalDelivery> mda,
+                            MailboxRouter router) {
+        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients(),
+                router);
         this.mda = mda;
     }
 
@@ -48,7 +55,8 @@ public final class DeliveryPrecheck implements DeliveryForecast {
             return Verdict.DELIVERABLE; // nothing this node could know in advance
         }
         Expansion expansion = expander.expand(recipient, verifiedSender);
-        if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
+        if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.relayed().isEmpty()
+                || !expansion.problems().isEmpty()) {
             return Verdict.DELIVERABLE;
         }
         Verdict first = Verdict.DELIVERABLE;

@@ -16,6 +16,7 @@ import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SinkException;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,7 +60,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         this.agent = agent;
         this.tempDirectory = config.tempDirectory();
         this.memoryThreshold = config.memoryThreshold();
-        this.files = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("lmtp-sink-", 0).factory());
+        this.files = Threads.virtual("lmtp-sink");
     }
 
     @Override
@@ -84,7 +84,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         @Override
         public void write(byte[] bytes, int offset, int length) throws SinkException {
             if (done) {
-                throw new SinkException("4.3.0", "message already finished");
+                throw new SinkException(EnhancedStatus.SYSTEM_TEMPORARY, "message already finished");
             }
             try {
                 if (memory != null && size + length > memoryThreshold) {
@@ -99,7 +99,7 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
             } catch (IOException e) {
                 LogLine.event("lmtp-spool-failed").add("error", e.getMessage()).warn(LOG);
                 abort();
-                throw new SinkException("4.3.1", "cannot store the message now", e);
+                throw new SinkException(EnhancedStatus.STORAGE_TEMPORARY, "cannot store the message now", e);
             }
         }
 
@@ -187,16 +187,17 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
                         code.subject() == 2 && code.detail() == 2 || code.subject() == 3 && code.detail() == 1 ? 452 : 451,
                         code, result.diagnostic());
             }
-            case RecipientOutcome.Failed f -> new RecipientOutcome.Failed(replyCode(f.status().toString()), f.status(),
+            case RecipientOutcome.Failed f -> new RecipientOutcome.Failed(replyCode(f.status()), f.status(),
                     result.diagnostic());
         };
     }
 
-    static int replyCode(String enhancedCode) {
-        if (enhancedCode.equals("5.2.2") || enhancedCode.equals("5.3.4")) {
+    static int replyCode(EnhancedStatus status) {
+        if (status.equals(EnhancedStatus.MAILBOX_FULL) || status.equals(EnhancedStatus.MESSAGE_TOO_BIG)) {
             return 552;
         }
-        if (enhancedCode.startsWith("5.1.") || enhancedCode.startsWith("5.2.") || enhancedCode.startsWith("5.7.")) {
+        int subject = status.subject();
+        if (subject == 1 || subject == 2 || subject == 7) {
             return 550;
         }
         return 554;

@@ -3,6 +3,7 @@ package io.postern.routing;
 import io.postern.directory.Directory;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
 import io.postern.observability.LogLine;
 import java.util.ArrayList;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Expands one address through the directory: alias to its targets, group to its members (nested
  * groups too), forward to its targets plus the mailbox when it keeps a copy; a subaddress is
- * already its base mailbox ({@link Directory#resolve}). Every address is expanded at most once,
- * which removes duplicates and ends loops; depth and size are bounded. May block on the
- * directory. Immutable, thread-safe.
+ * already its base mailbox ({@link Directory#resolve}). Each mailbox reached is then placed by the
+ * {@link MailboxRouter}: here, or on to a next hop (relay domain, home server). Every address is
+ * expanded at most once, which removes duplicates and ends loops; depth and size are bounded. May
+ * block on the directory. Immutable, thread-safe.
  */
 public final class RecipientExpander {
     private static final Logger LOG = LoggerFactory.getLogger(RecipientExpander.class);
@@ -28,14 +30,21 @@ public final class RecipientExpander {
     private final Directory directory;
     private final int maxDepth;
     private final int maxTargets;
+    private final MailboxRouter router;
 
+    /** Without relay domains (home servers are still honoured). */
     public RecipientExpander(Directory directory, int maxDepth, int maxTargets) {
+        this(directory, maxDepth, maxTargets, MailboxRouter.noRelayDomains());
+    }
+
+    public RecipientExpander(Directory directory, int maxDepth, int maxTargets, MailboxRouter router) {
         if (maxDepth < 1 || maxTargets < 1) {
             throw new IllegalArgumentException("expansion limits must be at least 1");
         }
         this.directory = directory;
         this.maxDepth = maxDepth;
         this.maxTargets = maxTargets;
+        this.router = router;
     }
 
     /**
@@ -56,6 +65,7 @@ public final class RecipientExpander {
         private final Set<String> path = new HashSet<>();
         private final Map<String, Expansion.LocalTarget> local = new LinkedHashMap<>();
         private final Map<String, MailAddress> remote = new LinkedHashMap<>();
+        private final Map<String, Expansion.RelayedTarget> relayed = new LinkedHashMap<>();
         private final List<Expansion.Problem> problems = new ArrayList<>();
         private boolean loop;
         private boolean tooMany;
@@ -74,13 +84,13 @@ public final class RecipientExpander {
                 return;
             }
             if (depth > maxDepth) {
-                problems.add(new Expansion.Problem.Permanent(address, "5.4.6",
+                problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.LOOP,
                         "expansion deeper than " + maxDepth + " levels"));
                 return;
             }
             switch (directory.isLocalDomain(address.domain())) {
                 case Lookup.TempFail<Boolean> t -> {
-                    problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                    problems.add(new Expansion.Problem.Temporary(address, EnhancedStatus.DIRECTORY_UNAVAILABLE, "directory unavailable"));
                     return;
                 }
                 case Lookup.Found<Boolean> f when !f.value() -> {
@@ -93,7 +103,7 @@ public final class RecipientExpander {
             }
             switch (directory.resolve(address)) {
                 case Lookup.TempFail<Recipient> t ->
-                        problems.add(new Expansion.Problem.Temporary(address, "4.4.3", "directory unavailable"));
+                        problems.add(new Expansion.Problem.Temporary(address, EnhancedStatus.DIRECTORY_UNAVAILABLE, "directory unavailable"));
                 case Lookup.Found<Recipient> f -> {
                     path.add(key);
                     resolved(address, f.value(), depth);
@@ -110,7 +120,7 @@ public final class RecipientExpander {
                     if (mayPost(group)) {
                         group.members().forEach(m -> visit(m, depth + 1));
                     } else {
-                        problems.add(new Expansion.Problem.Permanent(address, "5.7.1",
+                        problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.NOT_AUTHORIZED,
                                 "sender not allowed to post to this group"));
                     }
                 }
@@ -121,7 +131,7 @@ public final class RecipientExpander {
                     forward.targets().forEach(t -> visit(t, depth + 1));
                 }
                 case Recipient.Unknown unknown ->
-                        problems.add(new Expansion.Problem.Permanent(address, "5.1.1", "no such user"));
+                        problems.add(new Expansion.Problem.Permanent(address, EnhancedStatus.NO_SUCH_USER, "no such user"));
             }
         }
 
@@ -132,12 +142,24 @@ public final class RecipientExpander {
 
         private void addLocal(Recipient.Mailbox mailbox, MailAddress deliveredTo) {
             if (mailbox.disabled()) {
-                problems.add(new Expansion.Problem.Permanent(deliveredTo, "5.2.1", "mailbox disabled"));
+                problems.add(new Expansion.Problem.Permanent(deliveredTo, EnhancedStatus.MAILBOX_DISABLED, "mailbox disabled"));
                 return;
             }
-            String key = mailbox.address().key();
-            if (!local.containsKey(key) && room()) {
-                local.put(key, new Expansion.LocalTarget(mailbox, deliveredTo));
+            switch (router.route(mailbox, deliveredTo)) {
+                case Route.Local l -> {
+                    String key = mailbox.address().key();
+                    if (!local.containsKey(key) && room()) {
+                        local.put(key, new Expansion.LocalTarget(mailbox, deliveredTo));
+                    }
+                }
+                case Route.Relayed r -> {
+                    if (!relayed.containsKey(deliveredTo.key()) && room()) {
+                        relayed.put(deliveredTo.key(), new Expansion.RelayedTarget(deliveredTo, r));
+                    }
+                }
+                // Nothing lost and nothing in a spool its owner does not read: it waits for a fix.
+                case Route.Invalid i -> problems.add(new Expansion.Problem.Temporary(deliveredTo,
+                        EnhancedStatus.ROUTING_UNREADABLE, i.reason()));
             }
         }
 
@@ -148,26 +170,27 @@ public final class RecipientExpander {
         }
 
         private boolean room() {
-            if (local.size() + remote.size() < maxTargets) {
+            if (local.size() + remote.size() + relayed.size() < maxTargets) {
                 return true;
             }
             if (!tooMany) {
                 tooMany = true;
-                problems.add(new Expansion.Problem.Permanent(recipient, "5.5.3",
+                problems.add(new Expansion.Problem.Permanent(recipient, EnhancedStatus.TOO_MANY_RECIPIENTS_PERMANENT,
                         "expands to more than " + maxTargets + " recipients"));
             }
             return false;
         }
 
         Expansion result() {
-            if (local.isEmpty() && remote.isEmpty() && problems.isEmpty()) {
+            if (local.isEmpty() && remote.isEmpty() && relayed.isEmpty() && problems.isEmpty()) {
                 LogLine.event("expansion-empty").add("recipient", recipient).add("loop", loop).warn(LOG);
-                problems.add(new Expansion.Problem.Permanent(recipient, "5.4.6",
+                problems.add(new Expansion.Problem.Permanent(recipient, EnhancedStatus.LOOP,
                         loop ? "alias or forward loop" : "expands to no recipient"));
             } else if (loop) {
                 LogLine.event("expansion-loop-cut").add("recipient", recipient).info(LOG);
             }
-            return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems);
+            return new Expansion(recipient, List.copyOf(local.values()), List.copyOf(remote.values()), problems,
+                    List.copyOf(relayed.values()));
         }
     }
 }

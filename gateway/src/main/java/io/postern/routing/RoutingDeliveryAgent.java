@@ -2,10 +2,12 @@ package io.postern.routing;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.DeliveryConfig;
+import io.postern.config.NextHop;
 import io.postern.delivery.DeliveryKey;
 import io.postern.delivery.LocalDelivery;
 import io.postern.delivery.LocalOutcome;
 import io.postern.directory.Directory;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
@@ -25,15 +27,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The queue's {@link DeliveryAgent}: expands every envelope recipient, delivers each distinct
- * local mailbox once, hands each distinct remote address once to the outbound agent, and answers
+ * local mailbox once, hands each distinct remote address once to the outbound agent and each
+ * address of a relay domain or of a user with a home server elsewhere once to its next hop
+ * ({@link NextHops}; never into a local spool), and answers
  * exactly one {@link DeliveryResult} per envelope recipient: delivered when all its targets were,
  * failed when any failed permanently, deferred otherwise. Without an outbound agent remote targets
  * are deferred with 4.4.0. Thread-safe; {@link #close()} stops its threads.
@@ -58,6 +60,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
     private final Optional<LocalDelivery> mda;
     private final Optional<DeliveryAgent> lmtp;
     private final Optional<DeliveryAgent> remote;
+    private final NextHops nextHops;
     private final MeterRegistry registry;
     private final ExecutorService coordinator;
     private final ExecutorService io;
@@ -65,31 +68,43 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
     /** Local mailboxes written in process (roles {@code all} and {@code delivery}). */
     public RoutingDeliveryAgent(Directory directory, LocalDelivery local, Optional<DeliveryAgent> remote,
                                 DeliveryConfig config, MeterRegistry registry) {
-        this(directory, Optional.of(local), Optional.empty(), remote, config, registry);
+        this(directory, Optional.of(local), Optional.empty(), remote, NextHops.none(), config, registry);
+    }
+
+    /** Local mailboxes written in process; relay domains and home servers through {@code nextHops}. */
+    public RoutingDeliveryAgent(Directory directory, LocalDelivery local, Optional<DeliveryAgent> remote,
+                                NextHops nextHops, DeliveryConfig config, MeterRegistry registry) {
+        this(directory, Optional.of(local), Optional.empty(), remote, nextHops, config, registry);
     }
 
     /** Local mailboxes handed to delivery workers over LMTP (role {@code front}). */
     public static RoutingDeliveryAgent withLmtpHandOff(Directory directory, DeliveryAgent lmtp,
                                                        Optional<DeliveryAgent> remote, DeliveryConfig config,
                                                        MeterRegistry registry) {
-        return new RoutingDeliveryAgent(directory, Optional.empty(), Optional.of(lmtp), remote, config, registry);
+        return withLmtpHandOff(directory, lmtp, remote, NextHops.none(), config, registry);
+    }
+
+    /** Local mailboxes to LMTP delivery workers; relay domains and home servers through {@code nextHops}. */
+    public static RoutingDeliveryAgent withLmtpHandOff(Directory directory, DeliveryAgent lmtp,
+                                                       Optional<DeliveryAgent> remote, NextHops nextHops,
+                                                       DeliveryConfig config, MeterRegistry registry) {
+        return new RoutingDeliveryAgent(directory, Optional.empty(), Optional.of(lmtp), remote, nextHops, config,
+                registry);
     }
 
     private RoutingDeliveryAgent(Directory directory, Optional<LocalDelivery> mda, Optional<DeliveryAgent> lmtp,
-                                 Optional<DeliveryAgent> remote, DeliveryConfig config, MeterRegistry registry) {
-        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients());
+                                 Optional<DeliveryAgent> remote, NextHops nextHops, DeliveryConfig config,
+                                 MeterRegistry registry) {
+        this.expander = new RecipientExpander(directory, config.maxExpansionDepth(), config.maxExpandedRecipients(),
+                nextHops.router());
         this.mda = mda;
         this.lmtp = lmtp;
         this.remote = remote;
+        this.nextHops = nextHops;
         this.registry = registry;
         // Directory look-ups and waiting are cheap on virtual threads; fsyncs are bounded by the I/O pool.
-        this.coordinator = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("routing-", 0).factory());
-        AtomicInteger n = new AtomicInteger();
-        this.io = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "delivery-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.coordinator = Threads.virtual("routing");
+        this.io = Threads.fixed("delivery-io", config.threads());
     }
 
     @Override
@@ -107,6 +122,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> remotes = new LinkedHashMap<>();
+        Map<NextHop, Map<String, EnvelopeRecipient>> relayed = new LinkedHashMap<>();
         Optional<MailAddress> sender = verifiedSender(message.envelope());
         for (EnvelopeRecipient recipient : recipients) {
             Expansion expansion = expansions.computeIfAbsent(recipient, r -> expander.expand(r.address(), sender));
@@ -119,15 +135,24 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             for (MailAddress address : expansion.remote()) {
                 remotes.putIfAbsent(address.key(), derived(address, recipient));
             }
+            for (Expansion.RelayedTarget target : expansion.relayed()) {
+                relayed.computeIfAbsent(target.route().hop(), h -> new LinkedHashMap<>())
+                        .putIfAbsent(target.address().key(), derived(target.address(), recipient));
+                LogLine.event("next-hop").add("queue_id", message.queueId()).add("rcpt", target.address())
+                        .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
+            }
         }
         CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients);
+        CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, relayed);
         Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
                 List.copyOf(remotes.values()), a -> a.key());
         Map<String, DeliveryResult> localResults = local.join();
+        Map<String, DeliveryResult> onwardResults = onward.join();
 
         List<DeliveryResult> results = new ArrayList<>();
         for (EnvelopeRecipient recipient : recipients) {
-            DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults);
+            DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults,
+                    onwardResults);
             registry.counter("postern.routing.results", "outcome", result.label()).increment();
             LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
                     .add("status", result.label().toUpperCase(Locale.ROOT)).add("code", result.status())
@@ -177,6 +202,20 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
         });
     }
 
+    /** Results keyed by address: each next hop's recipients in one hand-off, the hops in parallel. */
+    private CompletableFuture<Map<String, DeliveryResult>> nextHopResults(
+            QueuedMessage message, Map<NextHop, Map<String, EnvelopeRecipient>> relayed) {
+        List<CompletableFuture<Map<String, DeliveryResult>>> parts = new ArrayList<>();
+        relayed.forEach((hop, recipients) -> parts.add(CompletableFuture.supplyAsync(() -> handOff(
+                nextHops.agents().map(agents -> agents.apply(hop)), "no transport to next hop " + hop, message,
+                List.copyOf(recipients.values()), MailAddress::key), coordinator)));
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Map<String, DeliveryResult> out = new HashMap<>();
+            parts.forEach(part -> out.putAll(part.join()));
+            return out;
+        });
+    }
+
     private static DeliveryResult asResult(EnvelopeRecipient target, LocalOutcome outcome) {
         return switch (outcome) {
             case LocalOutcome.Delivered d -> DeliveryResult.delivered(target, "delivered to mailbox", Optional.empty());
@@ -217,21 +256,26 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
     }
 
     private static DeliveryResult combine(EnvelopeRecipient recipient, Expansion expansion,
-                                          Map<String, DeliveryResult> locals, Map<String, DeliveryResult> remotes) {
+                                          Map<String, DeliveryResult> locals, Map<String, DeliveryResult> remotes,
+                                          Map<String, DeliveryResult> onward) {
         Optional<DeliveryResult> permanent = Optional.empty();
         Optional<DeliveryResult> temporary = Optional.empty();
         for (Expansion.Problem problem : expansion.problems()) {
             switch (problem) {
                 case Expansion.Problem.Permanent p -> permanent = permanent.or(() -> Optional.of(
-                        DeliveryResult.failed(recipient, EnhancedStatus.of(p.enhancedCode()), p.address() + ": " + p.reason())));
-                // The expander's only temporary problem is a directory that cannot answer.
+                        DeliveryResult.failed(recipient, p.enhancedCode(), p.address() + ": " + p.reason())));
+                // A directory that cannot answer is not the destination's fault (no backoff, retried
+                // when it answers again); anything else temporary (an unreadable home server) is.
                 case Expansion.Problem.Temporary t -> temporary = temporary.or(() -> Optional.of(
-                        DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())));
+                        t.enhancedCode().equals(EnhancedStatus.DIRECTORY_UNAVAILABLE)
+                                ? DeliveryResult.directoryUnavailable(recipient, t.address() + ": " + t.reason())
+                                : DeliveryResult.deferred(recipient, t.enhancedCode(), t.address() + ": " + t.reason())));
             }
         }
         List<DeliveryResult> targets = new ArrayList<>();
         expansion.local().forEach(t -> targets.add(locals.get(t.mailbox().address().key())));
         expansion.remote().forEach(a -> targets.add(remotes.get(a.key())));
+        expansion.relayed().forEach(t -> targets.add(onward.get(t.address().key())));
         // One target (a plain mailbox or remote address): its own words, verbatim, so that the log and
         // the DSN's Diagnostic-Code carry the remote SMTP reply. Several: each problem names its target.
         boolean single = targets.size() == 1 && expansion.problems().isEmpty();

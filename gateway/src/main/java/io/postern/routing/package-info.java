@@ -6,6 +6,10 @@
  * delivery workers over LMTP, role {@code front}) and hands remote addresses to an outbound
  * {@link io.postern.mail.DeliveryAgent};
  * {@link io.postern.routing.LocalDeliverySink} is the same for the {@code delivery} role's LMTP server.
+ * {@link io.postern.routing.MailboxRouter} places each mailbox reached: here, or on to a next hop
+ * (a relay domain's, or the user's home server from the directory), which is never a local spool;
+ * {@link io.postern.routing.RelayDomainDirectory} makes relay domains accepted and checked at RCPT
+ * like local ones ({@code routing.relayDomains}, docs/routing.md).
  * {@link io.postern.routing.DeliveryPrecheck} answers the SMTP front end, before it says 250,
  * whether local delivery would refuse a recipient anyway (full mailbox, Delivered-To loop).
  *
@@ -19,7 +23,8 @@
  * it believes the envelope sender only when the message came from an authenticated session (whose
  * sender the front end checked against the login).
  *
- * <p>Failure: a directory that cannot answer is always temporary (4.4.3), never a bounce. Each
+ * <p>Failure: a directory that cannot answer is always temporary (4.4.3), never a bounce; so is a
+ * home-server value that is not a host or next hop (4.3.5), and a next hop that is down. Each
  * envelope recipient gets exactly one result: delivered when every target was, failed when any
  * target failed permanently, deferred otherwise.
  */

@@ -10,10 +10,13 @@ import io.postern.mail.DeliveryForecast;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageSink;
 import io.postern.outbound.LmtpHandoff;
+import io.postern.outbound.NextHopDelivery;
 import io.postern.outbound.OutboundDelivery;
 import io.postern.queue.MailQueue;
 import io.postern.routing.DeliveryPrecheck;
 import io.postern.routing.LocalDeliverySink;
+import io.postern.routing.MailboxRouter;
+import io.postern.routing.NextHops;
 import io.postern.routing.RoutingDeliveryAgent;
 import java.util.Optional;
 
@@ -36,19 +39,24 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
         boolean handOff = role == Role.FRONT && !config.outbound().lmtpTargets().isEmpty();
 
         Optional<DeliveryAgent> remote = Optional.empty();
+        MailboxRouter router = new MailboxRouter(config.routing(), hostname);
+        NextHops nextHops = new NextHops(router, Optional.empty());
         if (role != Role.DELIVERY) {
             remote = Optional.of(resources.add(OutboundDelivery.create(config.outbound(), hostname, registry)));
+            NextHopDelivery onward = resources.add(NextHopDelivery.create(config.outbound(), hostname, registry));
+            nextHops = new NextHops(router, Optional.of(onward::to));
         }
         RoutingDeliveryAgent routing;
         DeliveryForecast forecast;
         if (handOff) {
             LmtpHandoff lmtp = resources.add(LmtpHandoff.create(config.outbound(), hostname, registry, origin(config)));
-            routing = RoutingDeliveryAgent.withLmtpHandOff(directory, lmtp, remote, config.delivery(), registry);
-            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.empty());
+            routing = RoutingDeliveryAgent.withLmtpHandOff(directory, lmtp, remote, nextHops, config.delivery(),
+                    registry);
+            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.empty(), router);
         } else {
             LocalDelivery mda = new LocalDelivery(config.spool(), hostname, registry);
-            routing = new RoutingDeliveryAgent(directory, mda, remote, config.delivery(), registry);
-            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.of(mda));
+            routing = new RoutingDeliveryAgent(directory, mda, remote, nextHops, config.delivery(), registry);
+            forecast = new DeliveryPrecheck(directory, config.delivery(), Optional.of(mda), router);
         }
         resources.add(routing);
         LocalDeliverySink lmtpSink = resources.add(new LocalDeliverySink(routing, config.delivery()));

@@ -19,6 +19,7 @@ import io.postern.observability.LogFormat;
 import io.postern.observability.Metrics;
 import io.postern.observability.ReadinessCheck;
 import io.postern.queue.MailQueue;
+import io.postern.routing.RelayDomainDirectory;
 import io.postern.tls.TlsContexts;
 import java.util.List;
 import java.util.Locale;
@@ -91,13 +92,15 @@ public final class PosternServer implements AutoCloseable {
         Metrics metrics = resources.add(new Metrics());
         MeterRegistry registry = metrics.registry();
         directory = DirectoryService.start(config, parts.directory(), registry, resources);
-        path = MessagePath.start(config, directory.directory(), registry, resources);
+        // Relay domains are accepted and checked like local ones (docs/routing.md).
+        Directory routed = RelayDomainDirectory.wrap(directory.directory(), config.routing());
+        path = MessagePath.start(config, routed, registry, resources);
         ClusterNetworkCheck.warn(config.relay());
         // A directory outage is not a destination failure: what it deferred goes as soon as it is back.
         path.queue().ifPresent(queue -> directory.onRecovery().accept(queue::directoryAnswers));
         Optional<SslContext> tls = TlsContexts.server(config.tls(), config.node().hostname());
         Map<ListenerKind, ProtocolInitializer> protocols =
-                Protocols.build(config, directory.directory(), parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
+                Protocols.build(config, routed, parts.smtpSink().or(path::smtpSink), path.lmtpSink(), tls,
                         registry, resources, path.forecast());
         tls.ifPresent(context -> TlsContexts.meterExpiry(context, registry));
         listeners = new ListenerSet(Transport.best(), Math.max(2, Runtime.getRuntime().availableProcessors()), registry);

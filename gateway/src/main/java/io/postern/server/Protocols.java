@@ -2,6 +2,7 @@ package io.postern.server;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
+import io.postern.config.ListenerConfig;
 import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
@@ -14,10 +15,16 @@ import io.postern.pop3.Pop3Pipeline;
 import io.postern.pop3.Pop3Services;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.SmtpPipeline;
+import io.postern.milter.MilterChain;
+import io.postern.smtp.inbound.session.MessageFilters;
 import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.smtp.reply.SmtpReply;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -54,7 +61,8 @@ final class Protocols {
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
         if (smtpSink.isPresent()) {
             // What local delivery would refuse anyway is refused before 250 (backscatter, docs/queue.md).
-            SmtpServices queueing = smtp.withSink(smtpSink.get()).withForecast(forecast);
+            SmtpServices queueing = smtp.withSink(smtpSink.get()).withForecast(forecast)
+                    .withFilters(milters(config, registry, resources));
             ProtocolInitializer smtpInitializer = (listener, channel, pipeline) ->
                     SmtpPipeline.configure(pipeline, listener, queueing);
             map.put(ListenerKind.MX, smtpInitializer);
@@ -69,5 +77,24 @@ final class Protocols {
                 directory, tls, registry, authFailures));
         map.put(ListenerKind.POP3, (listener, channel, pipeline) -> Pop3Pipeline.configure(pipeline, listener, pop3));
         return map;
+    }
+
+    /**
+     * One milter chain per MX and submission listener that names milters, built once and closed
+     * with the node; messages wait for them in {@code filter/} beside the queue's directory.
+     */
+    private static MessageFilters milters(PosternConfig config, MeterRegistry registry, Resources resources) {
+        Map<String, MilterChain> chains = new HashMap<>();
+        for (ListenerConfig listener : config.listeners()) {
+            if (!listener.milters().isEmpty()) {
+                chains.put(listener.name(), resources.add(MilterChain.of(config.miltersOf(listener), registry)));
+            }
+        }
+        Path spool = config.queue().directory().resolve("filter");
+        try {
+            return MessageFilters.create(chains, spool);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the milter spool " + spool, e);
+        }
     }
 }

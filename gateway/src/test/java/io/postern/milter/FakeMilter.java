@@ -16,18 +16,18 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A scripted milter on loopback, written for the failure cases real filters cannot be made to
+ * A scripted milter on loopback (public: the SMTP ITs in it/ use it too), written for the failure cases real filters cannot be made to
  * show on demand. Each command frame it receives goes to the {@link Script}, which answers
  * with frames, or closes, or hangs. Thread-safe (one virtual thread per connection).
  */
-final class FakeMilter implements AutoCloseable {
+public final class FakeMilter implements AutoCloseable {
     /** What to answer to one command; {@link #CLOSE} closes, {@link #HANG} never answers. */
-    interface Script {
+    public interface Script {
         List<byte[]> answer(byte command, byte[] data) throws IOException;
     }
 
-    static final List<byte[]> CLOSE = new ArrayList<>();
-    static final List<byte[]> HANG = new ArrayList<>();
+    public static final List<byte[]> CLOSE = new ArrayList<>();
+    public static final List<byte[]> HANG = new ArrayList<>();
     /** In an answer: flush what came before, then wait 100 ms. */
     static final byte[] PAUSE = new byte[0];
 
@@ -35,17 +35,17 @@ final class FakeMilter implements AutoCloseable {
     private final Script script;
     final AtomicInteger connections = new AtomicInteger();
     /** Every command received, as its letter, in order (all connections). */
-    final List<String> commands = new CopyOnWriteArrayList<>();
+    public final List<String> commands = new CopyOnWriteArrayList<>();
     final List<byte[]> frames = new CopyOnWriteArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
 
-    FakeMilter(Script script) throws IOException {
+    public FakeMilter(Script script) throws IOException {
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.script = script;
         Thread.ofVirtual().start(this::acceptLoop);
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
@@ -99,11 +99,11 @@ final class FakeMilter implements AutoCloseable {
         server.close();
     }
 
-    static byte[] reply(char command, byte[] data) {
+    public static byte[] reply(char command, byte[] data) {
         return ByteBuffer.allocate(5 + data.length).putInt(1 + data.length).put((byte) command).put(data).array();
     }
 
-    static byte[] reply(char command, String... strings) {
+    public static byte[] reply(char command, String... strings) {
         StringBuilder text = new StringBuilder();
         for (String s : strings) {
             text.append(s).append('\0');
@@ -111,7 +111,7 @@ final class FakeMilter implements AutoCloseable {
         return reply(command, text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    static byte[] options(int actions, int protocol) {
+    public static byte[] options(int actions, int protocol) {
         return reply('O', ByteBuffer.allocate(12).putInt(6).putInt(actions).putInt(protocol).array());
     }
 
@@ -119,7 +119,7 @@ final class FakeMilter implements AutoCloseable {
      * A well-behaved milter: negotiates every action and every step, continues, and answers
      * end-of-message with {@code atEom} (which should end with accept or a decision).
      */
-    static Script polite(List<byte[]> atEom) {
+    public static Script polite(List<byte[]> atEom) {
         return (command, data) -> switch (command) {
             case 'O' -> List.of(options(0x1ff, 0));
             case 'D', 'A', 'K' -> List.of();

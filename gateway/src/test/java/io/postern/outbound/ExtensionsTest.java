@@ -2,6 +2,7 @@ package io.postern.outbound;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.mail.EnhancedStatus;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,9 +27,9 @@ class ExtensionsTest {
 
     @Test
     void enhancedCodeMustMatchTheReplyClass() {
-        assertThat(new SmtpReply(550, List.of("5.7.1 relay denied")).enhancedCode()).contains("5.7.1");
+        assertThat(new SmtpReply(550, List.of("5.7.1 relay denied")).enhancedCode()).contains(EnhancedStatus.of("5.7.1"));
         assertThat(new SmtpReply(550, List.of("4.7.1 odd")).enhancedCode()).isEmpty();
         assertThat(new SmtpReply(550, List.of("relay denied")).enhancedCode()).isEmpty();
-        assertThat(new SmtpReply(250, List.of("2.1.5")).enhancedCode()).contains("2.1.5");
+        assertThat(new SmtpReply(250, List.of("2.1.5")).enhancedCode()).contains(EnhancedStatus.of("2.1.5"));
     }
 }

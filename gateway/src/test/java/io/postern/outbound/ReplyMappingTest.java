@@ -3,6 +3,7 @@ package io.postern.outbound;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.mail.DeliveryResult;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
 import io.postern.mail.RecipientOutcome;
@@ -52,9 +53,9 @@ class ReplyMappingTest {
 
     @Test
     void localFailuresFollowTheCodeClass() {
-        assertThat(ReplyMapping.local(BOB, "5.1.10", "null MX", Optional.empty()).outcome())
+        assertThat(ReplyMapping.local(BOB, EnhancedStatus.NULL_MX, "null MX", Optional.empty()).outcome())
                 .isInstanceOf(RecipientOutcome.Failed.class);
-        assertThat(ReplyMapping.local(BOB, "4.4.3", "dns down", Optional.empty()).outcome())
+        assertThat(ReplyMapping.local(BOB, EnhancedStatus.DIRECTORY_UNAVAILABLE, "dns down", Optional.empty()).outcome())
                 .isInstanceOf(RecipientOutcome.Deferred.class);
     }
 }

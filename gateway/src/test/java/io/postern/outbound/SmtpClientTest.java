@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
+import io.postern.mail.EnhancedStatus;
 import io.postern.net.Transport;
 import io.postern.config.OutboundConfig;
 import io.postern.testing.Await;
@@ -61,7 +62,7 @@ class SmtpClientTest {
                 SmtpClient.Opened opened = client.open(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                         server.getLocalPort()), "evil.test", OutboundConfig.TlsPolicy.REQUIRED, Optional.empty());
                 assertThat(opened).isInstanceOfSatisfying(SmtpClient.Opened.Unavailable.class, u -> {
-                    assertThat(u.enhancedCode()).isEqualTo("4.7.5");
+                    assertThat(u.enhancedCode()).isEqualTo(EnhancedStatus.of("4.7.5"));
                     assertThat(u.diagnostic()).contains("sent data behind its reply to STARTTLS");
                     assertThat(u.permanent()).isFalse();
                 });
@@ -125,7 +126,7 @@ class SmtpClientTest {
                 SmtpClient.Opened required = client.open(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                         server.getLocalPort()), "broken.test", OutboundConfig.TlsPolicy.REQUIRED, Optional.empty());
                 assertThat(required).isInstanceOfSatisfying(SmtpClient.Opened.Unavailable.class,
-                        u -> assertThat(u.enhancedCode()).isEqualTo("4.7.5"));
+                        u -> assertThat(u.enhancedCode()).isEqualTo(EnhancedStatus.of("4.7.5")));
                 assertThat(peer.join(Await.DEADLINE)).as("the peer served its three sessions").isTrue();
                 assertThat(sessions).hasSize(3);
                 assertThat(sessions.get(0)).containsExactly("EHLO postern.test", "STARTTLS");

@@ -1,5 +1,6 @@
 package io.postern.outbound;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.net.Transport;
 import io.postern.testing.RecordingSmtpServer;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,7 +35,7 @@ class SmtpConnectionLineTest {
             SmtpConnection connection = ((SmtpClient.Opened.Ready) opened).connection();
             for (String bad : List.of("NOOP\r\nRSET", "NOOP\nRSET", "NOOP\rRSET", "NOOP\0RSET", "\r\n")) {
                 assertThatThrownBy(() -> connection.write(bad)).isInstanceOfSatisfying(SessionFailure.class, f -> {
-                    assertThat(f.enhancedCode()).isEqualTo("4.3.0");
+                    assertThat(f.enhancedCode()).isEqualTo(EnhancedStatus.SYSTEM_TEMPORARY);
                     assertThat(f.getMessage()).contains("CR, LF or NUL");
                 });
             }

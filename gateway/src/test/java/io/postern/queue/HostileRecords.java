@@ -41,7 +41,8 @@ final class HostileRecords {
             }
             EnvelopeRecipient recipient = new EnvelopeRecipient(address, notify,
                     optional(data, 120).flatMap(io.postern.mail.OriginalRecipient::of));
-            states.add(new RecipientState(recipient, data.pickValue(QueueRecord.Status.values()), text(data, 12),
+            states.add(new RecipientState(recipient, data.pickValue(QueueRecord.Status.values()),
+                    io.postern.mail.EnhancedStatus.parse(text(data, 12)),
                     text(data, 200), optional(data, 60), data.consumeBoolean()));
         }
         Envelope.SessionTrace trace = new Envelope.SessionTrace(text(data, 45), text(data, 80), text(data, 80),

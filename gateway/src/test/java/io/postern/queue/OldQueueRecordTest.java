@@ -2,6 +2,7 @@ package io.postern.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.queue.QueueRecord.RecipientState;
 import io.postern.queue.QueueRecord.Status;
 import java.nio.charset.StandardCharsets;
@@ -56,16 +57,16 @@ class OldQueueRecordTest {
         assertThat(record.envelope().trace().trustedNetwork()).isFalse();
         RecipientState delivered = record.recipients().get(0);
         assertThat(delivered.status()).isEqualTo(Status.DELIVERED);
-        assertThat(delivered.code()).isEqualTo("2.0.0");
+        assertThat(delivered.code()).contains(EnhancedStatus.OK);
         assertThat(delivered.remoteMta()).contains("mx1.example.net");
         assertThat(delivered.reported()).isTrue();
         RecipientState failed = record.recipients().get(1);
         assertThat(failed.status()).isEqualTo(Status.FAILED);
-        assertThat(failed.code()).isEqualTo("5.1.1");
+        assertThat(failed.code()).contains(EnhancedStatus.NO_SUCH_USER);
         assertThat(failed.reported()).isFalse();
         RecipientState deferred = record.recipients().get(2);
         assertThat(deferred.status()).isEqualTo(Status.PENDING);
-        assertThat(deferred.code()).isEqualTo("4.4.3");
+        assertThat(deferred.code()).contains(EnhancedStatus.DIRECTORY_UNAVAILABLE);
         assertThat(deferred.remoteMta()).isEqualTo(Optional.empty());
         assertThat(record.pending()).containsExactly(deferred);
     }

@@ -1,5 +1,6 @@
 package io.postern.queue;
 
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.OriginalRecipient;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,9 +32,9 @@ class QueueRecordCodecTest {
         QueueRecord fresh = QueueRecord.fresh(0x0123456789ABCDEFL, envelope, 4242, Origin.MESSAGE,
                 Instant.parse("2026-03-01T10:00:01Z"));
         return fresh.withRecipients(List.of(
-                        fresh.recipients().get(0).with(Status.DELIVERED, "2.0.0", "250 2.0.0 ok; id=1\nsecond line",
+                        fresh.recipients().get(0).with(Status.DELIVERED, EnhancedStatus.OK, "250 2.0.0 ok; id=1\nsecond line",
                                 Optional.of("mx1.example.net")).markReported(),
-                        fresh.recipients().get(1).with(Status.PENDING, "4.4.1", "connection refused", Optional.empty())))
+                        fresh.recipients().get(1).with(Status.PENDING, EnhancedStatus.of("4.4.1"), "connection refused", Optional.empty())))
                 .withSchedule(3, Instant.parse("2026-03-01T11:00:00Z"))
                 .withDelayNotified();
     }
@@ -110,6 +111,17 @@ class QueueRecordCodecTest {
     }
 
     @Test
+    void aStoredCodeIsReadAsAnEnhancedStatusAndAGarbledOneAsNone() throws Exception {
+        String text = new String(QueueRecordCodec.encode(sample()), StandardCharsets.UTF_8);
+        assertThat(text).contains(";code=2.0.0;", ";code=4.4.1;");
+        QueueRecord back = QueueRecordCodec.decode(text.replace(";code=4.4.1;", ";code=4.4.1%0d%0aRSET;")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(back.recipients().get(0).code()).contains(EnhancedStatus.OK);
+        assertThat(back.recipients().get(1).code()).isEmpty();
+        assertThat(back.recipients().get(1).diagnostic()).isEqualTo("connection refused");
+    }
+
+    @Test
     void idsAreStrict() {
         assertThat(QueueId.isValid("0123456789ABCDEF")).isTrue();
         assertThat(QueueId.format(QueueId.parse("0123456789ABCDEF"))).isEqualTo("0123456789ABCDEF");
@@ -126,7 +138,7 @@ class QueueRecordCodecTest {
         QueueRecord record = sample();
         RecipientState first = record.recipients().getFirst();
         QueueRecord withEmpty = record.withRecipients(List.of(
-                first.with(QueueRecord.Status.FAILED, "5.1.1", "550 no", Optional.of("")), record.recipients().get(1)));
+                first.with(QueueRecord.Status.FAILED, EnhancedStatus.NO_SUCH_USER, "550 no", Optional.of("")), record.recipients().get(1)));
         assertThat(QueueRecordCodec.decode(QueueRecordCodec.encode(withEmpty))).isEqualTo(withEmpty);
     }
 

@@ -25,8 +25,8 @@ class RecipientExpanderTest {
 
     private static List<String> codes(Expansion e) {
         return e.problems().stream().map(p -> switch (p) {
-            case Expansion.Problem.Permanent x -> x.enhancedCode();
-            case Expansion.Problem.Temporary x -> x.enhancedCode();
+            case Expansion.Problem.Permanent x -> x.enhancedCode().toString();
+            case Expansion.Problem.Temporary x -> x.enhancedCode().toString();
         }).toList();
     }
 

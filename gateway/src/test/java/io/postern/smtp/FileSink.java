@@ -42,7 +42,7 @@ public final class FileSink implements MessageSink {
     private volatile Duration commitDelay = Duration.ZERO;
 
     /** A committed message: its file and envelope. */
-    public record Stored(String id, Path file, Envelope envelope) {
+    public record Stored(String id, Path file, Envelope envelope, boolean held) {
         public String text() {
             try {
                 return Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
@@ -88,7 +88,7 @@ public final class FileSink implements MessageSink {
     @Override
     public IncomingMessage open(Envelope envelope) throws SinkException {
         if (failOpen) {
-            throw new SinkException("4.3.1", "disk full (test)");
+            throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "disk full (test)");
         }
         String id = "T" + ids.incrementAndGet();
         Path tmp = dir.resolve("tmp").resolve(id);
@@ -96,7 +96,7 @@ public final class FileSink implements MessageSink {
         try {
             channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new SinkException("4.3.1", "cannot create " + tmp, e);
+            throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "cannot create " + tmp, e);
         }
         return new IncomingMessage() {
             private boolean done;
@@ -109,18 +109,32 @@ public final class FileSink implements MessageSink {
                         channel.write(buffer);
                     }
                 } catch (IOException e) {
-                    throw new SinkException("4.3.1", "write failed", e);
+                    throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "write failed", e);
                 }
             }
 
             @Override
+            public CompletableFuture<Acceptance> commit(Envelope changed, boolean held) {
+                return store(changed, held);
+            }
+
+            @Override
+            public java.util.Optional<String> queueId() {
+                return java.util.Optional.of(id);
+            }
+
+            @Override
             public CompletableFuture<Acceptance> commit() {
+                return store(envelope, false);
+            }
+
+            private CompletableFuture<Acceptance> store(Envelope envelope, boolean held) {
                 Executor later = CompletableFuture.delayedExecutor(commitDelay.toMillis(), TimeUnit.MILLISECONDS,
                         Executors.newVirtualThreadPerTaskExecutor());
                 return CompletableFuture.supplyAsync(() -> {
                     if (failCommit) {
                         abort();
-                        throw new java.util.concurrent.CompletionException(new SinkException("4.3.1", "fsync failed (test)"));
+                        throw new java.util.concurrent.CompletionException(new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "fsync failed (test)"));
                     }
                     try {
                         channel.force(true);
@@ -128,7 +142,7 @@ public final class FileSink implements MessageSink {
                         Path target = dir.resolve("new").resolve(id);
                         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                         done = true;
-                        stored.add(new Stored(id, target, envelope));
+                        stored.add(new Stored(id, target, envelope, held));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }

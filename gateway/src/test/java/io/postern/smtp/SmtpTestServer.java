@@ -17,6 +17,8 @@ import io.postern.config.SecretResolver;
 import io.postern.lmtp.LmtpPipeline;
 import io.postern.sasl.LoginThrottle;
 import io.postern.net.ConnectionLimits;
+import io.postern.milter.MilterChain;
+import io.postern.smtp.inbound.session.MessageFilters;
 import io.postern.smtp.inbound.session.SmtpServices;
 import io.postern.testing.MapDirectory;
 import io.postern.tls.SelfSignedCertificates;
@@ -44,6 +46,7 @@ public final class SmtpTestServer implements AutoCloseable {
     private final ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
     private final Channel server;
     private final ListenerConfig listener;
+    private final MilterChain milters;
 
     /** The login throttle of this server (its own unless one was given). */
     public final LoginThrottle throttle;
@@ -61,6 +64,12 @@ public final class SmtpTestServer implements AutoCloseable {
     /** The same, sharing {@code throttle} (as the server shares one between SMTP and POP3). */
     public SmtpTestServer(String yaml, Path dir, MapDirectory directory, Optional<LoginThrottle> throttle)
             throws Exception {
+        this(yaml, dir, directory, throttle, Clock.systemUTC());
+    }
+
+    /** The same, on a given clock (tests of hourly limits move it). */
+    public SmtpTestServer(String yaml, Path dir, MapDirectory directory, Optional<LoginThrottle> throttle, Clock clock)
+            throws Exception {
         this.directory = directory;
         this.sink = new FileSink(dir.resolve("sink"));
         this.config = new ConfigLoader(new SecretResolver(Map.of())).parse(yaml, dir, "test.yaml");
@@ -74,15 +83,23 @@ public final class SmtpTestServer implements AutoCloseable {
                 config.domains(), directory, sink, tls, meters,
                 this.throttle,
                 limits = new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
-                blocking, Clock.systemUTC());
+                blocking, clock);
+        if (!listener.milters().isEmpty()) {
+            milters = MilterChain.of(config.miltersOf(listener), meters);
+            services = services.withFilters(MessageFilters.create(Map.of(listener.name(), milters),
+                    dir.resolve("filter")));
+        } else {
+            milters = null;
+        }
+        SmtpServices served = services;
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (listener.kind() == io.postern.config.ListenerKind.LMTP) {
-                            LmtpPipeline.configure(ch.pipeline(), listener, services, sink);
+                            LmtpPipeline.configure(ch.pipeline(), listener, served, sink);
                         } else {
-                            SmtpPipeline.configure(ch.pipeline(), listener, services);
+                            SmtpPipeline.configure(ch.pipeline(), listener, served);
                         }
                     }
                 })
@@ -126,5 +143,8 @@ public final class SmtpTestServer implements AutoCloseable {
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         blocking.shutdownNow();
+        if (milters != null) {
+            milters.close();
+        }
     }
 }

@@ -1,14 +1,19 @@
 package io.postern.testing;
 
+import io.postern.config.Cidr;
 import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
+import io.postern.directory.NetworkSource;
 import io.postern.directory.Recipient;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +34,9 @@ public final class MapDirectory implements Directory {
     private final Map<String, Account> accounts = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> sendAs = new ConcurrentHashMap<>();
     private final Set<String> tempFail = ConcurrentHashMap.newKeySet();
+    private final Set<String> relayers = ConcurrentHashMap.newKeySet();
+    private final Map<String, SenderRights> limits = new ConcurrentHashMap<>();
+    private final Map<String, List<Cidr>> networks = new ConcurrentHashMap<>();
     private volatile boolean down;
     private volatile CountDownLatch loginGate = new CountDownLatch(0);
     private volatile boolean broken;
@@ -140,6 +148,28 @@ public final class MapDirectory implements Directory {
         return this;
     }
 
+    /** The entry {@code dn} holds the relay permission (group or attribute: the double does not tell them apart). */
+    public MapDirectory relayPermission(String dn, boolean granted) {
+        if (granted) {
+            relayers.add(dn.toLowerCase(Locale.ROOT));
+        } else {
+            relayers.remove(dn.toLowerCase(Locale.ROOT));
+        }
+        return this;
+    }
+
+    /** The entry {@code dn} carries its own per-sender limits (answered when the question names limit attributes). */
+    public MapDirectory senderLimits(String dn, OptionalInt recipientsPerMessage, OptionalInt messagesPerHour) {
+        limits.put(dn.toLowerCase(Locale.ROOT), new SenderRights(true, recipientsPerMessage, messagesPerHour));
+        return this;
+    }
+
+    /** The configuration entry {@code dn} lists these trusted networks (valid CIDRs only). */
+    public MapDirectory trustedNetworks(String dn, String... cidrs) {
+        networks.put(dn.toLowerCase(Locale.ROOT), java.util.Arrays.stream(cidrs).map(c -> Cidr.parse(c).value()).toList());
+        return this;
+    }
+
     /** Resolving this address fails temporarily, as if the directory timed out on it. */
     public MapDirectory tempFail(String address) {
         tempFail.add(addr(address).key());
@@ -188,6 +218,25 @@ public final class MapDirectory implements Directory {
         }
         return Lookup.found(identity.primaryAddress().key().equals(sender.key())
                 || sendAs.getOrDefault(identity.login().toLowerCase(Locale.ROOT), Set.of()).contains(sender.key()));
+    }
+
+    @Override
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+        if (down) {
+            return Lookup.tempFail("directory down (test)");
+        }
+        String dn = identity.dn().toLowerCase(Locale.ROOT);
+        SenderRights own = limits.getOrDefault(dn, SenderRights.UNRESTRICTED);
+        boolean mayRelay = !question.permissionRequired() || relayers.contains(dn);
+        return Lookup.found(new SenderRights(mayRelay,
+                question.recipientsPerMessageAttribute().isPresent() ? own.recipientsPerMessage() : OptionalInt.empty(),
+                question.messagesPerHourAttribute().isPresent() ? own.messagesPerHour() : OptionalInt.empty()));
+    }
+
+    @Override
+    public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+        return down ? Lookup.tempFail("directory down (test)")
+                : Lookup.found(networks.getOrDefault(source.dn().toLowerCase(Locale.ROOT), List.of()));
     }
 
     @Override

@@ -4,21 +4,26 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.CacheConfig;
+import io.postern.config.Cidr;
 import io.postern.directory.Directory;
 import io.postern.directory.DirectoryChange;
 import io.postern.directory.DirectoryChangeListener;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
+import io.postern.directory.NetworkSource;
 import io.postern.directory.Recipient;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.ReadinessCheck;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,10 +41,20 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     private record SendAs(Login.Identity identity, String dn, String senderKey) {
     }
 
+    /** A sender-rights question; the DN kept normalised for invalidation. */
+    private record Rights(Login.Identity identity, String dn, SenderRightsQuestion question) {
+    }
+
+    /** A trusted-networks question; the entry's DN kept normalised for invalidation. */
+    private record Networks(NetworkSource source, String dn) {
+    }
+
     private final Set<String> configuredDomains;
     private final QuestionCache<String, Boolean> domains;
     private final QuestionCache<MailAddress, Recipient> recipients;
     private final QuestionCache<SendAs, Boolean> sendAs;
+    private final QuestionCache<Rights, SenderRights> rights;
+    private final QuestionCache<Networks, List<Cidr>> networks;
     private final LoginCache logins;
     private final DirectoryHealth health;
     private final ExecutorService ownExecutor;
@@ -61,6 +76,10 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         this.sendAs = new QuestionCache<>("maySendAs", config,
                 q -> metered.maySendAs(q.identity(), MailAddress.parse(q.senderKey()).orElseThrow()),
                 allowed -> !allowed, ticker, executor, health, registry);
+        this.rights = new QuestionCache<>("senderRights", config, q -> metered.senderRights(q.identity(), q.question()),
+                r -> !r.mayRelay(), ticker, executor, health, registry);
+        this.networks = new QuestionCache<>("trustedNetworks", config, q -> metered.trustedNetworks(q.source()),
+                List::isEmpty, ticker, executor, health, registry);
         this.logins = new LoginCache(config, metered::authenticate, ticker, health, registry);
     }
 
@@ -76,7 +95,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
      */
     public static CachingDirectory wrap(Directory delegate, CacheConfig config, Set<String> configuredDomains,
                                         MeterRegistry registry) {
-        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        ExecutorService executor = Threads.virtual("directory-cache");
         return new CachingDirectory(delegate, config, configuredDomains, registry, Ticker.systemTicker(), executor,
                 executor);
     }
@@ -113,6 +132,19 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     }
 
     @Override
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+        if (!question.asksDirectory()) {
+            return Lookup.found(SenderRights.UNRESTRICTED);
+        }
+        return rights.get(new Rights(identity, DirectoryChange.normalizeDn(identity.dn()), question));
+    }
+
+    @Override
+    public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+        return networks.get(new Networks(source, DirectoryChange.normalizeDn(source.dn())));
+    }
+
+    @Override
     public Login authenticate(String login, String password) {
         return logins.authenticate(login, password);
     }
@@ -128,6 +160,10 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         sendAs.invalidateIf((q, allowed) -> dns.contains(q.dn()) || affects(keys, q.senderKey())
                 || keys.contains(q.identity().primaryAddress().key()));
         domains.invalidateIf((domain, ours) -> change.domains().contains(domain));
+        // A group change may add or remove anyone, nested groups included: every rights answer goes.
+        // Group entries change rarely next to the questions asked; users' own changes evict only theirs.
+        rights.invalidateIf((q, answer) -> change.group() || dns.contains(q.dn()));
+        networks.invalidateIf((q, list) -> dns.contains(q.dn()));
         logins.invalidate(dns);
     }
 
@@ -137,6 +173,8 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         recipients.invalidateAll();
         sendAs.invalidateAll();
         domains.invalidateAll();
+        rights.invalidateAll();
+        networks.invalidateAll();
         logins.invalidateAll();
     }
 
@@ -153,6 +191,8 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         recipients.markAllStale();
         sendAs.markAllStale();
         domains.markAllStale();
+        rights.markAllStale();
+        networks.markAllStale();
         logins.invalidateAll();
     }
 
@@ -195,7 +235,8 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
 
     /** How many answers are held (fresh or kept for an outage), over every question. */
     public long cachedAnswers() {
-        return recipients.size() + domains.size() + sendAs.size() + logins.size();
+        return recipients.size() + domains.size() + sendAs.size() + rights.size() + networks.size()
+                + logins.size();
     }
 
     /** Runs Caffeine's pending maintenance; for tests. */
@@ -203,6 +244,8 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         recipients.cleanUp();
         domains.cleanUp();
         sendAs.cleanUp();
+        rights.cleanUp();
+        networks.cleanUp();
     }
 
     /** Stored login hash, for tests that check it is never the password. */

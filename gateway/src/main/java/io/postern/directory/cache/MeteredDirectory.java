@@ -2,17 +2,23 @@ package io.postern.directory.cache;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.postern.config.Cidr;
 import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
+import io.postern.directory.NetworkSource;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
  * Counts and times every question that reaches the wrapped directory (the LDAP adapter): these
  * are the round trips the cache exists to avoid. Timer {@code postern.directory.lookups},
- * tagged {@code operation} (domain, resolve, maySendAs, login) and {@code outcome} (found,
+ * tagged {@code operation} (domain, resolve, maySendAs, senderRights,
+ * trustedNetworks, login) and {@code outcome} (found,
  * tempfail). Thread-safe.
  */
 public final class MeteredDirectory implements Directory {
@@ -37,6 +43,16 @@ public final class MeteredDirectory implements Directory {
     @Override
     public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
         return timed("maySendAs", () -> delegate.maySendAs(identity, sender));
+    }
+
+    @Override
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+        return timed("senderRights", () -> delegate.senderRights(identity, question));
+    }
+
+    @Override
+    public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+        return timed("trustedNetworks", () -> delegate.trustedNetworks(source));
     }
 
     @Override

@@ -31,6 +31,7 @@ import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryProfile;
 import io.postern.directory.DirectoryChange;
 import io.postern.directory.DirectoryChangeListener;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.time.Duration;
@@ -102,7 +103,7 @@ public final class ChangeTracker implements AutoCloseable {
         this.activeDirectory = config.profile() == DirectoryProfile.ACTIVE_DIRECTORY;
         this.connections = LdapConnections.open(config, urls);
         this.index = new EntryIndex(config.mapping(), activeDirectory ? List.of("uSNChanged") : List.of("entryCSN", "modifyTimestamp"), listener);
-        this.thread = Thread.ofPlatform().daemon().name("postern-directory-changes").unstarted(this::run);
+        this.thread = Threads.daemon("postern-directory-changes", this::run);
     }
 
     /** Starts tracking the directory {@code directory} talks to, publishing to {@code listener}. */

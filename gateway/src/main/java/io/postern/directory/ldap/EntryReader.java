@@ -36,7 +36,8 @@ final class EntryReader {
         List<String> names = new ArrayList<>(List.of("objectClass"));
         for (String name : List.of(attributes.mail(), attributes.alternateAddress(), attributes.forwardingAddress(),
                 attributes.keepCopy(), attributes.quota(), attributes.accountStatus(), attributes.accountControl(),
-                attributes.spool(), attributes.allowedSender(), attributes.aliasAddress(), attributes.aliasTarget())) {
+                attributes.spool(), attributes.allowedSender(), attributes.aliasAddress(), attributes.aliasTarget(),
+                attributes.homeServer())) {
             if (!name.isEmpty()) {
                 names.add(name);
             }
@@ -139,6 +140,12 @@ final class EntryReader {
 
     Optional<String> spool(Entry entry) {
         String value = attributes.spool().isEmpty() ? null : entry.getAttributeValue(attributes.spool());
+        return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    /** The home-server attribute's value (mailHost, msExchHomeServerName...), as the directory holds it. */
+    Optional<String> homeServer(Entry entry) {
+        String value = attributes.homeServer().isEmpty() ? null : entry.getAttributeValue(attributes.homeServer());
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 

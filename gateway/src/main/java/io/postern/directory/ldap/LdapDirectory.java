@@ -6,17 +6,24 @@ import com.unboundid.ldap.sdk.LDAPInterface;
 import com.unboundid.ldap.sdk.SearchResultEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.postern.config.Cidr;
+import io.postern.config.ConfigNode;
 import io.postern.config.DirectoryConfig;
 import io.postern.config.DirectoryMapping;
 import io.postern.config.PosternConfig;
 import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
+import io.postern.directory.NetworkSource;
 import io.postern.directory.Recipient;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import io.postern.net.Threads;
 import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -53,6 +60,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     private final EntryReader reader;
     private final GroupExpander groups;
     private final UserLogin logins;
+    private final SenderRightsReader rights;
     private final Filter userFilter;
     private final Optional<Filter> groupFilter;
     private final Optional<Filter> aliasFilter;
@@ -78,6 +86,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         this.groups = new GroupExpander(searcher, reader, mapping, config.groups(),
                 groupFilter.orElse(Filter.createPresenceFilter(mapping.attributes().member().isEmpty()
                         ? "member" : mapping.attributes().member().get(0))), config.baseDn());
+        this.rights = new SenderRightsReader(searcher, mapping, config.groups(), groupFilter);
         this.logins = new UserLogin(searcher, bindPool, reader, mapping, userFilter, config.responseTimeout().toMillis());
     }
 
@@ -241,7 +250,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         MailAddress primary = reader.primary(entry).orElse(asked);
         boolean disabled = reader.disabled(entry);
         Recipient.Mailbox mailbox = new Recipient.Mailbox(primary, entry.getDN(), reader.spool(entry),
-                reader.quota(entry), disabled);
+                reader.quota(entry), disabled, reader.homeServer(entry));
         trace.note("user " + entry.getDN() + " <" + primary + ">" + (disabled ? " (disabled)" : ""));
         List<MailAddress> listed = reader.forwardingAddresses(entry);
         // A forwarding list that names the user's own address keeps a copy (iRedMail's convention):
@@ -324,6 +333,50 @@ public final class LdapDirectory implements Directory, AutoCloseable {
     }
 
     @Override
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+        return senderRights(identity, question, DirectoryTrace.off());
+    }
+
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question,
+                                             DirectoryTrace trace) {
+        try {
+            return count("sender-rights", Lookup.found(rights.read(identity, question, trace)));
+        } catch (DirectoryUnavailable e) {
+            LogLine.event("directory-unavailable").add("question", "sender-rights").add("reason", e.getMessage()).warn(LOG);
+            return count("sender-rights", Lookup.tempFail(e.getMessage()));
+        }
+    }
+
+    @Override
+    public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+        try {
+            Optional<SearchResultEntry> entry = searcher.read(DirectoryTrace.off(), source.dn(),
+                    Filter.createPresenceFilter("objectClass"), source.attribute());
+            if (entry.isEmpty()) {
+                LogLine.event("relay-networks-entry-missing").add("dn", source.dn()).warn(LOG);
+                return count("trusted-networks", Lookup.found(List.of()));
+            }
+            String[] values = entry.get().getAttributeValues(source.attribute());
+            List<Cidr> networks = new ArrayList<>();
+            for (String value : values == null ? new String[0] : values) {
+                ConfigNode.Parsed<Cidr> parsed = Cidr.parse(value.trim());
+                if (parsed.problem() != null) {
+                    // One bad value must not drop the others, nor trust anything it did not say.
+                    LogLine.event("relay-network-invalid").add("dn", source.dn()).add("attribute", source.attribute())
+                            .add("value", value).add("reason", parsed.problem()).warn(LOG);
+                } else {
+                    networks.add(parsed.value());
+                }
+            }
+            return count("trusted-networks", Lookup.found(List.copyOf(networks)));
+        } catch (DirectoryUnavailable e) {
+            LogLine.event("directory-unavailable").add("question", "trusted-networks").add("reason", e.getMessage())
+                    .warn(LOG);
+            return count("trusted-networks", Lookup.tempFail(e.getMessage()));
+        }
+    }
+
+    @Override
     public Login authenticate(String login, String password) {
         return authenticate(login, password, DirectoryTrace.off());
     }
@@ -350,7 +403,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
      */
     public Optional<String> unhealthy() {
         CompletableFuture<Optional<String>> probe = probing.updateAndGet(current -> current != null && !current.isDone()
-                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Thread.ofVirtual().start(task)));
+                ? current : CompletableFuture.supplyAsync(this::probeNow, task -> Threads.startVirtual("directory-probe", task)));
         try {
             return probe.get(READINESS_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -406,6 +459,7 @@ public final class LdapDirectory implements Directory, AutoCloseable {
         return switch (recipient) {
             case Recipient.Mailbox m -> "mailbox " + m.address() + (m.disabled() ? " (disabled: 550 5.2.1)" : "")
                     + m.spool().map(s -> " spool " + s).orElse("")
+                    + m.homeServer().map(h -> " home server " + h).orElse("")
                     + (m.quotaBytes().isPresent() ? " quota " + m.quotaBytes().getAsLong() + " bytes" : "");
             case Recipient.Alias a -> "alias " + a.address() + " -> " + a.targets();
             case Recipient.Group g -> "group " + g.address() + " -> " + g.members()
@@ -441,6 +495,16 @@ public final class LdapDirectory implements Directory, AutoCloseable {
             @Override
             public Login authenticate(String login, String password) {
                 return self.authenticate(login, password, trace);
+            }
+
+            @Override
+            public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+                return self.senderRights(identity, question, trace);
+            }
+
+            @Override
+            public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+                return self.trustedNetworks(source);
             }
         };
     }

@@ -1,5 +1,6 @@
 package io.postern.outbound.dns;
 
+import io.postern.mail.EnhancedStatus;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -60,15 +61,15 @@ public final class MxResolver {
         try {
             name = Name.fromString(domain.toLowerCase(Locale.ROOT) + ".");
         } catch (TextParseException e) {
-            return new Route.PermanentFailure("5.1.2", "invalid domain name " + domain);
+            return new Route.PermanentFailure(EnhancedStatus.BAD_DESTINATION_SYSTEM, "invalid domain name " + domain);
         }
         Lookup mx = run(name, Type.MX);
         Record[] answers = mx.getAnswers();
         return switch (mx.getResult()) {
             case Lookup.SUCCESSFUL -> fromMx(domain, answers);
             case Lookup.TYPE_NOT_FOUND -> implicitMx(domain, name);
-            case Lookup.HOST_NOT_FOUND -> new Route.PermanentFailure("5.1.2", "domain " + domain + " does not exist (NXDOMAIN)");
-            default -> new Route.TemporaryFailure("4.4.3", "DNS lookup of MX for " + domain + " failed: "
+            case Lookup.HOST_NOT_FOUND -> new Route.PermanentFailure(EnhancedStatus.BAD_DESTINATION_SYSTEM, "domain " + domain + " does not exist (NXDOMAIN)");
+            default -> new Route.TemporaryFailure(EnhancedStatus.DIRECTORY_UNAVAILABLE, "DNS lookup of MX for " + domain + " failed: "
                     + mx.getErrorString());
         };
     }
@@ -82,7 +83,7 @@ public final class MxResolver {
             }
         }
         if (records.stream().anyMatch(MxRecord::isNull)) {
-            return new Route.PermanentFailure("5.1.10", "domain " + domain + " publishes a null MX (RFC 7505): it accepts no mail");
+            return new Route.PermanentFailure(EnhancedStatus.NULL_MX, "domain " + domain + " publishes a null MX (RFC 7505): it accepts no mail");
         }
         List<MxRecord> ordered = MxOrder.order(records, random);
         List<MxHost> hosts = new ArrayList<>();
@@ -101,8 +102,8 @@ public final class MxResolver {
             return new Route.Hosts(hosts);
         }
         return temporary
-                ? new Route.TemporaryFailure("4.4.3", "no address for any MX host of " + domain + ": " + lastProblem)
-                : new Route.PermanentFailure("5.4.4", "no MX host of " + domain + " has an address: " + lastProblem);
+                ? new Route.TemporaryFailure(EnhancedStatus.DIRECTORY_UNAVAILABLE, "no address for any MX host of " + domain + ": " + lastProblem)
+                : new Route.PermanentFailure(EnhancedStatus.UNABLE_TO_ROUTE, "no MX host of " + domain + " has an address: " + lastProblem);
     }
 
     private Route implicitMx(String domain, Name name) {
@@ -111,8 +112,8 @@ public final class MxResolver {
             return new Route.Hosts(List.of(new MxHost(domain, 0, addresses.list(), true)));
         }
         return addresses.temporary()
-                ? new Route.TemporaryFailure("4.4.3", "no MX for " + domain + " and " + addresses.problem())
-                : new Route.PermanentFailure("5.4.4", "domain " + domain + " has no MX and no address record");
+                ? new Route.TemporaryFailure(EnhancedStatus.DIRECTORY_UNAVAILABLE, "no MX for " + domain + " and " + addresses.problem())
+                : new Route.PermanentFailure(EnhancedStatus.UNABLE_TO_ROUTE, "domain " + domain + " has no MX and no address record");
     }
 
     private Addresses addresses(String host) {

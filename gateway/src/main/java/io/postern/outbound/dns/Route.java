@@ -1,5 +1,6 @@
 package io.postern.outbound.dns;
 
+import io.postern.mail.EnhancedStatus;
 import java.util.List;
 import java.util.Objects;
 
@@ -17,17 +18,21 @@ public sealed interface Route {
     }
 
     /** No delivery is possible (null MX, NXDOMAIN): bounce with this RFC 3463 code. */
-    record PermanentFailure(String enhancedCode, String reason) implements Route {
+    record PermanentFailure(EnhancedStatus enhancedCode, String reason) implements Route {
         public PermanentFailure {
-            Objects.requireNonNull(enhancedCode);
+            if (!enhancedCode.isPermanent()) {
+                throw new IllegalArgumentException("a permanent failure needs a 5.x.x code, got " + enhancedCode);
+            }
             Objects.requireNonNull(reason);
         }
     }
 
     /** DNS could not answer now (SERVFAIL, timeout): retry later. */
-    record TemporaryFailure(String enhancedCode, String reason) implements Route {
+    record TemporaryFailure(EnhancedStatus enhancedCode, String reason) implements Route {
         public TemporaryFailure {
-            Objects.requireNonNull(enhancedCode);
+            if (!enhancedCode.isTransient()) {
+                throw new IllegalArgumentException("a temporary failure needs a 4.x.x code, got " + enhancedCode);
+            }
             Objects.requireNonNull(reason);
         }
     }

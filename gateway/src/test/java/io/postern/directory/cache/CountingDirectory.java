@@ -1,11 +1,17 @@
 package io.postern.directory.cache;
 
+import io.postern.config.Cidr;
 import io.postern.directory.Directory;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
+import io.postern.directory.NetworkSource;
 import io.postern.directory.Recipient;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,6 +26,9 @@ final class CountingDirectory implements Directory {
     final Map<String, String> passwords = new ConcurrentHashMap<>();
     final Map<String, String> dns = new ConcurrentHashMap<>();
     final AtomicInteger roundTrips = new AtomicInteger();
+    /** DNs holding the relay permission. */
+    final Set<String> relayers = ConcurrentHashMap.newKeySet();
+    final Map<String, List<Cidr>> networks = new ConcurrentHashMap<>();
     volatile boolean down;
 
     static MailAddress address(String text) {
@@ -61,6 +70,25 @@ final class CountingDirectory implements Directory {
             return Lookup.tempFail("all servers down");
         }
         return Lookup.found(identity.primaryAddress().key().equals(sender.key()));
+    }
+
+    @Override
+    public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+        roundTrips.incrementAndGet();
+        if (down) {
+            return Lookup.tempFail("all servers down");
+        }
+        return Lookup.found(new SenderRights(!question.permissionRequired() || relayers.contains(identity.dn()),
+                java.util.OptionalInt.empty(), java.util.OptionalInt.empty()));
+    }
+
+    @Override
+    public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+        roundTrips.incrementAndGet();
+        if (down) {
+            return Lookup.tempFail("all servers down");
+        }
+        return Lookup.found(networks.getOrDefault(source.dn(), List.of()));
     }
 
     @Override

@@ -62,6 +62,20 @@ class LdapDirectoryOpenLdapTest {
     }
 
     @Test
+    void theHomeServerAttributeIsReadWhenMapped() throws Exception {
+        // Any attribute of the entry may hold it; "l" exists in every schema the in-memory server knows.
+        ldap.server.modify("uid=alice,ou=people,dc=example,dc=test",
+                new com.unboundid.ldap.sdk.Modification(com.unboundid.ldap.sdk.ModificationType.ADD, "l",
+                        " smtp:[mail2.example.test]:25 "));
+        assertThat(resolve(directory, "alice@example.test")).isInstanceOfSatisfying(Recipient.Mailbox.class,
+                m -> assertThat(m.homeServer()).isEmpty());
+        try (LdapDirectory mapped = connect("attributes: { homeServer: l }\n")) {
+            assertThat(resolve(mapped, "alice@example.test")).isInstanceOfSatisfying(Recipient.Mailbox.class,
+                    m -> assertThat(m.homeServer()).contains("smtp:[mail2.example.test]:25"));
+        }
+    }
+
+    @Test
     void alternateAddressesReachTheSameMailboxWhateverTheCase() {
         assertThat(resolve(directory, "A.Example@EXAMPLE.test")).isInstanceOfSatisfying(Recipient.Mailbox.class,
                 m -> assertThat(m.address()).isEqualTo(a("alice@example.test")));

@@ -415,6 +415,17 @@ public final class DeliveryBenchmark {
         }
 
         @Override
+        public Lookup<io.postern.directory.SenderRights> senderRights(Login.Identity identity,
+                io.postern.directory.SenderRightsQuestion question) {
+            return Lookup.found(io.postern.directory.SenderRights.UNRESTRICTED);
+        }
+
+        @Override
+        public Lookup<java.util.List<io.postern.config.Cidr>> trustedNetworks(io.postern.directory.NetworkSource source) {
+            return Lookup.found(java.util.List.of());
+        }
+
+        @Override
         public Login authenticate(String login, String password) {
             return new Login.Failed(Login.Reason.UNKNOWN_USER);
         }

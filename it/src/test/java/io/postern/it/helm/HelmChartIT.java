@@ -398,6 +398,10 @@ class HelmChartIT {
         assertThat(config.directory().bindPassword()).isEqualTo("ad-service-account-secret");
         assertThat(config.directory().caFile()).isPresent().get().satisfies(ca -> assertThat(ca).isRegularFile());
         assertThat(config.smtp().maxMessageSize()).isEqualTo(35L * 1024 * 1024);
+        assertThat(config.relay().permission().group()).contains("CN=Mail Relay Users,OU=Groups,DC=corp,DC=example,DC=com");
+        assertThat(config.relay().limits().messagesPerHour()).isEqualTo(600);
+        assertThat(config.relay().limits().frontNodes()).as("one share per front pod, the most the HPA may run")
+                .isEqualTo(6);
         assertThat(config.node().drainTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(rendered.front().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
                 .as("preStop 5 s + queue drain 60 s + drain 120 s + 15 s").isEqualTo(200L);

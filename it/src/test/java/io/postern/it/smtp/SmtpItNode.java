@@ -81,7 +81,7 @@ final class SmtpItNode implements AutoCloseable {
             try {
                 out = Files.newOutputStream(tmp);
             } catch (IOException e) {
-                throw new SinkException("4.3.1", "cannot create", e);
+                throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "cannot create", e);
             }
             return new IncomingMessage() {
                 @Override
@@ -89,7 +89,7 @@ final class SmtpItNode implements AutoCloseable {
                     try {
                         out.write(bytes, offset, length);
                     } catch (IOException e) {
-                        throw new SinkException("4.3.1", "write failed", e);
+                        throw new SinkException(io.postern.mail.EnhancedStatus.STORAGE_TEMPORARY, "write failed", e);
                     }
                 }
 

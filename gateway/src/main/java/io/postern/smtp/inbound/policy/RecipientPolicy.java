@@ -2,8 +2,11 @@ package io.postern.smtp.inbound.policy;
 
 import io.postern.config.RelayConfig;
 import io.postern.directory.Directory;
+import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.Recipient;
+import io.postern.directory.SenderRights;
+import io.postern.directory.SenderRightsQuestion;
 import io.postern.mail.MailAddress;
 import io.postern.smtp.reply.SmtpReply;
 import java.net.InetAddress;
@@ -13,9 +16,11 @@ import java.util.Set;
 
 /**
  * Decides one RCPT: a local address must exist in the directory and be enabled; a non-local
- * address is relayed only for an authenticated session or a trusted network (closed by default;
- * never on LMTP). A directory that cannot answer gives 451 4.4.3, never a 5xx. May block on the
- * directory: call it off the event loop. Immutable, thread-safe.
+ * address is relayed only for a trusted network (file or directory) or an authenticated session
+ * (closed by default; never on LMTP), and, when {@code relay.permission} is set, only for a
+ * user who holds the permission (else 550 5.7.1: internal recipients only). A directory that
+ * cannot answer gives 451 4.4.3, never a 5xx. May block on the directory: call it off the event
+ * loop. Immutable, thread-safe.
  */
 public record RecipientPolicy(Directory directory, Set<String> localDomains, RelayConfig relay, boolean relayAllowed) {
 
@@ -24,7 +29,10 @@ public record RecipientPolicy(Directory directory, Set<String> localDomains, Rel
     }
 
     /** Who is asking: used for relay and group-sender decisions. */
-    public record Client(InetAddress address, boolean authenticated, Optional<MailAddress> sender) {
+    public record Client(InetAddress address, Optional<Login.Identity> identity, Optional<MailAddress> sender) {
+        public boolean authenticated() {
+            return identity.isPresent();
+        }
     }
 
     public SmtpReply decide(MailAddress recipient, Client client) {
@@ -33,16 +41,35 @@ public record RecipientPolicy(Directory directory, Set<String> localDomains, Rel
         return switch (local) {
             case Lookup.TempFail<Boolean> t -> SmtpReply.DIRECTORY_TEMP_FAIL;
             case Lookup.Found<Boolean>(Boolean isLocal) when isLocal -> resolve(recipient, client);
-            case Lookup.Found<Boolean> f -> mayRelay(client) ? SmtpReply.RECIPIENT_OK : SmtpReply.RELAY_DENIED;
+            case Lookup.Found<Boolean> f -> relay(client);
         };
     }
 
-    /** Authenticated sessions and trusted networks may relay (never over LMTP). */
-    public boolean mayRelay(Client client) {
+    /**
+     * A non-local recipient: trusted networks relay (the file's first, then the directory's);
+     * an authenticated user relays when no permission is configured or they hold it.
+     */
+    SmtpReply relay(Client client) {
         if (!relayAllowed) {
-            return false;
+            return SmtpReply.RELAY_DENIED;
         }
-        return client.authenticated() || relay.trusts(client.address());
+        Lookup<Boolean> trusted = new TrustedNetworks(relay, directory).trusts(client.address());
+        if (trusted instanceof Lookup.Found<Boolean>(Boolean yes) && yes) {
+            return SmtpReply.RECIPIENT_OK;
+        }
+        boolean trustUnknown = trusted instanceof Lookup.TempFail<Boolean>;
+        if (client.identity().isEmpty()) {
+            return trustUnknown ? SmtpReply.DIRECTORY_TEMP_FAIL : SmtpReply.RELAY_DENIED;
+        }
+        SenderRightsQuestion question = RelayQuestions.rights(relay);
+        if (!question.permissionRequired()) {
+            return SmtpReply.RECIPIENT_OK;
+        }
+        return switch (directory.senderRights(client.identity().get(), question)) {
+            case Lookup.TempFail<SenderRights> t -> SmtpReply.DIRECTORY_TEMP_FAIL;
+            case Lookup.Found<SenderRights>(SenderRights rights) -> rights.mayRelay() ? SmtpReply.RECIPIENT_OK
+                    : trustUnknown ? SmtpReply.DIRECTORY_TEMP_FAIL : SmtpReply.RELAY_NOT_PERMITTED;
+        };
     }
 
     private SmtpReply resolve(MailAddress recipient, Client client) {

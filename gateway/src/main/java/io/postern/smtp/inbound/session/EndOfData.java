@@ -4,12 +4,16 @@ import io.micrometer.core.instrument.Counter;
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryForecast;
 import io.postern.mail.EnhancedStatus;
+import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
+import io.postern.mail.IncomingMessage;
 import io.postern.mail.MailAddress;
 import io.postern.mail.RecipientOutcome;
 import io.postern.mail.SinkException;
+import io.postern.milter.MilterContext;
 import io.postern.observability.LogLine;
 import io.postern.smtp.inbound.codec.MessageStream;
+import io.postern.smtp.inbound.policy.RecipientPolicy;
 import io.postern.smtp.reply.Reply;
 import io.postern.smtp.reply.SmtpReply;
 import java.util.Optional;
@@ -70,6 +74,15 @@ final class EndOfData {
 
         /** The message was answered or committed: the session has no transaction any more. */
         void detach();
+
+        /** A message of {@code t} was accepted: counted against the authenticated sender's hourly limit. */
+        void senderAccepted(Transaction t);
+
+        /** What the milters learn about {@code t} and its session (macros). */
+        MilterContext milterContext(Transaction t);
+
+        /** The client as RCPT decides for it: for recipients a milter adds. */
+        RecipientPolicy.Client recipientClient(Transaction t);
     }
 
     private final Session session;
@@ -77,10 +90,12 @@ final class EndOfData {
     private final DeliveryForecast forecast;
     private final Counter messagesAccepted;
     private final SessionSummary summary;
+    private final Optional<MilterStep> milters;
 
     EndOfData(Session session, ReplyStrategy replies, DeliveryForecast forecast, Counter messagesAccepted,
-              SessionSummary summary) {
+              SessionSummary summary, Optional<MilterStep> milters) {
         this.session = session;
+        this.milters = milters;
         this.replies = replies;
         this.forecast = forecast;
         this.messagesAccepted = messagesAccepted;
@@ -116,9 +131,61 @@ final class EndOfData {
      * filter that refuses calls {@code t.abort()}, {@code session.detach()} and answers with
      * {@code session.answering(t, () -> refuse(t, reply))}; one that accepts goes on to
      * {@link #beforeCommit}, off the loop through {@code session.offload} if it must wait.
+     * With milters ({@link MilterStep}) the message was spooled aside: they read it off the loop,
+     * and what they accept is copied into the message with their edits.
      */
     private void filter(Transaction t) {
-        beforeCommit(t);
+        if (milters.isEmpty() || t.spool == null) {
+            beforeCommit(t);
+            return;
+        }
+        MilterContext ctx = session.milterContext(t);
+        RecipientPolicy.Client who = session.recipientClient(t);
+        FilterSpool spool = t.spool;
+        IncomingMessage message = t.message;
+        Envelope envelope = t.envelope;
+        session.offload(() -> {
+            // Taken here, not before: if the work never runs (the node is stopping), the session's abort drops it.
+            if (!t.startFiltering()) {
+                return new MilterStep.Outcome.Refused(SmtpReply.LOCAL_ERROR.with(), false);
+            }
+            MilterStep.Outcome outcome = milters.get().run(ctx, spool, message, envelope, who);
+            t.filteringDone();
+            return outcome;
+        }, outcome -> {
+            t.spool = null;
+            switch (outcome) {
+                case MilterStep.Outcome.Queue q -> {
+                    t.filtered = q;
+                    t.recipients.clear();
+                    t.recipients.addAll(q.envelope().recipients());
+                    beforeCommit(t);
+                }
+                case MilterStep.Outcome.Refused r -> {
+                    t.abort();
+                    t.refusedByFilter = r.byMilter();
+                    session.detach();
+                    session.answering(t, () -> refuse(t, r.reply()));
+                }
+                case MilterStep.Outcome.Discarded d -> {
+                    t.abort();
+                    session.detach();
+                    LogLine.event("discarded").add("queue_id", ctx.queueId()).add("client", session.client())
+                            .add("milter", d.milter()).info(LOG);
+                    // The client is told what it would be told for an accepted message: a discard is silent.
+                    Acceptance seen = new Acceptance(ctx.queueId(),
+                            t.recipients.stream().map(r -> Acceptance.QUEUED).toList());
+                    session.answering(t, () -> {
+                        for (ReplyStrategy.Answer answer : replies.committed(t.recipients, seen)) {
+                            if (session.closed()) {
+                                return;
+                            }
+                            session.reply(answer.recipient(), answer.reply());
+                        }
+                    });
+                }
+            }
+        });
     }
 
     /** Step 3: refuses before {@code 250} what local delivery would refuse for every recipient anyway. */
@@ -146,7 +213,8 @@ final class EndOfData {
     private void commit(Transaction t) {
         CompletableFuture<Acceptance> commit;
         try {
-            commit = t.message.commit();
+            commit = t.filtered == null ? t.message.commit()
+                    : t.message.commit(t.filtered.envelope(), t.filtered.held());
         } catch (RuntimeException e) {
             commit = CompletableFuture.failedFuture(e);
         }
@@ -166,11 +234,17 @@ final class EndOfData {
         long accepted = acceptance.outcomes().isEmpty() ? t.recipients.size() : acceptance.outcomes().stream()
                 .filter(o -> o instanceof RecipientOutcome.Succeeded).count();
         if (accepted > 0) {
+            session.senderAccepted(t);
             summary.messages++;
             summary.recipients += (int) accepted;
-            LogLine.event("accepted").add("proto", summary.proto()).add("queue_id", acceptance.queueId())
+            LogLine line = LogLine.event("accepted").add("proto", summary.proto())
+                    .add("queue_id", acceptance.queueId())
                     .add("from", "<" + t.sender.map(MailAddress::toString).orElse("") + ">").add("rcpts", accepted)
-                    .add("size", t.stream.size()).add("client", session.client()).info(LOG);
+                    .add("size", t.stream.size()).add("client", session.client());
+            if (t.filtered != null && t.filtered.held()) {
+                line.add("held", "quarantine"); // milter-quarantine names the milter and its reason
+            }
+            line.info(LOG);
         }
         for (ReplyStrategy.Answer answer : replies.committed(t.recipients, acceptance)) {
             if (session.closed()) {
@@ -197,7 +271,7 @@ final class EndOfData {
 
     /** 452 with the sink's own transient status; a status that is not transient becomes 4.3.1. */
     static Reply storageFailure(SinkException e) {
-        EnhancedStatus status = EnhancedStatus.parse(e.enhancedCode()).filter(EnhancedStatus::isTransient)
+        EnhancedStatus status = Optional.of(e.enhancedCode()).filter(EnhancedStatus::isTransient)
                 .orElse(SmtpReply.STORAGE_TEMP_FAIL.status().orElseThrow());
         return SmtpReply.STORAGE_TEMP_FAIL.withStatus(status);
     }

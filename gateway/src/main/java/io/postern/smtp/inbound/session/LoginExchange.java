@@ -10,6 +10,8 @@ import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.reply.SmtpReply;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -55,6 +57,7 @@ final class LoginExchange {
     private final String hostname;
     private final Session session;
     private EventExecutor scheduler;
+    private Optional<String> mechanism = Optional.empty();
 
     LoginExchange(AuthCommand auth, Directory directory, SessionOutput output, String hostname, Session session) {
         this.auth = auth;
@@ -70,7 +73,14 @@ final class LoginExchange {
     }
 
     void start(Command.Auth command, AuthCommand.Session state) {
+        // Kept for the milters' {auth_type}: OpenDKIM signs what an authenticated client sends.
+        mechanism = Optional.of(command.mechanism().toUpperCase(Locale.ROOT));
         next(auth.start(command, state));
+    }
+
+    /** The mechanism of the session's last AUTH command, upper case; empty before any. */
+    Optional<String> mechanism() {
+        return mechanism;
     }
 
     /** The client's line after a {@code 334} challenge. */

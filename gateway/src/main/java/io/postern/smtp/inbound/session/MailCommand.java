@@ -5,8 +5,11 @@ import io.postern.directory.Login;
 import io.postern.mail.MailAddress;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.EnvelopeParameters;
+import io.postern.smtp.inbound.policy.SenderAdmission;
 import io.postern.smtp.inbound.policy.SenderPolicy;
+import io.postern.smtp.inbound.policy.TrustedNetworks;
 import io.postern.smtp.reply.SmtpReply;
+import java.net.InetAddress;
 
 /**
  * MAIL FROM, once {@link CommandTable} has checked HELO first, no open transaction and AUTH where
@@ -18,12 +21,17 @@ import io.postern.smtp.reply.SmtpReply;
 final class MailCommand {
     private final SmtpConfig config;
     private final SenderPolicy senders;
+    private final SenderAdmission admission;
+    private final TrustedNetworks trustedNetworks;
     private final SmtpServices services;
     private final ReplyStrategy replies;
 
-    MailCommand(SmtpConfig config, SenderPolicy senders, SmtpServices services, ReplyStrategy replies) {
+    MailCommand(SmtpConfig config, SenderPolicy senders, SenderAdmission admission, TrustedNetworks trustedNetworks,
+                SmtpServices services, ReplyStrategy replies) {
         this.config = config;
         this.senders = senders;
+        this.admission = admission;
+        this.trustedNetworks = trustedNetworks;
         this.services = services;
         this.replies = replies;
     }
@@ -56,14 +64,20 @@ final class MailCommand {
         started.handoffKey = p.handoffKey();
         if (session.identity().isPresent()) {
             Login.Identity who = session.identity().get();
-            session.offload(() -> senders.decide(who, mail.sender()),
-                    answer -> decided(session, started, answer, who.login()));
+            // The sender rules, the relay permission and the per-sender limits in one directory question.
+            session.offload(() -> admission.atMail(who, mail.sender()), decision -> {
+                started.senderRights = decision.rights();
+                decided(session, started, decision.reply(), who.login());
+            });
             return;
         }
         if (replies.relays() && config.rejectUnauthenticatedLocalSender() && mail.sender().isPresent()
                 && !services.relay().trusts(session.client())) {
             MailAddress sender = mail.sender().get();
-            session.offload(() -> senders.decideUnauthenticated(sender), answer -> decided(session, started, answer));
+            InetAddress from = session.client();
+            // Networks listed in the directory are trusted too (asked off the loop; unknown counts as untrusted).
+            session.offload(() -> trustedNetworks.trustsOrClosed(from) ? SmtpReply.SENDER_OK
+                    : senders.decideUnauthenticated(sender), answer -> decided(session, started, answer));
             return;
         }
         session.open(started);

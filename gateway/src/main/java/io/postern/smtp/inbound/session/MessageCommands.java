@@ -9,6 +9,7 @@ import io.postern.smtp.inbound.codec.MessageStream;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.reply.Reply;
 import io.postern.smtp.reply.SmtpReply;
+import java.io.IOException;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,15 +57,18 @@ final class MessageCommands {
     private final MessageIntake intake;
     private final SessionOutput output;
     private final Session session;
+    private final boolean filtered;
 
+    /** {@code filtered}: the listener has milters, so each message waits in a {@link FilterSpool} for them. */
     MessageCommands(SmtpServices services, ListenerKind kind, MessageIntake intake, SessionOutput output,
-                    Session session) {
+                    Session session, boolean filtered) {
         this.services = services;
         this.config = services.smtp();
         this.kind = kind;
         this.intake = intake;
         this.output = output;
         this.session = session;
+        this.filtered = filtered;
     }
 
     /** DATA, with a transaction open (the {@link CommandTable} checked it). */
@@ -144,6 +148,15 @@ final class MessageCommands {
                 trace, t.handoffKey);
         try {
             t.message = services.sink().open(envelope);
+            t.envelope = envelope;
+            if (filtered) {
+                // The milters read the message before it is queued: it waits aside until they answered.
+                t.spool = FilterSpool.create(services.filters().spoolDirectory());
+            }
+        } catch (IOException e) {
+            t.abort();
+            LogLine.event("filter-spool-failed").add("error", e.toString()).warn(LOG);
+            return Optional.of(SmtpReply.STORAGE_TEMP_FAIL.with());
         } catch (SinkException e) {
             LogLine.event("sink-open-failed").add("code", e.enhancedCode()).add("error", e.getMessage()).warn(LOG);
             return Optional.of(EndOfData.storageFailure(e));

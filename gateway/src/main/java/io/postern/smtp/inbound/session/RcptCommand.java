@@ -6,6 +6,7 @@ import io.postern.mail.MailAddress;
 import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.EnvelopeParameters;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.inbound.policy.SenderAdmission;
 import io.postern.smtp.reply.SmtpReply;
 import java.util.Optional;
 
@@ -19,12 +20,15 @@ import java.util.Optional;
 final class RcptCommand {
     private final SmtpConfig config;
     private final RecipientPolicy recipients;
+    private final SenderAdmission admission;
     private final SmtpServices services;
     private final ReplyStrategy replies;
 
-    RcptCommand(SmtpConfig config, RecipientPolicy recipients, SmtpServices services, ReplyStrategy replies) {
+    RcptCommand(SmtpConfig config, RecipientPolicy recipients, SenderAdmission admission, SmtpServices services,
+                ReplyStrategy replies) {
         this.config = config;
         this.recipients = recipients;
+        this.admission = admission;
         this.services = services;
         this.replies = replies;
     }
@@ -37,6 +41,12 @@ final class RcptCommand {
         }
         if (current.recipients.size() >= config.maxRecipients()) {
             session.reply(SmtpReply.TOO_MANY_RECIPIENTS);
+            return;
+        }
+        if (session.identity().isPresent()
+                && current.recipients.size() >= admission.recipientsPerMessage(current.senderRights)) {
+            // RFC 5321 4.5.3.1.10: the extra RCPTs get 452 and the transaction goes on.
+            session.reply(SmtpReply.SENDER_TOO_MANY_RECIPIENTS);
             return;
         }
         if (!current.smtpUtf8 && EnvelopeSession.nonAscii(rcpt.recipient())) {
@@ -53,7 +63,7 @@ final class RcptCommand {
         }
         EnvelopeRecipient recipient = new EnvelopeRecipient(rcpt.recipient(), p.dsnNotify(), p.originalRecipient());
         boolean authenticated = session.identity().isPresent();
-        RecipientPolicy.Client who = new RecipientPolicy.Client(session.client(), authenticated, current.sender);
+        RecipientPolicy.Client who = new RecipientPolicy.Client(session.client(), session.identity(), current.sender);
         session.naming(rcpt.recipient());
         // The sender a restricted group may believe: only that of a session that logged in (checked at MAIL).
         Optional<MailAddress> verified = authenticated ? current.sender : Optional.empty();

@@ -25,6 +25,8 @@ enum RejectReason {
     LOOP(true),
     /** 4xx: directory or storage unavailable; the client retries. */
     TEMPFAIL(true),
+    /** A content filter (milter) refused the message, with its own reply. */
+    FILTER(true),
     /** A permanent per-recipient failure reported by the delivery layer (LMTP). */
     DELIVERY_FAILED(true),
     AUTH(false),

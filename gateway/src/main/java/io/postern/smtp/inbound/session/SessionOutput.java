@@ -152,7 +152,9 @@ final class SessionOutput {
 
     private void rejected(Reply reply) {
         String enhanced = reply.status().map(EnhancedStatus::toString).orElse("");
-        RejectReason reason = RejectReason.of(reply.code(), reply.status());
+        // A milter's reply may use any code (554 5.7.1 is also "relay denied"): its reason is the filter.
+        RejectReason reason = ending.filter(t -> t.refusedByFilter).isPresent() ? RejectReason.FILTER
+                : RejectReason.of(reply.code(), reply.status());
         meters.rejected(reason);
         if (reason.message()) {
             summary.rejected++;

@@ -11,6 +11,8 @@ import io.postern.directory.Login;
 import io.postern.mail.Envelope;
 import io.postern.mail.MailAddress;
 import io.postern.mail.SessionDrain;
+import io.postern.milter.MilterChain;
+import io.postern.milter.MilterContext;
 import io.postern.net.ClientAddress;
 import io.postern.net.TimeoutStage;
 import io.postern.observability.LogLine;
@@ -21,12 +23,17 @@ import io.postern.smtp.inbound.command.Command;
 import io.postern.smtp.inbound.command.CommandParser;
 import io.postern.smtp.inbound.policy.AuthPolicy;
 import io.postern.smtp.inbound.policy.RecipientPolicy;
+import io.postern.smtp.inbound.policy.SenderAdmission;
 import io.postern.smtp.inbound.policy.SenderPolicy;
+import io.postern.smtp.inbound.policy.TrustedNetworks;
 import io.postern.smtp.reply.Reply;
 import io.postern.smtp.reply.SmtpReply;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +79,11 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private final StartTlsCommand startTls;
     private final LoginExchange login;
     private final EndOfData endOfData;
+    private final SenderAdmission senderAdmission;
+    // The listener's milters; the contexts they heard this session's connect and HELO with,
+    // so that their connections are ended with the session (one per HELO/TLS state).
+    private final MilterChain milters;
+    private final Map<String, MilterContext> milterSessions = new HashMap<>();
     private final LineFramer framer = new LineFramer();
     private final MessageIntake intake = new MessageIntake();
 
@@ -104,15 +116,21 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.summary = new SessionSummary(listener.kind());
         this.output = new SessionOutput(meters, errors, config.maxErrors(), summary, services.hostname(), view);
         this.hello = new HelloCommand(services.hostname(), config.maxMessageSize(), replies);
-        this.mailCommand = new MailCommand(config, new SenderPolicy(services.directory(),
-                new HashSet<>(services.domains())), services, replies);
-        this.rcptCommand = new RcptCommand(config, new RecipientPolicy(services.directory(),
-                new HashSet<>(services.domains()), services.relay(), replies.relays()), services, replies);
-        this.messages = new MessageCommands(services, listener.kind(), intake, output, view);
+        SenderPolicy senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
+        this.senderAdmission = new SenderAdmission(senderPolicy, services.directory(), services.relay(),
+                services.senderLimits());
+        this.mailCommand = new MailCommand(config, senderPolicy, senderAdmission,
+                new TrustedNetworks(services.relay(), services.directory()), services, replies);
+        RecipientPolicy recipientPolicy = new RecipientPolicy(services.directory(),
+                new HashSet<>(services.domains()), services.relay(), replies.relays());
+        this.rcptCommand = new RcptCommand(config, recipientPolicy, senderAdmission, services, replies);
+        this.milters = services.filters().chainOf(listener.name());
+        this.messages = new MessageCommands(services, listener.kind(), intake, output, view, !milters.isEmpty());
         this.startTls = new StartTlsCommand(listener.tls(), services.tls(), output);
         this.login = new LoginExchange(new AuthCommand(listener.kind(), authPolicy, services.authFailures()),
                 services.directory(), output, services.hostname(), view);
-        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), accepted, summary);
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), accepted, summary,
+                milters.isEmpty() ? Optional.empty() : Optional.of(new MilterStep(milters, recipientPolicy)));
     }
 
     // ---- lifecycle -------------------------------------------------------------------------
@@ -168,6 +186,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         mode = Mode.CLOSED;
         resetTransaction();
         releaseInput();
+        endMilterSessions();
         if (client != null) {
             summary.end(client.getHostAddress(), heloName == null ? "-" : heloName, tlsActive,
                     identity.map(Login.Identity::login).orElse("-")).ifPresent(line -> line.info(LOG));
@@ -667,6 +686,51 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void detach() {
             transaction = null;
+        }
+
+        @Override
+        public void senderAccepted(Transaction t) {
+            identity.ifPresent(who -> senderAdmission.accepted(who, t.senderRights));
+        }
+
+        @Override
+        public MilterContext milterContext(Transaction t) {
+            return SmtpSessionHandler.this.milterContext(t);
+        }
+
+        @Override
+        public RecipientPolicy.Client recipientClient(Transaction t) {
+            return new RecipientPolicy.Client(client, identity, t.sender);
+        }
+    }
+
+    // ---- milters ---------------------------------------------------------------------------
+
+    /** The session and envelope as the milters' macros give them; the client as PROXY carried it. */
+    private MilterContext milterContext(Transaction t) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        Optional<String> cipher = tlsCipher();
+        Optional<String> tlsVersion = cipher.map(c -> ssl.engine().getSession().getProtocol());
+        MilterContext context = new MilterContext(listener.name(), services.hostname(), client.getHostAddress(),
+                ClientAddress.socket(ctx.channel()).getPort(), "unknown", heloName == null ? "" : heloName,
+                identity.map(Login.Identity::login), identity.flatMap(i -> login.mechanism()), tlsVersion, cipher,
+                t.message.queueId().orElse(""), t.sender.map(MailAddress::toString).orElse(""), List.of(),
+                t.recipients.stream().map(r -> r.address().toString()).toList());
+        milterSessions.putIfAbsent(context.helo() + "|" + tlsVersion.orElse("") + "|" + cipher.orElse(""), context);
+        return context;
+    }
+
+    /** The SMTP connection ended: the milter connections kept for its next message are closed, off the loop. */
+    private void endMilterSessions() {
+        if (milterSessions.isEmpty()) {
+            return;
+        }
+        List<MilterContext> ended = List.copyOf(milterSessions.values());
+        milterSessions.clear();
+        try {
+            services.blocking().execute(() -> ended.forEach(milters::sessionEnded));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // the node is stopping: closing the chains closes their connections
         }
     }
 }

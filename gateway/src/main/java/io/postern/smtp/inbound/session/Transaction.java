@@ -1,5 +1,7 @@
 package io.postern.smtp.inbound.session;
 
+import io.postern.directory.SenderRights;
+import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeId;
 import io.postern.mail.EnvelopeRecipient;
@@ -26,9 +28,19 @@ final class Transaction {
     Optional<HandoffKey> handoffKey = Optional.empty();
     final List<EnvelopeRecipient> recipients = new ArrayList<>();
     IncomingMessage message;
+    /** The envelope the message was opened with. */
+    Envelope envelope;
+    /** Where the content goes while milters read it, instead of {@link #message}; null without milters. */
+    FilterSpool spool;
+    /** The milters' edited envelope and quarantine, once they accepted; null without milters. */
+    MilterStep.Outcome.Queue filtered;
+    /** The milters refused the message: its rejection is logged and counted as theirs. */
+    boolean refusedByFilter;
     MessageStream stream;
     SinkException sinkFailure;
     boolean usesBdat;
+    /** What the authenticated sender may do (checked at MAIL): recipient cap, counted at acceptance. */
+    SenderRights senderRights = SenderRights.UNRESTRICTED;
     /** The SIZE parameter of MAIL FROM, 0 when not given. */
     long declaredSize;
 
@@ -50,6 +62,14 @@ final class Transaction {
         if (sinkFailure != null || message == null) {
             return;
         }
+        if (spool != null) {
+            try {
+                spool.write(bytes, offset, length);
+            } catch (java.io.IOException e) {
+                sinkFailure = new SinkException(EnhancedStatus.STORAGE_TEMPORARY, "cannot write the filter spool: " + e.getMessage(), e);
+            }
+            return;
+        }
         try {
             message.write(bytes, offset, length);
         } catch (SinkException e) {
@@ -57,8 +77,39 @@ final class Transaction {
         }
     }
 
+    // The filter step works on the message off the loop; an abort meanwhile (the client went
+    // away) is left to it, so that the message is never used by two threads at once.
+    private boolean filtering;
+    private boolean abandoned;
+
+    /** The filter step takes the message: false when the session already dropped it (it went away). */
+    synchronized boolean startFiltering() {
+        if (message == null) {
+            return false;
+        }
+        filtering = true;
+        return true;
+    }
+
+    /** The filter step is done with the message: false when the session aborted meanwhile (then it is dropped now). */
+    synchronized boolean filteringDone() {
+        filtering = false;
+        if (abandoned) {
+            abort();
+            return false;
+        }
+        return true;
+    }
+
     /** Drops the message being received, if any; nothing of it is ever delivered. */
-    void abort() {
+    synchronized void abort() {
+        if (filtering) {
+            abandoned = true;
+            return;
+        }
+        if (spool != null) {
+            spool.delete();
+        }
         if (message != null) {
             message.abort();
             message = null;

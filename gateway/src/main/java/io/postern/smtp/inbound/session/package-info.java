@@ -20,5 +20,11 @@
  * Every login goes through the node's {@link io.postern.sasl.LoginThrottle} (shared with POP3): a
  * reservation before the directory is asked, settled with its answer; the throttle's delay is
  * waited on the channel's scheduler with the session suspended, never on a thread.
+ *
+ * <p>Milters: a listener that names milters ({@code MessageFilters}: one chain per listener)
+ * spools each message aside ({@code FilterSpool}) and, at its end, asks the chain off the loop
+ * ({@code MilterStep}, the filter step of {@code EndOfData}); the verdict decides the reply, and
+ * what is accepted is copied into the queue with the milters' edits. Milter replies are untrusted:
+ * the client sees them only as validated by {@link io.postern.milter.MilterReply}.
  */
 package io.postern.smtp.inbound.session;
