@@ -16,7 +16,11 @@ import java.util.function.Consumer;
  *   <li>{@code tls}: implicit TLS (smtps, pop3s). The only place it is added.</li>
  *   <li>{@code limits}: the connection caps per listener and per client. Behind TLS so that an
  *       implicit-TLS client reads its refusal, behind PROXY so that it counts real clients.</li>
- *   <li>the protocol: framing, timeouts (on the event loop's ticker), the session.</li>
+ *   <li>the protocol's framing, if it has a stage for it (POP3's line decoder; SMTP frames in
+ *       its session, because the framing changes with the session's state).</li>
+ *   <li>{@code timeouts}: the {@link TimeoutStage}, on the event loop's ticker. Behind the
+ *       framing, so that a protocol that counts traffic counts whole lines, not octets.</li>
+ *   <li>the session (and whatever it needs next to it, such as chunked writes).</li>
  * </ol>
  * Stateless.
  */
@@ -26,10 +30,12 @@ public final class ListenerStages {
 
     /**
      * {@code refusal} is the protocol's full "too many connections" line (CRLF included);
-     * {@code protocol} adds the framing, timeout and session stages.
+     * {@code framing} adds the protocol's framing stages (none for SMTP), {@code session} its
+     * session.
      */
     public static void install(ChannelPipeline pipeline, ListenerConfig listener, ConnectionLimits limits,
-                               String refusal, Optional<SslContext> tls, Consumer<ChannelPipeline> protocol) {
+                               String refusal, Optional<SslContext> tls, Consumer<ChannelPipeline> framing,
+                               TimeoutStage timeouts, Consumer<ChannelPipeline> session) {
         if (listener.proxyProtocol().enabled()) {
             pipeline.addLast("proxy", new ProxyProtocolStage(listener));
         }
@@ -38,6 +44,8 @@ public final class ListenerStages {
                     "listener " + listener.name() + " needs a TLS certificate")).newHandler(pipeline.channel().alloc()));
         }
         pipeline.addLast("limits", limits.stage(listener, refusal));
-        protocol.accept(pipeline);
+        framing.accept(pipeline);
+        pipeline.addLast("timeouts", timeouts);
+        session.accept(pipeline);
     }
 }

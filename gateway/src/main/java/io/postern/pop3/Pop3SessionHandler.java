@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.postern.config.ListenerConfig;
 import io.postern.config.TlsMode;
 import io.postern.mail.SessionDrain;
@@ -23,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import io.postern.net.ClientAddress;
+import io.postern.net.TimeoutStage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -125,7 +125,7 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
             drain();
             return;
         }
-        if (event instanceof IdleStateEvent) {
+        if (event instanceof TimeoutStage.Expired) {
             ending("timeout");
             closeWith(Pop3Reply.IDLE_TIMEOUT);
             return;
@@ -696,11 +696,13 @@ final class Pop3SessionHandler extends SimpleChannelInboundHandler<Pop3Input> {
                 @Override
                 public void suspend() {
                     busy = true;
+                    TimeoutStage.of(ctx.pipeline()).pause();
                 }
 
                 @Override
                 public void resume() {
                     busy = false;
+                    TimeoutStage.of(ctx.pipeline()).resume();
                 }
 
                 @Override

@@ -63,10 +63,6 @@ final class NodeDrain implements AdminRoute, ReadinessCheck {
         queue.flush();
     }
 
-    boolean draining() {
-        return draining.get();
-    }
-
     private String status() {
         try {
             return "draining: " + (draining.get() ? "yes" : "no") + "\n"

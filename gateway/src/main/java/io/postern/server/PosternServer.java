@@ -13,7 +13,6 @@ import io.postern.config.ListenerKind;
 import io.postern.config.PosternConfig;
 import io.postern.config.Role;
 import io.postern.directory.Directory;
-import io.postern.mail.DeliveryAgent;
 import io.postern.mail.MessageSink;
 import io.postern.net.Transport;
 import io.postern.observability.LogFormat;
@@ -190,11 +189,6 @@ public final class PosternServer implements AutoCloseable {
     /** The node-local queue (front and all roles). */
     public Optional<MailQueue> queue() {
         return path.queue();
-    }
-
-    /** Routing and delivery, as the queue calls it. */
-    public DeliveryAgent deliveryAgent() {
-        return path.routing();
     }
 
     /** Where LMTP puts what it receives: local delivery (or the hand-off to delivery workers on a front node). */

@@ -43,8 +43,4 @@ final class DataDeadline {
                 : seconds * NANOS_PER_SECOND + (received % minRate) * NANOS_PER_SECOND / minRate;
         return started + Math.min(total, grace + earned);
     }
-
-    boolean passed(long nowNanos) {
-        return nowNanos - due() >= 0;
-    }
 }

@@ -17,8 +17,6 @@ final class SessionSummary {
         /** The client closed the connection (or it broke) without QUIT. */
         DROPPED,
         TIMEOUT,
-        /** Connection limit (total or per client address) reached before the greeting. */
-        LIMIT,
         /** Too many error replies. */
         ERRORS,
         /** Too many failed AUTH attempts from this client address. */

@@ -7,9 +7,14 @@
  * STARTTLS upgrade ({@code TlsUpgrade}), and what the session reports: one {@code event=session-end}
  * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
  * commands/replies/rejections meters ({@code SessionMeters}, tags from closed sets only). Untrusted
- * input. The session owns the mode-dependent limits and timeouts (512-octet command lines, 12288
- * for an AUTH line and SASL responses, the DATA/BDAT phase deadline of {@code DataDeadline}); timers
- * read the event loop's ticker; after STARTTLS it resets all state and discards input
+ * input. Each verb has its class behind the {@code CommandTable} ({@code HelloCommand},
+ * {@code SimpleCommands}, {@code MailCommand}, {@code RcptCommand}, {@code MessageCommands} for
+ * DATA/BDAT, {@code StartTlsCommand}, {@code LoginExchange} for AUTH); {@code SessionOutput} writes
+ * every reply, counts errors and logs rejections. The session owns the mode-dependent limits
+ * (512-octet command lines, 12288 for an AUTH line and SASL responses) and tells the pipeline's
+ * {@link io.postern.net.TimeoutStage} which idle limit applies (command or DATA) and its deadlines
+ * (a command line in progress, the DATA/BDAT phase of {@code DataDeadline}), on the event loop's
+ * ticker; after STARTTLS it resets all state and discards input
  * pipelined behind the command. Replies come from {@link io.postern.smtp.reply.SmtpReply} only. Client
  * values in log lines are escaped; AUTH arguments, SASL lines and message content are never logged.
  * Every login goes through the node's {@link io.postern.sasl.LoginThrottle} (shared with POP3): a
