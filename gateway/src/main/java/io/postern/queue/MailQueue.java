@@ -168,6 +168,7 @@ public final class MailQueue implements AutoCloseable {
                 .add("client", record.envelope().trace().clientAddress())
                 .add("auth", record.envelope().trace().authenticatedUser().orElse("-")).info(LOG);
         if (online) {
+            store.remember(record);
             scheduler.track(record);
         }
     }
