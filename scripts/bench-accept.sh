@@ -37,7 +37,7 @@ recipient() { printf 'user%05d@example.test' $(( 1 + ($1 - 1) * USERS / RECIPIEN
 send() {
   local port=$1 each=$2 tag=$3 r pids=()
   for r in $(seq "$RECIPIENTS"); do
-    timeout 600 smtp-source -s "$SESSIONS" -m "$each" -l "$SIZE" -f load@remote.example.org -M load.example.org \
+    timeout "${BENCH_CLIENT_TIMEOUT:-180}" smtp-source -s "$SESSIONS" -m "$each" -l "$SIZE" -f load@remote.example.org -M load.example.org \
       -t "$(recipient "$r")" "127.0.0.1:$port" > /dev/null 2> "$WORK/$tag.$r.err" &
     pids+=($!)
   done
@@ -62,6 +62,8 @@ await_files() { # count dirs... : wait until count_files reaches count; give up 
 }
 
 now() { date +%s.%N; }
+# last_mtime DIR: the modification time of the newest file (when the last delivery landed)
+last_mtime() { find "$1" -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -1; }
 rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }'; }
 
 FSYNC_BEFORE=$(bench_fsync_rate "$WORK/fsync" 3)
@@ -85,7 +87,7 @@ S1=$(slapd_searches); B1=$(slapd_binds); R1=$(slapd_rootdse_reads)
 RT1=$(postern_metric "$POSTERN_ADMIN" postern_directory_ldap_round_trips_total)
 A1=$(postern_metric "$POSTERN_ADMIN" postern_smtp_messages_accepted_total)
 await_files $(( PW + MESSAGES )) "$SPOOL" || echo "postern: only $(count_files "$SPOOL") delivered" >&2
-T2=$AWAIT_LAST # when the last Maildir file arrived
+T2=$(last_mtime "$SPOOL") # when the last Maildir file landed (a client left hanging does not count)
 PDELIVERED=$(( $(count_files "$SPOOL") - PW ))
 LOAD_POSTERN=$(loadavg)
 curl -s "http://127.0.0.1:$POSTERN_ADMIN/metrics" > "$WORK/postern.metrics"
@@ -128,7 +130,7 @@ FFAIL=$(send "$POSTFIX_PORT" "$PER" fload)
 F1=$(now)
 FS1=$(slapd_searches)
 await_files $(( FW + MESSAGES )) "$PFMAIL" || echo "postfix: only $(count_files "$PFMAIL") delivered" >&2
-F2=$AWAIT_LAST
+F2=$(last_mtime "$PFMAIL")
 FDELIVERED=$(( $(count_files "$PFMAIL") - FW ))
 FS2=$(slapd_searches)
 LOAD_POSTFIX=$(loadavg)
