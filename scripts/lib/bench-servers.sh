@@ -1,4 +1,5 @@
-# Sourced by scripts/bench-*.sh: starts private servers on loopback for benchmarks (recipes:
+# Sourced by scripts/bench-*.sh: starts private servers on loopback for benchmarks (POSTERN_JAR picks
+# the jar, default gateway/target/postern.jar, so that a build during a run does not change it; recipes:
 # /work/shared/docs/real-servers.md). Every server's state lives under $WORK; bench_cleanup stops
 # what was started here (by pid, never by name). Needs root, slapd, postfix(-ldap), dovecot(-ldap).
 BENCH_PIDS=()
@@ -148,7 +149,7 @@ auth: { allowPlaintextOnLoopback: true, throttle: { maxFailuresPerLogin: 1000000
 $extra
 YAML
   (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" ${POSTERN_BENCH_JVM:--Xmx512m} --enable-native-access=ALL-UNNAMED \
-    -Dpostern.home="$home" -jar "$POSTERN_HOME/gateway/target/postern.jar" serve --config "$home/postern.yaml" \
+    -Dpostern.home="$home" -jar "${POSTERN_JAR:-$POSTERN_HOME/gateway/target/postern.jar}" serve --config "$home/postern.yaml" \
     > "$home/node.log" 2>&1) &
   BENCH_PIDS+=($!)
   local i

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A test seam around the queue's disk I/O: called before every write and every real fsync, so a
- * test can count fsyncs or inject a write error (disk full) without a special file system. The
+ * A test seam around the queue's disk I/O: called before every write, every real fsync and every
+ * envelope read, so a test can count them or inject a write error (disk full) without a special file system. The
  * production value is {@link #NONE}. Implementations must be thread-safe.
  */
 public interface IoHooks {
@@ -18,5 +18,9 @@ public interface IoHooks {
 
     /** Called before {@code file} (a file or a directory) is fsync'd; throwing fails the fsync. */
     default void beforeFsync(Path file) throws IOException {
+    }
+
+    /** Called before a committed envelope is read back from {@code file}. */
+    default void beforeRead(Path file) throws IOException {
     }
 }

@@ -58,7 +58,8 @@ public final class MailQueue implements AutoCloseable {
         this.store = new QueueStore(files, committer, hooks);
         QueueId ids = new QueueId(clock);
         this.firstNewId = ids.next();
-        this.sink = new QueueSink(files, committer, ids, clock, hooks, threads, this::accepted);
+        this.sink = new QueueSink(files, committer, ids, clock, hooks, threads, this::accepted, new DeliveryLog(registry),
+                this::deliveredBeforeReply);
         Bouncer bouncer = new Bouncer(config, hostname, postmaster, store, sink, registry, clock);
         Bookkeeping bookkeeping = new Bookkeeping(store, bouncer, registry);
         this.scheduler = new DeliveryScheduler(config, store, clock, registry, bookkeeping, threads, firstNewId);
@@ -115,6 +116,16 @@ public final class MailQueue implements AutoCloseable {
         scheduler.setAgent(agent);
     }
 
+    /**
+     * Role {@code all}: messages whose recipients are all local are delivered before the reply and
+     * never queued (see {@link QueueSink}); only what is left enters the queue.
+     */
+    public void setDirectDelivery(io.postern.mail.DirectDelivery delivery) {
+        if (online) {
+            sink.setDirect(delivery);
+        }
+    }
+
     /** Completes with the number of messages found when the start-up scan is done. */
     public CompletableFuture<Integer> recovered() {
         return recovered;
@@ -168,8 +179,17 @@ public final class MailQueue implements AutoCloseable {
                 .add("client", record.envelope().trace().clientAddress())
                 .add("auth", record.envelope().trace().authenticatedUser().orElse("-")).info(LOG);
         if (online) {
+            store.remember(record);
             scheduler.track(record);
         }
+    }
+
+    private void deliveredBeforeReply(QueueRecord record) {
+        LogLine.event("delivered-before-reply").add("id", record.queueId())
+                .add("from", "<" + record.envelope().sender().map(MailAddress::toString).orElse("") + ">")
+                .add("nrcpt", record.recipients().size()).add("size", record.contentSize())
+                .add("client", record.envelope().trace().clientAddress())
+                .add("auth", record.envelope().trace().authenticatedUser().orElse("-")).info(LOG);
     }
 
     // ---- operator operations (see QueueAdmin) ----------------------------------------------

@@ -2,12 +2,17 @@ package io.postern.queue;
 
 import io.postern.config.FileAccess;
 import io.postern.mail.Acceptance;
+import io.postern.mail.DeliveryResult;
+import io.postern.mail.DirectDelivery;
 import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MessageSink;
+import io.postern.mail.QueuedMessage;
 import io.postern.mail.SinkException;
 import io.postern.queue.QueueRecord.Origin;
+import io.postern.queue.QueueRecord.RecipientState;
+import io.postern.queue.QueueRecord.Status;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,6 +35,13 @@ import java.util.function.Consumer;
  * {@code messages/}, directory fsync) and completes with the queue id only after that. Any write
  * or sync error completes with {@link SinkException} {@code 4.3.1} and removes the files; nothing
  * is sticky, so the next message tries the disk again (recovery when space returns is automatic).
+ *
+ * <p>With a {@link DirectDelivery} (role {@code all}), a message that fits in the write buffer is
+ * kept in memory and offered to it first: if every recipient is local and delivered, the spools
+ * hold it durably and no queue file is ever created; what is left (a deferral, a failure to
+ * report, a remote target) is committed as a queue record whose delivered recipients are done and
+ * whose next attempt is a repeat, due at once. Either way the future completes only when the
+ * message is durable somewhere, so the {@code 250} keeps its meaning.
  * Thread-safe; each {@link IncomingMessage} is used by one session at a time.
  */
 final class QueueSink implements MessageSink {
@@ -44,9 +56,14 @@ final class QueueSink implements MessageSink {
     private final Executor completions;
     private final Consumer<QueueRecord> onDurable;
     private final AtomicLong serial = new AtomicLong();
+    private final DeliveryLog log;
+    private final Consumer<QueueRecord> onDelivered;
+    private volatile DirectDelivery direct;
 
     QueueSink(QueueFiles files, GroupCommitter committer, QueueId ids, Clock clock, IoHooks hooks, Executor completions,
-              Consumer<QueueRecord> onDurable) {
+              Consumer<QueueRecord> onDurable, DeliveryLog log, Consumer<QueueRecord> onDelivered) {
+        this.log = log;
+        this.onDelivered = onDelivered;
         this.files = files;
         this.committer = committer;
         this.ids = ids;
@@ -54,6 +71,11 @@ final class QueueSink implements MessageSink {
         this.hooks = hooks;
         this.completions = completions;
         this.onDurable = onDurable;
+    }
+
+    /** Delivery before the reply for messages whose recipients are all local (role {@code all}); null: none. */
+    void setDirect(DirectDelivery delivery) {
+        this.direct = delivery;
     }
 
     @Override
@@ -73,7 +95,9 @@ final class QueueSink implements MessageSink {
             Path tmp = files.tmpContent(id);
             try {
                 hooks.beforeWrite(tmp);
-                FileChannel channel = QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                // Offered for direct delivery: the file is made only if the message outgrows the buffer.
+                FileChannel channel = direct != null && origin == Origin.MESSAGE ? null
+                        : QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                 return new SpoolingMessage(id, envelope, origin, tmp, channel);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 continue;
@@ -98,7 +122,7 @@ final class QueueSink implements MessageSink {
         private boolean held;
         private final Origin origin;
         private final Path tmpContent;
-        private final FileChannel channel;
+        private FileChannel channel;
         private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER);
         private long size;
         private boolean finished;
@@ -156,6 +180,9 @@ final class QueueSink implements MessageSink {
 
         private void drain() throws IOException {
             hooks.beforeWrite(tmpContent);
+            if (channel == null) {
+                channel = QueueFiles.ACCESS.create(tmpContent, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            }
             buffer.flip();
             while (buffer.hasRemaining()) {
                 channel.write(buffer);
@@ -172,13 +199,93 @@ final class QueueSink implements MessageSink {
                 throw new IllegalStateException("message already committed or aborted");
             }
             finished = true;
+            DirectDelivery delivery = direct;
+            if (delivery != null && channel == null && !held) {
+                return direct(delivery);
+            }
+            QueueRecord fresh = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
+            // Quarantined by a milter: queued on hold from the start, never delivered before the reply.
+            return persist(held ? fresh.withHeld(true, fresh.nextAttempt()) : fresh);
+        }
+
+        /** Offers the in-memory message to {@code delivery}; queues what it leaves (or all, if it declines). */
+        private CompletableFuture<Acceptance> direct(DirectDelivery delivery) {
+            byte[] bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+            java.time.Instant arrival = clock.instant();
+            io.postern.mail.MessageContent content = new io.postern.mail.MessageContent() {
+                @Override
+                public java.io.InputStream open() {
+                    return new java.io.ByteArrayInputStream(bytes);
+                }
+
+                @Override
+                public long size() {
+                    return bytes.length;
+                }
+            };
+            QueuedMessage message = new QueuedMessage(QueueId.format(id), envelope, content, QueuedMessage.Attempt.FIRST);
+            CompletableFuture<Acceptance> result = new CompletableFuture<>();
+            delivery.deliverIfLocal(message, envelope.recipients()).whenComplete((outcome, error) -> {
+                QueueRecord record = QueueRecord.fresh(id, envelope, size, origin, arrival);
+                if (error != null || outcome.isEmpty()) {
+                    persist(record).whenComplete((a, e) -> complete(result, a, e));
+                    return;
+                }
+                QueueRecord after = applied(record, outcome.get());
+                if (after.pending().isEmpty() && after.recipients().stream().allMatch(r -> r.status() == Status.DELIVERED)) {
+                    completeOffCommitter(() -> {
+                        try {
+                            onDelivered.accept(after);
+                        } finally {
+                            result.complete(acceptance());
+                        }
+                    });
+                    return;
+                }
+                // Delivered recipients are done; the next attempt is a repeat (the MDA finds any copy written).
+                persist(after.withSchedule(1, clock.instant())).whenComplete((a, e) -> complete(result, a, e));
+            });
+            return result;
+        }
+
+        private static void complete(CompletableFuture<Acceptance> result, Acceptance acceptance, Throwable error) {
+            if (error != null) {
+                result.completeExceptionally(sinkFailure(error));
+            } else {
+                result.complete(acceptance);
+            }
+        }
+
+        private Acceptance acceptance() {
+            return new Acceptance(QueueId.format(id), envelope.recipients().stream().map(r -> Acceptance.QUEUED).toList());
+        }
+
+        /** The record with one attempt's results applied and logged, as {@link Attempt} does. */
+        private QueueRecord applied(QueueRecord record, List<DeliveryResult> results) {
+            List<RecipientState> states = new ArrayList<>(record.recipients());
+            java.time.Duration delay = java.time.Duration.between(record.arrival(), clock.instant());
+            for (DeliveryResult r : results) {
+                for (int i = 0; i < states.size(); i++) {
+                    RecipientState s = states.get(i);
+                    if (s.status() != Status.PENDING || !s.recipient().equals(r.recipient())) {
+                        continue;
+                    }
+                    EnhancedStatus code = r.status();
+                    states.set(i, s.with(Status.of(r.outcome()), code, r.diagnostic(), r.remoteMta()));
+                    log.attempt(record, s.recipient().address(), r.remoteMta().orElse("none"), delay, 1,
+                            DeliveryLog.Label.of(r.outcome()), code, r.diagnostic());
+                    break;
+                }
+            }
+            return record.withRecipients(states);
+        }
+
+        /** Writes the content (if not yet on disk) and {@code record} to the queue; completes when both are durable. */
+        private CompletableFuture<Acceptance> persist(QueueRecord record) {
             Path tmpEnvelope = files.tmpEnvelope(id, serial.incrementAndGet());
             FileChannel envelopeChannel = null;
-            QueueRecord record;
             try {
                 drain();
-                QueueRecord fresh = QueueRecord.fresh(id, envelope, size, origin, clock.instant());
-                record = held ? fresh.withHeld(true, fresh.nextAttempt()) : fresh;
                 hooks.beforeWrite(tmpEnvelope);
                 envelopeChannel = QueueFiles.ACCESS.create(tmpEnvelope, StandardOpenOption.CREATE_NEW,
                         StandardOpenOption.WRITE);
@@ -210,9 +317,7 @@ final class QueueSink implements MessageSink {
                         try {
                             onDurable.accept(record);
                         } finally {
-                            result.complete(new Acceptance(QueueId.format(id), envelope.recipients().stream()
-                                    .map(r -> Acceptance.QUEUED)
-                                    .toList()));
+                            result.complete(acceptance());
                         }
                     }));
             return result;

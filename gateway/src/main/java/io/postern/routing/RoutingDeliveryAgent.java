@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Metrics: {@code postern.routing.results} (counter per envelope recipient, tag {@code outcome}).
  */
-public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable {
+public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mail.DirectDelivery, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RoutingDeliveryAgent.class);
 
     private final RecipientExpander expander;
@@ -114,6 +114,35 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, AutoCloseable 
             // A bug or an unexpected directory exception must not lose mail: try again later.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return copy.stream().map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "internal routing error")).toList();
+        });
+    }
+
+    /**
+     * Delivers now only when this node writes the spools and every recipient expands to local
+     * mailboxes without a problem (the directory answers are cached: the second expansion in
+     * {@link #route} is a cache hit); anything else is left to the queue untouched.
+     */
+    @Override
+    public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
+                                                                            List<EnvelopeRecipient> recipients) {
+        if (mda.isEmpty()) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        List<EnvelopeRecipient> copy = List.copyOf(recipients);
+        return CompletableFuture.supplyAsync(() -> {
+            Optional<MailAddress> sender = verifiedSender(message.envelope());
+            for (EnvelopeRecipient recipient : copy) {
+                Expansion expansion = expander.expand(recipient.address(), sender);
+                if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
+                    return Optional.<List<DeliveryResult>>empty();
+                }
+            }
+            return Optional.of(route(message, copy));
+        }, coordinator).exceptionally(e -> {
+            // Something may have been written: deferred, so the queue offers it again as a repeat.
+            LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
+            return Optional.of(copy.stream()
+                    .map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "internal routing error")).toList());
         });
     }
 

@@ -65,6 +65,9 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
         if (role != Role.DELIVERY) {
             MailQueue started = resources.add(MailQueue.start(config.queue(), hostname, postmaster(config), registry));
             started.setDeliveryAgent(routing);
+            if (role == Role.ALL) {
+                started.setDirectDelivery(routing); // all-local messages go to the spools before 250, not the queue
+            }
             queue = Optional.of(started);
         }
         return new MessagePath(queue, lmtpSink, routing, forecast);

@@ -40,7 +40,8 @@ import java.util.concurrent.Future;
  * until the queue is empty and prints {@code DRAINED}. A few milliseconds are spent between the
  * agent's answer and the queue's bookkeeping, so a kill often lands in that window. With
  * {@code -Dcrash.untracked=true} the agent is not told about repeats (the behaviour before
- * exactly-once delivery), to show that the test catches duplicates.
+ * exactly-once delivery), to show that the test catches duplicates. With {@code -Dcrash.direct=true}
+ * messages are delivered before they are acknowledged (role {@code all}; only what is left is queued).
  */
 public final class MaildirCrashChild {
     static final List<String> MAILBOXES = List.of("u0@example.test", "u1@example.test", "u2@example.test",
@@ -74,6 +75,9 @@ public final class MaildirCrashChild {
                         return results;
                     }, gap);
             queue.setDeliveryAgent(agent);
+            if (Boolean.getBoolean("crash.direct")) {
+                queue.setDirectDelivery(routing); // role all: all-local messages reach the spools before ACK
+            }
             if (mode.equals("accept")) {
                 accept(queue, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
                 say("ALL-ACKED");

@@ -34,10 +34,14 @@ class MaildirCrashIT {
     @TempDir
     Path work;
 
+    /** Whether the child delivers all-local messages before acknowledging them (crash.direct). */
+    private boolean direct;
+
     private ExternalProcess child(String format, String name, String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-Dcrash.format=" + format,
-                "-Dcrash.untracked=" + System.getProperty("crash.untracked", "false"), "-cp",
+                "-Dcrash.untracked=" + System.getProperty("crash.untracked", "false"),
+                "-Dcrash.direct=" + direct, "-cp",
                 System.getProperty("java.class.path"), MaildirCrashChild.class.getName()));
         command.addAll(List.of(args));
         return ExternalProcess.start(name, work, command);
@@ -61,6 +65,13 @@ class MaildirCrashIT {
     @Test
     void everyAcknowledgedMessageIsInEveryMboxExactlyOnceAfterKills() throws Exception {
         run("MBOX", 300, 1);
+    }
+
+    /** Role all: messages delivered before their acknowledgement, the rest (a crash's leftovers) queued. */
+    @Test
+    void deliveredBeforeTheReplyEveryAcknowledgedMessageIsInEveryMaildirExactlyOnceAfterKills() throws Exception {
+        direct = true;
+        run("MAILDIR", 600, 2);
     }
 
     private void run(String format, int minAcked, int drainKills) throws Exception {
