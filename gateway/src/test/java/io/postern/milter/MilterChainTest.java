@@ -8,10 +8,9 @@ import io.postern.config.MilterConfig;
 import io.postern.config.MilterDefaultAction;
 import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MessageContent;
-import java.io.ByteArrayInputStream;
+import io.postern.testing.TestContent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -58,18 +57,7 @@ class MilterChainTest {
     }
 
     static MessageContent message(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        return new MessageContent() {
-            @Override
-            public InputStream open() {
-                return new ByteArrayInputStream(bytes);
-            }
-
-            @Override
-            public long size() {
-                return bytes.length;
-            }
-        };
+        return TestContent.of(text);
     }
 
     private double failures(String cause) {

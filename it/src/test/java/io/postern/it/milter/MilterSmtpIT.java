@@ -22,10 +22,9 @@ import io.postern.milter.MilterVerdict;
 import io.postern.server.PosternServer;
 import io.postern.smtp.SmtpTestClient;
 import io.postern.testing.MapDirectory;
-import java.io.ByteArrayInputStream;
+import io.postern.testing.TestContent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -388,17 +387,6 @@ class MilterSmtpIT {
     }
 
     private static MessageContent content(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        return new MessageContent() {
-            @Override
-            public InputStream open() {
-                return new ByteArrayInputStream(bytes);
-            }
-
-            @Override
-            public long size() {
-                return bytes.length;
-            }
-        };
+        return TestContent.of(text);
     }
 }

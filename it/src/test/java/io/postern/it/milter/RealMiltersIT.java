@@ -15,10 +15,9 @@ import io.postern.milter.MilterChain;
 import io.postern.milter.MilterContext;
 import io.postern.milter.MilterVerdict;
 import io.postern.milter.Modification;
-import java.io.ByteArrayInputStream;
+import io.postern.testing.TestContent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,18 +105,7 @@ class RealMiltersIT {
     }
 
     private static MessageContent message(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        return new MessageContent() {
-            @Override
-            public InputStream open() {
-                return new ByteArrayInputStream(bytes);
-            }
-
-            @Override
-            public long size() {
-                return bytes.length;
-            }
-        };
+        return TestContent.of(text);
     }
 
     private static String plain(String id, String subject, String body) {
