@@ -1,6 +1,7 @@
 package io.postern.outbound;
 
 import io.postern.config.OutboundConfig;
+import io.postern.observability.LogLine;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,6 +11,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Idle sessions kept per destination (address, port, TLS policy) so that several messages to one
@@ -18,6 +21,7 @@ import java.util.Optional;
  * server may have closed it). Thread-safe (one lock; the network I/O happens outside it).
  */
 final class ConnectionPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionPool.class);
     private final OutboundConfig.Connections limits;
     private final Duration probeTimeout;
     private final OutboundMetrics metrics;
@@ -48,6 +52,11 @@ final class ConnectionPool implements AutoCloseable {
                 connection.quit();
                 continue;
             }
+            if (!connection.markBusy()) {
+                // A reply arrived while idle: the RSET probe would read it as its own and shift every later one.
+                strayReply(connection);
+                continue;
+            }
             try {
                 if (connection.command("RSET", probeTimeout).positive()) {
                     metrics.connection(protocol, "reused");
@@ -66,7 +75,11 @@ final class ConnectionPool implements AutoCloseable {
             connection.quit();
             return;
         }
-        connection.markIdle();
+        if (!connection.markIdle()) {
+            // More replies than commands: which reply answers which command is no longer known.
+            strayReply(connection);
+            return;
+        }
         synchronized (this) {
             Deque<SmtpConnection> queue = idle.computeIfAbsent(key, k -> new ArrayDeque<>());
             if (!closed && queue.size() < limits.maxIdlePerDestination()) {
@@ -75,6 +88,13 @@ final class ConnectionPool implements AutoCloseable {
             }
         }
         connection.quit();
+    }
+
+    /** A session whose replies no longer match its commands is never reused: closed at once, no QUIT. */
+    private void strayReply(SmtpConnection connection) {
+        LogLine.event("outbound-stray-reply").add("remote", connection.remoteMta()).warn(LOG);
+        metrics.connection(protocol, "stray-reply");
+        connection.close();
     }
 
     /** Ends sessions idle for longer than the idle timeout; called periodically. */

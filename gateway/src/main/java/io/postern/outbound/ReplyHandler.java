@@ -7,12 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.function.BooleanSupplier;
 
 /**
  * Assembles reply lines (already split by the line decoder) into {@link SmtpReply} values and
  * hands them to the connection's queue; a closed channel or a garbled reply is queued as an
  * {@link Event.Closed}. Untrusted input: at most {@code maxLines} lines per reply and
- * {@code maxWaiting} replies not yet read (a server cannot flood the heap). Mutable, one per channel.
+ * {@code maxWaiting} replies not yet read (a server cannot flood the heap). A reply that arrives
+ * while the session is idle in the pool answers no command: the session is closed. Mutable, one per channel.
  */
 final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
     sealed interface Event {
@@ -26,12 +28,14 @@ final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
     private final BlockingQueue<Event> events;
     private final int maxLines;
     private final int maxWaiting;
+    private final BooleanSupplier idle;
     private final List<String> lines = new ArrayList<>();
     private int code = -1;
     private boolean closed;
 
-    ReplyHandler(BlockingQueue<Event> events, int maxLines, int maxWaiting) {
+    ReplyHandler(BlockingQueue<Event> events, int maxLines, int maxWaiting, BooleanSupplier idle) {
         this.events = events;
+        this.idle = idle;
         this.maxLines = maxLines;
         this.maxWaiting = maxWaiting;
     }
@@ -67,9 +71,16 @@ final class ReplyHandler extends SimpleChannelInboundHandler<ByteBuf> {
                 fail(ctx, "more than " + maxWaiting + " replies sent without being asked for");
                 return;
             }
-            events.add(new Event.Reply(new SmtpReply(code, lines)));
+            SmtpReply reply = new SmtpReply(code, lines);
             lines.clear();
             code = -1;
+            if (idle.getAsBoolean()) {
+                // No command is outstanding on a pooled session: a reply now would be matched to the next one.
+                // (One that slips in before the flag is seen is still queued; taking the session checks the queue.)
+                fail(ctx, "reply from server while the session was idle: " + printable(reply.oneLine()));
+                return;
+            }
+            events.add(new Event.Reply(reply));
         }
     }
 

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
@@ -43,10 +44,13 @@ final class SmtpConnection implements AutoCloseable {
     private boolean tls;
     private int messages;
     private long idleSince = System.nanoTime();
+    /** Set while the session waits in the pool: no command is outstanding, so any reply is a stray one. */
+    private final AtomicBoolean idle;
 
-    private SmtpConnection(Channel channel, LinkedBlockingQueue<ReplyHandler.Event> events, String remoteMta,
-                           InetSocketAddress address) {
+    private SmtpConnection(Channel channel, LinkedBlockingQueue<ReplyHandler.Event> events, AtomicBoolean idle,
+                           String remoteMta, InetSocketAddress address) {
         this.channel = channel;
+        this.idle = idle;
         this.events = events;
         this.remoteMta = remoteMta;
         this.address = address;
@@ -56,6 +60,7 @@ final class SmtpConnection implements AutoCloseable {
     static SmtpConnection connect(Bootstrap bootstrap, InetSocketAddress address, String hostName, Duration timeout,
                                   int maxLineLength, int maxLines, int maxWaitingReplies) throws SessionFailure {
         LinkedBlockingQueue<ReplyHandler.Event> events = new LinkedBlockingQueue<>();
+        AtomicBoolean idle = new AtomicBoolean();
         String remoteMta = hostName + "[" + address.getAddress().getHostAddress() + "]:" + address.getPort();
         ChannelFuture future = bootstrap.clone()
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
@@ -65,7 +70,7 @@ final class SmtpConnection implements AutoCloseable {
                         // Bounded: line length (framer), lines per reply and replies waiting (handler).
                         ch.pipeline()
                                 .addLast("lines", new ReplyLineDecoder(maxLineLength))
-                                .addLast("replies", new ReplyHandler(events, maxLines, maxWaitingReplies));
+                                .addLast("replies", new ReplyHandler(events, maxLines, maxWaitingReplies, idle::get));
                     }
                 })
                 .connect(address);
@@ -78,7 +83,7 @@ final class SmtpConnection implements AutoCloseable {
             throw new SessionFailure(Diagnostics.NO_ANSWER_CODE, "connect to " + remoteMta + " failed: " + message(future.cause()),
                     future.cause());
         }
-        return new SmtpConnection(future.channel(), events, remoteMta, address);
+        return new SmtpConnection(future.channel(), events, idle, remoteMta, address);
     }
 
     String remoteMta() {
@@ -113,8 +118,21 @@ final class SmtpConnection implements AutoCloseable {
         return idleSince;
     }
 
-    void markIdle() {
+    /**
+     * Parks the session in the pool. True when no reply is waiting; from now on a reply that
+     * arrives closes the session. One the handler queued just before it saw the flag is found
+     * by {@link #markBusy} when the session is taken again.
+     */
+    boolean markIdle() {
         idleSince = System.nanoTime();
+        idle.set(true);
+        return !hasUnreadReply();
+    }
+
+    /** Takes the session out of the pool for a transaction. True when it is open and no reply came while idle. */
+    boolean markBusy() {
+        idle.set(false);
+        return channel.isActive() && !hasUnreadReply();
     }
 
     /** Runs {@code action} once when the connection is closed, by either side (at once if it already is). */
@@ -124,6 +142,14 @@ final class SmtpConnection implements AutoCloseable {
 
     boolean isOpen() {
         return channel.isActive();
+    }
+
+    /**
+     * True when a reply (or the server's close) is waiting that no command asked for: the reply
+     * accounting of this session is off, and the next read would match it to the wrong command.
+     */
+    boolean hasUnreadReply() {
+        return !events.isEmpty();
     }
 
     /** Waits for the next reply; what the command was is named in a timeout's diagnostic. */

@@ -34,7 +34,13 @@ import org.junit.jupiter.api.Test;
 class LmtpHandoffTest {
 
     /** What a scripted worker does with each session. */
-    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT, OUT_OF_STEP_AT_DATA, OUT_OF_STEP_AT_RCPT, UNKNOWN_RECIPIENT }
+    enum Mode { ACCEPT, BUSY, DIE_AFTER_DOT, OUT_OF_STEP_AT_DATA, OUT_OF_STEP_AT_RCPT, UNKNOWN_RECIPIENT,
+        /** Refuses carol@ at RCPT, takes the others: after DATA one reply per recipient taken. */
+        REFUSE_CAROL,
+        /** One reply more after the final dot than recipients were taken (a worker out of step). */
+        EXTRA_REPLY_AFTER_DOT,
+        /** Reads the message but never answers after the dot (until the front closes). */
+        SILENT_AFTER_DOT }
 
     /** A minimal LMTP server: greeting, LHLO, MAIL, RCPT, DATA, one 250 per recipient. */
     static final class Worker implements AutoCloseable {
@@ -92,7 +98,8 @@ class LmtpHandoffTest {
                                 send(out, "503 5.5.1 Need MAIL command");
                                 continue;
                             }
-                            if (mode == Mode.UNKNOWN_RECIPIENT) {
+                            if (mode == Mode.UNKNOWN_RECIPIENT
+                                    || mode == Mode.REFUSE_CAROL && line.toLowerCase().startsWith("rcpt to:<carol@")) {
                                 send(out, "550 5.1.1 no such user");
                                 continue;
                             }
@@ -116,10 +123,18 @@ class LmtpHandoffTest {
                             if (mode == Mode.DIE_AFTER_DOT) {
                                 return;
                             }
+                            if (mode == Mode.SILENT_AFTER_DOT) {
+                                in.readLine();
+                                return;
+                            }
                             delivered.incrementAndGet();
                             StringBuilder replies = new StringBuilder();
                             for (int i = 0; i < rcpts; i++) {
                                 replies.append(i == 0 ? "" : "\r\n").append("250 2.0.0 delivered");
+                            }
+                            if (mode == Mode.EXTRA_REPLY_AFTER_DOT) {
+                                // In the same write: it is on the wire before the front has read the real one.
+                                replies.append("\r\n250 2.0.0 delivered twice");
                             }
                             send(out, replies.toString());
                         }
@@ -150,11 +165,20 @@ class LmtpHandoffTest {
     }
 
     private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait) {
+        return config(targets, maxSessions, busyWait, Duration.ofSeconds(10));
+    }
+
+    private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait,
+                                         Duration dataDone) {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
-                Duration.ofSeconds(10), Duration.ofSeconds(10));
-        return new OutboundConfig(d.port(), List.of(), d.dnsTimeout(), t, d.tls(), d.relayHost(), d.connections(),
+                Duration.ofSeconds(10), dataDone);
+        // Idle sessions outlive every test: a session closed early was closed by the front on purpose.
+        OutboundConfig.Connections c = d.connections();
+        OutboundConfig.Connections connections = new OutboundConfig.Connections(c.maxPerDestination(),
+                c.maxIdlePerDestination(), Duration.ofHours(1), c.maxMessagesPerConnection());
+        return new OutboundConfig(d.port(), List.of(), d.dnsTimeout(), t, d.tls(), d.relayHost(), connections,
                 d.maxRecipientsPerTransaction(), d.maxReplyLineLength(), d.maxReplyLines(), targets,
                 new OutboundConfig.Handoff(maxSessions, busyWait, Duration.ofMinutes(5)));
     }
@@ -302,6 +326,65 @@ class LmtpHandoffTest {
                 assertThat(r.isFailed()).as(r.label()).isTrue();
                 assertThat(r.status().toString()).isEqualTo("5.1.1");
             });
+        }
+    }
+
+    private static final io.postern.mail.EnvelopeRecipient CAROL =
+            io.postern.mail.EnvelopeRecipient.of(new io.postern.mail.MailAddress("carol", "example.net"));
+
+    @Test
+    void aRefusedRecipientLeavesTheReusedSessionInStepForTheNextMessage() throws Exception {
+        try (Worker worker = new Worker(Mode.REFUSE_CAROL);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            for (String id : List.of("P1", "P2", "P3")) {
+                QueuedMessage m = message(id);
+                List<io.postern.mail.EnvelopeRecipient> both = List.of(CAROL, m.envelope().recipients().getFirst());
+                List<DeliveryResult> results = handoff.deliver(m, both).get(60, TimeUnit.SECONDS);
+                assertThat(results).as(id).hasSize(2);
+                assertThat(results).filteredOn(r -> r.recipient().equals(CAROL)).singleElement()
+                        .satisfies(r -> assertThat(r.status().toString()).as(r.label()).isEqualTo("5.1.1"));
+                assertThat(results).filteredOn(r -> !r.recipient().equals(CAROL)).singleElement()
+                        .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
+            }
+            assertThat(worker.delivered).hasValue(3);
+            assertThat(worker.sessions.get()).as("one session, reused").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aSessionWithAReplyNobodyAskedForIsClosedNotReused() throws Exception {
+        try (Worker worker = new Worker(Mode.EXTRA_REPLY_AFTER_DOT);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            for (String id : List.of("X1", "X2", "X3")) {
+                // Reused, the stray reply would be read as the RSET probe's and every later reply shift by one:
+                // MAIL's 250 as RCPT's, RCPT's 250 as DATA's, and the message deferred as out of step.
+                assertThat(deliver(handoff, message(id))).singleElement()
+                        .satisfies(r -> assertThat(r.isDelivered()).as(id + " " + r.label() + " " + r.diagnostic()).isTrue());
+                // Whether the stray reply came before the session was pooled or after, the front closes it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (worker.open.get() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+                assertThat(worker.open).as("the session with a stray reply is closed").hasValue(0);
+            }
+            assertThat(worker.delivered).hasValue(3);
+            assertThat(worker.sessions.get()).as("no session with a stray reply is reused").isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aWorkerSilentAfterTheDotTimesOutAndItsSessionIsNeverReused() throws Exception {
+        try (Worker worker = new Worker(Mode.SILENT_AFTER_DOT);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ZERO,
+                     Duration.ofMillis(300)), "front.test", new SimpleMeterRegistry())) {
+            assertThat(deliver(handoff, message("T1"))).singleElement()
+                    .satisfies(r -> assertThat(r.isDeferred()).as(r.label()).isTrue());
+            worker.mode = Mode.ACCEPT;
+            assertThat(deliver(handoff, message("T2"))).singleElement()
+                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue());
+            assertThat(worker.sessions.get()).as("the timed-out session is not reused").isEqualTo(2);
         }
     }
 }
