@@ -5,6 +5,7 @@ import io.postern.config.QueueConfig;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.MessageOutput;
 import io.postern.mail.SinkException;
 import io.postern.observability.LogLine;
 import io.postern.queue.QueueRecord.Origin;
@@ -136,21 +137,7 @@ final class Bouncer implements Bookkeeping.Notices {
             throw new IOException(e.getMessage(), e);
         }
         try {
-            OutputStream out = new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
-                }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    try {
-                        message.write(b, off, len);
-                    } catch (SinkException e) {
-                        throw new IOException(e.getMessage(), e);
-                    }
-                }
-            };
+            OutputStream out = new MessageOutput(message);
             DeliveryReport.write(out, record, recipients, kind, to.toString(), hostname, now,
                     record.arrival().plus(config.maxLifetime()), store.content(record.id(), record.contentSize()),
                     config.bounceSizeLimit());

@@ -7,6 +7,7 @@ import io.postern.mail.DirectDelivery;
 import io.postern.mail.EnhancedStatus;
 import io.postern.mail.Envelope;
 import io.postern.mail.IncomingMessage;
+import io.postern.mail.MemoryContent;
 import io.postern.mail.MessageSink;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.SinkException;
@@ -210,19 +211,8 @@ final class QueueSink implements MessageSink {
 
         /** Offers the in-memory message to {@code delivery}; queues what it leaves (or all, if it declines). */
         private CompletableFuture<Acceptance> direct(DirectDelivery delivery) {
-            byte[] bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+            MemoryContent content = new MemoryContent(java.util.Arrays.copyOf(buffer.array(), buffer.position()));
             java.time.Instant arrival = clock.instant();
-            io.postern.mail.MessageContent content = new io.postern.mail.MessageContent() {
-                @Override
-                public java.io.InputStream open() {
-                    return new java.io.ByteArrayInputStream(bytes);
-                }
-
-                @Override
-                public long size() {
-                    return bytes.length;
-                }
-            };
             QueuedMessage message = new QueuedMessage(QueueId.format(id), envelope, content, QueuedMessage.Attempt.FIRST);
             CompletableFuture<Acceptance> result = new CompletableFuture<>();
             delivery.deliverIfLocal(message, envelope.recipients()).whenComplete((outcome, error) -> {

@@ -3,7 +3,7 @@ package io.postern.routing;
 import io.postern.config.DeliveryConfig;
 import io.postern.config.FileAccess;
 import io.postern.delivery.FileContent;
-import io.postern.delivery.MemoryContent;
+import io.postern.mail.MemoryContent;
 import io.postern.mail.Acceptance;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;

@@ -9,6 +9,7 @@ import io.postern.directory.Recipient;
 import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.MailAddress;
+import io.postern.mail.MemoryContent;
 import io.postern.mail.QueuedMessage;
 import io.postern.testing.TestContent;
 import java.io.IOException;

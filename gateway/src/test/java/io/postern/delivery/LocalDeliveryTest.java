@@ -8,6 +8,7 @@ import io.postern.config.SpoolFormat;
 import io.postern.directory.Recipient;
 import io.postern.mail.EnhancedStatus;
 import io.postern.mail.MailAddress;
+import io.postern.mail.MemoryContent;
 import io.postern.testing.TestContent;
 import java.io.IOException;
 import java.nio.file.Files;

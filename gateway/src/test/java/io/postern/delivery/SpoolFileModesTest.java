@@ -3,6 +3,7 @@ package io.postern.delivery;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.postern.mail.MemoryContent;
 import io.postern.testing.TestContent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.ConfigException;

@@ -3,7 +3,7 @@ package io.postern.mailbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.postern.delivery.MboxWriter;
-import io.postern.delivery.MemoryContent;
+import io.postern.mail.MemoryContent;
 import io.postern.mail.MailAddress;
 import io.postern.mail.MessageContent;
 import io.postern.testing.Await;

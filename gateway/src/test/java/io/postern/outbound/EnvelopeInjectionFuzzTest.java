@@ -9,7 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.OutboundConfig;
-import io.postern.delivery.MemoryContent;
+import io.postern.mail.MemoryContent;
 import io.postern.mail.DeliveryAgent;
 import io.postern.mail.DeliveryResult;
 import io.postern.mail.Envelope;

@@ -2,7 +2,7 @@ package io.postern.queue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.postern.delivery.MemoryContent;
+import io.postern.mail.MemoryContent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.postern.testing;
 
-import io.postern.delivery.MemoryContent;
+import io.postern.mail.MemoryContent;
 import java.nio.charset.StandardCharsets;
 
 /** Message content for tests: the production {@link MemoryContent}, made from text. */

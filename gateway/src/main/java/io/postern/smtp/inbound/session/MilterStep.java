@@ -4,6 +4,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.IncomingMessage;
 import io.postern.mail.MailAddress;
+import io.postern.mail.MessageOutput;
 import io.postern.mail.SinkException;
 import io.postern.milter.MessageRewriter;
 import io.postern.milter.MilterChain;
@@ -102,10 +103,10 @@ final class MilterStep {
                     .info(LOG);
             return new Outcome.Discarded(edits.getLast().milter());
         }
-        try (OutputStream out = new SinkOutput(message)) {
+        try (OutputStream out = new MessageOutput(message)) {
             MessageRewriter.write(spool, edits, out);
-        } catch (SinkOutput.Failed e) {
-            throw e.failure;
+        } catch (MessageOutput.Failed e) {
+            throw e.failure();
         }
         return new Outcome.Queue(edited, held);
     }
@@ -163,37 +164,5 @@ final class MilterStep {
             s = s.substring(1, s.length() - 1).strip();
         }
         return s;
-    }
-
-    /** The message as an output stream, for {@link MessageRewriter}; a sink failure is carried through. */
-    private static final class SinkOutput extends OutputStream {
-        private final IncomingMessage message;
-
-        SinkOutput(IncomingMessage message) {
-            this.message = message;
-        }
-
-        static final class Failed extends IOException {
-            final SinkException failure;
-
-            Failed(SinkException failure) {
-                super(failure);
-                this.failure = failure;
-            }
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            try {
-                message.write(b, off, len);
-            } catch (SinkException e) {
-                throw new Failed(e);
-            }
-        }
     }
 }

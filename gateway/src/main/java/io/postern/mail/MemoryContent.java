@@ -1,10 +1,9 @@
-package io.postern.delivery;
+package io.postern.mail;
 
-import io.postern.mail.MessageContent;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 
-/** Message content held in memory (small LMTP messages, below {@code delivery.memoryThreshold}). Immutable. */
+/** Message content held in memory (small LMTP messages, a small message delivered before the reply). Immutable. */
 public record MemoryContent(byte[] bytes) implements MessageContent {
     public MemoryContent {
         bytes = bytes.clone();
