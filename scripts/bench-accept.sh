@@ -80,6 +80,7 @@ PW=$(count_files "$SPOOL") # the warm-up's files (a session smtp-source lost is 
 S0=$(slapd_searches); B0=$(slapd_binds); R0=$(slapd_rootdse_reads)
 RT0=$(postern_metric "$POSTERN_ADMIN" postern_directory_ldap_round_trips_total)
 A0=$(postern_metric "$POSTERN_ADMIN" postern_smtp_messages_accepted_total)
+PCPU0=$(proc_cpu "${BENCH_PIDS[-1]}"); PHOST0=$(host_cpu)
 T0=$(now)
 PFAIL=$(send "$POSTERN_MX" "$PER" pload)
 T1=$(now)
@@ -89,6 +90,8 @@ A1=$(postern_metric "$POSTERN_ADMIN" postern_smtp_messages_accepted_total)
 await_files $(( PW + MESSAGES )) "$SPOOL" || echo "postern: only $(count_files "$SPOOL") delivered" >&2
 T2=$(last_mtime "$SPOOL") # when the last Maildir file landed (a client left hanging does not count)
 PDELIVERED=$(( $(count_files "$SPOOL") - PW ))
+PCPU=$(cpu_per_message "$PCPU0" "$(proc_cpu "${BENCH_PIDS[-1]}")" "$PDELIVERED")
+PHOST=$(cpu_per_message "$PHOST0" "$(host_cpu)" "$PDELIVERED")
 LOAD_POSTERN=$(loadavg)
 curl -s "http://127.0.0.1:$POSTERN_ADMIN/metrics" > "$WORK/postern.metrics"
 kill "${BENCH_PIDS[-1]}"; wait "${BENCH_PIDS[-1]}" 2>/dev/null || true
@@ -125,6 +128,7 @@ await_files "$WARMUP" "$PFMAIL" || echo "postfix warm-up: only $(count_files "$P
 sleep 2
 FW=$(count_files "$PFMAIL")
 FS0=$(slapd_searches)
+FHOST0=$(host_cpu)
 F0=$(now)
 FFAIL=$(send "$POSTFIX_PORT" "$PER" fload)
 F1=$(now)
@@ -132,6 +136,7 @@ FS1=$(slapd_searches)
 await_files $(( FW + MESSAGES )) "$PFMAIL" || echo "postfix: only $(count_files "$PFMAIL") delivered" >&2
 F2=$(last_mtime "$PFMAIL")
 FDELIVERED=$(( $(count_files "$PFMAIL") - FW ))
+FHOST=$(cpu_per_message "$FHOST0" "$(host_cpu)" "$FDELIVERED")
 FS2=$(slapd_searches)
 LOAD_POSTFIX=$(loadavg)
 postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1 || true
@@ -149,6 +154,7 @@ PACC=$(rate "$MESSAGES" "$T0" "$T1")
 if [ -z "${F0:-}" ]; then # BENCH_ORDER=postern: no Postfix figures to compare
   echo "== bench-accept (Postern only): $MESSAGES messages of $SIZE bytes, $(( RECIPIENTS * SESSIONS )) sessions; work dir $WORK"
   echo "Postern: accepted $PACC msg/s, delivered $(rate "$PDELIVERED" "$T0" "$T2") msg/s ($PDELIVERED delivered), failures $PFAIL / $(wc -l < "$WORK/pload.errors")"
+  echo "cpu per message: Postern node $PCPU; host while Postern ran $PHOST"
   exit 0
 fi
 FACC=$(rate "$MESSAGES" "$F0" "$F1")
@@ -160,6 +166,7 @@ echo "| server | accepted msg/s (smtp-source wall time) | delivered msg/s (until
 echo "| --- | --- | --- | --- |"
 echo "| Postern | $PACC | $(rate "$PDELIVERED" "$T0" "$T2") ($PDELIVERED delivered) | $PFAIL / $(wc -l < "$WORK/pload.errors") |"
 echo "| Postfix | $FACC | $(rate "$FDELIVERED" "$F0" "$F2") ($FDELIVERED delivered) | $FFAIL / $(wc -l < "$WORK/fload.errors") |"
+echo "cpu per message: Postern node $PCPU; host while Postern ran $PHOST; host while Postfix ran $FHOST"
 awk -v p="$PACC" -v f="$FACC" 'BEGIN { printf "accept ratio Postern/Postfix: %.2f\n", p / f }'
 awk -v p="$(rate "$PDELIVERED" "$T0" "$T2")" -v f="$(rate "$FDELIVERED" "$F0" "$F2")" 'BEGIN { printf "delivered: Postern %d Postfix %d ratio %.2f\n", p, f, p / f }'
 awk -v rd=$((R1 - R0)) -v sw=$((S0 - SW0)) -v r="$RECIPIENTS" -v w="$WARMUP" -v s=$((S1 - S0)) -v b=$((B1 - B0)) -v rt=$((RT1 - RT0)) -v a=$((A1 - A0)) -v fs=$((FS1 - FS0)) -v fs2=$((FS2 - FS0)) -v m="$MESSAGES" 'BEGIN {

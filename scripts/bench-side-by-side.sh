@@ -25,7 +25,7 @@ workload() { # name size sessions messages
     if [ $(( i % 2 )) -eq 1 ]; then order="postern postfix"; else order="postfix postern"; fi
     BENCH_ORDER=$order BENCH_SIZE=$size BENCH_STRACE= "$POSTERN_HOME/scripts/bench-accept.sh" "$messages" "$sessions" 1 "$USERS" \
       > "$OUT/$name.$i.log" 2>&1 || { echo "run $name.$i failed: $(tail -5 "$OUT/$name.$i.log")" >&2; continue; }
-    grep -E '^(order|delivered):' "$OUT/$name.$i.log" | sed "s/^/  $name run $i: /"
+    grep -E '^(order|delivered|cpu per message):' "$OUT/$name.$i.log" | sed "s/^/  $name run $i: /"
   done
   local p f
   p=$(grep -h '^delivered:' "$OUT/$name".*.log | awk '{ print $3 }' | median)

@@ -263,3 +263,12 @@ CF
 
 count_files() { find "$@" -type f 2>/dev/null | wc -l; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# CPU time in clock ticks (USER_HZ, 100 per second), "user system": of one process (all its
+# threads), and of the whole host (every process: the servers, slapd and the load generator).
+proc_cpu() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
+host_cpu() { awk '/^cpu / { print $2 + $3, $4 }' /proc/stat; }
+# cpu_per_message "U0 S0" "U1 S1" MESSAGES: "user X ms + system Y ms"
+cpu_per_message() {
+  awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "user %.2f ms + system %.2f ms", (y[1] - x[1]) * 10 / n, (y[2] - x[2]) * 10 / n }'
+}
