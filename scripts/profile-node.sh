@@ -6,7 +6,7 @@
 # top of the flat (self) and inclusive profiles into WORK/perf-*.txt. The JVM keeps frame pointers
 # (-XX:+PreserveFramePointer) and writes /tmp/perf-PID.map (jcmd Compiler.perfmap) so that JIT
 # frames have names. Loopback only; stops by itself.
-# Usage: [BENCH_SIZE=4096] scripts/profile-node.sh [sessions=50] [seconds=15] [users=1000] [workdir]
+# Usage: [BENCH_SIZE=4096] [PROFILE_WARMUP=40 messages per session] [PROFILE_JVM="extra JVM flags"] scripts/profile-node.sh [sessions=50] [seconds=15] [users=1000] [workdir]
 # Needs root, slapd, postfix (smtp-source), linux perf; build gateway/target/postern.jar first.
 set -euo pipefail
 POSTERN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,10 +20,10 @@ SIZE=${BENCH_SIZE:-4096}
 WORK=${4:-$(mktemp -d /var/tmp/postern-profile.XXXXXX)}
 trap bench_cleanup EXIT
 command -v perf >/dev/null || { echo "linux perf is not installed" >&2; exit 2; }
-chmod 755 "$WORK"
+mkdir -p "$WORK"; chmod 755 "$WORK"
 python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
 bench_slapd "$WORK/slapd" "$WORK/users.ldif"
-POSTERN_BENCH_JVM="-Xmx512m -XX:+PreserveFramePointer" bench_postern "$WORK/postern"
+POSTERN_BENCH_JVM="-Xmx512m -XX:+PreserveFramePointer ${PROFILE_JVM:-}" bench_postern "$WORK/postern"
 PID=${BENCH_PIDS[-1]}
 
 # load MESSAGES_EACH: SESSIONS smtp-source processes, each to its own user; returns when all are done
@@ -37,7 +37,7 @@ load() {
   for r in "${pids[@]}"; do wait "$r" || true; done
 }
 
-load 40                                        # warm-up: JIT, caches
+load "${PROFILE_WARMUP:-40}"                   # warm-up per session: JIT, caches
 load 100000 & LOADER=$!                        # more than the sampling window needs
 sleep 3
 C0=$(proc_cpu "$PID"); N0=$(count_files "$WORK/postern/spool")
