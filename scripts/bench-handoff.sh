@@ -5,7 +5,10 @@
 # RECIPIENTS users); accepted msg/s = messages / time until the last 250, delivered msg/s =
 # messages in Maildirs / time until the last one arrived (at most WAIT s after the load).
 # Loopback only; bounded in count (MESSAGES per run) and time (timeouts on every step).
-# Usage: scripts/bench-handoff.sh [messages=2000] [sessions=50] [recipients=10] [wait=120]
+# Before each timed window a warm-up of BENCH_WARMUP messages (default 10,000; 0 for none) brings
+# the JVMs to their steady state (JIT) and Postfix/Dovecot to theirs; the window counts only what
+# arrives after it. "cpu per message" is the whole host's (every server, slapd, smtp-source).
+# Usage: [BENCH_WARMUP=10000] [POSTERN_JAR=...] scripts/bench-handoff.sh [messages=2000] [sessions=50] [recipients=10] [wait=120]
 # Needs root, slapd, postfix, postfix-ldap, dovecot; build first:
 #   mvn -B -ntp -q -DskipTests package -pl gateway -am
 set -euo pipefail
@@ -31,10 +34,12 @@ recipient() { printf 'user%05d@example.test' $(( 1 + ($1 - 1) * USERS / RECIPIEN
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }'; }
 
-send() { # port tag: RECIPIENTS smtp-source processes of EACH sessions, PER messages each
-  local port=$1 tag=$2 r pids=() failed=0
+WARM_PER=$(( ${BENCH_WARMUP:-10000} / RECIPIENTS ))
+
+send() { # port tag [per]: RECIPIENTS smtp-source processes of EACH sessions, PER messages each
+  local port=$1 tag=$2 per=${3:-$PER} r pids=() failed=0
   for r in $(seq "$RECIPIENTS"); do
-    timeout 300 smtp-source -s "$EACH" -m "$PER" -l 4096 -f load@remote.example.org -M load.example.org \
+    timeout 300 smtp-source -s "$EACH" -m "$per" -l 4096 -f load@remote.example.org -M load.example.org \
       -t "$(recipient "$r")" "127.0.0.1:$port" > /dev/null 2> "$WORK/$tag.$r.err" &
     pids+=($!)
   done
@@ -74,7 +79,7 @@ smtp: { maxConnectionsPerClient: 1000 }
 $extra
 YAML
   (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" -Xmx384m --enable-native-access=ALL-UNNAMED \
-    -Dpostern.home="$home" -jar "$POSTERN_HOME/gateway/target/postern.jar" serve --config "$home/postern.yaml" \
+    -Dpostern.home="$home" -jar "${POSTERN_JAR:-$POSTERN_HOME/gateway/target/postern.jar}" serve --config "$home/postern.yaml" \
     > "$home/node.log" 2>&1) &
   pid=$!; BENCH_PIDS+=($pid)
   for i in $(seq 600); do
@@ -95,14 +100,22 @@ run_postern() { # workers
   done
   mx=$(bench_free_port)
   postern_node "$WORK/$RUN/front" front "  - { name: mx, kind: mx, port: $mx }" "outbound: { lmtpTargets: [$targets] }"
-  local t0 t1 t2 failed delivered
+  local t0 t1 t2 failed delivered warm=0 c0
+  if [ "$WARM_PER" -gt 0 ]; then
+    send "$mx" "$RUN-warm" "$WARM_PER" >/dev/null
+    await_files $(( WARM_PER * RECIPIENTS )) "$WAIT" "$WORK/spool-$RUN" || true
+    sleep 2; warm=$(count_new "$WORK/spool-$RUN")
+  fi
+  local accepted0; accepted0=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
+  c0=$(host_cpu)
   t0=$(now); failed=$(send "$mx" "$RUN"); t1=$(now)
-  await_files "$MESSAGES" "$WAIT" "$WORK/spool-$RUN" || true
-  t2=$(now); delivered=$(count_new "$WORK/spool-$RUN")
+  await_files $(( warm + MESSAGES )) "$WAIT" "$WORK/spool-$RUN" || true
+  t2=$(now); delivered=$(( $(count_new "$WORK/spool-$RUN") - warm ))
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
-  local accepted; accepted=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
+  local accepted; accepted=$(( $(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true) - accepted0 ))
   echo "postern front + $workers worker(s): accepted $(rate "$MESSAGES" "$t0" "$t1") msg/s," \
     "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
+    "cpu per message (host) $(cpu_per_message "$c0" "$(host_cpu)" "$delivered"), warm-up $warm," \
     "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
@@ -151,13 +164,19 @@ CONF
     "virtual_mailbox_maps = ldap:$dir/postfix/etc/ldap-mailbox.cf" "lmtp_destination_concurrency_limit = 20"
   postfix -c "$dir/postfix/etc" reload >/dev/null 2>&1 || true
   sleep 1
-  local t0 t1 t2 failed delivered
+  local t0 t1 t2 failed delivered warm=0 c0
+  if [ "$WARM_PER" -gt 0 ]; then
+    send "$POSTFIX_PORT" pfdc-warm "$WARM_PER" >/dev/null
+    await_files $(( WARM_PER * RECIPIENTS )) "$WAIT" "$dir/mail" || true
+    sleep 2; warm=$(count_new "$dir/mail")
+  fi
+  c0=$(host_cpu)
   t0=$(now); failed=$(send "$POSTFIX_PORT" pfdc); t1=$(now)
-  await_files "$MESSAGES" "$WAIT" "$dir/mail" || true
-  t2=$(now); delivered=$(count_new "$dir/mail")
+  await_files $(( warm + MESSAGES )) "$WAIT" "$dir/mail" || true
+  t2=$(now); delivered=$(( $(count_new "$dir/mail") - warm ))
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
   echo "postfix -> dovecot lmtp: accepted $(rate "$MESSAGES" "$t0" "$t1") msg/s, delivered $(rate "$delivered" "$t0" "$t2") msg/s" \
-    "($delivered of $MESSAGES in Maildirs), smtp-source failures $failed"
+    "($delivered of $MESSAGES in Maildirs), smtp-source failures $failed, cpu per message (host) $(cpu_per_message "$c0" "$(host_cpu)" "$delivered"), warm-up $warm"
   postfix -c "$dir/postfix/etc" stop >/dev/null 2>&1 || true
 }
 
