@@ -3,6 +3,10 @@ package io.postern.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.postern.config.ConfigLoader;
@@ -18,7 +22,9 @@ import io.postern.testing.LoopbackClientChannel;
 import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,12 +42,14 @@ import org.junit.jupiter.api.io.TempDir;
  * third session gets the buffer meanwhile, two sessions share one buffer and one of them hangs
  * after DATA with its message unanswered. Here the new session opens between the end of the old
  * one ({@code channelInactive}) and its removal from the pipeline ({@code handlerRemoved}), as a
- * session on another event loop may; everything runs on the test thread, so nothing races.
+ * session on another event loop may, and the sessions' allocator hands a released buffer to the next
+ * allocation every time, as the node's may; everything runs on the test thread, so nothing races.
  */
 class SmtpInputBufferTest {
     @TempDir
     Path tmp;
 
+    private final RecyclingAllocator allocator = new RecyclingAllocator();
     private final List<LoopbackClientChannel> channels = new ArrayList<>();
     private final List<String> committed = new ArrayList<>();
     private final List<CompletableFuture<Acceptance>> held = new ArrayList<>();
@@ -82,6 +90,7 @@ class SmtpInputBufferTest {
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient()),
                 Runnable::run, Clock.systemUTC());
         LoopbackClientChannel channel = new LoopbackClientChannel();
+        channel.config().setAllocator(allocator);
         for (ChannelInboundHandlerAdapter handler : first) {
             channel.pipeline().addLast(handler);
         }
@@ -95,6 +104,54 @@ class SmtpInputBufferTest {
     @AfterEach
     void close() {
         channels.forEach(LoopbackClientChannel::finishAndReleaseAll);
+    }
+
+    /**
+     * Hands a released heap buffer to the next allocation, as the node's pooled allocator may (on
+     * any event loop), but every time: the sessions' input buffers come from here.
+     */
+    private static final class RecyclingAllocator extends AbstractByteBufAllocator {
+        private final Deque<Recycled> released = new ArrayDeque<>();
+
+        RecyclingAllocator() {
+            super(false);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            Recycled buffer = released.pollLast();
+            if (buffer == null) {
+                return new Recycled(this, initialCapacity, maxCapacity);
+            }
+            buffer.reuse();
+            return buffer;
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            return newHeapBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        private final class Recycled extends UnpooledHeapByteBuf {
+            Recycled(ByteBufAllocator alloc, int initialCapacity, int maxCapacity) {
+                super(alloc, initialCapacity, maxCapacity);
+            }
+
+            @Override
+            protected void deallocate() {
+                released.add(this);
+            }
+
+            void reuse() {
+                resetRefCnt();
+                clear();
+            }
+        }
     }
 
     /** Opens a session when {@code ended} is unregistered: after its channelInactive, before its handlerRemoved. */
