@@ -91,6 +91,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     private OffLoop offLoop;
     private TimeoutStage timeouts;
     private ByteBuf input;
+    // Released once, by whichever of channelInactive and handlerRemoved comes first. Never ask the
+    // buffer (refCnt) whether it is still ours: a released buffer is recycled at once, and may be
+    // another session's input (on this loop or another) before this one is removed from its pipeline.
+    private boolean inputReleased;
     private InetAddress client;
     private boolean greeted;
     private boolean suspended;
@@ -150,7 +154,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void releaseInput() {
-        if (input != null && input.refCnt() > 0) {
+        if (input != null && !inputReleased) {
+            inputReleased = true;
             input.release();
         }
     }
@@ -221,7 +226,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext context, Object event) {
         if (event == SessionDrain.INSTANCE) {
             draining = true;
-            if (!greeted || input.refCnt() == 0) {
+            if (!greeted || inputReleased) {
                 output.closeWith(SmtpReply.SHUTTING_DOWN, services.hostname());
             } else {
                 process();
@@ -275,7 +280,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
     // ---- input loop ------------------------------------------------------------------------
 
     private void process() {
-        if (input.refCnt() == 0 || leftForDrain()) {
+        if (inputReleased || leftForDrain()) {
             return;
         }
         boolean progress = true;
