@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes messages into a Maildir the way every Maildir reader expects: into {@code tmp/} under a
- * unique name, fsync, rename into {@code new/}, fsync {@code new/}. Names are
+ * unique name, fsync, rename into {@code new/}, fsync {@code new/}; or, when the spool's file system
+ * shares its syncs ({@link MaildirDurability}), write, rename, and one {@code syncfs} shared with the
+ * deliveries waiting at the same time. Names are
  * {@code <seconds>.M<micros>P<pid>Q<sequence>R<random>.<host>,S=<size>}: the host name keeps
  * nodes apart on shared storage, the sequence keeps threads apart, the random part keeps
  * restarted processes with a recycled pid apart. Creates {@code tmp/ new/ cur/} on first
@@ -43,13 +45,18 @@ public final class MaildirWriter {
     private final AtomicLong sequence = new AtomicLong();
 
     private final FileAccess access;
+    private final MaildirDurability durability;
 
     public MaildirWriter(String hostname) {
         this(hostname, FileAccess.OWNER_ONLY);
     }
 
     public MaildirWriter(String hostname, FileAccess access) {
-        this(hostname, Clock.systemUTC(), access);
+        this(hostname, access, MaildirDurability.PER_FILE);
+    }
+
+    public MaildirWriter(String hostname, FileAccess access, MaildirDurability durability) {
+        this(hostname, Clock.systemUTC(), access, durability);
     }
 
     MaildirWriter(String hostname, Clock clock) {
@@ -57,9 +64,14 @@ public final class MaildirWriter {
     }
 
     MaildirWriter(String hostname, Clock clock, FileAccess access) {
+        this(hostname, clock, access, MaildirDurability.PER_FILE);
+    }
+
+    MaildirWriter(String hostname, Clock clock, FileAccess access, MaildirDurability durability) {
         this.host = safeHost(hostname);
         this.clock = clock;
         this.access = access;
+        this.durability = durability;
     }
 
     /**
@@ -67,12 +79,12 @@ public final class MaildirWriter {
      * {@code maildir}; returns the file in {@code new/}. Nothing is left in {@code tmp/} on failure.
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir, access);
+        boolean shared = durability.covers(prepare(maildir));
         String base = uniqueName();
         Path tmp = maildir.resolve("tmp").resolve(base);
         long size;
         try {
-            size = write(tmp, prefix, content, access);
+            size = write(tmp, prefix, content, access, !shared);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -84,7 +96,7 @@ public final class MaildirWriter {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        fsyncDirectory(target.getParent());
+        settle(target, shared);
         return target;
     }
 
@@ -94,11 +106,11 @@ public final class MaildirWriter {
      * nothing. The temporary file still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir, access);
+        boolean shared = durability.covers(prepare(maildir));
         Path tmp = maildir.resolve("tmp").resolve(uniqueName());
         long size;
         try {
-            size = write(tmp, prefix, content, access);
+            size = write(tmp, prefix, content, access, !shared);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -108,13 +120,88 @@ public final class MaildirWriter {
             publish(tmp, target);
         } catch (FileAlreadyExistsException same) {
             Files.deleteIfExists(tmp);
+            if (shared) {
+                durability.point().await(); // the twin linked it but its sync may still be pending
+            }
             return target;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        fsyncDirectory(target.getParent());
+        settle(target, shared);
         return target;
+    }
+
+    /**
+     * Makes the published {@code target} durable: fsync of {@code new/} (the file itself was
+     * fsync'd before the link), or the shared sync of its file system, which covers the file's data
+     * and both directory entries. When the shared sync fails the file is removed again: its bytes may
+     * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
+     */
+    private void settle(Path target, boolean shared) throws IOException {
+        if (!shared) {
+            fsyncDirectory(target.getParent());
+            return;
+        }
+        try {
+            durability.point().await();
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(target);
+            } catch (IOException | RuntimeException gone) {
+                e.addSuppressed(gone);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the Maildir's folders when missing; returns the device number of {@code new/} when
+     * deliveries may share syncs (one {@code stat} that also checks {@code new/}), else -1.
+     */
+    private long prepare(Path maildir) throws IOException {
+        if (!durability.batched()) {
+            ensureMaildir(maildir, access);
+            return -1;
+        }
+        Path fresh = maildir.resolve("new");
+        java.util.Map<String, Object> attributes;
+        try {
+            attributes = Files.readAttributes(fresh, "unix:dev,isDirectory");
+        } catch (java.nio.file.NoSuchFileException missing) {
+            attributes = java.util.Map.of("isDirectory", false);
+        }
+        if (!Boolean.TRUE.equals(attributes.get("isDirectory")) || !Files.isDirectory(maildir.resolve("tmp"))
+                || !Files.isDirectory(maildir.resolve("cur"))) {
+            ensureMaildir(maildir, access);
+            attributes = Files.readAttributes(fresh, "unix:dev");
+        }
+        return (Long) attributes.get("dev");
+    }
+
+    /**
+     * Whether {@code file} ends with exactly {@code content} (the headers before it may differ: a
+     * repeat may add another {@code Delivered-To}): a copy found on a repeat is trusted only then.
+     * Under the shared sync a name can reach the disk before the bytes do (a crash between the link
+     * and the sync), and such a torn copy must not count as delivered.
+     */
+    static boolean holds(Path file, MessageContent content) throws IOException {
+        long headers = Files.size(file) - content.size();
+        if (headers < 0) {
+            return false;
+        }
+        try (InputStream existing = Files.newInputStream(file); InputStream in = content.open()) {
+            existing.skipNBytes(headers);
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+                byte[] stored = existing.readNBytes(n);
+                if (stored.length != n || !java.util.Arrays.equals(stored, 0, n, buffer, 0, n)) {
+                    return false;
+                }
+            }
+            return existing.read() < 0;
+        }
     }
 
     /** link + unlink: unlike rename, never replaces a file already there under that name. */
@@ -186,7 +273,8 @@ public final class MaildirWriter {
         return next == ',' || next == ':';
     }
 
-    private static long write(Path tmp, byte[] prefix, MessageContent content, FileAccess access) throws IOException {
+    private static long write(Path tmp, byte[] prefix, MessageContent content, FileAccess access, boolean force)
+            throws IOException {
         try (FileChannel channel = access.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              InputStream in = content.open()) {
             long written = writeFully(channel, ByteBuffer.wrap(prefix));
@@ -195,7 +283,9 @@ public final class MaildirWriter {
             while ((n = in.read(buffer)) > 0) {
                 written += writeFully(channel, ByteBuffer.wrap(buffer, 0, n));
             }
-            channel.force(true);
+            if (force) {
+                channel.force(true);
+            }
             return written;
         }
     }
