@@ -30,16 +30,24 @@ final class SyncPoint {
         void sync() throws IOException;
     }
 
-    /** The deliveries one sync releases. Guarded by the lock. */
+    /**
+     * The deliveries one sync releases. Guarded by the lock. Each batch has its own condition, so
+     * that a finished sync wakes its own deliveries and one leader for the next batch, not every
+     * thread that waits (each needless wake-up is a futex pair and a lock hand-off).
+     */
     private static final class Batch {
+        final Condition finished;
         boolean done;
         IOException error;
+
+        Batch(Condition finished) {
+            this.finished = finished;
+        }
     }
 
     private final Action action;
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition finished = lock.newCondition();
     private Batch pending;
     private boolean running;
     private long syncs;
@@ -60,12 +68,12 @@ final class SyncPoint {
         Batch mine;
         lock.lock();
         try {
-            mine = pending == null ? (pending = new Batch()) : pending;
+            mine = pending == null ? (pending = new Batch(lock.newCondition())) : pending;
             waiting++;
             try {
                 while (!mine.done) {
                     if (running) {
-                        finished.awaitUninterruptibly(); // the sync must end anyway: an interrupt cannot shorten it
+                        mine.finished.awaitUninterruptibly(); // the sync must end anyway: an interrupt cannot shorten it
                     } else {
                         lead(); // mine is the pending batch: a batch leaves pending only with running set
                     }
@@ -109,7 +117,10 @@ final class SyncPoint {
                             + "(dmesg) and the device; waiting deliveries are deferred (4.3.0) and retried")
                     .error(LOG);
         }
-        finished.signalAll();
+        batch.finished.signalAll();
+        if (pending != null) {
+            pending.finished.signal(); // one of those who arrived meanwhile runs the next sync
+        }
     }
 
     /** Syncs started so far. */
