@@ -180,18 +180,29 @@ public final class MaildirWriter {
     }
 
     /**
-     * Whether {@code file} ends with exactly {@code content} (the headers before it may differ: a
-     * repeat may add another {@code Delivered-To}): a copy found on a repeat is trusted only then.
-     * Under the shared sync a name can reach the disk before the bytes do (a crash between the link
-     * and the sync), and such a torn copy must not count as delivered.
+     * Whether {@code file} looks like a whole copy of {@code content}: it begins with {@code head}
+     * (the first bytes the MDA always writes) and ends with exactly {@code content}'s body (after
+     * its first blank line). A copy found on a repeat is trusted only then: under the shared sync a
+     * name can reach the disk before the bytes do (a crash between the link and the sync), and such
+     * a torn copy (empty, zeros, stale blocks) must not count as delivered. Only the body is
+     * compared because the header may rightly differ: another {@code Delivered-To}, or another
+     * worker's {@code Received} line when a front's key is found ({@link DeliveryKey#anyHost}).
      */
-    static boolean holds(Path file, MessageContent content) throws IOException {
-        long headers = Files.size(file) - content.size();
-        if (headers < 0) {
-            return false;
-        }
+    static boolean holds(Path file, byte[] head, MessageContent content) throws IOException {
+        long size = Files.size(file);
         try (InputStream existing = Files.newInputStream(file); InputStream in = content.open()) {
-            existing.skipNBytes(headers);
+            if (size < head.length || !java.util.Arrays.equals(existing.readNBytes(head.length), head)) {
+                return false;
+            }
+            long headerLength = skipHeader(in);
+            long body = content.size() - headerLength;
+            if (body <= 0) {
+                return true; // nothing after the header to compare
+            }
+            if (size - head.length < body) {
+                return false;
+            }
+            existing.skipNBytes(size - head.length - body);
             byte[] buffer = new byte[BUFFER];
             int n;
             while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
@@ -202,6 +213,23 @@ public final class MaildirWriter {
             }
             return existing.read() < 0;
         }
+    }
+
+    /** Reads {@code in} up to and including the first blank line; returns the bytes read (all of them when none). */
+    private static long skipHeader(InputStream in) throws IOException {
+        long read = 0;
+        int last = -1;
+        int beforeLast = -1;
+        int b;
+        while ((b = in.read()) >= 0) {
+            read++;
+            if (b == '\n' && (last == '\n' || (last == '\r' && beforeLast == '\n'))) {
+                return read;
+            }
+            beforeLast = last;
+            last = b;
+        }
+        return read;
     }
 
     /** link + unlink: unlike rename, never replaces a file already there under that name. */

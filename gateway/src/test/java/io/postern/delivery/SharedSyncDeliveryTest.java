@@ -147,14 +147,26 @@ class SharedSyncDeliveryTest {
     }
 
     @Test
-    void aTornCopyDoesNotCountAsTheMessage() throws Exception {
+    void aCopyCountsOnlyWhenItBeginsLikeOursAndEndsWithTheWholeBody() throws Exception {
+        byte[] head = "Return-Path: <".getBytes(StandardCharsets.US_ASCII);
+        var content = TestContent.of("Received: from front by worker-b\r\nSubject: hi\r\n\r\nbody\r\nmore\r\n");
         Path file = dir.resolve("copy");
-        Files.write(file, "Delivered-To: a@example.test\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII));
-        assertThat(MaildirWriter.holds(file, TestContent.of("body\r\n"))).isTrue();
 
-        Files.write(file, "Delivered-To: a@example.test\r\n\0\0\0\0\0\0".getBytes(StandardCharsets.US_ASCII));
-        assertThat(MaildirWriter.holds(file, TestContent.of("body\r\n"))).isFalse();
+        // Written by another worker: its own Received line, the same body.
+        Files.writeString(file, "Return-Path: <a@b>\r\nDelivered-To: c@d\r\nReceived: from front by worker-a\r\n"
+                + "Subject: hi\r\n\r\nbody\r\nmore\r\n");
+        assertThat(MaildirWriter.holds(file, head, content)).isTrue();
+
+        // Torn by a power loss: empty, zeros, the body cut short or stale blocks.
         Files.write(file, new byte[0]);
-        assertThat(MaildirWriter.holds(file, TestContent.of("body\r\n"))).isFalse();
+        assertThat(MaildirWriter.holds(file, head, content)).isFalse();
+        Files.write(file, new byte[90]);
+        assertThat(MaildirWriter.holds(file, head, content)).isFalse();
+        Files.writeString(file, "Return-Path: <a@b>\r\nDelivered-To: c@d\r\nSubject: hi\r\n\r\nbody\r\n\0\0\0\0\0\0");
+        assertThat(MaildirWriter.holds(file, head, content)).isFalse();
+        Files.writeString(file, "Return-Path: <a@b>\r\nDelivered-To: c@d\r\nSubject: hi\r\n\r\nbody\r\n");
+        assertThat(MaildirWriter.holds(file, head, content)).isFalse();
+        Files.writeString(file, "From old mail of another user\r\n\r\nbody\r\nmore\r\n");
+        assertThat(MaildirWriter.holds(file, head, content)).isFalse();
     }
 }
