@@ -80,6 +80,7 @@ public final class MaildirWriter {
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
         boolean shared = durability.covers(prepare(maildir));
+        long failures = shared ? durability.point().failures() : 0;
         String base = uniqueName();
         Path tmp = maildir.resolve("tmp").resolve(base);
         long size;
@@ -96,7 +97,7 @@ public final class MaildirWriter {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        settle(target, shared);
+        settle(target, shared, failures);
         return target;
     }
 
@@ -107,6 +108,7 @@ public final class MaildirWriter {
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
         boolean shared = durability.covers(prepare(maildir));
+        long failures = shared ? durability.point().failures() : 0;
         Path tmp = maildir.resolve("tmp").resolve(uniqueName());
         long size;
         try {
@@ -121,14 +123,14 @@ public final class MaildirWriter {
         } catch (FileAlreadyExistsException same) {
             Files.deleteIfExists(tmp);
             if (shared) {
-                durability.point().await(); // the twin linked it but its sync may still be pending
+                durability.point().await(failures); // the twin linked it but its sync may still be pending
             }
             return target;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        settle(target, shared);
+        settle(target, shared, failures);
         return target;
     }
 
@@ -138,13 +140,13 @@ public final class MaildirWriter {
      * and both directory entries. When the shared sync fails the file is removed again: its bytes may
      * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
      */
-    private void settle(Path target, boolean shared) throws IOException {
+    private void settle(Path target, boolean shared, long failures) throws IOException {
         if (!shared) {
             fsyncDirectory(target.getParent());
             return;
         }
         try {
-            durability.point().await();
+            durability.point().await(failures);
         } catch (IOException e) {
             try {
                 Files.deleteIfExists(target);

@@ -62,9 +62,12 @@ final class SyncPoint {
 
     /**
      * Blocks until a sync that started after this call has finished; throws its error if it
-     * failed. The caller's writes must be complete (file written, name linked) before the call.
+     * failed, or if any sync failed since {@code failuresBefore} ({@link #failures} read before the
+     * caller began writing): the kernel reports a write-back error to one {@code syncfs} only, and
+     * that may have been an earlier batch's while this caller's pages were being written. The
+     * caller's writes must be complete (file written, name linked) before the call.
      */
-    void await() throws IOException {
+    void await(long failuresBefore) throws IOException {
         Batch mine;
         lock.lock();
         try {
@@ -86,6 +89,9 @@ final class SyncPoint {
         }
         if (mine.error != null) {
             throw new IOException(mine.error.getMessage(), mine.error);
+        }
+        if (failures() != failuresBefore) {
+            throw new IOException("a sync of this file system failed while this message was being written");
         }
     }
 
