@@ -10,10 +10,11 @@ import java.util.Set;
  * Per-user spools on (shared) storage. Immutable. {@code lockTimeout} bounds how long an mbox
  * delivery waits for the dot-lock and the fcntl lock; a dot-lock older than {@code staleLockAge}
  * was left by a crashed writer and is removed. {@code access}: who may read what Postern writes
- * there (owner only by default; a group for nodes that run as other users of it).
+ * there (owner only by default; a group for nodes that run as other users of it). {@code sync}: how a
+ * Maildir delivery is made durable ({@link SpoolSync}; {@code auto} by default).
  */
 public record SpoolConfig(Path root, SpoolFormat format, String layout, Duration lockTimeout, Duration staleLockAge,
-                          FileAccess access) {
+                          FileAccess access, SpoolSync sync) {
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_STALE_LOCK_AGE = Duration.ofMinutes(10);
 
@@ -24,6 +25,16 @@ public record SpoolConfig(Path root, SpoolFormat format, String layout, Duration
 
     public SpoolConfig(Path root, SpoolFormat format, String layout, Duration lockTimeout, Duration staleLockAge) {
         this(root, format, layout, lockTimeout, staleLockAge, FileAccess.OWNER_ONLY);
+    }
+
+    public SpoolConfig(Path root, SpoolFormat format, String layout, Duration lockTimeout, Duration staleLockAge,
+                       FileAccess access) {
+        this(root, format, layout, lockTimeout, staleLockAge, access, SpoolSync.AUTO);
+    }
+
+    /** This spool with {@code sync} instead. */
+    public SpoolConfig withSync(SpoolSync sync) {
+        return new SpoolConfig(root, format, layout, lockTimeout, staleLockAge, access, sync);
     }
 
     static SpoolConfig from(ConfigNode node, Path base) {
@@ -56,8 +67,9 @@ public record SpoolConfig(Path root, SpoolFormat format, String layout, Duration
             node.error("group", "'" + group.get() + "' is not a group on this system");
             group = Optional.empty();
         }
+        SpoolSync sync = node.enumValue("sync", SpoolSync.class, SpoolSync.AUTO);
         return new SpoolConfig(root, format, layout, lockTimeout, staleLockAge,
-                new FileAccess(fileMode, directoryMode, group));
+                new FileAccess(fileMode, directoryMode, group), sync);
     }
 
     private static boolean groupExists(String name) {

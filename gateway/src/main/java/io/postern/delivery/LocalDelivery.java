@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalDelivery {
     private static final Logger LOG = LoggerFactory.getLogger(LocalDelivery.class);
+    /** What every message this MDA writes begins with ({@link #headers}). */
+    private static final byte[] HEAD = "Return-Path: <".getBytes(StandardCharsets.US_ASCII);
 
     private final SpoolLayout layout;
     private final SpoolFormat format;
@@ -39,7 +41,8 @@ public final class LocalDelivery {
     private final Timer latency;
 
     public LocalDelivery(SpoolConfig spool, String hostname, MeterRegistry registry) {
-        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname, spool.access()),
+        this(new SpoolLayout(spool), spool.format(), new MaildirWriter(hostname, spool.access(),
+                        spool.format() == SpoolFormat.MAILDIR ? MaildirDurability.forSpool(spool) : MaildirDurability.PER_FILE),
                 new MboxWriter(spool.lockTimeout(), spool.staleLockAge(), spool.access()), registry);
     }
 
@@ -104,6 +107,13 @@ public final class LocalDelivery {
             if (stem.isPresent() && key.get().repeat()) {
                 // Before the quota and loop checks: a copy already there is the answer, whatever the mailbox's state now.
                 Optional<Path> found = maildir.find(spool, stem.get(), size, key.get().anyHost());
+                if (found.isPresent() && !MaildirWriter.holds(found.get(), HEAD, content)) {
+                    // A torn copy (a crash between link and sync): never acknowledged, so written again.
+                    LogLine.event("torn-copy-replaced").add("queue_id", key.get().queueId())
+                            .add("mailbox", mailbox.address()).add("file", found.get().getFileName()).warn(LOG);
+                    Files.deleteIfExists(found.get());
+                    found = Optional.empty();
+                }
                 if (found.isPresent()) {
                     LogLine.event("already-delivered").add("queue_id", key.get().queueId())
                             .add("mailbox", mailbox.address()).add("file", found.get().getFileName()).info(LOG);

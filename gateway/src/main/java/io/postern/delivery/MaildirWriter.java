@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Writes messages into a Maildir the way every Maildir reader expects: into {@code tmp/} under a
- * unique name, fsync, rename into {@code new/}, fsync {@code new/}. Names are
+ * unique name, fsync, rename into {@code new/}, fsync {@code new/}; or, when the spool's file system
+ * shares its syncs ({@link MaildirDurability}), write, rename, and one {@code syncfs} shared with the
+ * deliveries waiting at the same time. Names are
  * {@code <seconds>.M<micros>P<pid>Q<sequence>R<random>.<host>,S=<size>}: the host name keeps
  * nodes apart on shared storage, the sequence keeps threads apart, the random part keeps
  * restarted processes with a recycled pid apart. Creates {@code tmp/ new/ cur/} on first
@@ -43,13 +45,18 @@ public final class MaildirWriter {
     private final AtomicLong sequence = new AtomicLong();
 
     private final FileAccess access;
+    private final MaildirDurability durability;
 
     public MaildirWriter(String hostname) {
         this(hostname, FileAccess.OWNER_ONLY);
     }
 
     public MaildirWriter(String hostname, FileAccess access) {
-        this(hostname, Clock.systemUTC(), access);
+        this(hostname, access, MaildirDurability.PER_FILE);
+    }
+
+    public MaildirWriter(String hostname, FileAccess access, MaildirDurability durability) {
+        this(hostname, Clock.systemUTC(), access, durability);
     }
 
     MaildirWriter(String hostname, Clock clock) {
@@ -57,9 +64,14 @@ public final class MaildirWriter {
     }
 
     MaildirWriter(String hostname, Clock clock, FileAccess access) {
+        this(hostname, clock, access, MaildirDurability.PER_FILE);
+    }
+
+    MaildirWriter(String hostname, Clock clock, FileAccess access, MaildirDurability durability) {
         this.host = safeHost(hostname);
         this.clock = clock;
         this.access = access;
+        this.durability = durability;
     }
 
     /**
@@ -67,12 +79,13 @@ public final class MaildirWriter {
      * {@code maildir}; returns the file in {@code new/}. Nothing is left in {@code tmp/} on failure.
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir, access);
+        boolean shared = durability.covers(prepare(maildir));
+        long failures = shared ? durability.point().failures() : 0;
         String base = uniqueName();
         Path tmp = maildir.resolve("tmp").resolve(base);
         long size;
         try {
-            size = write(tmp, prefix, content, access);
+            size = write(tmp, prefix, content, access, !shared);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -84,7 +97,7 @@ public final class MaildirWriter {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        fsyncDirectory(target.getParent());
+        settle(target, shared, failures);
         return target;
     }
 
@@ -94,11 +107,12 @@ public final class MaildirWriter {
      * nothing. The temporary file still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
-        ensureMaildir(maildir, access);
+        boolean shared = durability.covers(prepare(maildir));
+        long failures = shared ? durability.point().failures() : 0;
         Path tmp = maildir.resolve("tmp").resolve(uniqueName());
         long size;
         try {
-            size = write(tmp, prefix, content, access);
+            size = write(tmp, prefix, content, access, !shared);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -108,13 +122,116 @@ public final class MaildirWriter {
             publish(tmp, target);
         } catch (FileAlreadyExistsException same) {
             Files.deleteIfExists(tmp);
+            if (shared) {
+                durability.point().await(failures); // the twin linked it but its sync may still be pending
+            }
             return target;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
-        fsyncDirectory(target.getParent());
+        settle(target, shared, failures);
         return target;
+    }
+
+    /**
+     * Makes the published {@code target} durable: fsync of {@code new/} (the file itself was
+     * fsync'd before the link), or the shared sync of its file system, which covers the file's data
+     * and both directory entries. When the shared sync fails the file is removed again: its bytes may
+     * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
+     */
+    private void settle(Path target, boolean shared, long failures) throws IOException {
+        if (!shared) {
+            fsyncDirectory(target.getParent());
+            return;
+        }
+        try {
+            durability.point().await(failures);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(target);
+            } catch (IOException | RuntimeException gone) {
+                e.addSuppressed(gone);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the Maildir's folders when missing; returns the device number of {@code new/} when
+     * deliveries may share syncs (one {@code stat} that also checks {@code new/}), else -1.
+     */
+    private long prepare(Path maildir) throws IOException {
+        if (!durability.batched()) {
+            ensureMaildir(maildir, access);
+            return -1;
+        }
+        Path fresh = maildir.resolve("new");
+        java.util.Map<String, Object> attributes;
+        try {
+            attributes = Files.readAttributes(fresh, "unix:dev,isDirectory");
+        } catch (java.nio.file.NoSuchFileException missing) {
+            attributes = java.util.Map.of("isDirectory", false);
+        }
+        if (!Boolean.TRUE.equals(attributes.get("isDirectory")) || !Files.isDirectory(maildir.resolve("tmp"))
+                || !Files.isDirectory(maildir.resolve("cur"))) {
+            ensureMaildir(maildir, access);
+            attributes = Files.readAttributes(fresh, "unix:dev");
+        }
+        return (Long) attributes.get("dev");
+    }
+
+    /**
+     * Whether {@code file} looks like a whole copy of {@code content}: it begins with {@code head}
+     * (the first bytes the MDA always writes) and ends with exactly {@code content}'s body (after
+     * its first blank line). A copy found on a repeat is trusted only then: under the shared sync a
+     * name can reach the disk before the bytes do (a crash between the link and the sync), and such
+     * a torn copy (empty, zeros, stale blocks) must not count as delivered. Only the body is
+     * compared because the header may rightly differ: another {@code Delivered-To}, or another
+     * worker's {@code Received} line when a front's key is found ({@link DeliveryKey#anyHost}).
+     */
+    static boolean holds(Path file, byte[] head, MessageContent content) throws IOException {
+        long size = Files.size(file);
+        try (InputStream existing = Files.newInputStream(file); InputStream in = content.open()) {
+            if (size < head.length || !java.util.Arrays.equals(existing.readNBytes(head.length), head)) {
+                return false;
+            }
+            long headerLength = skipHeader(in);
+            long body = content.size() - headerLength;
+            if (body <= 0) {
+                return true; // nothing after the header to compare
+            }
+            if (size - head.length < body) {
+                return false;
+            }
+            existing.skipNBytes(size - head.length - body);
+            byte[] buffer = new byte[BUFFER];
+            int n;
+            while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+                byte[] stored = existing.readNBytes(n);
+                if (stored.length != n || !java.util.Arrays.equals(stored, 0, n, buffer, 0, n)) {
+                    return false;
+                }
+            }
+            return existing.read() < 0;
+        }
+    }
+
+    /** Reads {@code in} up to and including the first blank line; returns the bytes read (all of them when none). */
+    private static long skipHeader(InputStream in) throws IOException {
+        long read = 0;
+        int last = -1;
+        int beforeLast = -1;
+        int b;
+        while ((b = in.read()) >= 0) {
+            read++;
+            if (b == '\n' && (last == '\n' || (last == '\r' && beforeLast == '\n'))) {
+                return read;
+            }
+            beforeLast = last;
+            last = b;
+        }
+        return read;
     }
 
     /** link + unlink: unlike rename, never replaces a file already there under that name. */
@@ -186,7 +303,8 @@ public final class MaildirWriter {
         return next == ',' || next == ':';
     }
 
-    private static long write(Path tmp, byte[] prefix, MessageContent content, FileAccess access) throws IOException {
+    private static long write(Path tmp, byte[] prefix, MessageContent content, FileAccess access, boolean force)
+            throws IOException {
         try (FileChannel channel = access.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              InputStream in = content.open()) {
             long written = writeFully(channel, ByteBuffer.wrap(prefix));
@@ -195,7 +313,9 @@ public final class MaildirWriter {
             while ((n = in.read(buffer)) > 0) {
                 written += writeFully(channel, ByteBuffer.wrap(buffer, 0, n));
             }
-            channel.force(true);
+            if (force) {
+                channel.force(true);
+            }
             return written;
         }
     }

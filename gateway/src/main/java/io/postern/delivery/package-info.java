@@ -13,8 +13,9 @@
  * {@code spool.staleLockAge} is broken. {@code maildirsize} files over 5120 bytes are recomputed
  * (Maildir++).
  *
- * <p>Failure: a delivery is complete only when the file is fsync'd and renamed into {@code new/}
- * (Maildir) or appended and fsync'd (mbox); a failed mbox append is truncated back. I/O errors and
+ * <p>Failure: a delivery is complete only when the file and its name in {@code new/} are durable
+ * (Maildir: fsync'd file and folder, or one {@code syncfs} shared by the deliveries waiting at that
+ * moment, {@link io.postern.delivery.MaildirDurability}) or appended and fsync'd (mbox); a failed mbox append is truncated back. I/O errors and
  * lock timeouts are temporary ({@code 4.x}); quota ({@code 5.2.2}), disabled mailboxes, unsafe
  * paths ({@code 5.3.0}) and a message that already carries {@code Delivered-To} for this address
  * (a forwarding loop, {@code 5.4.6}) are permanent. Message bodies are never logged; addresses and

@@ -22,30 +22,33 @@ class DeliveryConfigTest {
         PosternConfig config = parse("");
         assertThat(config.spool()).isEqualTo(new SpoolConfig(BASE.resolve("var/spool"), SpoolFormat.MAILDIR,
                 "{domain}/{localpart}", Duration.ofSeconds(30), Duration.ofMinutes(10)));
+        assertThat(config.spool().sync()).isEqualTo(SpoolSync.AUTO);
         assertThat(config.delivery()).isEqualTo(new DeliveryConfig(10, 1000, 4, BASE.resolve("var/delivery-tmp"), 256 * 1024));
     }
 
     @Test
     void everyKeyIsRead() {
         PosternConfig config = parse("""
-                spool: { root: /mail, format: mbox, layout: "{localpart}", lockTimeout: 5s, staleLockAge: 2m }
+                spool: { root: /mail, format: mbox, layout: "{localpart}", lockTimeout: 5s, staleLockAge: 2m, sync: file }
                 delivery: { maxExpansionDepth: 3, maxExpandedRecipients: 50, threads: 2, tempDirectory: tmp/lmtp,
                             memoryThreshold: 64KiB }
                 """);
         assertThat(config.spool()).isEqualTo(new SpoolConfig(Path.of("/mail"), SpoolFormat.MBOX, "{localpart}",
-                Duration.ofSeconds(5), Duration.ofMinutes(2)));
+                Duration.ofSeconds(5), Duration.ofMinutes(2)).withSync(SpoolSync.FILE));
+        assertThat(parse("spool: { sync: filesystem }\n").spool().sync()).isEqualTo(SpoolSync.FILESYSTEM);
         assertThat(config.delivery()).isEqualTo(new DeliveryConfig(3, 50, 2, BASE.resolve("tmp/lmtp"), 64 * 1024));
     }
 
     @Test
     void limitsOutOfRangeAreReportedWithTheirPath() {
         assertThatThrownBy(() -> parse("""
-                spool: { layout: "../{localpart}", lockTimeout: 1m, staleLockAge: 30s }
+                spool: { layout: "../{localpart}", lockTimeout: 1m, staleLockAge: 30s, sync: fdatasync }
                 delivery: { maxExpansionDepth: 0, maxExpandedRecipients: 100001, threads: 0, fsync: false,
                             memoryThreshold: 17MiB }
                 """)).isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
                 "spool.layout: '../{localpart}' must be relative to spool.root and must not contain '..'",
                 "spool.staleLockAge: PT30S must be longer than lockTimeout (PT1M)",
+                "spool.sync: 'fdatasync' is not one of auto, file, filesystem",
                 "delivery.maxExpansionDepth: 0 is out of range (1-100)",
                 "delivery.maxExpandedRecipients: 100001 is out of range (1-100000)",
                 "delivery.threads: 0 is out of range (1-256)",

@@ -63,6 +63,23 @@ class ExactlyOnceDeliveryTest {
     }
 
     @Test
+    void aTornCopyLeftByAPowerLossIsWrittenAgainOnTheRepeat() throws IOException {
+        LocalDelivery mda = delivery();
+        MailAddress alice = new MailAddress("alice", "example.test");
+        Path first = deliver(mda, "alice", alice, key("00000000000000C1", false)).file();
+        byte[] whole = Files.readAllBytes(first);
+        // What a crash between link and syncfs can leave: the name on disk, the bytes not (zeros).
+        Files.write(first, new byte[whole.length]);
+
+        Path again = deliver(mda, "alice", alice, key("00000000000000C1", true)).file();
+
+        assertThat(again).isEqualTo(first);
+        assertThat(Files.readAllBytes(again)).isEqualTo(whole);
+        assertThat(files("alice")).containsExactly(again);
+        assertThat(registry.counter("postern.delivery.local.duplicates.avoided").count()).isZero();
+    }
+
+    @Test
     void aFrontsKeyIsFoundByAnotherWorkerOnTheSharedSpool() throws IOException {
         LocalDelivery workerA = delivery();
         LocalDelivery workerB = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
