@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.CacheConfig;
 import io.postern.directory.Lookup;
+import io.postern.directory.NotInMemory;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -128,6 +129,21 @@ final class QuestionCache<K, V> {
         }
         stale.increment();
         return Lookup.found(answer.value());
+    }
+
+    /**
+     * The answer {@link #get} would serve from memory without asking: a loaded answer within its
+     * TTL (a hit). Anything else (absent, loading, failed, past its TTL) throws
+     * {@link NotInMemory}, and {@link #get} decides off the event loop. Never waits.
+     */
+    Lookup<V> fresh(K key) {
+        CompletableFuture<Loaded<V>> present = cache.getIfPresent(key);
+        if (present != null && present.isDone() && !present.isCompletedExceptionally()
+                && present.getNow(null) instanceof Answer<V> answer && ticker.read() - answer.loadedAt() < ttl(answer)) {
+            hits.increment();
+            return Lookup.found(answer.value());
+        }
+        throw NotInMemory.INSTANCE;
     }
 
     private Lookup<V> answer(Loaded<V> loaded) {
