@@ -75,8 +75,12 @@ class SmtpCachedAnswerTest {
     }
 
     private LoopbackClientChannel open() throws Exception {
+        return open("");
+    }
+
+    private LoopbackClientChannel open(String extra) throws Exception {
         PosternConfig config = new ConfigLoader(new SecretResolver(Map.of()))
-                .parse(SmtpTestServer.yaml("mx", "none", ""), tmp, "test.yaml");
+                .parse(SmtpTestServer.yaml("mx", "none", extra), tmp, "test.yaml");
         SmtpServices services = new SmtpServices(config.node().hostname(), config.smtp(), config.auth(),
                 config.relay(), config.domains(), directory, accepting, Optional.empty(), new SimpleMeterRegistry(),
                 new LoginThrottle(config.auth().throttle(), new SimpleMeterRegistry()),
@@ -136,5 +140,18 @@ class SmtpCachedAnswerTest {
         c.send("RCPT TO:<postmaster@example.com>\r\n");
         assertThat(c.output()).as("the off-loop policy: a refused executor ends the session").startsWith("421 4.3.2 ");
         assertThat(c.isOpen()).isFalse();
+    }
+
+    @Test
+    void aSenderWhoseDomainIsCachedIsDecidedWithoutLeavingTheLoop() throws Exception {
+        LoopbackClientChannel c = open("smtp: {rejectUnauthenticatedLocalSender: true}\n");
+        assertThat(offloaded).as("is remote.test local? asked of the directory, off the loop").hasValue(1);
+
+        refusing = true;
+        c.send("RSET\r\nMAIL FROM:<other@remote.test>\r\nRSET\r\nMAIL FROM:<alice@example.com>\r\n");
+
+        assertThat(c.output()).startsWith("250 2.0.0 ").contains("\r\n250 2.1.0 ").contains("\r\n553 5.7.1 ");
+        assertThat(offloaded).hasValue(1);
+        assertThat(c.isOpen()).isTrue();
     }
 }
