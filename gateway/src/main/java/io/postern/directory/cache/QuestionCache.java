@@ -53,6 +53,7 @@ final class QuestionCache<K, V> {
     private final long negativeTtl;
     private final long positiveLifetime;
     private final AsyncLoadingCache<K, Loaded<V>> cache;
+    private final Executor loads;
     private final Counter hits;
     private final Counter misses;
     private final Counter stale;
@@ -70,10 +71,14 @@ final class QuestionCache<K, V> {
         this.positiveTtl = config.positiveTtl().toNanos();
         this.negativeTtl = config.negativeTtl().toNanos();
         this.positiveLifetime = Math.max(positiveTtl, config.maxStale().toNanos());
+        this.loads = executor;
+        // Loads and reloads run on {@code executor} (the Loader below); Caffeine's own upkeep (draining
+        // its read buffers, expiry, removal notices: short and never blocking) runs on the reading
+        // thread, which would otherwise wake a background thread every few reads.
         Caffeine<K, Loaded<V>> builder = Caffeine.newBuilder()
                 .maximumSize(config.maxSize())
                 .ticker(ticker)
-                .executor(executor)
+                .executor(Runnable::run)
                 .<K, Loaded<V>>removalListener((key, value, cause) -> removed(value, cause))
                 .expireAfter(new Lifetime());
         if (!config.refreshAhead().isZero()) {
@@ -242,17 +247,17 @@ final class QuestionCache<K, V> {
 
     private final class Loader implements AsyncCacheLoader<K, Loaded<V>> {
         @Override
-        public CompletableFuture<Loaded<V>> asyncLoad(K key, Executor executor) {
-            return CompletableFuture.supplyAsync(() -> load(key), executor);
+        public CompletableFuture<Loaded<V>> asyncLoad(K key, Executor upkeep) {
+            return CompletableFuture.supplyAsync(() -> load(key), loads);
         }
 
         /** A failed reload keeps the old answer (it stays servable while stale); a real answer replaces it. */
         @Override
-        public CompletableFuture<Loaded<V>> asyncReload(K key, Loaded<V> old, Executor executor) {
+        public CompletableFuture<Loaded<V>> asyncReload(K key, Loaded<V> old, Executor upkeep) {
             return CompletableFuture.supplyAsync(() -> {
                 Loaded<V> fresh = load(key);
                 return fresh instanceof Failure<V> && old instanceof Answer<V> ? old : fresh;
-            }, executor);
+            }, loads);
         }
     }
 

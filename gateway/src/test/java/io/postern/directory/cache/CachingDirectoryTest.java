@@ -148,6 +148,20 @@ class CachingDirectoryTest {
     }
 
     @Test
+    void hotReadsGiveTheBackgroundThreadsNoWork() {
+        java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+        cache = CachingDirectory.wrap(ldap, config(Duration.ofMinutes(5), 1000), registry, ticker, task -> {
+            tasks.incrementAndGet();
+            task.run();
+        });
+        for (int i = 0; i < 1000; i++) {
+            resolve("alice@example.test");
+        }
+        // Caffeine's upkeep runs on the reading thread: a session's read never wakes another thread.
+        assertThat(tasks).as("the one load").hasValue(1);
+    }
+
+    @Test
     void negativeAnswersAreCachedForTheirOwnShorterTtl() {
         assertThat(resolve("nobody@example.test")).isEqualTo(Lookup.found(new Recipient.Unknown(address("nobody@example.test"))));
         resolve("nobody@example.test");
