@@ -139,18 +139,20 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         return CompletableFuture.supplyAsync(() -> {
             Optional<MailAddress> sender = verifiedSender(message.envelope());
             Set<String> mailboxes = new HashSet<>();
+            boolean onward = false;
             for (EnvelopeRecipient recipient : copy) {
                 Expansion expansion = expander.expand(recipient.address(), sender);
                 if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
                     return CompletableFuture.completedFuture(Optional.<List<DeliveryResult>>empty());
                 }
                 expansion.local().forEach(target -> mailboxes.add(target.mailbox().address().key()));
+                onward |= !expansion.relayed().isEmpty();
             }
-            if (mda.isPresent() && mailboxes.size() == 1) {
-                // One mailbox: written here, on this I/O worker, with no further hand-off.
+            if (mda.isPresent() && mailboxes.size() == 1 && !onward) {
+                // One mailbox and nothing to wait for on the network: written here, on this I/O worker.
                 return CompletableFuture.completedFuture(Optional.of(route(message, copy, true)));
             }
-            // Several: in parallel on the I/O pool, waited for by a virtual thread (an I/O worker never waits for its pool).
+            // Several, or a next hop too: waited for by a virtual thread (an I/O worker never waits for its pool or the network).
             return CompletableFuture.supplyAsync(() -> Optional.of(route(message, copy, false)), coordinator);
         }, io).thenCompose(routed -> routed).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
