@@ -119,7 +119,7 @@ await_files $(( sw + MESSAGES )) "$spool" || true
 sleep 1
 kill -INT "$spid"; wait "$spid" 2>/dev/null || true
 n=$(( $(count_files "$spool") - sw ))
-STRACE_LINE=$(awk -v n="$n" '$NF ~ /^(fsync|fdatasync|syncfs|openat|close|statx|stat|lstat|newfstatat|unlink|unlinkat|access|faccessat|faccessat2|rename|renameat|renameat2|link|linkat|write|pwrite64|writev|futex|epoll_wait|read|sendto|recvfrom)$/ && $4 ~ /^[0-9]+$/ {
+STRACE_LINE=$(awk -v n="$n" '$NF ~ /^(fsync|fdatasync|syncfs|openat|close|statx|stat|lstat|newfstatat|unlink|unlinkat|access|faccessat|faccessat2|rename|renameat|renameat2|link|linkat|write|pwrite64|writev|futex|epoll_wait|epoll_ctl|read|sendto|recvfrom)$/ && $4 ~ /^[0-9]+$/ {
   printf "%s %.2f  ", $NF, $4 / n } END { printf "(%d messages)", n }' "$WORK/strace.txt")
 echo "syscalls per message: $STRACE_LINE"
 kill "$pid"; wait "$pid" 2>/dev/null || true

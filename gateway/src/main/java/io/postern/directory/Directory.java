@@ -3,6 +3,7 @@ package io.postern.directory;
 import io.postern.config.Cidr;
 import io.postern.mail.MailAddress;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The questions Postern asks its directory (architecture.md, "The directory is the source of
@@ -31,4 +32,14 @@ public interface Directory {
 
     /** Checks a login (mail address, UPN, sAMAccountName or uid) by binding as the user. */
     Login authenticate(String login, String password);
+
+    /**
+     * This directory as far as it answers from memory without waiting, for an event loop: a view
+     * whose every question either answers at once, as this directory would answer it now (a
+     * cache's fresh answers), or throws {@link NotInMemory}; it never blocks. Empty when every
+     * answer needs a server (the LDAP adapter): ask this directory off the event loop.
+     */
+    default Optional<Directory> inMemory() {
+        return Optional.empty();
+    }
 }

@@ -27,6 +27,18 @@ public interface DeliveryForecast {
                                    Optional<MailAddress> returnPath, long size, Set<String> deliveredTo) {
             return Verdict.DELIVERABLE;
         }
+
+        @Override
+        public Optional<Verdict> atRecipientNow(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                                                Optional<MailAddress> returnPath, long declaredSize) {
+            return Optional.of(Verdict.DELIVERABLE);
+        }
+
+        @Override
+        public Optional<Verdict> atEndOfDataNow(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                                                Optional<MailAddress> returnPath, long size, Set<String> deliveredTo) {
+            return Optional.of(Verdict.DELIVERABLE);
+        }
     };
 
     /** A closed set: the front end turns it into its protocol's reply. */
@@ -51,4 +63,20 @@ public interface DeliveryForecast {
      */
     Verdict atEndOfData(MailAddress recipient, Optional<MailAddress> verifiedSender, Optional<MailAddress> returnPath,
                         long size, Set<String> deliveredTo);
+
+    /**
+     * {@link #atRecipient}'s verdict when it can be told at once, without waiting on the directory
+     * or a spool (from a front end's event loop); empty when it cannot: ask {@link #atRecipient}
+     * off the loop. Same verdicts, never blocks.
+     */
+    default Optional<Verdict> atRecipientNow(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                                             Optional<MailAddress> returnPath, long declaredSize) {
+        return Optional.empty();
+    }
+
+    /** {@link #atEndOfData}'s verdict when it can be told at once, as {@link #atRecipientNow}; empty: ask off the loop. */
+    default Optional<Verdict> atEndOfDataNow(MailAddress recipient, Optional<MailAddress> verifiedSender,
+                                             Optional<MailAddress> returnPath, long size, Set<String> deliveredTo) {
+        return Optional.empty();
+    }
 }

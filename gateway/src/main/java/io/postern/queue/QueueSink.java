@@ -223,13 +223,12 @@ final class QueueSink implements MessageSink {
                 }
                 QueueRecord after = applied(record, outcome.get());
                 if (after.pending().isEmpty() && after.recipients().stream().allMatch(r -> r.status() == Status.DELIVERED)) {
-                    completeOffCommitter(() -> {
-                        try {
-                            onDelivered.accept(after);
-                        } finally {
-                            result.complete(acceptance());
-                        }
-                    });
+                    // On the delivery's thread, never the committer's: the session's continuation may run here.
+                    try {
+                        onDelivered.accept(after);
+                    } finally {
+                        result.complete(acceptance());
+                    }
                     return;
                 }
                 // Delivered recipients are done; the next attempt is a repeat (the MDA finds any copy written).

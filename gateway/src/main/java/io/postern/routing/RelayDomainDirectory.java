@@ -73,4 +73,10 @@ public final class RelayDomainDirectory implements Directory {
     public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
         return directory.trustedNetworks(source);
     }
+
+    /** The relay domains (configuration, in memory) over the wrapped directory's in-memory view. */
+    @Override
+    public Optional<Directory> inMemory() {
+        return directory.inMemory().map(memory -> new RelayDomainDirectory(memory, routing));
+    }
 }

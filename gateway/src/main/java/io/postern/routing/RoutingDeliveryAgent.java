@@ -20,12 +20,15 @@ import io.postern.mail.OriginalRecipient;
 import io.postern.mail.QueuedMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -41,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * are deferred with 4.4.0. Thread-safe; {@link #close()} stops its threads.
  *
  * <p>Local mailboxes are written in process through {@link LocalDelivery} on a bounded pool of
- * I/O threads this agent owns (roles {@code all} and {@code delivery}), or handed to delivery
+ * I/O threads this agent owns ({@code delivery.threads}: the bound on concurrent spool writes and
+ * their fsyncs; never a virtual thread, whose fsync would pin its carrier; roles {@code all} and
+ * {@code delivery}), or handed to delivery
  * workers through an LMTP {@link DeliveryAgent} (role {@code front}, {@link #withLmtpHandOff}):
  * each mailbox then travels as one LMTP recipient, the address that led to it (so a {@code +tag}
  * survives into {@code Delivered-To}).
@@ -110,7 +115,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     @Override
     public CompletableFuture<List<DeliveryResult>> deliver(QueuedMessage message, List<EnvelopeRecipient> recipients) {
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
-        return CompletableFuture.supplyAsync(() -> route(message, copy), coordinator).exceptionally(e -> {
+        return CompletableFuture.supplyAsync(() -> route(message, copy, false), coordinator).exceptionally(e -> {
             // A bug or an unexpected directory exception must not lose mail: try again later.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return copy.stream().map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "internal routing error")).toList();
@@ -120,7 +125,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     /**
      * Delivers now only when this node writes the spools and every recipient expands to local
      * mailboxes without a problem (the directory answers are cached: the second expansion in
-     * {@link #route} is a cache hit); anything else is left to the queue untouched.
+     * {@link #route} is a cache hit); anything else is left to the queue untouched. Runs on the
+     * I/O pool: a message for one mailbox is expanded and written on one I/O worker, so that the
+     * session's commit costs one hand-off there and one back.
      */
     @Override
     public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
@@ -131,14 +138,23 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
         return CompletableFuture.supplyAsync(() -> {
             Optional<MailAddress> sender = verifiedSender(message.envelope());
+            Set<String> mailboxes = new HashSet<>();
+            boolean onward = false;
             for (EnvelopeRecipient recipient : copy) {
                 Expansion expansion = expander.expand(recipient.address(), sender);
                 if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
-                    return Optional.<List<DeliveryResult>>empty();
+                    return CompletableFuture.completedFuture(Optional.<List<DeliveryResult>>empty());
                 }
+                expansion.local().forEach(target -> mailboxes.add(target.mailbox().address().key()));
+                onward |= !expansion.relayed().isEmpty();
             }
-            return Optional.of(route(message, copy));
-        }, coordinator).exceptionally(e -> {
+            if (mda.isPresent() && mailboxes.size() == 1 && !onward) {
+                // One mailbox and nothing to wait for on the network: written here, on this I/O worker.
+                return CompletableFuture.completedFuture(Optional.of(route(message, copy, true)));
+            }
+            // Several, or a next hop too: waited for by a virtual thread (an I/O worker never waits for its pool or the network).
+            return CompletableFuture.supplyAsync(() -> Optional.of(route(message, copy, false)), coordinator);
+        }, io).thenCompose(routed -> routed).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return Optional.of(copy.stream()
@@ -146,7 +162,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         });
     }
 
-    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+    /** {@code onIoWorker}: called on a thread of the I/O pool, which writes a single local mailbox itself. */
+    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients, boolean onIoWorker) {
         Map<EnvelopeRecipient, Expansion> expansions = new LinkedHashMap<>();
         Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
@@ -171,7 +188,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
                         .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
             }
         }
-        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients);
+        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients,
+                onIoWorker);
         CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, relayed);
         Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
                 List.copyOf(remotes.values()), a -> a.key());
@@ -206,10 +224,14 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
                 from.originalRecipient().or(() -> Optional.of(OriginalRecipient.of(from.address()))));
     }
 
-    /** Results keyed by mailbox: written here in parallel on the I/O pool, or handed to LMTP in one call. */
+    /**
+     * Results keyed by mailbox: written here in parallel on the I/O pool (a single one on the
+     * calling thread when it is an I/O worker already), or handed to LMTP in one call.
+     */
     private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message,
                                                                         Map<String, Expansion.LocalTarget> locals,
-                                                                        Map<String, EnvelopeRecipient> recipients) {
+                                                                        Map<String, EnvelopeRecipient> recipients,
+                                                                        boolean onIoWorker) {
         if (locals.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
@@ -221,9 +243,11 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         }
         Map<String, CompletableFuture<DeliveryResult>> futures = new LinkedHashMap<>();
         Optional<DeliveryKey> once = DeliveryKey.of(message);
+        // An I/O worker writes one mailbox itself: fsync stays on a platform thread, within delivery.threads.
+        Executor writer = onIoWorker && locals.size() == 1 ? Runnable::run : io;
         locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> asResult(
                 recipients.get(key), mda.get().deliver(message.envelope().sender(), message.content(),
-                        target.mailbox(), target.deliveredTo(), once)), io)));
+                        target.mailbox(), target.deliveredTo(), once)), writer)));
         return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
             Map<String, DeliveryResult> out = new HashMap<>();
             futures.forEach((key, future) -> out.put(key, future.join()));

@@ -103,6 +103,39 @@ class RoutingDeliveryAgentTest {
         assertThat(messagesIn("bob")).isEqualTo(1);
     }
 
+    @Test
+    void aMessageForOneMailboxIsExpandedWrittenAndAnsweredOnOneIoWorker() throws Exception {
+        RoutingDeliveryAgent routing = agent(Optional.empty());
+        QueuedMessage message = message("alice@example.test");
+        CompletableFuture<String> completedOn = new CompletableFuture<>();
+
+        routing.deliverIfLocal(message, message.envelope().recipients())
+                .whenComplete((results, error) -> completedOn.complete(Thread.currentThread().getName()));
+
+        // No hand-off from a coordinating thread to the pool and back: the worker's answer is the session's.
+        assertThat(completedOn.get(10, TimeUnit.SECONDS)).startsWith("delivery-io-");
+        assertThat(messagesIn("alice")).isEqualTo(1);
+    }
+
+    @Test
+    void aMessageForSeveralMailboxesIsWrittenInParallelEvenWithOneIoThread() throws Exception {
+        LocalDelivery mda = new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MAILDIR,
+                "{domain}/{localpart}"), "node-a", registry);
+        DeliveryConfig defaults = DeliveryConfig.defaults(base.resolve("tmp"));
+        agent = new RoutingDeliveryAgent(dir, mda, Optional.empty(), new DeliveryConfig(defaults.maxExpansionDepth(),
+                defaults.maxExpandedRecipients(), 1, defaults.tempDirectory(), defaults.memoryThreshold()), registry);
+        QueuedMessage message = message("alice@example.test", "bob@example.test");
+
+        // The one I/O worker must not wait for its own pool: the writes are waited for elsewhere.
+        Optional<List<DeliveryResult>> results = agent.deliverIfLocal(message, message.envelope().recipients())
+                .get(10, TimeUnit.SECONDS);
+
+        assertThat(results).isPresent();
+        assertThat(results.get()).allMatch(r -> r.outcome() instanceof RecipientOutcome.Succeeded);
+        assertThat(messagesIn("alice")).isEqualTo(1);
+        assertThat(messagesIn("bob")).isEqualTo(1);
+    }
+
     private Map<String, DeliveryResult> deliver(RoutingDeliveryAgent agent, QueuedMessage message) throws Exception {
         List<DeliveryResult> results = agent.deliver(message, message.envelope().recipients()).get(10, TimeUnit.SECONDS);
         assertThat(results).hasSize(message.envelope().recipients().size());

@@ -11,6 +11,7 @@ import io.postern.directory.DirectoryChangeListener;
 import io.postern.directory.Login;
 import io.postern.directory.Lookup;
 import io.postern.directory.NetworkSource;
+import io.postern.directory.NotInMemory;
 import io.postern.directory.Recipient;
 import io.postern.directory.SenderRights;
 import io.postern.directory.SenderRightsQuestion;
@@ -59,6 +60,7 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
     private final DirectoryHealth health;
     private final ExecutorService ownExecutor;
     private final MeterRegistry registry;
+    private final Directory inMemory = new InMemory();
 
     private CachingDirectory(Directory delegate, CacheConfig config, Set<String> configuredDomains,
                              MeterRegistry registry, Ticker ticker, Executor executor, ExecutorService ownExecutor) {
@@ -122,13 +124,12 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
 
     @Override
     public Lookup<Recipient> resolve(MailAddress address) {
-        // Keyed by the folded form: Alice@x and alice@x are one directory entry.
-        return recipients.get(new MailAddress(address.localPart().toLowerCase(Locale.ROOT), address.domain()));
+        return recipients.get(recipientKey(address));
     }
 
     @Override
     public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
-        return sendAs.get(new SendAs(identity, DirectoryChange.normalizeDn(identity.dn()), sender.key()));
+        return sendAs.get(sendAsKey(identity, sender));
     }
 
     @Override
@@ -136,17 +137,82 @@ public final class CachingDirectory implements Directory, DirectoryChangeListene
         if (!question.asksDirectory()) {
             return Lookup.found(SenderRights.UNRESTRICTED);
         }
-        return rights.get(new Rights(identity, DirectoryChange.normalizeDn(identity.dn()), question));
+        return rights.get(rightsKey(identity, question));
     }
 
     @Override
     public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
-        return networks.get(new Networks(source, DirectoryChange.normalizeDn(source.dn())));
+        return networks.get(networksKey(source));
+    }
+
+    /** Keyed by the folded form: Alice@x and alice@x are one directory entry. */
+    private static MailAddress recipientKey(MailAddress address) {
+        return new MailAddress(address.localPart().toLowerCase(Locale.ROOT), address.domain());
+    }
+
+    private static SendAs sendAsKey(Login.Identity identity, MailAddress sender) {
+        return new SendAs(identity, DirectoryChange.normalizeDn(identity.dn()), sender.key());
+    }
+
+    private static Rights rightsKey(Login.Identity identity, SenderRightsQuestion question) {
+        return new Rights(identity, DirectoryChange.normalizeDn(identity.dn()), question);
+    }
+
+    private static Networks networksKey(NetworkSource source) {
+        return new Networks(source, DirectoryChange.normalizeDn(source.dn()));
     }
 
     @Override
     public Login authenticate(String login, String password) {
         return logins.authenticate(login, password);
+    }
+
+    /** The fresh answers, without waiting: what a session's event loop may use (a login never is). */
+    @Override
+    public Optional<Directory> inMemory() {
+        return Optional.of(inMemory);
+    }
+
+    /** The questions of {@link CachingDirectory}, answered only from fresh entries; anything else {@link NotInMemory}. */
+    private final class InMemory implements Directory {
+        @Override
+        public Lookup<Boolean> isLocalDomain(String domain) {
+            String key = domain.toLowerCase(Locale.ROOT);
+            return configuredDomains.contains(key) ? Lookup.found(true) : domains.fresh(key);
+        }
+
+        @Override
+        public Lookup<Recipient> resolve(MailAddress address) {
+            return recipients.fresh(recipientKey(address));
+        }
+
+        @Override
+        public Lookup<Boolean> maySendAs(Login.Identity identity, MailAddress sender) {
+            return sendAs.fresh(sendAsKey(identity, sender));
+        }
+
+        @Override
+        public Lookup<SenderRights> senderRights(Login.Identity identity, SenderRightsQuestion question) {
+            if (!question.asksDirectory()) {
+                return Lookup.found(SenderRights.UNRESTRICTED);
+            }
+            return rights.fresh(rightsKey(identity, question));
+        }
+
+        @Override
+        public Lookup<List<Cidr>> trustedNetworks(NetworkSource source) {
+            return networks.fresh(networksKey(source));
+        }
+
+        @Override
+        public Login authenticate(String login, String password) {
+            throw NotInMemory.INSTANCE; // a remembered login still costs a hash: never on an event loop
+        }
+
+        @Override
+        public Optional<Directory> inMemory() {
+            return Optional.of(this);
+        }
     }
 
     /** Evicts exactly what {@code change} affects (see {@link DirectoryChange}). */

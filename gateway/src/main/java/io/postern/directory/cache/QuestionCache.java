@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.CacheConfig;
 import io.postern.directory.Lookup;
+import io.postern.directory.NotInMemory;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -52,6 +53,7 @@ final class QuestionCache<K, V> {
     private final long negativeTtl;
     private final long positiveLifetime;
     private final AsyncLoadingCache<K, Loaded<V>> cache;
+    private final Executor loads;
     private final Counter hits;
     private final Counter misses;
     private final Counter stale;
@@ -69,10 +71,14 @@ final class QuestionCache<K, V> {
         this.positiveTtl = config.positiveTtl().toNanos();
         this.negativeTtl = config.negativeTtl().toNanos();
         this.positiveLifetime = Math.max(positiveTtl, config.maxStale().toNanos());
+        this.loads = executor;
+        // Loads and reloads run on {@code executor} (the Loader below); Caffeine's own upkeep (draining
+        // its read buffers, expiry, removal notices: short and never blocking) runs on the reading
+        // thread, which would otherwise wake a background thread every few reads.
         Caffeine<K, Loaded<V>> builder = Caffeine.newBuilder()
                 .maximumSize(config.maxSize())
                 .ticker(ticker)
-                .executor(executor)
+                .executor(Runnable::run)
                 .<K, Loaded<V>>removalListener((key, value, cause) -> removed(value, cause))
                 .expireAfter(new Lifetime());
         if (!config.refreshAhead().isZero()) {
@@ -128,6 +134,21 @@ final class QuestionCache<K, V> {
         }
         stale.increment();
         return Lookup.found(answer.value());
+    }
+
+    /**
+     * The answer {@link #get} would serve from memory without asking: a loaded answer within its
+     * TTL (a hit). Anything else (absent, loading, failed, past its TTL) throws
+     * {@link NotInMemory}, and {@link #get} decides off the event loop. Never waits.
+     */
+    Lookup<V> fresh(K key) {
+        CompletableFuture<Loaded<V>> present = cache.getIfPresent(key);
+        if (present != null && present.isDone() && !present.isCompletedExceptionally()
+                && present.getNow(null) instanceof Answer<V> answer && ticker.read() - answer.loadedAt() < ttl(answer)) {
+            hits.increment();
+            return Lookup.found(answer.value());
+        }
+        throw NotInMemory.INSTANCE;
     }
 
     private Lookup<V> answer(Loaded<V> loaded) {
@@ -226,17 +247,17 @@ final class QuestionCache<K, V> {
 
     private final class Loader implements AsyncCacheLoader<K, Loaded<V>> {
         @Override
-        public CompletableFuture<Loaded<V>> asyncLoad(K key, Executor executor) {
-            return CompletableFuture.supplyAsync(() -> load(key), executor);
+        public CompletableFuture<Loaded<V>> asyncLoad(K key, Executor upkeep) {
+            return CompletableFuture.supplyAsync(() -> load(key), loads);
         }
 
         /** A failed reload keeps the old answer (it stays servable while stale); a real answer replaces it. */
         @Override
-        public CompletableFuture<Loaded<V>> asyncReload(K key, Loaded<V> old, Executor executor) {
+        public CompletableFuture<Loaded<V>> asyncReload(K key, Loaded<V> old, Executor upkeep) {
             return CompletableFuture.supplyAsync(() -> {
                 Loaded<V> fresh = load(key);
                 return fresh instanceof Failure<V> && old instanceof Answer<V> ? old : fresh;
-            }, executor);
+            }, loads);
         }
     }
 

@@ -9,6 +9,8 @@
  * negative ones {@code cache.ttl.negative}. Failure behaviour: when the wrapped directory answers
  * TempFail, a positive answer younger than {@code cache.maxStale} is served (counted as stale); a
  * question never answered before gets TempFail, never a permanent answer. A failed login is never
- * remembered, a successful one only as a salted keyed hash (HMAC-SHA256, per-process key). See docs/cache.md.
+ * remembered, a successful one only as a salted keyed hash (HMAC-SHA256, per-process key). Fresh
+ * answers are also offered without waiting ({@link io.postern.directory.Directory#inMemory()}), for
+ * sessions that answer on their event loop; everything else is asked as above. See docs/cache.md.
  */
 package io.postern.directory.cache;

@@ -116,6 +116,26 @@ class CachingDirectoryTest {
     }
 
     @Test
+    void theInMemoryViewServesFreshAnswersAndNeverAsks() {
+        cache = wrap(config(Duration.ZERO, 1000)); // no refresh-ahead: an old answer stays old
+        io.postern.directory.Directory memory = cache.inMemory().orElseThrow();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> memory.resolve(address("alice@example.test")))
+                .as("never asked").isSameAs(io.postern.directory.NotInMemory.INSTANCE);
+        assertThat(ldap.roundTrips).hasValue(0);
+
+        resolve("alice@example.test");
+        assertThat(memory.resolve(address("Alice@example.test")))
+                .isEqualTo(Lookup.found(mailbox("alice@example.test", ALICE_DN)));
+        assertThat(ldap.roundTrips).hasValue(1);
+
+        ticker.advance(Duration.ofMinutes(11)); // past its TTL: only the directory may say it is still true
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> memory.resolve(address("alice@example.test")))
+                .isSameAs(io.postern.directory.NotInMemory.INSTANCE);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> memory.authenticate("alice", "alice-pw"))
+                .as("a login is never checked on the loop").isSameAs(io.postern.directory.NotInMemory.INSTANCE);
+    }
+
+    @Test
     void aHotAddressCostsOneRoundTrip() {
         for (int i = 0; i < 1000; i++) {
             assertThat(resolve(i % 2 == 0 ? "alice@example.test" : "Alice@example.test"))
@@ -125,6 +145,20 @@ class CachingDirectoryTest {
         assertThat(ldapRequests("resolve")).isEqualTo(1);
         assertThat(count("resolve", "hit")).isEqualTo(999);
         assertThat(count("resolve", "miss")).isEqualTo(1);
+    }
+
+    @Test
+    void hotReadsGiveTheBackgroundThreadsNoWork() {
+        java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+        cache = CachingDirectory.wrap(ldap, config(Duration.ofMinutes(5), 1000), registry, ticker, task -> {
+            tasks.incrementAndGet();
+            task.run();
+        });
+        for (int i = 0; i < 1000; i++) {
+            resolve("alice@example.test");
+        }
+        // Caffeine's upkeep runs on the reading thread: a session's read never wakes another thread.
+        assertThat(tasks).as("the one load").hasValue(1);
     }
 
     @Test

@@ -35,6 +35,16 @@ public record RecipientPolicy(Directory directory, Set<String> localDomains, Rel
         }
     }
 
+    /**
+     * This policy over the directory's in-memory view ({@link Directory#inMemory()}): its
+     * {@link #decide} never blocks and throws {@link io.postern.directory.NotInMemory} when an
+     * answer is not in memory (then decide with this policy, off the loop). Empty when the
+     * directory keeps nothing in memory.
+     */
+    public Optional<RecipientPolicy> inMemory() {
+        return directory.inMemory().map(memory -> new RecipientPolicy(memory, localDomains, relay, relayAllowed));
+    }
+
     public SmtpReply decide(MailAddress recipient, Client client) {
         Lookup<Boolean> local = localDomains.contains(recipient.domain())
                 ? Lookup.found(true) : directory.isLocalDomain(recipient.domain());

@@ -28,6 +28,16 @@ public record SenderAdmission(SenderPolicy senders, Directory directory, RelayCo
         }
     }
 
+    /**
+     * This admission over the directory's in-memory view: {@link #atMail} never blocks and throws
+     * {@link io.postern.directory.NotInMemory} (before the limiter is asked) when an answer is not
+     * in memory.
+     */
+    public Optional<SenderAdmission> inMemory() {
+        return senders.inMemory().flatMap(owned -> directory.inMemory()
+                .map(memory -> new SenderAdmission(owned, memory, relay, limiter)));
+    }
+
     public Decision atMail(Login.Identity identity, Optional<MailAddress> sender) {
         SmtpReply owned = senders.decide(identity, sender);
         if (owned != SmtpReply.SENDER_OK) {

@@ -22,6 +22,11 @@ public record SenderPolicy(Directory directory, Set<String> localDomains) {
         localDomains = Set.copyOf(localDomains);
     }
 
+    /** This policy over the directory's in-memory view: never blocks, throws {@link io.postern.directory.NotInMemory} instead. */
+    public Optional<SenderPolicy> inMemory() {
+        return directory.inMemory().map(memory -> new SenderPolicy(memory, localDomains));
+    }
+
     public SmtpReply decide(Login.Identity identity, Optional<MailAddress> sender) {
         if (sender.isEmpty()) {
             return SmtpReply.SENDER_NOT_OWNED;

@@ -18,6 +18,11 @@ import java.util.Optional;
  */
 public record TrustedNetworks(RelayConfig relay, Directory directory) {
 
+    /** These networks over the directory's in-memory view: never blocks, throws {@link io.postern.directory.NotInMemory} instead. */
+    public Optional<TrustedNetworks> inMemory() {
+        return directory.inMemory().map(memory -> new TrustedNetworks(relay, memory));
+    }
+
     /**
      * Whether {@code client} is trusted: {@code Found(true)} by the file or the directory,
      * {@code Found(false)} by neither, {@code TempFail} when only the directory could have said

@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <li>{@link #filter}: the message filter step (the place for a milter chain), before anything
  *     is committed;</li>
  * <li>{@link #beforeCommit}: SMTP refuses what local delivery would refuse for every recipient
- *     ({@link DeliveryForecast}); LMTP skips this, its answer is delivery's own;</li>
+ *     ({@link DeliveryForecast}); LMTP skips this, its answer is delivery's own. Told on the loop
+ *     when the forecast needs no waiting (directory answers in memory, no quota to read), else
+ *     asked off the loop;</li>
  * <li>{@link #commit}: the sink's commit, then the replies of the {@link ReplyStrategy}.</li>
  * </ol>
  * A refusal of the whole message is answered once in SMTP and once per recipient in LMTP, and
@@ -197,7 +199,7 @@ final class EndOfData {
         Optional<MailAddress> verified = session.verifiedSender(t);
         long size = t.stream.size();
         Set<String> deliveredTo = Set.copyOf(t.stream.deliveredTo());
-        session.offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), refused -> {
+        Consumer<Optional<SmtpReply>> decided = refused -> {
             if (refused.isEmpty()) {
                 commit(t);
                 return;
@@ -206,7 +208,13 @@ final class EndOfData {
             session.detach();
             LOG.debug("event=message-rejected client={} reason={}", session.client(), refused.get().name());
             session.answering(t, () -> refuse(t, refused.get().with()));
-        });
+        };
+        Optional<Optional<SmtpReply>> now = refusalNow(t, verified, size, deliveredTo);
+        if (now.isPresent()) {
+            decided.accept(now.get());
+            return;
+        }
+        session.offload(() -> refusalBeforeCommit(t, verified, size, deliveredTo), decided);
     }
 
     /** Step 4: the sink's commit; the replies only once it has completed. */
@@ -294,6 +302,33 @@ final class EndOfData {
             first = first.or(() -> Optional.of(forecastReply(verdict)));
         }
         return first;
+    }
+
+    /**
+     * {@link #refusalBeforeCommit} told on the event loop, from the forecast's verdicts that need
+     * no waiting (directory answers in memory, no spool to read): the outer Optional is empty when
+     * any verdict cannot be told now, or a forecast throws (then it is asked off the loop, where a
+     * failure is logged and counts as deliverable).
+     */
+    private Optional<Optional<SmtpReply>> refusalNow(Transaction t, Optional<MailAddress> verified, long size,
+                                                     Set<String> deliveredTo) {
+        Optional<SmtpReply> first = Optional.empty();
+        try {
+            for (EnvelopeRecipient r : t.recipients) {
+                Optional<DeliveryForecast.Verdict> verdict = forecast.atEndOfDataNow(r.address(), verified, t.sender,
+                        size, deliveredTo);
+                if (verdict.isEmpty()) {
+                    return Optional.empty();
+                }
+                if (verdict.get() == DeliveryForecast.Verdict.DELIVERABLE) {
+                    return Optional.of(Optional.empty());
+                }
+                first = first.or(() -> Optional.of(forecastReply(verdict.get())));
+            }
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+        return Optional.of(first);
     }
 
     /** A forecast that fails is no reason to refuse: the queue and delivery decide later, as without one. */

@@ -4,7 +4,9 @@
  * ({@code ReplyStrategy}: one reply per message or per recipient), the EHLO list ({@code EhloReply}),
  * what a session needs from the node ({@link io.postern.smtp.inbound.session.SmtpServices}),
  * its mail transaction and the trace headers it adds, AUTH decisions ({@code AuthCommand}) and the
- * STARTTLS upgrade ({@code TlsUpgrade}), and what the session reports: one {@code event=session-end}
+ * STARTTLS upgrade ({@code TlsUpgrade}); MAIL, RCPT and the end-of-data forecast answer on the
+ * event loop when the directory's answers are in memory ({@link io.postern.directory.Directory#inMemory()}),
+ * else off it under {@link io.postern.protocol.OffLoop}; and what the session reports: one {@code event=session-end}
  * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
  * commands/replies/rejections meters ({@code SessionMeters}, tags from closed sets only). Untrusted
  * input. Each verb has its class behind the {@code CommandTable} ({@code HelloCommand},
