@@ -46,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * each mailbox then travels as one LMTP recipient, the address that led to it (so a {@code +tag}
  * survives into {@code Delivered-To}).
  *
+ * <p>Before the reply ({@link #deliverIfLocal}) only an all-local message is delivered, with either
+ * transport: in the front role the workers get it in one LMTP transaction on the calling thread,
+ * waiting at most {@code outbound.handoff.directWait} for a session.
+ *
  * <p>A recipient whose targets were partly delivered and partly deferred is retried as a whole by
  * the queue. For a message of the durable queue ({@link DeliveryKey}) a Maildir target that already
  * has its copy is recognised and not written again, on such a retry as after a crash; mbox targets
@@ -118,26 +122,35 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     }
 
     /**
-     * Delivers now only when this node writes the spools and every recipient expands to local
-     * mailboxes without a problem (the directory answers are cached: the second expansion in
-     * {@link #route} is a cache hit); anything else is left to the queue untouched.
+     * Delivers now only when every recipient expands to local mailboxes alone (no remote target, no
+     * next hop, no problem), through the local transport: written here by the MDA, or handed to the
+     * delivery workers in one LMTP transaction (role {@code front}), on this one thread; anything
+     * else, and a hand-off that reached no worker, is left to the queue untouched (empty).
      */
     @Override
     public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
                                                                             List<EnvelopeRecipient> recipients) {
-        if (mda.isEmpty()) {
+        if (mda.isEmpty() && lmtp.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
         return CompletableFuture.supplyAsync(() -> {
-            Optional<MailAddress> sender = verifiedSender(message.envelope());
-            for (EnvelopeRecipient recipient : copy) {
-                Expansion expansion = expander.expand(recipient.address(), sender);
-                if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
-                    return Optional.<List<DeliveryResult>>empty();
-                }
+            Plan plan = plan(message, copy, false);
+            if (!plan.allLocal()) {
+                return Optional.<List<DeliveryResult>>empty();
             }
-            return Optional.of(route(message, copy));
+            if (mda.isPresent()) {
+                return Optional.of(results(message, plan, localResults(message, plan).join(), Map.of(), Map.of()));
+            }
+            Map<String, String> byAddress = plan.mailboxByAddress();
+            Optional<List<DeliveryResult>> handed = lmtp.get().deliverBeforeReply(message,
+                    List.copyOf(plan.localRecipients().values()));
+            if (handed.isEmpty()) {
+                return Optional.<List<DeliveryResult>>empty();
+            }
+            Map<String, DeliveryResult> locals = keyed(handed.get(), plan.localRecipients().values(),
+                    a -> byAddress.get(a.key()));
+            return Optional.of(results(message, plan, locals, Map.of(), Map.of()));
         }, coordinator).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
@@ -146,7 +159,30 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         });
     }
 
-    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+    /**
+     * Every recipient's expansion and its distinct targets: local mailboxes (by mailbox key, with
+     * the recipient each travels as), remote addresses, and next hops with their addresses.
+     */
+    private record Plan(List<EnvelopeRecipient> recipients, Map<EnvelopeRecipient, Expansion> expansions, Map<String, Expansion.LocalTarget> locals,
+                        Map<String, EnvelopeRecipient> localRecipients, Map<String, EnvelopeRecipient> remotes,
+                        Map<NextHop, Map<String, EnvelopeRecipient>> relayed) {
+        /** Local mailboxes only, for every recipient, and nothing wrong with any. */
+        boolean allLocal() {
+            return remotes.isEmpty() && relayed.isEmpty() && expansions.values().stream()
+                    .allMatch(e -> !e.local().isEmpty() && e.remote().isEmpty() && e.relayed().isEmpty()
+                            && e.problems().isEmpty());
+        }
+
+        /** The mailbox key of each local recipient's address, for an LMTP agent's results. */
+        Map<String, String> mailboxByAddress() {
+            Map<String, String> byAddress = new HashMap<>();
+            localRecipients.forEach((mailboxKey, r) -> byAddress.put(r.address().key(), mailboxKey));
+            return byAddress;
+        }
+    }
+
+    /** {@code logHops}: log each next hop chosen (once per delivery, not for the look before the reply). */
+    private Plan plan(QueuedMessage message, List<EnvelopeRecipient> recipients, boolean logHops) {
         Map<EnvelopeRecipient, Expansion> expansions = new LinkedHashMap<>();
         Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
@@ -167,20 +203,31 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             for (Expansion.RelayedTarget target : expansion.relayed()) {
                 relayed.computeIfAbsent(target.route().hop(), h -> new LinkedHashMap<>())
                         .putIfAbsent(target.address().key(), derived(target.address(), recipient));
-                LogLine.event("next-hop").add("queue_id", message.queueId()).add("rcpt", target.address())
-                        .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
+                if (logHops) {
+                    LogLine.event("next-hop").add("queue_id", message.queueId()).add("rcpt", target.address())
+                            .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
+                }
             }
         }
-        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients);
-        CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, relayed);
-        Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
-                List.copyOf(remotes.values()), a -> a.key());
-        Map<String, DeliveryResult> localResults = local.join();
-        Map<String, DeliveryResult> onwardResults = onward.join();
+        return new Plan(recipients, expansions, locals, localRecipients, remotes, relayed);
+    }
 
+    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        Plan plan = plan(message, recipients, true);
+        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, plan);
+        CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, plan.relayed());
+        Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
+                List.copyOf(plan.remotes().values()), a -> a.key());
+        return results(message, plan, local.join(), remoteResults, onward.join());
+    }
+
+    /** One result per envelope recipient, in envelope order, counted and logged. */
+    private List<DeliveryResult> results(QueuedMessage message, Plan plan, Map<String, DeliveryResult> localResults,
+                                         Map<String, DeliveryResult> remoteResults,
+                                         Map<String, DeliveryResult> onwardResults) {
         List<DeliveryResult> results = new ArrayList<>();
-        for (EnvelopeRecipient recipient : recipients) {
-            DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults,
+        for (EnvelopeRecipient recipient : plan.recipients()) {
+            DeliveryResult result = combine(recipient, plan.expansions().get(recipient), localResults, remoteResults,
                     onwardResults);
             registry.counter("postern.routing.results", "outcome", result.label()).increment();
             LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
@@ -207,15 +254,14 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     }
 
     /** Results keyed by mailbox: written here in parallel on the I/O pool, or handed to LMTP in one call. */
-    private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message,
-                                                                        Map<String, Expansion.LocalTarget> locals,
-                                                                        Map<String, EnvelopeRecipient> recipients) {
+    private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message, Plan plan) {
+        Map<String, Expansion.LocalTarget> locals = plan.locals();
+        Map<String, EnvelopeRecipient> recipients = plan.localRecipients();
         if (locals.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
         if (mda.isEmpty()) {
-            Map<String, String> byAddress = new HashMap<>();
-            recipients.forEach((mailboxKey, r) -> byAddress.put(r.address().key(), mailboxKey));
+            Map<String, String> byAddress = plan.mailboxByAddress();
             return CompletableFuture.supplyAsync(() -> handOff(lmtp, "no local transport configured", message,
                     List.copyOf(recipients.values()), a -> byAddress.get(a.key())), coordinator);
         }
@@ -269,14 +315,23 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             return out;
         }
         try {
-            for (DeliveryResult result : agent.get().deliver(message, targets).join()) {
-                String k = key.apply(result.recipient().address());
-                if (k != null) {
-                    out.putIfAbsent(k, result);
-                }
-            }
+            return keyed(agent.get().deliver(message, targets).join(), targets, key);
         } catch (RuntimeException e) {
             LogLine.event("hand-off-failed").add("queue_id", message.queueId()).add("error", e.getMessage()).warn(LOG);
+            return keyed(List.of(), targets, key);
+        }
+    }
+
+    /** An agent's results keyed with {@code key}; a target it gave no result for is deferred. */
+    private static Map<String, DeliveryResult> keyed(List<DeliveryResult> results,
+                                                     java.util.Collection<EnvelopeRecipient> targets,
+                                                     java.util.function.Function<MailAddress, String> key) {
+        Map<String, DeliveryResult> out = new HashMap<>();
+        for (DeliveryResult result : results) {
+            String k = key.apply(result.recipient().address());
+            if (k != null) {
+                out.putIfAbsent(k, result);
+            }
         }
         for (EnvelopeRecipient t : targets) {
             out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, EnhancedStatus.ROUTING_TEMPORARY, "delivery gave no result"));
