@@ -170,6 +170,11 @@ class LmtpHandoffTest {
 
     private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait,
                                          Duration dataDone) {
+        return config(targets, maxSessions, busyWait, dataDone, OutboundConfig.Handoff.defaults().directWait());
+    }
+
+    private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait,
+                                         Duration dataDone, Duration directWait) {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
@@ -180,7 +185,7 @@ class LmtpHandoffTest {
                 c.maxIdlePerDestination(), Duration.ofHours(1), c.maxMessagesPerConnection());
         return new OutboundConfig(d.port(), List.of(), d.dnsTimeout(), t, d.tls(), d.relayHost(), connections,
                 d.maxRecipientsPerTransaction(), d.maxReplyLineLength(), d.maxReplyLines(), targets,
-                new OutboundConfig.Handoff(maxSessions, busyWait, Duration.ofMinutes(5)));
+                new OutboundConfig.Handoff(maxSessions, busyWait, Duration.ofMinutes(5), directWait));
     }
 
     private static QueuedMessage message(String id) {
@@ -295,6 +300,54 @@ class LmtpHandoffTest {
             assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=K[01]:0:F:front\\.test");
             String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
             assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @Test
+    void beforeTheReplyABusyPoolIsWaitedForOnlyDirectWaitThenLeftToTheQueueUntouched() throws Exception {
+        try (Worker worker = new Worker(Mode.BUSY);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofMinutes(10),
+                     Duration.ofSeconds(10), Duration.ofMillis(300)), "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("P1");
+            long start = System.nanoTime();
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("nothing reached a worker: the queue takes it as a first attempt").isEmpty();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("bounded by directWait, not busyWait")
+                    .isLessThan(Duration.ofMinutes(5));
+            assertThat(worker.sessions.get()).isGreaterThanOrEqualTo(1);
+            assertThat(worker.delivered).hasValue(0);
+        }
+    }
+
+    @Test
+    void beforeTheReplyTheFirstAttemptIsKeyedAndAWorkerDyingAfterTheDotHasItRetriedAsARepeat() throws Exception {
+        try (Worker dying = new Worker(Mode.DIE_AFTER_DOT); Worker ok = new Worker(Mode.ACCEPT)) {
+            try (LmtpHandoff handoff = LmtpHandoff.create(config(List.of(dying.target(), ok.target()), 4,
+                    Duration.ofSeconds(30)), "front.test", new SimpleMeterRegistry())) {
+                for (int i = 0; i < 2; i++) {
+                    QueuedMessage m = message("E" + i);
+                    assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients())).hasValueSatisfying(
+                            results -> assertThat(results).singleElement()
+                                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue()));
+                }
+            }
+            assertThat(ok.delivered).hasValue(2);
+            String first = dying.mailCommands.getFirst();
+            assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=E[01]:0:F:front\\.test");
+            String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
+            assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @Test
+    void beforeTheReplyAMessageThatMayHaveArrivedIsNeverLeftAsUntouched() throws Exception {
+        try (Worker dying = new Worker(Mode.DIE_AFTER_DOT);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(dying.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("M1");
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("deferred, so that the queue retries it as a repeat").hasValueSatisfying(results ->
+                            assertThat(results).singleElement().satisfies(r -> assertThat(r.isDeferred()).isTrue()));
         }
     }
 
