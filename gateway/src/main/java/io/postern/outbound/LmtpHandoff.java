@@ -40,9 +40,11 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
     private final MailSender sender;
     private final LmtpWorkers workers;
     private final String origin;
+    private final OutboundConfig.Timeouts directTimeouts;
 
     private LmtpHandoff(OutboundConfig config, MailSender sender, String origin) {
         this.config = config;
+        this.directTimeouts = beforeReply(config.timeouts(), config.handoff().directWait());
         this.sender = sender;
         this.origin = HandoffKey.safeOrigin(origin);
         this.workers = new LmtpWorkers(config.handoff(), System::nanoTime);
@@ -76,7 +78,8 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
     /**
      * The hand-off while the client waits for its {@code 250}, on the caller's thread: only live
      * workers are tried (one passed over may take a connect timeout to fail again), and a busy pool
-     * is waited for at most {@code outbound.handoff.directWait}. Empty when nothing reached any
+     * and each reply up to DATA's {@code 354} are waited for at most
+     * {@code outbound.handoff.directWait} ({@link #beforeReply}). Empty when nothing reached any
      * worker (no live worker, all busy, none reachable): the front's queue takes the message as a
      * first attempt.
      */
@@ -95,6 +98,21 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
         }
         out.ifPresent(sender::count);
         return out;
+    }
+
+    /**
+     * The timeouts while a client waits: every reply up to the {@code 354} within {@code wait} (a
+     * worker that is frozen or partitioned is passed over quickly; nothing of the message is on it
+     * yet). The content and the replies after the final dot keep theirs: the worker may be writing
+     * the message, and a retry elsewhere before it finished could write a second copy.
+     */
+    static OutboundConfig.Timeouts beforeReply(OutboundConfig.Timeouts t, java.time.Duration wait) {
+        return new OutboundConfig.Timeouts(min(t.connect(), wait), min(t.greeting(), wait), min(t.helo(), wait),
+                min(t.mail(), wait), min(t.rcpt(), wait), min(t.dataInit(), wait), t.dataBlock(), t.dataDone());
+    }
+
+    private static java.time.Duration min(java.time.Duration a, java.time.Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Every chunk in turn; empty only in {@code direct} mode and only when no chunk reached a worker. */
@@ -152,7 +170,8 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
                 if (worker.passedOver() && (busy != null || direct)) {
                     continue;
                 }
-                MailSender.Attempt attempt = sender.attempt(target, sending, pending, worker);
+                MailSender.Attempt attempt = sender.attempt(target, sending, pending, worker,
+                        direct ? directTimeouts : config.timeouts());
                 switch (attempt) {
                     case MailSender.Attempt.Done done -> {
                         worker.answered();

@@ -40,7 +40,9 @@ class LmtpHandoffTest {
         /** One reply more after the final dot than recipients were taken (a worker out of step). */
         EXTRA_REPLY_AFTER_DOT,
         /** Reads the message but never answers after the dot (until the front closes). */
-        SILENT_AFTER_DOT }
+        SILENT_AFTER_DOT,
+        /** Takes the connection and never says anything (a frozen or partitioned worker). */
+        MUTE }
 
     /** A minimal LMTP server: greeting, LHLO, MAIL, RCPT, DATA, one 250 per recipient. */
     static final class Worker implements AutoCloseable {
@@ -79,6 +81,12 @@ class LmtpHandoffTest {
                 BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
                 if (mode == Mode.BUSY) {
                     send(out, "421 4.7.0 worker too many connections, try again later");
+                    return;
+                }
+                if (mode == Mode.MUTE) {
+                    while (in.read() >= 0) {
+                        // until the front gives up and closes
+                    }
                     return;
                 }
                 send(out, "220 worker LMTP");
@@ -336,6 +344,21 @@ class LmtpHandoffTest {
             assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=E[01]:0:F:front\\.test");
             String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
             assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @Test
+    void beforeTheReplyAFrozenWorkerIsGivenUpAfterDirectWaitNotTheGreetingTimeout() throws Exception {
+        try (Worker mute = new Worker(Mode.MUTE);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(mute.target()), 4, Duration.ofMinutes(10),
+                     Duration.ofSeconds(10), Duration.ofMillis(300)), "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("F1");
+            long start = System.nanoTime();
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("nothing was sent: the queue takes it as a first attempt").isEmpty();
+            // The greeting timeout in config() is 5 minutes.
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMinutes(4));
+            assertThat(mute.sessions.get()).isEqualTo(1);
         }
     }
 
