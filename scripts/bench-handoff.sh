@@ -8,6 +8,7 @@
 # Usage: scripts/bench-handoff.sh [messages=2000] [sessions=50] [recipients=10] [wait=120]
 # Needs root, slapd, postfix, postfix-ldap, dovecot; build first:
 #   mvn -B -ntp -q -DskipTests package -pl gateway -am
+# (or pass POSTERN_JAR=/path/to/postern.jar)
 set -euo pipefail
 POSTERN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$POSTERN_HOME/scripts/lib/java25.sh"
@@ -22,7 +23,9 @@ PER=$(( MESSAGES / RECIPIENTS )); MESSAGES=$(( PER * RECIPIENTS ))
 EACH=$(( SESSIONS / RECIPIENTS )); [ "$EACH" -ge 1 ] || EACH=1
 WORK=$(mktemp -d /var/tmp/postern-handoff.XXXXXX)
 trap 'bench_cleanup; rm -rf "$WORK"' EXIT
-[ -f "$POSTERN_HOME/gateway/target/postern.jar" ] || { echo "build gateway/target/postern.jar first" >&2; exit 2; }
+# POSTERN_JAR picks the jar (default gateway/target/postern.jar): a copy is not changed by a build during the run.
+JAR=${POSTERN_JAR:-$POSTERN_HOME/gateway/target/postern.jar}
+[ -f "$JAR" ] || { echo "build gateway/target/postern.jar first (or set POSTERN_JAR)" >&2; exit 2; }
 chmod 755 "$WORK"
 python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
 bench_slapd "$WORK/slapd" "$WORK/users.ldif"
@@ -74,7 +77,7 @@ smtp: { maxConnectionsPerClient: 1000 }
 $extra
 YAML
   (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" -Xmx384m --enable-native-access=ALL-UNNAMED \
-    -Dpostern.home="$home" -jar "$POSTERN_HOME/gateway/target/postern.jar" serve --config "$home/postern.yaml" \
+    -Dpostern.home="$home" -jar "$JAR" serve --config "$home/postern.yaml" \
     > "$home/node.log" 2>&1) &
   pid=$!; BENCH_PIDS+=($pid)
   for i in $(seq 600); do
