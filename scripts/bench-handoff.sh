@@ -106,7 +106,8 @@ run_postern() { # workers
   local accepted; accepted=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
   echo "postern front + $workers worker(s): accepted $(rate "$MESSAGES" "$t0" "$t1") msg/s," \
     "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
-    "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)"
+    "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)," \
+    "handed over before the 250 $(grep -c 'event=delivered-before-reply' "$WORK/$RUN/front/node.log" || true), queued at the front $(grep -c 'event=queued ' "$WORK/$RUN/front/node.log" || true)"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
 }
