@@ -126,11 +126,15 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
             if (results.isPresent()) {
                 reached = true;
                 out.addAll(results.get());
-            } else {
-                // An earlier chunk reached a worker: the message is no longer untouched, the queue retries the rest.
-                part.forEach(r -> out.add(ReplyMapping.local(r, Diagnostics.WORKERS_BUSY_CODE,
-                        "no LMTP worker took the message before the reply", Optional.empty())));
+                continue;
             }
+            if (!reached) {
+                return Optional.empty();
+            }
+            // An earlier chunk reached a worker: no more waiting, the queue retries the rest as a repeat.
+            all.subList(from, all.size()).forEach(r -> out.add(ReplyMapping.local(r, Diagnostics.WORKERS_BUSY_CODE,
+                    "no LMTP worker took the message before the reply", Optional.empty())));
+            break;
         }
         return reached || !direct ? Optional.of(List.copyOf(out)) : Optional.empty();
     }
