@@ -60,7 +60,22 @@ public final class LmtpHandoff implements DeliveryAgent, AutoCloseable {
      * share the workers (queue ids are unique only within one queue).
      */
     public static LmtpHandoff create(OutboundConfig config, String lhloHostname, MeterRegistry registry, String origin) {
-        return new LmtpHandoff(config, MailSender.start(config, lhloHostname, SmtpClient.Protocol.LMTP, registry), origin);
+        return new LmtpHandoff(config, MailSender.start(keepingIdle(config), lhloHostname, SmtpClient.Protocol.LMTP,
+                registry), origin);
+    }
+
+    /**
+     * The sessions to a worker are already bounded by {@code maxSessionsPerWorker}, idle ones
+     * included: keeping up to that many idle spares a new session (connect, greeting, LHLO on both
+     * sides) each time the number in use drops and rises again, as it does under bursty load.
+     */
+    static OutboundConfig keepingIdle(OutboundConfig config) {
+        OutboundConfig.Connections c = config.connections();
+        int idle = Math.max(c.maxIdlePerDestination(), config.handoff().maxSessionsPerWorker());
+        return new OutboundConfig(config.port(), config.dnsServers(), config.dnsTimeout(), config.timeouts(),
+                config.tls(), config.relayHost(), new OutboundConfig.Connections(c.maxPerDestination(), idle,
+                c.idleTimeout(), c.maxMessagesPerConnection()), config.maxRecipientsPerTransaction(),
+                config.maxReplyLineLength(), config.maxReplyLines(), config.lmtpTargets(), config.handoff());
     }
 
     @Override

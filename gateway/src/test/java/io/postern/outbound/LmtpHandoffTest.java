@@ -312,6 +312,14 @@ class LmtpHandoffTest {
     }
 
     @Test
+    void upToMaxSessionsPerWorkerAreKeptIdleWhateverTheOutboundIdleLimit() {
+        OutboundConfig config = config(List.of(new OutboundConfig.HostPort("127.0.0.1", 24)), 12, Duration.ofSeconds(30));
+        assertThat(config.connections().maxIdlePerDestination()).isLessThan(12);
+        assertThat(LmtpHandoff.keepingIdle(config).connections().maxIdlePerDestination()).isEqualTo(12);
+        assertThat(LmtpHandoff.keepingIdle(config).handoff()).isEqualTo(config.handoff());
+    }
+
+    @Test
     void beforeTheReplyABusyPoolIsWaitedForOnlyDirectWaitThenLeftToTheQueueUntouched() throws Exception {
         try (Worker worker = new Worker(Mode.BUSY);
              LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofMinutes(10),
