@@ -30,6 +30,7 @@ chmod 755 "$WORK"
 python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
 bench_slapd "$WORK/slapd" "$WORK/users.ldif"
 
+sum_cpu() { local p; for p in "$@"; do proc_cpu "$p"; done | awk '{ u += $1; s += $2 } END { print u + 0, s + 0 }'; }
 recipient() { printf 'user%05d@example.test' $(( 1 + ($1 - 1) * USERS / RECIPIENTS )); }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }'; }
@@ -98,17 +99,20 @@ run_postern() { # workers
   done
   mx=$(bench_free_port)
   postern_node "$WORK/$RUN/front" front "  - { name: mx, kind: mx, port: $mx }" "outbound: { lmtpTargets: [$targets] }"
-  local t0 t1 t2 failed delivered
+  local t0 t1 t2 failed delivered front_pid=${BENCH_PIDS[-1]} worker_pids=("${BENCH_PIDS[@]:$pids_before:$workers}")
+  local f0 w0 h0; f0=$(proc_cpu "$front_pid"); w0=$(sum_cpu "${worker_pids[@]}"); h0=$(host_cpu)
   t0=$(now); failed=$(send "$mx" "$RUN"); t1=$(now)
   await_files "$MESSAGES" "$WAIT" "$WORK/spool-$RUN" || true
   t2=$(now); delivered=$(count_new "$WORK/spool-$RUN")
+  local cpu="front $(cpu_per_message "$f0" "$(proc_cpu "$front_pid")" "$delivered"); workers $(cpu_per_message "$w0" "$(sum_cpu "${worker_pids[@]}")" "$delivered"); host $(cpu_per_message "$h0" "$(host_cpu)" "$delivered")"
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
   local accepted; accepted=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
   # Accepted: the front's 250s (a failed smtp-source process sends fewer than MESSAGES).
   echo "postern front + $workers worker(s): accepted $(rate "$accepted" "$t0" "$t1") msg/s," \
     "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
     "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)," \
-    "handed over before the 250 $(grep -c 'event=delivered-before-reply' "$WORK/$RUN/front/node.log" || true), queued at the front $(grep -c 'event=queued ' "$WORK/$RUN/front/node.log" || true)"
+    "handed over before the 250 $(grep -c 'event=delivered-before-reply' "$WORK/$RUN/front/node.log" || true), queued at the front $(grep -c 'event=queued ' "$WORK/$RUN/front/node.log" || true);" \
+    "cpu per delivered message: $cpu"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
 }
