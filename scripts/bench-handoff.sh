@@ -107,12 +107,18 @@ run_postern() { # workers
   local cpu="front $(cpu_per_message "$f0" "$(proc_cpu "$front_pid")" "$delivered"); workers $(cpu_per_message "$w0" "$(sum_cpu "${worker_pids[@]}")" "$delivered"); host $(cpu_per_message "$h0" "$(host_cpu)" "$delivered")"
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
   local accepted; accepted=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
+  # From the front's log, immune to a stuck smtp-source session: first to last 250, and first 250
+  # to the last delivery (before the reply, or from the queue).
+  local log_rates; log_rates=$(awk '/event=accepted/ { a[++na] = $1 } /event=delivery .*status=sent/ { d = $1 }
+    function secs(t) { gsub(/[TZ]/, " ", t); split(t, x, /[ :]/); return x[2] * 3600 + x[3] * 60 + x[4] }
+    END { if (na < 2) { print "n/a"; exit } s = secs(a[1]); e = secs(a[na]); l = secs(d);
+      printf "accepted %.0f msg/s, delivered %.0f msg/s", na / (e - s), na / ((l > e ? l : e) - s) }' "$WORK/$RUN/front/node.log")
   # Accepted: the front's 250s (a failed smtp-source process sends fewer than MESSAGES).
   echo "postern front + $workers worker(s): accepted $(rate "$accepted" "$t0" "$t1") msg/s," \
     "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
     "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)," \
     "handed over before the 250 $(grep -c 'event=delivered-before-reply' "$WORK/$RUN/front/node.log" || true), queued at the front $(grep -c 'event=queued ' "$WORK/$RUN/front/node.log" || true);" \
-    "cpu per delivered message: $cpu"
+    "cpu per delivered message: $cpu; from the front's log: $log_rates"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
 }
