@@ -11,6 +11,7 @@
 # Usage: [BENCH_WARMUP=10000] [POSTERN_JAR=...] scripts/bench-handoff.sh [messages=2000] [sessions=50] [recipients=10] [wait=120]
 # Needs root, slapd, postfix, postfix-ldap, dovecot; build first:
 #   mvn -B -ntp -q -DskipTests package -pl gateway -am
+# (or pass POSTERN_JAR=/path/to/postern.jar)
 set -euo pipefail
 POSTERN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$POSTERN_HOME/scripts/lib/java25.sh"
@@ -25,11 +26,14 @@ PER=$(( MESSAGES / RECIPIENTS )); MESSAGES=$(( PER * RECIPIENTS ))
 EACH=$(( SESSIONS / RECIPIENTS )); [ "$EACH" -ge 1 ] || EACH=1
 WORK=$(mktemp -d /var/tmp/postern-handoff.XXXXXX)
 trap 'bench_cleanup; rm -rf "$WORK"' EXIT
-[ -f "$POSTERN_HOME/gateway/target/postern.jar" ] || { echo "build gateway/target/postern.jar first" >&2; exit 2; }
+# POSTERN_JAR picks the jar (default gateway/target/postern.jar): a copy is not changed by a build during the run.
+JAR=${POSTERN_JAR:-$POSTERN_HOME/gateway/target/postern.jar}
+[ -f "$JAR" ] || { echo "build gateway/target/postern.jar first (or set POSTERN_JAR)" >&2; exit 2; }
 chmod 755 "$WORK"
 python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
 bench_slapd "$WORK/slapd" "$WORK/users.ldif"
 
+sum_cpu() { local p; for p in "$@"; do proc_cpu "$p"; done | awk '{ u += $1; s += $2 } END { print u + 0, s + 0 }'; }
 recipient() { printf 'user%05d@example.test' $(( 1 + ($1 - 1) * USERS / RECIPIENTS )); }
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }'; }
@@ -79,7 +83,7 @@ smtp: { maxConnectionsPerClient: 1000 }
 $extra
 YAML
   (cd "$home" && POSTERN_LDAP_PASSWORD=admin-pw exec "$JAVA_HOME/bin/java" -Xmx384m --enable-native-access=ALL-UNNAMED \
-    -Dpostern.home="$home" -jar "${POSTERN_JAR:-$POSTERN_HOME/gateway/target/postern.jar}" serve --config "$home/postern.yaml" \
+    -Dpostern.home="$home" -jar "$JAR" serve --config "$home/postern.yaml" \
     > "$home/node.log" 2>&1) &
   pid=$!; BENCH_PIDS+=($pid)
   for i in $(seq 600); do
@@ -100,23 +104,27 @@ run_postern() { # workers
   done
   mx=$(bench_free_port)
   postern_node "$WORK/$RUN/front" front "  - { name: mx, kind: mx, port: $mx }" "outbound: { lmtpTargets: [$targets] }"
-  local t0 t1 t2 failed delivered warm=0 c0
+  local t0 t1 t2 failed delivered warm=0 front_pid=${BENCH_PIDS[-1]} worker_pids=("${BENCH_PIDS[@]:$pids_before:$workers}")
   if [ "$WARM_PER" -gt 0 ]; then
     send "$mx" "$RUN-warm" "$WARM_PER" >/dev/null
     await_files $(( WARM_PER * RECIPIENTS )) "$WAIT" "$WORK/spool-$RUN" || true
     sleep 2; warm=$(count_new "$WORK/spool-$RUN")
   fi
-  local accepted0; accepted0=$(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true)
-  c0=$(host_cpu)
+  local log="$WORK/$RUN/front/node.log" a0 b0 q0
+  a0=$(grep -c 'event=accepted' "$log" || true); b0=$(grep -c 'event=delivered-before-reply' "$log" || true); q0=$(grep -c 'event=queued ' "$log" || true)
+  local f0 w0 h0; f0=$(proc_cpu "$front_pid"); w0=$(sum_cpu "${worker_pids[@]}"); h0=$(host_cpu)
   t0=$(now); failed=$(send "$mx" "$RUN"); t1=$(now)
   await_files $(( warm + MESSAGES )) "$WAIT" "$WORK/spool-$RUN" || true
   t2=$(now); delivered=$(( $(count_new "$WORK/spool-$RUN") - warm ))
+  local cpu="front $(cpu_per_message "$f0" "$(proc_cpu "$front_pid")" "$delivered"); workers $(cpu_per_message "$w0" "$(sum_cpu "${worker_pids[@]}")" "$delivered"); host $(cpu_per_message "$h0" "$(host_cpu)" "$delivered")"
   [ "$delivered" -ge "$MESSAGES" ] || t2=$t1
-  local accepted; accepted=$(( $(grep -c 'event=accepted' "$WORK/$RUN/front/node.log" || true) - accepted0 ))
-  echo "postern front + $workers worker(s): accepted $(rate "$MESSAGES" "$t0" "$t1") msg/s," \
-    "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load), smtp-source failures $failed," \
-    "cpu per message (host) $(cpu_per_message "$c0" "$(host_cpu)" "$delivered"), warm-up $warm," \
-    "421s seen by the front $(grep -c 'too many connections' "$WORK/$RUN/front/node.log" || true), backoffs $(grep -c 'event=destination-backoff' "$WORK/$RUN/front/node.log" || true)"
+  local accepted; accepted=$(( $(grep -c 'event=accepted' "$log" || true) - a0 ))
+  # Accepted: the front's 250s (a failed smtp-source process sends fewer than MESSAGES).
+  echo "postern front + $workers worker(s): accepted $(rate "$accepted" "$t0" "$t1") msg/s," \
+    "delivered $(rate "$delivered" "$t0" "$t2") msg/s ($accepted accepted by the front, $delivered in Maildirs; $(( MESSAGES - delivered )) left $WAIT s after the load; warm-up $warm), smtp-source failures $failed," \
+    "421s seen by the front $(grep -c 'too many connections' "$log" || true), backoffs $(grep -c 'event=destination-backoff' "$log" || true)," \
+    "handed over before the 250 $(( $(grep -c 'event=delivered-before-reply' "$log" || true) - b0 )), queued at the front $(( $(grep -c 'event=queued ' "$log" || true) - q0 ));" \
+    "cpu per delivered message: $cpu"
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do kill "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
   for w in $(seq $(( ${#BENCH_PIDS[@]} - 1 )) -1 "$pids_before"); do wait "${BENCH_PIDS[$w]}" 2>/dev/null || true; done
 }

@@ -276,18 +276,34 @@ public record OutboundConfig(
      * before it is deferred. {@code workerRetry}: how long a worker that could not be reached (or
      * broke a session) is passed over before it is tried again; while every worker is passed over
      * each is still tried once, so the whole pool is reported down only when every worker is.
+     * {@code directWait}: while a message is handed over before its {@code 250} (the client
+     * waiting), the longest wait for a worker before anything of the message reached it: for a
+     * free session when every live worker is busy, and for each reply up to DATA's {@code 354}.
+     * Past it the message is queued at the front instead (the queue waits {@code busyWait} and
+     * the full RFC 5321 timeouts).
      */
-    public record Handoff(int maxSessionsPerWorker, Duration busyWait, Duration workerRetry) {
+    public record Handoff(int maxSessionsPerWorker, Duration busyWait, Duration workerRetry, Duration directWait) {
         public Handoff {
             if (maxSessionsPerWorker < 1) {
                 throw new IllegalArgumentException("maxSessionsPerWorker must be at least 1");
             }
             Objects.requireNonNull(busyWait);
             Objects.requireNonNull(workerRetry);
+            Objects.requireNonNull(directWait);
+            if (directWait.isNegative() || directWait.isZero()) {
+                throw new IllegalArgumentException("directWait must be positive");
+            }
         }
 
+        /** With the default {@code directWait}. */
+        public Handoff(int maxSessionsPerWorker, Duration busyWait, Duration workerRetry) {
+            this(maxSessionsPerWorker, busyWait, workerRetry, DIRECT_WAIT);
+        }
+
+        private static final Duration DIRECT_WAIT = Duration.ofSeconds(2);
+
         public static Handoff defaults() {
-            return new Handoff(16, Duration.ofSeconds(30), Duration.ofSeconds(10));
+            return new Handoff(16, Duration.ofSeconds(30), Duration.ofSeconds(10), DIRECT_WAIT);
         }
 
         static Handoff from(ConfigNode node) {
@@ -295,7 +311,8 @@ public record OutboundConfig(
             return new Handoff(
                     node.integer("maxSessionsPerWorker", d.maxSessionsPerWorker(), 1, 10_000),
                     node.duration("busyWait", d.busyWait()),
-                    positive(node, "workerRetry", d.workerRetry()));
+                    positive(node, "workerRetry", d.workerRetry()),
+                    positive(node, "directWait", d.directWait()));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.postern.mail;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -11,4 +12,14 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface DeliveryAgent {
     CompletableFuture<List<DeliveryResult>> deliver(QueuedMessage message, List<EnvelopeRecipient> recipients);
+
+    /**
+     * Delivery while the client waits for the reply ({@link DirectDelivery}), on the caller's
+     * thread: results as {@link #deliver}, or empty when nothing reached the destination and the
+     * queue should take the message as if this had never been tried (an agent that cannot deliver
+     * now without a long wait says so instead of waiting). By default: {@link #deliver}, awaited.
+     */
+    default Optional<List<DeliveryResult>> deliverBeforeReply(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        return Optional.of(deliver(message, recipients).join());
+    }
 }

@@ -35,6 +35,19 @@ public record HandoffKey(String queueId, Instant arrival, boolean repeat, String
         arrival = Instant.ofEpochSecond(Math.max(0, arrival.getEpochSecond()));
     }
 
+    /**
+     * The key a front gives {@code message} of its durable queue: its queue id and its envelope's
+     * arrival, so that the hand-off before the reply and every queued retry of the same message
+     * carry the same key (only {@code repeat} differs). Empty for a message that is not from the
+     * durable queue or whose id no file name may hold: it goes without a key.
+     */
+    public static Optional<HandoffKey> of(QueuedMessage message, boolean repeat, String origin) {
+        if (message.attempt() == QueuedMessage.Attempt.UNTRACKED || !ID.matcher(message.queueId()).matches()) {
+            return Optional.empty();
+        }
+        return Optional.of(new HandoffKey(message.queueId(), message.envelope().trace().arrival(), repeat, origin));
+    }
+
     /** The parameter value; empty for anything not of the wire form. */
     public static Optional<HandoffKey> parse(String value) {
         Matcher m = WIRE.matcher(value);

@@ -241,6 +241,12 @@ final class MailSender implements AutoCloseable {
      * when one is kept, else a new one if the gate allows.
      */
     Attempt attempt(Target target, QueuedMessage message, List<EnvelopeRecipient> recipients, SessionGate gate) {
+        return attempt(target, message, recipients, gate, config.timeouts());
+    }
+
+    /** As {@link #attempt(Target, QueuedMessage, List, SessionGate)}, waiting for each reply as {@code timeouts} say. */
+    Attempt attempt(Target target, QueuedMessage message, List<EnvelopeRecipient> recipients, SessionGate gate,
+                    OutboundConfig.Timeouts timeouts) {
         String key = client.protocol() + "|" + target.hostName() + "|" + target.address() + "|" + TlsPolicy.NONE + "|";
         boolean mayReuse = true;
         while (true) {
@@ -253,7 +259,8 @@ final class MailSender implements AutoCloseable {
                 if (!gate.tryOpen()) {
                     return new Attempt.Busy(target.address() + " is at its session limit");
                 }
-                SmtpClient.Opened opened = client.open(target.address(), target.hostName(), TlsPolicy.NONE, Optional.empty());
+                SmtpClient.Opened opened = client.open(target.address(), target.hostName(), TlsPolicy.NONE, Optional.empty(),
+                        timeouts);
                 if (opened instanceof SmtpClient.Opened.Unavailable u) {
                     gate.closed();
                     if (u.answered() && !u.permanent()) {
@@ -266,7 +273,7 @@ final class MailSender implements AutoCloseable {
                 connection = ((SmtpClient.Opened.Ready) opened).connection();
                 connection.whenClosed(gate::closed);
             }
-            MailTransaction.Outcome outcome = MailTransaction.run(connection, message, recipients, config.timeouts(),
+            MailTransaction.Outcome outcome = MailTransaction.run(connection, message, recipients, timeouts,
                     client.protocol() == SmtpClient.Protocol.LMTP);
             if (outcome.tryNextHost() && pooled.isPresent()) {
                 // An idle session the server had given up on: a fresh one says whether the host is really down.

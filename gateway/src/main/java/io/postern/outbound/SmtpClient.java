@@ -88,18 +88,24 @@ final class SmtpClient {
     }
 
     Opened open(InetSocketAddress address, String hostName, TlsPolicy policy, Optional<Credentials> credentials) {
+        return open(address, hostName, policy, credentials, config.timeouts());
+    }
+
+    /** With the given timeouts for connect, greeting and hello instead of the configured ones. */
+    Opened open(InetSocketAddress address, String hostName, TlsPolicy policy, Optional<Credentials> credentials,
+                OutboundConfig.Timeouts timeouts) {
         boolean tryTls = policy != TlsPolicy.NONE;
         for (int attempt = 0; attempt < 2; attempt++) {
             SmtpConnection connection;
             try {
-                connection = SmtpConnection.connect(bootstrap, address, hostName, config.timeouts().connect(),
+                connection = SmtpConnection.connect(bootstrap, address, hostName, timeouts.connect(),
                         config.maxReplyLineLength(), config.maxReplyLines(), config.maxRecipientsPerTransaction() + 16);
             } catch (SessionFailure e) {
                 metrics.connection(protocol, "failed");
                 return new Opened.Unavailable(e.enhancedCode(), e.getMessage(), false, Optional.empty());
             }
             try {
-                Opened opened = negotiate(connection, hostName, policy, tryTls, credentials);
+                Opened opened = negotiate(connection, hostName, policy, tryTls, credentials, timeouts);
                 if (opened instanceof Opened.Ready) {
                     metrics.connection(protocol, "opened");
                     return opened;
@@ -123,14 +129,13 @@ final class SmtpClient {
     }
 
     private Opened negotiate(SmtpConnection connection, String hostName, TlsPolicy policy, boolean tryTls,
-                             Optional<Credentials> credentials) throws SessionFailure {
-        OutboundConfig.Timeouts timeouts = config.timeouts();
+                             Optional<Credentials> credentials, OutboundConfig.Timeouts timeouts) throws SessionFailure {
         String mta = connection.remoteMta();
         SmtpReply greeting = connection.read("greeting", timeouts.greeting());
         if (!greeting.positive()) {
             return unavailable(greeting, Diagnostics.rejected(mta, "greeting", greeting), mta);
         }
-        SmtpReply hello = hello(connection);
+        SmtpReply hello = hello(connection, timeouts);
         if (!hello.positive()) {
             return unavailable(hello, Diagnostics.rejected(mta, protocol == Protocol.LMTP ? "LHLO" : "EHLO", hello), mta);
         }
@@ -140,7 +145,7 @@ final class SmtpClient {
             if (starttls.positive()) {
                 connection.startTls(policy == TlsPolicy.VERIFY ? verifiedCertificate : anyCertificate, hostName,
                         policy == TlsPolicy.VERIFY, timeouts.helo());
-                hello = hello(connection);
+                hello = hello(connection, timeouts);
                 if (!hello.positive()) {
                     return unavailable(hello, Diagnostics.rejected(mta, "EHLO after STARTTLS", hello), mta);
                 }
@@ -162,8 +167,8 @@ final class SmtpClient {
     }
 
     /** EHLO or LHLO; an SMTP server that does not know EHLO (5xx) gets HELO (RFC 5321 3.2). */
-    private SmtpReply hello(SmtpConnection connection) throws SessionFailure {
-        java.time.Duration timeout = config.timeouts().helo();
+    private SmtpReply hello(SmtpConnection connection, OutboundConfig.Timeouts timeouts) throws SessionFailure {
+        java.time.Duration timeout = timeouts.helo();
         if (protocol == Protocol.LMTP) {
             SmtpReply lhlo = connection.command("LHLO " + heloName, timeout);
             connection.extensions(lhlo.positive() ? Extensions.parse(lhlo) : Extensions.none());

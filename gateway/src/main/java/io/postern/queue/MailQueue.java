@@ -117,8 +117,9 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Role {@code all}: messages whose recipients are all local are delivered before the reply and
-     * never queued (see {@link QueueSink}); only what is left enters the queue.
+     * Roles {@code all} and {@code front} with hand-off: messages whose recipients are all local are
+     * delivered (or handed to a delivery worker) before the reply and never queued (see
+     * {@link QueueSink}); only what is left enters the queue.
      */
     public void setDirectDelivery(io.postern.mail.DirectDelivery delivery) {
         if (online) {

@@ -37,7 +37,8 @@ import java.util.function.Consumer;
  * or sync error completes with {@link SinkException} {@code 4.3.1} and removes the files; nothing
  * is sticky, so the next message tries the disk again (recovery when space returns is automatic).
  *
- * <p>With a {@link DirectDelivery} (role {@code all}), a message that fits in the write buffer is
+ * <p>With a {@link DirectDelivery} (role {@code all}, and role {@code front} handing over to delivery
+ * workers), a message that fits in the write buffer is
  * kept in memory and offered to it first: if every recipient is local and delivered, the spools
  * hold it durably and no queue file is ever created; what is left (a deferral, a failure to
  * report, a remote target) is committed as a queue record whose delivered recipients are done and
@@ -74,7 +75,10 @@ final class QueueSink implements MessageSink {
         this.onDurable = onDurable;
     }
 
-    /** Delivery before the reply for messages whose recipients are all local (role {@code all}); null: none. */
+    /**
+     * Delivery before the reply for messages whose recipients are all local (role {@code all}: the
+     * spools here; role {@code front}: the delivery workers over LMTP); null: none.
+     */
     void setDirect(DirectDelivery delivery) {
         this.direct = delivery;
     }
@@ -95,10 +99,12 @@ final class QueueSink implements MessageSink {
             }
             Path tmp = files.tmpContent(id);
             try {
-                hooks.beforeWrite(tmp);
                 // Offered for direct delivery: the file is made only if the message outgrows the buffer.
-                FileChannel channel = direct != null && origin == Origin.MESSAGE ? null
-                        : QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                FileChannel channel = null;
+                if (direct == null || origin != Origin.MESSAGE) {
+                    hooks.beforeWrite(tmp);
+                    channel = QueueFiles.ACCESS.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                }
                 return new SpoolingMessage(id, envelope, origin, tmp, channel);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 continue;

@@ -13,7 +13,9 @@
  * and is retried when the directory answers again ({@link io.postern.queue.MailQueue#directoryAnswers}).
  *
  * <p>Durability: a message is acknowledged only after its content, its envelope and the
- * directory entries are fsync'd (group commit: many messages share one batch). Per-recipient
+ * directory entries are fsync'd (group commit: many messages share one batch), or, for an
+ * all-local message with a {@link io.postern.mail.DirectDelivery} (roles {@code all} and
+ * {@code front} with hand-off), after the mailboxes hold it; only what that leaves is queued. Per-recipient
  * results are written before the message is rescheduled or removed. {@code kill -9} at any moment
  * loses nothing acknowledged; a recipient whose delivery finished in the instant before its result
  * was written is offered again, marked {@link io.postern.mail.QueuedMessage.Attempt#REPEAT} (as is

@@ -20,13 +20,11 @@ import io.postern.mail.OriginalRecipient;
 import io.postern.mail.QueuedMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -44,12 +42,14 @@ import org.slf4j.LoggerFactory;
  * are deferred with 4.4.0. Thread-safe; {@link #close()} stops its threads.
  *
  * <p>Local mailboxes are written in process through {@link LocalDelivery} on a bounded pool of
- * I/O threads this agent owns ({@code delivery.threads}: the bound on concurrent spool writes and
- * their fsyncs; never a virtual thread, whose fsync would pin its carrier; roles {@code all} and
- * {@code delivery}), or handed to delivery
+ * I/O threads this agent owns (roles {@code all} and {@code delivery}), or handed to delivery
  * workers through an LMTP {@link DeliveryAgent} (role {@code front}, {@link #withLmtpHandOff}):
  * each mailbox then travels as one LMTP recipient, the address that led to it (so a {@code +tag}
  * survives into {@code Delivered-To}).
+ *
+ * <p>Before the reply ({@link #deliverIfLocal}) only an all-local message is delivered, with either
+ * transport: in the front role the workers get it in one LMTP transaction on the calling thread,
+ * waiting at most {@code outbound.handoff.directWait} for a session.
  *
  * <p>A recipient whose targets were partly delivered and partly deferred is retried as a whole by
  * the queue. For a message of the durable queue ({@link DeliveryKey}) a Maildir target that already
@@ -115,7 +115,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     @Override
     public CompletableFuture<List<DeliveryResult>> deliver(QueuedMessage message, List<EnvelopeRecipient> recipients) {
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
-        return CompletableFuture.supplyAsync(() -> route(message, copy, false), coordinator).exceptionally(e -> {
+        return CompletableFuture.supplyAsync(() -> route(message, copy), coordinator).exceptionally(e -> {
             // A bug or an unexpected directory exception must not lose mail: try again later.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return copy.stream().map(r -> DeliveryResult.deferred(r, EnhancedStatus.SYSTEM_TEMPORARY, "internal routing error")).toList();
@@ -123,38 +123,33 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     }
 
     /**
-     * Delivers now only when this node writes the spools and every recipient expands to local
-     * mailboxes without a problem (the directory answers are cached: the second expansion in
-     * {@link #route} is a cache hit); anything else is left to the queue untouched. Runs on the
-     * I/O pool: a message for one mailbox is expanded and written on one I/O worker, so that the
-     * session's commit costs one hand-off there and one back.
+     * Delivers now only when every recipient expands to local mailboxes alone (no remote target, no
+     * next hop, no problem), through the local transport: written here by the MDA, or handed to the
+     * delivery workers in one LMTP transaction (role {@code front}); anything else, and a hand-off
+     * that reached no worker, is left to the queue untouched (empty). Starts on the I/O pool: a
+     * message for one mailbox is expanded and written on one I/O worker, so that the session's
+     * commit costs one hand-off there and one back; anything that waits for the network or for
+     * several writes is waited for by a virtual thread (an I/O worker never waits for its own pool).
      */
     @Override
     public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
                                                                             List<EnvelopeRecipient> recipients) {
-        if (mda.isEmpty()) {
+        if (mda.isEmpty() && lmtp.isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         List<EnvelopeRecipient> copy = List.copyOf(recipients);
         return CompletableFuture.supplyAsync(() -> {
-            Optional<MailAddress> sender = verifiedSender(message.envelope());
-            Set<String> mailboxes = new HashSet<>();
-            boolean onward = false;
-            for (EnvelopeRecipient recipient : copy) {
-                Expansion expansion = expander.expand(recipient.address(), sender);
-                if (expansion.local().isEmpty() || !expansion.remote().isEmpty() || !expansion.problems().isEmpty()) {
-                    return CompletableFuture.completedFuture(Optional.<List<DeliveryResult>>empty());
-                }
-                expansion.local().forEach(target -> mailboxes.add(target.mailbox().address().key()));
-                onward |= !expansion.relayed().isEmpty();
+            Plan plan = plan(message, copy, false);
+            if (!plan.allLocal()) {
+                return CompletableFuture.completedFuture(Optional.<List<DeliveryResult>>empty());
             }
-            if (mda.isPresent() && mailboxes.size() == 1 && !onward) {
-                // One mailbox and nothing to wait for on the network: written here, on this I/O worker.
-                return CompletableFuture.completedFuture(Optional.of(route(message, copy, true)));
+            if (mda.isPresent() && plan.locals().size() == 1) {
+                // One mailbox: written here, on this I/O worker (fsync on a platform thread, within delivery.threads).
+                return CompletableFuture.completedFuture(
+                        Optional.of(results(message, plan, localResults(message, plan, true).join(), Map.of(), Map.of())));
             }
-            // Several, or a next hop too: waited for by a virtual thread (an I/O worker never waits for its pool or the network).
-            return CompletableFuture.supplyAsync(() -> Optional.of(route(message, copy, false)), coordinator);
-        }, io).thenCompose(routed -> routed).exceptionally(e -> {
+            return CompletableFuture.supplyAsync(() -> beforeReply(message, plan), coordinator);
+        }, io).thenCompose(planned -> planned).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return Optional.of(copy.stream()
@@ -162,8 +157,46 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         });
     }
 
-    /** {@code onIoWorker}: called on a thread of the I/O pool, which writes a single local mailbox itself. */
-    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients, boolean onIoWorker) {
+    /** The all-local {@code plan} delivered before the reply: several mailboxes in parallel, or over LMTP. */
+    private Optional<List<DeliveryResult>> beforeReply(QueuedMessage message, Plan plan) {
+        if (mda.isPresent()) {
+            return Optional.of(results(message, plan, localResults(message, plan, false).join(), Map.of(), Map.of()));
+        }
+        Map<String, String> byAddress = plan.mailboxByAddress();
+        Optional<List<DeliveryResult>> handed = lmtp.get().deliverBeforeReply(message,
+                List.copyOf(plan.localRecipients().values()));
+        if (handed.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, DeliveryResult> locals = keyed(handed.get(), plan.localRecipients().values(),
+                a -> byAddress.get(a.key()));
+        return Optional.of(results(message, plan, locals, Map.of(), Map.of()));
+    }
+
+    /**
+     * Every recipient's expansion and its distinct targets: local mailboxes (by mailbox key, with
+     * the recipient each travels as), remote addresses, and next hops with their addresses.
+     */
+    private record Plan(List<EnvelopeRecipient> recipients, Map<EnvelopeRecipient, Expansion> expansions, Map<String, Expansion.LocalTarget> locals,
+                        Map<String, EnvelopeRecipient> localRecipients, Map<String, EnvelopeRecipient> remotes,
+                        Map<NextHop, Map<String, EnvelopeRecipient>> relayed) {
+        /** Local mailboxes only, for every recipient, and nothing wrong with any. */
+        boolean allLocal() {
+            return remotes.isEmpty() && relayed.isEmpty() && expansions.values().stream()
+                    .allMatch(e -> !e.local().isEmpty() && e.remote().isEmpty() && e.relayed().isEmpty()
+                            && e.problems().isEmpty());
+        }
+
+        /** The mailbox key of each local recipient's address, for an LMTP agent's results. */
+        Map<String, String> mailboxByAddress() {
+            Map<String, String> byAddress = new HashMap<>();
+            localRecipients.forEach((mailboxKey, r) -> byAddress.put(r.address().key(), mailboxKey));
+            return byAddress;
+        }
+    }
+
+    /** {@code logHops}: log each next hop chosen (once per delivery, not for the look before the reply). */
+    private Plan plan(QueuedMessage message, List<EnvelopeRecipient> recipients, boolean logHops) {
         Map<EnvelopeRecipient, Expansion> expansions = new LinkedHashMap<>();
         Map<String, Expansion.LocalTarget> locals = new LinkedHashMap<>();
         Map<String, EnvelopeRecipient> localRecipients = new LinkedHashMap<>();
@@ -184,21 +217,31 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             for (Expansion.RelayedTarget target : expansion.relayed()) {
                 relayed.computeIfAbsent(target.route().hop(), h -> new LinkedHashMap<>())
                         .putIfAbsent(target.address().key(), derived(target.address(), recipient));
-                LogLine.event("next-hop").add("queue_id", message.queueId()).add("rcpt", target.address())
-                        .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
+                if (logHops) {
+                    LogLine.event("next-hop").add("queue_id", message.queueId()).add("rcpt", target.address())
+                            .add("next_hop", target.route().hop()).add("why", target.route().reason()).info(LOG);
+                }
             }
         }
-        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, locals, localRecipients,
-                onIoWorker);
-        CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, relayed);
-        Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
-                List.copyOf(remotes.values()), a -> a.key());
-        Map<String, DeliveryResult> localResults = local.join();
-        Map<String, DeliveryResult> onwardResults = onward.join();
+        return new Plan(recipients, expansions, locals, localRecipients, remotes, relayed);
+    }
 
+    private List<DeliveryResult> route(QueuedMessage message, List<EnvelopeRecipient> recipients) {
+        Plan plan = plan(message, recipients, true);
+        CompletableFuture<Map<String, DeliveryResult>> local = localResults(message, plan, false);
+        CompletableFuture<Map<String, DeliveryResult>> onward = nextHopResults(message, plan.relayed());
+        Map<String, DeliveryResult> remoteResults = handOff(remote, "no outbound transport configured", message,
+                List.copyOf(plan.remotes().values()), a -> a.key());
+        return results(message, plan, local.join(), remoteResults, onward.join());
+    }
+
+    /** One result per envelope recipient, in envelope order, counted and logged. */
+    private List<DeliveryResult> results(QueuedMessage message, Plan plan, Map<String, DeliveryResult> localResults,
+                                         Map<String, DeliveryResult> remoteResults,
+                                         Map<String, DeliveryResult> onwardResults) {
         List<DeliveryResult> results = new ArrayList<>();
-        for (EnvelopeRecipient recipient : recipients) {
-            DeliveryResult result = combine(recipient, expansions.get(recipient), localResults, remoteResults,
+        for (EnvelopeRecipient recipient : plan.recipients()) {
+            DeliveryResult result = combine(recipient, plan.expansions().get(recipient), localResults, remoteResults,
                     onwardResults);
             registry.counter("postern.routing.results", "outcome", result.label()).increment();
             LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
@@ -226,24 +269,22 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
 
     /**
      * Results keyed by mailbox: written here in parallel on the I/O pool (a single one on the
-     * calling thread when it is an I/O worker already), or handed to LMTP in one call.
+     * calling thread when {@code onIoWorker}: it is an I/O worker already), or handed to LMTP in one call.
      */
-    private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message,
-                                                                        Map<String, Expansion.LocalTarget> locals,
-                                                                        Map<String, EnvelopeRecipient> recipients,
+    private CompletableFuture<Map<String, DeliveryResult>> localResults(QueuedMessage message, Plan plan,
                                                                         boolean onIoWorker) {
+        Map<String, Expansion.LocalTarget> locals = plan.locals();
+        Map<String, EnvelopeRecipient> recipients = plan.localRecipients();
         if (locals.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
         if (mda.isEmpty()) {
-            Map<String, String> byAddress = new HashMap<>();
-            recipients.forEach((mailboxKey, r) -> byAddress.put(r.address().key(), mailboxKey));
+            Map<String, String> byAddress = plan.mailboxByAddress();
             return CompletableFuture.supplyAsync(() -> handOff(lmtp, "no local transport configured", message,
                     List.copyOf(recipients.values()), a -> byAddress.get(a.key())), coordinator);
         }
         Map<String, CompletableFuture<DeliveryResult>> futures = new LinkedHashMap<>();
         Optional<DeliveryKey> once = DeliveryKey.of(message);
-        // An I/O worker writes one mailbox itself: fsync stays on a platform thread, within delivery.threads.
         Executor writer = onIoWorker && locals.size() == 1 ? Runnable::run : io;
         locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> asResult(
                 recipients.get(key), mda.get().deliver(message.envelope().sender(), message.content(),
@@ -293,14 +334,23 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             return out;
         }
         try {
-            for (DeliveryResult result : agent.get().deliver(message, targets).join()) {
-                String k = key.apply(result.recipient().address());
-                if (k != null) {
-                    out.putIfAbsent(k, result);
-                }
-            }
+            return keyed(agent.get().deliver(message, targets).join(), targets, key);
         } catch (RuntimeException e) {
             LogLine.event("hand-off-failed").add("queue_id", message.queueId()).add("error", e.getMessage()).warn(LOG);
+            return keyed(List.of(), targets, key);
+        }
+    }
+
+    /** An agent's results keyed with {@code key}; a target it gave no result for is deferred. */
+    private static Map<String, DeliveryResult> keyed(List<DeliveryResult> results,
+                                                     java.util.Collection<EnvelopeRecipient> targets,
+                                                     java.util.function.Function<MailAddress, String> key) {
+        Map<String, DeliveryResult> out = new HashMap<>();
+        for (DeliveryResult result : results) {
+            String k = key.apply(result.recipient().address());
+            if (k != null) {
+                out.putIfAbsent(k, result);
+            }
         }
         for (EnvelopeRecipient t : targets) {
             out.putIfAbsent(key.apply(t.address()), DeliveryResult.deferred(t, EnhancedStatus.ROUTING_TEMPORARY, "delivery gave no result"));

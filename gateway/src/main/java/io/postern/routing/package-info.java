@@ -3,7 +3,8 @@
  * {@link io.postern.routing.RecipientExpander} expands aliases, groups (nested) and forwards
  * through the {@link io.postern.directory.Directory}; {@link io.postern.routing.RoutingDeliveryAgent}
  * writes local mailboxes through {@link io.postern.delivery.LocalDelivery} (or hands them to
- * delivery workers over LMTP, role {@code front}) and hands remote addresses to an outbound
+ * delivery workers over LMTP, role {@code front}; an all-local message before the reply, as
+ * {@link io.postern.mail.DirectDelivery}) and hands remote addresses to an outbound
  * {@link io.postern.mail.DeliveryAgent};
  * {@link io.postern.routing.LocalDeliverySink} is the same for the {@code delivery} role's LMTP server.
  * {@link io.postern.routing.MailboxRouter} places each mailbox reached: here, or on to a next hop

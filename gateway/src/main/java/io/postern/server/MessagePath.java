@@ -26,7 +26,8 @@ import java.util.Optional;
  * <ul>
  * <li>{@code all}: queue, routing, in-process MDA, outbound SMTP; LMTP delivers in process.</li>
  * <li>{@code front}: queue, routing, outbound SMTP; local mailboxes go to the LMTP delivery
- * workers in {@code outbound.lmtpTargets} (in process when that list is empty).</li>
+ * workers in {@code outbound.lmtpTargets} (in process when that list is empty), an all-local
+ * message before its {@code 250} when a worker takes it at once.</li>
  * <li>{@code delivery}: no queue; LMTP delivers into the spools.</li>
  * </ul>
  */
@@ -65,8 +66,9 @@ record MessagePath(Optional<MailQueue> queue, MessageSink lmtpSink, DeliveryAgen
         if (role != Role.DELIVERY) {
             MailQueue started = resources.add(MailQueue.start(config.queue(), hostname, postmaster(config), registry));
             started.setDeliveryAgent(routing);
-            if (role == Role.ALL) {
-                started.setDirectDelivery(routing); // all-local messages go to the spools before 250, not the queue
+            if (role == Role.ALL || handOff) {
+                // All-local messages go to the spools (all) or to a delivery worker (front) before 250, not the queue.
+                started.setDirectDelivery(routing);
             }
             queue = Optional.of(started);
         }

@@ -40,7 +40,9 @@ class LmtpHandoffTest {
         /** One reply more after the final dot than recipients were taken (a worker out of step). */
         EXTRA_REPLY_AFTER_DOT,
         /** Reads the message but never answers after the dot (until the front closes). */
-        SILENT_AFTER_DOT }
+        SILENT_AFTER_DOT,
+        /** Takes the connection and never says anything (a frozen or partitioned worker). */
+        MUTE }
 
     /** A minimal LMTP server: greeting, LHLO, MAIL, RCPT, DATA, one 250 per recipient. */
     static final class Worker implements AutoCloseable {
@@ -79,6 +81,12 @@ class LmtpHandoffTest {
                 BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
                 if (mode == Mode.BUSY) {
                     send(out, "421 4.7.0 worker too many connections, try again later");
+                    return;
+                }
+                if (mode == Mode.MUTE) {
+                    while (in.read() >= 0) {
+                        // until the front gives up and closes
+                    }
                     return;
                 }
                 send(out, "220 worker LMTP");
@@ -170,6 +178,11 @@ class LmtpHandoffTest {
 
     private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait,
                                          Duration dataDone) {
+        return config(targets, maxSessions, busyWait, dataDone, OutboundConfig.Handoff.defaults().directWait());
+    }
+
+    private static OutboundConfig config(List<OutboundConfig.HostPort> targets, int maxSessions, Duration busyWait,
+                                         Duration dataDone, Duration directWait) {
         OutboundConfig d = OutboundConfig.defaults();
         OutboundConfig.Timeouts t = new OutboundConfig.Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(10),
                 Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
@@ -180,7 +193,7 @@ class LmtpHandoffTest {
                 c.maxIdlePerDestination(), Duration.ofHours(1), c.maxMessagesPerConnection());
         return new OutboundConfig(d.port(), List.of(), d.dnsTimeout(), t, d.tls(), d.relayHost(), connections,
                 d.maxRecipientsPerTransaction(), d.maxReplyLineLength(), d.maxReplyLines(), targets,
-                new OutboundConfig.Handoff(maxSessions, busyWait, Duration.ofMinutes(5)));
+                new OutboundConfig.Handoff(maxSessions, busyWait, Duration.ofMinutes(5), directWait));
     }
 
     private static QueuedMessage message(String id) {
@@ -295,6 +308,77 @@ class LmtpHandoffTest {
             assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=K[01]:0:F:front\\.test");
             String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
             assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @Test
+    void upToMaxSessionsPerWorkerAreKeptIdleWhateverTheOutboundIdleLimit() {
+        OutboundConfig config = config(List.of(new OutboundConfig.HostPort("127.0.0.1", 24)), 12, Duration.ofSeconds(30));
+        assertThat(config.connections().maxIdlePerDestination()).isLessThan(12);
+        assertThat(LmtpHandoff.keepingIdle(config).connections().maxIdlePerDestination()).isEqualTo(12);
+        assertThat(LmtpHandoff.keepingIdle(config).handoff()).isEqualTo(config.handoff());
+    }
+
+    @Test
+    void beforeTheReplyABusyPoolIsWaitedForOnlyDirectWaitThenLeftToTheQueueUntouched() throws Exception {
+        try (Worker worker = new Worker(Mode.BUSY);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(worker.target()), 4, Duration.ofMinutes(10),
+                     Duration.ofSeconds(10), Duration.ofMillis(300)), "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("P1");
+            long start = System.nanoTime();
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("nothing reached a worker: the queue takes it as a first attempt").isEmpty();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("bounded by directWait, not busyWait")
+                    .isLessThan(Duration.ofMinutes(5));
+            assertThat(worker.sessions.get()).isGreaterThanOrEqualTo(1);
+            assertThat(worker.delivered).hasValue(0);
+        }
+    }
+
+    @Test
+    void beforeTheReplyTheFirstAttemptIsKeyedAndAWorkerDyingAfterTheDotHasItRetriedAsARepeat() throws Exception {
+        try (Worker dying = new Worker(Mode.DIE_AFTER_DOT); Worker ok = new Worker(Mode.ACCEPT)) {
+            try (LmtpHandoff handoff = LmtpHandoff.create(config(List.of(dying.target(), ok.target()), 4,
+                    Duration.ofSeconds(30)), "front.test", new SimpleMeterRegistry())) {
+                for (int i = 0; i < 2; i++) {
+                    QueuedMessage m = message("E" + i);
+                    assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients())).hasValueSatisfying(
+                            results -> assertThat(results).singleElement()
+                                    .satisfies(r -> assertThat(r.isDelivered()).as(r.label()).isTrue()));
+                }
+            }
+            assertThat(ok.delivered).hasValue(2);
+            String first = dying.mailCommands.getFirst();
+            assertThat(first).matches("MAIL FROM:<> XPOSTERN-KEY=E[01]:0:F:front\\.test");
+            String id = first.substring(first.indexOf('=') + 1, first.indexOf(':', first.indexOf('=')));
+            assertThat(ok.mailCommands).contains("MAIL FROM:<> XPOSTERN-KEY=" + id + ":0:R:front.test");
+        }
+    }
+
+    @Test
+    void beforeTheReplyAFrozenWorkerIsGivenUpAfterDirectWaitNotTheGreetingTimeout() throws Exception {
+        try (Worker mute = new Worker(Mode.MUTE);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(mute.target()), 4, Duration.ofMinutes(10),
+                     Duration.ofSeconds(10), Duration.ofMillis(300)), "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("F1");
+            long start = System.nanoTime();
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("nothing was sent: the queue takes it as a first attempt").isEmpty();
+            // The greeting timeout in config() is 5 minutes.
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMinutes(4));
+            assertThat(mute.sessions.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void beforeTheReplyAMessageThatMayHaveArrivedIsNeverLeftAsUntouched() throws Exception {
+        try (Worker dying = new Worker(Mode.DIE_AFTER_DOT);
+             LmtpHandoff handoff = LmtpHandoff.create(config(List.of(dying.target()), 4, Duration.ofSeconds(30)),
+                     "front.test", new SimpleMeterRegistry())) {
+            QueuedMessage m = message("M1");
+            assertThat(handoff.deliverBeforeReply(m, m.envelope().recipients()))
+                    .as("deferred, so that the queue retries it as a repeat").hasValueSatisfying(results ->
+                            assertThat(results).singleElement().satisfies(r -> assertThat(r.isDeferred()).isTrue()));
         }
     }
 

@@ -133,6 +133,9 @@ class ClusterIT {
                     %s
                     """.formatted(name, lmtp[i], Ports.free(), Ports.free(), common(dir.resolve(name))), 0, 0, 0);
         }
+        // An all-local message goes to a worker before the 250; with the workers frozen (step 3) each
+        // front gives up on them after directWait and queues what it accepts, so front-3's queue has
+        // something to hand over.
         for (int i = 0; i < fronts.length; i++) {
             String name = "front-" + (i + 1);
             int smtp = Ports.free();
@@ -147,7 +150,7 @@ class ClusterIT {
                     auth: { allowPlaintextOnLoopback: true }
                     outbound:
                       lmtpTargets: ["127.0.0.1:%d", "127.0.0.1:%d"]
-                      handoff: { workerRetry: 2s }
+                      handoff: { workerRetry: 2s, directWait: 300ms }
                     %s
                     """.formatted(name, smtp, pop3, Ports.free(), queueApi, lmtp[0], lmtp[1],
                     common(dir.resolve(name))), smtp, pop3, queueApi);
