@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -37,7 +36,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class MaildirWriter {
     private static final int BUFFER = 64 * 1024;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String host;
     private final Clock clock;
@@ -359,7 +357,9 @@ public final class MaildirWriter {
     String uniqueName() {
         Instant now = clock.instant();
         byte[] random = new byte[4];
-        RANDOM.nextBytes(random);
+        // Uniqueness, not secrecy (time, pid and sequence are in the name too): a shared SecureRandom
+        // is a lock every delivery thread would queue on.
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
         return now.getEpochSecond() + ".M" + (now.getNano() / 1000) + "P" + pid + "Q" + sequence.incrementAndGet()
                 + "R" + HexFormat.of().formatHex(random) + "." + host;
     }
