@@ -32,6 +32,7 @@ import javax.net.ssl.SSLException;
  * delivery runs on its own virtual thread; the network I/O is Netty's. Thread-safe.
  */
 final class MailSender implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MailSender.class);
     /** One address to try and the host name it belongs to (for TLS and diagnostics). */
     record Target(String hostName, InetSocketAddress address) {
         Target {
@@ -106,6 +107,9 @@ final class MailSender implements AutoCloseable {
             try {
                 return work.get();
             } catch (RuntimeException e) {
+                // A bug: deferred (nothing lost), and logged with its stack so that it can be found.
+                io.postern.observability.LogLine.event("delivery-internal-error").add("rcpts", recipients.size())
+                        .add("error", e.toString()).cause(e).error(LOG);
                 return recipients.stream().map(r -> ReplyMapping.local(r, Diagnostics.INTERNAL_CODE,
                         Diagnostics.internal(e), Optional.empty())).toList();
             }
