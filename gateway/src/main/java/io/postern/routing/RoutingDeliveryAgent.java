@@ -129,7 +129,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
      * that reached no worker, is left to the queue untouched (empty). Starts on the I/O pool: a
      * message for one mailbox is expanded and written on one I/O worker, so that the session's
      * commit costs one hand-off there and one back; anything that waits for the network or for
-     * several writes is waited for by a virtual thread (an I/O worker never waits for its own pool).
+     * several writes is waited for by a virtual thread (an I/O worker never waits for its own pool),
+     * and a front (no MDA) plans and hands over on one virtual thread.
      */
     @Override
     public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
@@ -148,8 +149,11 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
                 return CompletableFuture.completedFuture(
                         Optional.of(results(message, plan, localResults(message, plan, true).join(), Map.of(), Map.of())));
             }
+            if (mda.isEmpty()) {
+                return CompletableFuture.completedFuture(beforeReply(message, plan)); // already on a virtual thread
+            }
             return CompletableFuture.supplyAsync(() -> beforeReply(message, plan), coordinator);
-        }, io).thenCompose(planned -> planned).exceptionally(e -> {
+        }, mda.isPresent() ? io : coordinator).thenCompose(planned -> planned).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
             return Optional.of(copy.stream()
