@@ -16,13 +16,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The MDA: delivers one message to one mailbox: spool path through {@link SpoolLayout}, a
- * {@code Delivered-To} loop check ({@link DeliveredToLoop}), quota, then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (fsync):
- * callers run it on their own I/O threads. Immutable, thread-safe.
+ * {@code Delivered-To} loop check ({@link DeliveredToLoop}), quota, then {@link MaildirWriter} or {@link MboxWriter} by {@code spool.format}. Blocking (writes, fsync):
+ * callers run it on their own I/O threads; {@link #deliverAsync} returns once the copy is written, without
+ * waiting for a shared sync that another thread runs. Immutable, thread-safe.
  *
  * <p>Metrics: {@code postern.delivery.local} (counter, tag {@code outcome}),
  * {@code postern.delivery.local.latency} (timer) and {@code postern.delivery.local.duplicates.avoided}
@@ -75,21 +78,34 @@ public final class LocalDelivery {
      */
     public LocalOutcome deliver(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
                                 MailAddress deliveredTo, Optional<DeliveryKey> key) {
-        long started = System.nanoTime();
-        LocalOutcome outcome = attempt(returnPath, content, mailbox, deliveredTo, key);
-        latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-        registry.counter("postern.delivery.local", "outcome", switch (outcome) {
-            case LocalOutcome.Delivered d -> "delivered";
-            case LocalOutcome.TempFailed t -> "deferred";
-            case LocalOutcome.PermFailed p -> "failed";
-        }).increment();
-        return outcome;
+        return deliverAsync(returnPath, content, mailbox, deliveredTo, key).join();
     }
 
-    private LocalOutcome attempt(Optional<MailAddress> returnPath, MessageContent content, Recipient.Mailbox mailbox,
-                                 MailAddress deliveredTo, Optional<DeliveryKey> key) {
+    /**
+     * As {@link #deliver}, returning once the message is written: the future completes with the
+     * outcome when the copy is durable (for a Maildir on a file system with shared syncs, after the
+     * next sync, run by whichever delivery thread leads it); it never completes exceptionally.
+     */
+    public CompletableFuture<LocalOutcome> deliverAsync(Optional<MailAddress> returnPath, MessageContent content,
+                                                        Recipient.Mailbox mailbox, MailAddress deliveredTo,
+                                                        Optional<DeliveryKey> key) {
+        long started = System.nanoTime();
+        return attempt(returnPath, content, mailbox, deliveredTo, key).thenApply(outcome -> {
+            latency.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+            registry.counter("postern.delivery.local", "outcome", switch (outcome) {
+                case LocalOutcome.Delivered d -> "delivered";
+                case LocalOutcome.TempFailed t -> "deferred";
+                case LocalOutcome.PermFailed p -> "failed";
+            }).increment();
+            return outcome;
+        });
+    }
+
+    private CompletableFuture<LocalOutcome> attempt(Optional<MailAddress> returnPath, MessageContent content,
+                                                    Recipient.Mailbox mailbox, MailAddress deliveredTo,
+                                                    Optional<DeliveryKey> key) {
         if (mailbox.disabled()) {
-            return new LocalOutcome.PermFailed(EnhancedStatus.MAILBOX_DISABLED, "mailbox disabled");
+            return done(new LocalOutcome.PermFailed(EnhancedStatus.MAILBOX_DISABLED, "mailbox disabled"));
         }
         Path spool;
         try {
@@ -97,7 +113,7 @@ public final class LocalDelivery {
         } catch (SpoolLayout.UnsafeSpoolPath e) {
             LogLine.event("unsafe-spool-path").add("mailbox", mailbox.address()).add("dn", mailbox.dn())
                     .add("problem", e.getMessage()).warn(LOG);
-            return new LocalOutcome.PermFailed(EnhancedStatus.SPOOL_REFUSED, "mailbox path refused");
+            return done(new LocalOutcome.PermFailed(EnhancedStatus.SPOOL_REFUSED, "mailbox path refused"));
         }
         byte[] prefix = headers(returnPath, deliveredTo);
         long size = prefix.length + content.size();
@@ -118,24 +134,31 @@ public final class LocalDelivery {
                     LogLine.event("already-delivered").add("queue_id", key.get().queueId())
                             .add("mailbox", mailbox.address()).add("file", found.get().getFileName()).info(LOG);
                     registry.counter("postern.delivery.local.duplicates.avoided").increment();
-                    return new LocalOutcome.Delivered(found.get());
+                    return done(new LocalOutcome.Delivered(found.get()));
                 }
             }
             if (DeliveredToLoop.seen(content, deliveredTo)) {
                 LogLine.event("delivered-to-loop").add("mailbox", deliveredTo).warn(LOG);
-                return loop(deliveredTo);
+                return done(loop(deliveredTo));
             }
             Optional<LocalOutcome.PermFailed> full = overQuota(mailbox, spool, size);
             if (full.isPresent()) {
-                return full.get();
+                return done(full.get());
             }
             return switch (format) {
-                case MAILDIR -> {
-                    Path file = stem.isPresent() ? maildir.deliverAs(spool, stem.get(), prefix, content)
-                            : maildir.deliver(spool, prefix, content);
-                    MaildirQuota.record(spool, Files.size(file));
-                    yield new LocalOutcome.Delivered(file);
-                }
+                case MAILDIR -> (stem.isPresent() ? maildir.deliverAsAsync(spool, stem.get(), prefix, content)
+                        : maildir.deliverAsync(spool, prefix, content)).handle((file, failure) -> {
+                            if (failure != null) {
+                                return writeFailed(mailbox, failure instanceof CompletionException wrapped
+                                        && wrapped.getCause() != null ? wrapped.getCause() : failure);
+                            }
+                            try {
+                                MaildirQuota.record(spool, Files.size(file));
+                            } catch (IOException | RuntimeException e) {
+                                return writeFailed(mailbox, e);
+                            }
+                            return new LocalOutcome.Delivered(file);
+                        });
                 case MBOX -> {
                     if (key.isPresent()) {
                         String mboxKey = key.get().stem(mailbox.address());
@@ -147,17 +170,25 @@ public final class LocalDelivery {
                     } else {
                         mbox.deliver(spool, returnPath, prefix, content);
                     }
-                    yield new LocalOutcome.Delivered(spool);
+                    yield done(new LocalOutcome.Delivered(spool));
                 }
             };
         } catch (MboxWriter.LockTimeout e) {
             LogLine.event("mbox-locked").add("mailbox", mailbox.address()).add("problem", e.getMessage()).warn(LOG);
-            return new LocalOutcome.TempFailed(EnhancedStatus.MAILBOX_BUSY, "mailbox locked, try again later");
+            return done(new LocalOutcome.TempFailed(EnhancedStatus.MAILBOX_BUSY, "mailbox locked, try again later"));
         } catch (IOException | RuntimeException e) {
-            LogLine.event("spool-write-failed").add("mailbox", mailbox.address())
-                    .add("error", e.getClass().getSimpleName() + ": " + e.getMessage()).warn(LOG);
-            return new LocalOutcome.TempFailed(EnhancedStatus.SYSTEM_TEMPORARY, "spool write failed");
+            return done(writeFailed(mailbox, e));
         }
+    }
+
+    private static CompletableFuture<LocalOutcome> done(LocalOutcome outcome) {
+        return CompletableFuture.completedFuture(outcome);
+    }
+
+    private static LocalOutcome writeFailed(Recipient.Mailbox mailbox, Throwable e) {
+        LogLine.event("spool-write-failed").add("mailbox", mailbox.address())
+                .add("error", e.getClass().getSimpleName() + ": " + e.getMessage()).warn(LOG);
+        return new LocalOutcome.TempFailed(EnhancedStatus.SYSTEM_TEMPORARY, "spool write failed");
     }
 
     /**

@@ -17,6 +17,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -77,26 +79,38 @@ public final class MaildirWriter {
      * {@code maildir}; returns the file in {@code new/}. Nothing is left in {@code tmp/} on failure.
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
-        boolean shared = durability.covers(prepare(maildir));
-        long failures = shared ? durability.point().failures() : 0;
-        String base = uniqueName();
-        Path tmp = maildir.resolve("tmp").resolve(base);
-        long size;
+        return durable(deliverAsync(maildir, prefix, content));
+    }
+
+    /**
+     * As {@link #deliver}, but returns once the file is written and linked: the future completes when
+     * it is durable (at once with per-file fsyncs, after the shared sync otherwise), or fails with the
+     * {@link IOException}. The calling thread never waits for a sync it does not run itself.
+     */
+    public CompletableFuture<Path> deliverAsync(Path maildir, byte[] prefix, MessageContent content) {
         try {
-            size = write(tmp, prefix, content, access, !shared);
+            boolean shared = durability.covers(prepare(maildir));
+            long failures = shared ? durability.point().failures() : 0;
+            String base = uniqueName();
+            Path tmp = maildir.resolve("tmp").resolve(base);
+            long size;
+            try {
+                size = write(tmp, prefix, content, access, !shared);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            Path target = maildir.resolve("new").resolve(base + ",S=" + size);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            return settle(target, shared, failures);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+            return CompletableFuture.failedFuture(e);
         }
-        Path target = maildir.resolve("new").resolve(base + ",S=" + size);
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        settle(target, shared, failures);
-        return target;
     }
 
     /**
@@ -105,31 +119,53 @@ public final class MaildirWriter {
      * nothing. The temporary file still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
-        boolean shared = durability.covers(prepare(maildir));
-        long failures = shared ? durability.point().failures() : 0;
-        Path tmp = maildir.resolve("tmp").resolve(uniqueName());
-        long size;
+        return durable(deliverAsAsync(maildir, stem, prefix, content));
+    }
+
+    /** {@link #deliverAs} with the completion of {@link #deliverAsync}. */
+    public CompletableFuture<Path> deliverAsAsync(Path maildir, String stem, byte[] prefix, MessageContent content) {
         try {
-            size = write(tmp, prefix, content, access, !shared);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + size);
-        try {
-            publish(tmp, target);
-        } catch (FileAlreadyExistsException same) {
-            Files.deleteIfExists(tmp);
-            if (shared) {
-                durability.point().await(failures); // the twin linked it but its sync may still be pending
+            boolean shared = durability.covers(prepare(maildir));
+            long failures = shared ? durability.point().failures() : 0;
+            Path tmp = maildir.resolve("tmp").resolve(uniqueName());
+            long size;
+            try {
+                size = write(tmp, prefix, content, access, !shared);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
             }
-            return target;
+            Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + size);
+            try {
+                publish(tmp, target);
+            } catch (FileAlreadyExistsException same) {
+                Files.deleteIfExists(tmp);
+                // The twin linked it but its sync may still be pending.
+                return shared ? durability.point().after(failures).thenApply(done -> target)
+                        : CompletableFuture.completedFuture(target);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            return settle(target, shared, failures);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Waits for a delivery future; its failure as the {@link IOException} it carries. */
+    private static Path durable(CompletableFuture<Path> delivered) throws IOException {
+        try {
+            return delivered.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException bug) {
+                throw bug;
+            }
             throw e;
         }
-        settle(target, shared, failures);
-        return target;
     }
 
     /**
@@ -138,21 +174,25 @@ public final class MaildirWriter {
      * and both directory entries. When the shared sync fails the file is removed again: its bytes may
      * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
      */
-    private void settle(Path target, boolean shared, long failures) throws IOException {
+    private CompletableFuture<Path> settle(Path target, boolean shared, long failures) throws IOException {
         if (!shared) {
             fsyncDirectory(target.getParent());
-            return;
+            return CompletableFuture.completedFuture(target);
         }
-        try {
-            durability.point().await(failures);
-        } catch (IOException e) {
+        CompletableFuture<Path> settled = new CompletableFuture<>();
+        durability.point().after(failures).whenComplete((done, failure) -> {
+            if (failure == null) {
+                settled.complete(target);
+                return;
+            }
             try {
                 Files.deleteIfExists(target);
             } catch (IOException | RuntimeException gone) {
-                e.addSuppressed(gone);
+                failure.addSuppressed(gone);
             }
-            throw e;
-        }
+            settled.completeExceptionally(failure);
+        });
+        return settled;
     }
 
     /**

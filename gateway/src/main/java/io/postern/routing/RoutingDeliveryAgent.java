@@ -128,9 +128,10 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
      * delivery workers in one LMTP transaction (role {@code front}); anything else, and a hand-off
      * that reached no worker, is left to the queue untouched (empty). Starts on the I/O pool: a
      * message for one mailbox is expanded and written on one I/O worker, so that the session's
-     * commit costs one hand-off there and one back; anything that waits for the network or for
-     * several writes is waited for by a virtual thread (an I/O worker never waits for its own pool),
-     * and a front (no MDA) plans and hands over on one virtual thread.
+     * commit costs one hand-off there and one back; several mailboxes are written in parallel on
+     * the pool. No thread waits for a shared spool sync: the results follow from the copies'
+     * futures, completed by the thread that ran the sync. A front (no MDA) plans and hands over on
+     * one virtual thread, which waits for the network.
      */
     @Override
     public CompletableFuture<Optional<List<DeliveryResult>>> deliverIfLocal(QueuedMessage message,
@@ -144,15 +145,13 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             if (!plan.allLocal()) {
                 return CompletableFuture.completedFuture(Optional.<List<DeliveryResult>>empty());
             }
-            if (mda.isPresent() && plan.locals().size() == 1) {
-                // One mailbox: written here, on this I/O worker (fsync on a platform thread, within delivery.threads).
-                return CompletableFuture.completedFuture(
-                        Optional.of(results(message, plan, localResults(message, plan, true).join(), Map.of(), Map.of())));
+            if (mda.isPresent()) {
+                // One mailbox is written here, on this I/O worker; several in parallel on the pool. Nobody waits
+                // for the sync: the results follow when the copies are durable.
+                return localResults(message, plan, true).thenApply(
+                        locals -> Optional.of(results(message, plan, locals, Map.of(), Map.of())));
             }
-            if (mda.isEmpty()) {
-                return CompletableFuture.completedFuture(beforeReply(message, plan)); // already on a virtual thread
-            }
-            return CompletableFuture.supplyAsync(() -> beforeReply(message, plan), coordinator);
+            return CompletableFuture.completedFuture(handOverBeforeReply(message, plan)); // already on a virtual thread
         }, mda.isPresent() ? io : coordinator).thenCompose(planned -> planned).exceptionally(e -> {
             // Something may have been written: deferred, so the queue offers it again as a repeat.
             LogLine.event("routing-failed").add("queue_id", message.queueId()).add("error", e.toString()).error(LOG);
@@ -161,11 +160,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         });
     }
 
-    /** The all-local {@code plan} delivered before the reply: several mailboxes in parallel, or over LMTP. */
-    private Optional<List<DeliveryResult>> beforeReply(QueuedMessage message, Plan plan) {
-        if (mda.isPresent()) {
-            return Optional.of(results(message, plan, localResults(message, plan, false).join(), Map.of(), Map.of()));
-        }
+    /** The all-local {@code plan} handed to the delivery workers over LMTP before the reply. */
+    private Optional<List<DeliveryResult>> handOverBeforeReply(QueuedMessage message, Plan plan) {
         Map<String, String> byAddress = plan.mailboxByAddress();
         Optional<List<DeliveryResult>> handed = lmtp.get().deliverBeforeReply(message,
                 List.copyOf(plan.localRecipients().values()));
@@ -290,9 +286,9 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         Map<String, CompletableFuture<DeliveryResult>> futures = new LinkedHashMap<>();
         Optional<DeliveryKey> once = DeliveryKey.of(message);
         Executor writer = onIoWorker && locals.size() == 1 ? Runnable::run : io;
-        locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> asResult(
-                recipients.get(key), mda.get().deliver(message.envelope().sender(), message.content(),
-                        target.mailbox(), target.deliveredTo(), once)), writer)));
+        locals.forEach((key, target) -> futures.put(key, CompletableFuture.supplyAsync(() -> mda.get().deliverAsync(
+                message.envelope().sender(), message.content(), target.mailbox(), target.deliveredTo(), once), writer)
+                .thenCompose(written -> written).thenApply(outcome -> asResult(recipients.get(key), outcome))));
         return CompletableFuture.allOf(futures.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
             Map<String, DeliveryResult> out = new HashMap<>();
             futures.forEach((key, future) -> out.put(key, future.join()));

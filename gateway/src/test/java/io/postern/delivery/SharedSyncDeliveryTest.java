@@ -52,9 +52,9 @@ class SharedSyncDeliveryTest {
         AtomicBoolean first = new AtomicBoolean(true);
         point[0] = new SyncPoint(() -> {
             if (first.getAndSet(false)) {
-                // Hold the first sync until every thread waits, so that sharing is certain, not lucky.
+                // Hold the first sync until every other thread waits for the next one, so that sharing is certain.
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (point[0].waiting() < THREADS && System.nanoTime() < deadline) {
+                while (point[0].waiting() < THREADS - 1 && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
                 }
             }

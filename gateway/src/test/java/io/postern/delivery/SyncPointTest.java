@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -13,7 +14,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -63,19 +63,9 @@ class SyncPointTest {
         threads.shutdownNow();
     }
 
-    private Future<Void> deliver(SyncPoint point) {
-        return threads.submit(() -> {
-            point.await(point.failures());
-            return null;
-        });
-    }
-
-    private static void until(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition within 30 s").isLessThan(deadline);
-            Thread.sleep(1);
-        }
+    /** A delivery on a thread of its own, which leads the sync when none runs. */
+    private Future<CompletableFuture<Void>> lead(SyncPoint point) {
+        return threads.submit(() -> point.after(point.failures()));
     }
 
     @Test
@@ -83,7 +73,7 @@ class SyncPointTest {
         List<Thread> ranOn = new ArrayList<>();
         SyncPoint point = new SyncPoint(() -> ranOn.add(Thread.currentThread()), "test");
 
-        point.await(point.failures());
+        assertThat(point.after(point.failures())).isCompleted();
         point.await(point.failures());
 
         assertThat(point.syncs()).isEqualTo(2);
@@ -91,27 +81,50 @@ class SyncPointTest {
     }
 
     @Test
-    void deliveriesArrivingDuringASyncWaitForTheNextOneAndShareIt() throws Exception {
+    void deliveriesArrivingDuringASyncReturnAtOnceAndShareTheNextSync() throws Exception {
         GatedSync sync = new GatedSync(2);
         SyncPoint point = new SyncPoint(sync, "test");
 
-        Future<Void> first = deliver(point);
+        Future<CompletableFuture<Void>> first = lead(point);
         sync.awaitEntered(0);
-        Future<Void> second = deliver(point);
-        Future<Void> third = deliver(point);
-        until(() -> point.waiting() == 3);
+        // More deliveries than there are delivery threads: none of them blocks its thread.
+        List<CompletableFuture<Void>> later = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            later.add(point.after(point.failures()));
+        }
+        assertThat(point.waiting()).isEqualTo(10);
 
         sync.release.get(0).countDown();
-        first.get(30, TimeUnit.SECONDS);
         // The first sync began before they linked their files: it must not release them.
         sync.awaitEntered(1);
-        assertThat(second.isDone()).isFalse();
-        assertThat(third.isDone()).isFalse();
+        assertThat(later).noneMatch(CompletableFuture::isDone);
 
         sync.release.get(1).countDown();
-        second.get(30, TimeUnit.SECONDS);
+        CompletableFuture.allOf(later.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        assertThat(first.get(30, TimeUnit.SECONDS)).isCompleted();
+        assertThat(point.syncs()).as("eleven deliveries, two syncs").isEqualTo(2);
+    }
+
+    @Test
+    void aBatchIsReleasedWhenItsSyncEndsNotAfterTheNextOne() throws Exception {
+        GatedSync sync = new GatedSync(3);
+        SyncPoint point = new SyncPoint(sync, "test");
+
+        Future<CompletableFuture<Void>> leader = lead(point);
+        sync.awaitEntered(0);
+        CompletableFuture<Void> second = point.after(point.failures());
+        sync.release.get(0).countDown();
+        sync.awaitEntered(1); // the leader goes on with the second delivery's sync
+        CompletableFuture<Void> third = point.after(point.failures());
+        sync.release.get(1).countDown();
+
+        sync.awaitEntered(2);
+        assertThat(second).as("released by its own sync while the third one's runs").isCompleted();
+        assertThat(third).isNotDone();
+        sync.release.get(2).countDown();
         third.get(30, TimeUnit.SECONDS);
-        assertThat(point.syncs()).as("three deliveries, two syncs").isEqualTo(2);
+        assertThat(leader.get(30, TimeUnit.SECONDS)).isCompleted();
+        assertThat(point.syncs()).isEqualTo(3);
     }
 
     @Test
@@ -119,26 +132,25 @@ class SyncPointTest {
         GatedSync sync = new GatedSync(3, false, true, false);
         SyncPoint point = new SyncPoint(sync, "/spool");
 
-        Future<Void> before = deliver(point);
+        Future<CompletableFuture<Void>> before = lead(point);
         sync.awaitEntered(0);
-        Future<Void> failedA = deliver(point);
-        Future<Void> failedB = deliver(point);
-        until(() -> point.waiting() == 3);
+        CompletableFuture<Void> failedA = point.after(point.failures());
+        CompletableFuture<Void> failedB = point.after(point.failures());
         sync.release.get(0).countDown();
-        before.get(30, TimeUnit.SECONDS);
 
         sync.awaitEntered(1);
         sync.release.get(1).countDown();
-        for (Future<Void> failed : List.of(failedA, failedB)) {
+        assertThat(before.get(30, TimeUnit.SECONDS)).isCompleted();
+        for (CompletableFuture<Void> failed : List.of(failedA, failedB)) {
             assertThatThrownBy(() -> failed.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                     .cause().isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
         }
         assertThat(point.failures()).isEqualTo(1);
 
-        Future<Void> after = deliver(point);
+        Future<CompletableFuture<Void>> after = lead(point);
         sync.awaitEntered(2);
         sync.release.get(2).countDown();
-        after.get(30, TimeUnit.SECONDS);
+        assertThat(after.get(30, TimeUnit.SECONDS)).isCompleted();
         assertThat(point.syncs()).isEqualTo(3);
         assertThat(point.failures()).isEqualTo(1);
     }
@@ -153,9 +165,9 @@ class SyncPointTest {
         }, "test");
 
         assertThatThrownBy(() -> point.await(point.failures())).isInstanceOf(IOException.class).hasMessageContaining("bug");
-        Future<Void> next = deliver(point);
+        Future<CompletableFuture<Void>> next = lead(point);
         try {
-            next.get(30, TimeUnit.SECONDS);
+            assertThat(next.get(30, TimeUnit.SECONDS)).isCompleted();
         } catch (TimeoutException e) {
             throw new AssertionError("the sync point stayed blocked after a failed sync", e);
         }
