@@ -256,8 +256,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
 
     /**
      * One {@code event=routed} line per envelope recipient: at INFO when it was not delivered
-     * (deferred, failed), at DEBUG when it was, since each delivered target has its own
-     * {@code event=delivery ... status=sent} line already (docs/operate.md).
+     * (deferred, failed), at DEBUG when it was, since the queue logs a delivered recipient's
+     * {@code event=delivery ... status=sent} line already (docs/queue.md).
      */
     private static void logRouted(QueuedMessage message, EnvelopeRecipient recipient, DeliveryResult result) {
         boolean delivered = result.isDelivered();

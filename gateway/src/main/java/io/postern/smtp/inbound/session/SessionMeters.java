@@ -48,8 +48,8 @@ final class SessionMeters {
         for (RejectReason reason : RejectReason.values()) {
             if (reason.message()) {
                 // Registered at zero, so that rate() and alerts work before the first rejection.
-                rejected.put(reason,
-                        registry.counter("postern.smtp.messages.rejected", "listener", listener, "reason", reason.tag()));
+                rejected.put(reason, registry.counter("postern.smtp.messages.rejected",
+                        "listener", listener, "reason", reason.tag()));
             }
         }
     }

@@ -115,7 +115,8 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
         this.meters = services.meters().of(listener.name());
         this.summary = new SessionSummary(listener.kind());
-        this.output = new SessionOutput(meters, meters.errorReplies(), config.maxErrors(), summary, services.hostname(), view);
+        this.output = new SessionOutput(meters, meters.errorReplies(), config.maxErrors(), summary, services.hostname(),
+                view);
         this.hello = new HelloCommand(services.hostname(), config.maxMessageSize(), replies);
         SenderPolicy senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
         this.senderAdmission = new SenderAdmission(senderPolicy, services.directory(), services.relay(),
