@@ -244,12 +244,30 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
             DeliveryResult result = combine(recipient, plan.expansions().get(recipient), localResults, remoteResults,
                     onwardResults);
             registry.counter("postern.routing.results", "outcome", result.label()).increment();
-            LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
-                    .add("status", result.label().toUpperCase(Locale.ROOT)).add("code", result.status())
-                    .add("detail", result.diagnostic()).info(LOG);
+            logRouted(message, recipient, result);
             results.add(result);
         }
         return results;
+    }
+
+    /**
+     * One {@code event=routed} line per envelope recipient: at INFO when it was not delivered
+     * (deferred, failed), at DEBUG when it was, since the queue logs a delivered recipient's
+     * {@code event=delivery ... status=sent} line already (docs/queue.md).
+     */
+    private static void logRouted(QueuedMessage message, EnvelopeRecipient recipient, DeliveryResult result) {
+        boolean delivered = result.isDelivered();
+        if (delivered && !LOG.isDebugEnabled()) {
+            return;
+        }
+        LogLine line = LogLine.event("routed").add("queue_id", message.queueId()).add("rcpt", recipient.address())
+                .add("status", result.label().toUpperCase(Locale.ROOT)).add("code", result.status())
+                .add("detail", result.diagnostic());
+        if (delivered) {
+            line.debug(LOG);
+        } else {
+            line.info(LOG);
+        }
     }
 
     /**

@@ -57,6 +57,17 @@ final class Protocols {
                 new ConnectionLimits(config.smtp().maxConnections(), config.smtp().maxConnectionsPerClient(),
                         config.delivery().lmtpMaxConnectionsPerClient()),
                 blocking, Clock.systemDefaultZone());
+        for (ListenerConfig listener : config.listeners()) {
+            boolean served = switch (listener.kind()) {
+                case MX, SUBMISSION -> smtpSink.isPresent();
+                case LMTP -> true;
+                case POP3 -> false;
+            };
+            if (served) {
+                // Its rejection counters read 0 from the start, not from its first session.
+                smtp.meters().register(listener.name());
+            }
+        }
 
         Map<ListenerKind, ProtocolInitializer> map = new EnumMap<>(ListenerKind.class);
         if (smtpSink.isPresent()) {

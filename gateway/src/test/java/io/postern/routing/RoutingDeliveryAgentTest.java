@@ -3,6 +3,8 @@ package io.postern.routing;
 import static io.postern.testing.MapDirectory.addr;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.DeliveryConfig;
 import io.postern.config.SpoolConfig;
@@ -17,6 +19,7 @@ import io.postern.mail.Envelope;
 import io.postern.mail.EnvelopeRecipient;
 import io.postern.mail.QueuedMessage;
 import io.postern.mail.RecipientOutcome;
+import io.postern.testing.LogCapture;
 import io.postern.testing.MapDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,6 +37,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class RoutingDeliveryAgentTest {
     @TempDir
@@ -200,6 +204,30 @@ class RoutingDeliveryAgentTest {
                 .containsExactly("deferred", "4.4.0");
         assertThat(results.get("x@remote.test").diagnostic()).contains("no outbound transport configured");
         assertThat(results.get("alice@example.test").outcome()).isInstanceOf(RecipientOutcome.Succeeded.class);
+    }
+
+    @Test
+    void aDeliveredRecipientsRoutedLineIsDebugOnlyOthersStayAtInfo() throws Exception {
+        // The queue's event=delivery ... status=sent line already says that a recipient was delivered.
+        Logger logger = (Logger) LoggerFactory.getLogger(RoutingDeliveryAgent.class);
+        Level level = logger.getLevel();
+        RoutingDeliveryAgent routing = agent(Optional.of(remote));
+        try (LogCapture logs = LogCapture.of(RoutingDeliveryAgent.class)) {
+            deliver(routing, message("alice@example.test", "later@remote.test", "reject@remote.test"));
+            assertThat(logs.events("routed", Level.INFO)).satisfiesExactly(
+                    l -> assertThat(l).contains(" rcpt=later@remote.test status=DEFERRED code=4.4.1 "),
+                    l -> assertThat(l).contains(" rcpt=reject@remote.test status=FAILED code=5.1.1 "));
+            assertThat(logs.events("routed")).as("nothing below INFO is written by default").hasSize(2);
+
+            logger.setLevel(Level.DEBUG);
+            deliver(routing, message("alice@example.test", "later@remote.test"));
+            assertThat(logs.events("routed", Level.DEBUG)).singleElement().asString()
+                    .contains(" rcpt=alice@example.test status=DELIVERED code=2.0.0 ");
+            assertThat(logs.events("routed", Level.INFO)).hasSize(3).last().asString()
+                    .contains(" rcpt=later@remote.test status=DEFERRED ");
+        } finally {
+            logger.setLevel(level);
+        }
     }
 
     @Test

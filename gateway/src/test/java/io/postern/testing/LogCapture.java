@@ -1,5 +1,6 @@
 package io.postern.testing;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
@@ -42,6 +43,14 @@ public final class LogCapture implements AutoCloseable {
     /** The lines that start {@code event=<event> }. */
     public List<String> events(String event) {
         return lines().stream().filter(l -> l.startsWith("event=" + event + " ")).toList();
+    }
+
+    /** The lines that start {@code event=<event> } and were logged at {@code level}. */
+    public List<String> events(String event, Level level) {
+        synchronized (appender) {
+            return appender.list.stream().filter(e -> e.getLevel() == level).map(ILoggingEvent::getFormattedMessage)
+                    .filter(l -> l.startsWith("event=" + event + " ")).toList();
+        }
     }
 
     /** Waits, bounded by {@link Await}, until {@code count} lines of {@code event} were logged; returns them. */

@@ -25,7 +25,8 @@ import java.util.concurrent.Executor;
  * sessions what local delivery would refuse anyway (a full mailbox, a Delivered-To loop), so that
  * they refuse it before {@code 250}. {@code senderLimits} counts authenticated senders' messages
  * for the whole node (every listener shares it). {@code filters} are the milter chains of the
- * listeners that name milters. Immutable (its parts are thread-safe).
+ * listeners that name milters. {@code meters} are resolved once per listener, shared by the copies
+ * ({@code with...}) and by all their sessions. Immutable (its parts are thread-safe).
  */
 public record SmtpServices(
         String hostname,
@@ -36,7 +37,7 @@ public record SmtpServices(
         Directory directory,
         MessageSink sink,
         Optional<SslContext> tls,
-        MeterRegistry meters,
+        SmtpMeters meters,
         LoginThrottle authFailures,
         ConnectionLimits connections,
         Executor blocking,
@@ -69,8 +70,8 @@ public record SmtpServices(
                         Directory directory, MessageSink sink, Optional<SslContext> tls, MeterRegistry meters,
                         LoginThrottle authFailures, ConnectionLimits connections, Executor blocking, Clock clock,
                         DeliveryForecast forecast) {
-        this(hostname, smtp, auth, relay, domains, directory, sink, tls, meters, authFailures, connections, blocking,
-                clock, forecast, new SenderLimiter(relay.limits(), clock), MessageFilters.NONE);
+        this(hostname, smtp, auth, relay, domains, directory, sink, tls, new SmtpMeters(meters), authFailures,
+                connections, blocking, clock, forecast, new SenderLimiter(relay.limits(), clock), MessageFilters.NONE);
     }
 
     /** Services whose sessions know nothing of local delivery in advance ({@link DeliveryForecast#NONE}). */

@@ -1,6 +1,5 @@
 package io.postern.smtp.inbound.session;
 
-import io.micrometer.core.instrument.Counter;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -114,11 +113,10 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.config = services.smtp();
         this.replies = ReplyStrategy.of(listener.kind());
         this.authPolicy = new AuthPolicy(services.auth(), listener.kind());
-        Counter accepted = services.meters().counter("postern.smtp.messages.accepted", "listener", listener.name());
-        Counter errors = services.meters().counter("postern.smtp.replies.errors", "listener", listener.name());
-        this.meters = new SessionMeters(services.meters(), listener.name());
+        this.meters = services.meters().of(listener.name());
         this.summary = new SessionSummary(listener.kind());
-        this.output = new SessionOutput(meters, errors, config.maxErrors(), summary, services.hostname(), view);
+        this.output = new SessionOutput(meters, meters.errorReplies(), config.maxErrors(), summary, services.hostname(),
+                view);
         this.hello = new HelloCommand(services.hostname(), config.maxMessageSize(), replies);
         SenderPolicy senderPolicy = new SenderPolicy(services.directory(), new HashSet<>(services.domains()));
         this.senderAdmission = new SenderAdmission(senderPolicy, services.directory(), services.relay(),
@@ -133,7 +131,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
         this.startTls = new StartTlsCommand(listener.tls(), services.tls(), output);
         this.login = new LoginExchange(new AuthCommand(listener.kind(), authPolicy, services.authFailures()),
                 services.directory(), output, services.hostname(), view);
-        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), accepted, summary,
+        this.endOfData = new EndOfData(new EndOfDataSession(), replies, services.forecast(), meters.accepted(), summary,
                 milters.isEmpty() ? Optional.empty() : Optional.of(new MilterStep(milters, recipientPolicy)));
     }
 
@@ -162,7 +160,7 @@ public final class SmtpSessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext context) {
-        services.meters().counter("postern.smtp.sessions", "listener", listener.name()).increment();
+        meters.session();
         // The carried address behind a trusted balancer (PROXY protocol), else the peer.
         client = ClientAddress.of(context.channel());
         output.bind(context, client);

@@ -8,7 +8,8 @@
  * event loop when the directory's answers are in memory ({@link io.postern.directory.Directory#inMemory()}),
  * else off it under {@link io.postern.protocol.OffLoop}; and what the session reports: one {@code event=session-end}
  * line ({@code SessionSummary}), {@code event=accepted} and {@code event=rejected} lines, and the
- * commands/replies/rejections meters ({@code SessionMeters}, tags from closed sets only). Untrusted
+ * commands/replies/rejections meters ({@code SessionMeters}, tags from closed sets only, resolved once
+ * per listener by {@link io.postern.smtp.inbound.session.SmtpMeters} and shared by its sessions). Untrusted
  * input. Each verb has its class behind the {@code CommandTable} ({@code HelloCommand},
  * {@code SimpleCommands}, {@code MailCommand}, {@code RcptCommand}, {@code MessageCommands} for
  * DATA/BDAT, {@code StartTlsCommand}, {@code LoginExchange} for AUTH); {@code SessionOutput} writes
