@@ -133,7 +133,10 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
             memory = null;
             return content
                     .thenCompose(c -> agent.deliver(new QueuedMessage(queueId, envelope, c), envelope.recipients()))
-                    .thenApply(results -> acceptance(queueId, envelope.recipients(), results))
+                    .thenApply(results -> {
+                        logDelivered(queueId, results);
+                        return acceptance(queueId, envelope.recipients(), results);
+                    })
                     .exceptionally(e -> {
                         LogLine.event("lmtp-delivery-failed").add("id", queueId).add("error", e.toString()).warn(LOG);
                         return allTempFailed(queueId, envelope.recipients());
@@ -158,6 +161,20 @@ public final class LocalDeliverySink implements MessageSink, AutoCloseable {
         private void deleteTemporary() {
             if (file != null) {
                 delete(file);
+            }
+        }
+    }
+
+    /**
+     * One {@code event=lmtp-delivered} line per recipient written into its mailbox: this node has no
+     * queue, so no {@code event=delivery} line names them, and routing logs delivered recipients at
+     * DEBUG only (refused ones have their {@code event=routed} and {@code event=rejected} lines).
+     */
+    private static void logDelivered(String queueId, List<DeliveryResult> results) {
+        for (DeliveryResult result : results) {
+            if (result.isDelivered()) {
+                LogLine.event("lmtp-delivered").add("queue_id", queueId).add("rcpt", result.recipient().address())
+                        .add("detail", result.diagnostic()).info(LOG);
             }
         }
     }

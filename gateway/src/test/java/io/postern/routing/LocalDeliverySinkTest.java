@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import io.postern.testing.LogCapture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,8 +75,17 @@ class LocalDeliverySinkTest {
             message.write(content, i, Math.min(4096, content.length - i));
         }
 
-        Acceptance acceptance = message.commit().get(10, TimeUnit.SECONDS);
+        Acceptance acceptance;
+        List<String> deliveredLines;
+        try (LogCapture logs = LogCapture.of(LocalDeliverySink.class)) {
+            acceptance = message.commit().get(10, TimeUnit.SECONDS);
+            deliveredLines = logs.events("lmtp-delivered");
+        }
 
+        // No queue here, so no event=delivery line: the sink names each recipient it wrote, and only those.
+        assertThat(deliveredLines).hasSize(2);
+        assertThat(deliveredLines.get(0)).contains("rcpt=alice@example.test");
+        assertThat(deliveredLines.get(1)).contains("rcpt=bob@example.test");
         assertThat(acceptance.outcomes()).hasSize(5);
         assertThat(acceptance.outcomes().get(0)).isEqualTo(Acceptance.DELIVERED);
         assertThat(acceptance.outcomes().get(1)).isInstanceOfSatisfying(RecipientOutcome.Failed.class, p -> {
