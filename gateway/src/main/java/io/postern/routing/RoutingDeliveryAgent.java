@@ -67,6 +67,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     private final Optional<DeliveryAgent> remote;
     private final NextHops nextHops;
     private final MeterRegistry registry;
+    // postern.routing.results by outcome label: resolved once, not looked up per recipient.
+    private final Map<String, io.micrometer.core.instrument.Counter> resultCounters = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService coordinator;
     private final ExecutorService io;
 
@@ -243,7 +245,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         for (EnvelopeRecipient recipient : plan.recipients()) {
             DeliveryResult result = combine(recipient, plan.expansions().get(recipient), localResults, remoteResults,
                     onwardResults);
-            registry.counter("postern.routing.results", "outcome", result.label()).increment();
+            resultCounters.computeIfAbsent(result.label(), label -> registry.counter("postern.routing.results", "outcome", label))
+                    .increment();
             logRouted(message, recipient, result);
             results.add(result);
         }
