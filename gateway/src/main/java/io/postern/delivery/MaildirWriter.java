@@ -89,25 +89,16 @@ public final class MaildirWriter {
      */
     public CompletableFuture<Path> deliverAsync(Path maildir, byte[] prefix, MessageContent content) {
         try {
-            boolean shared = durability.covers(prepare(maildir));
-            long failures = shared ? durability.point().failures() : 0;
             String base = uniqueName();
-            Path tmp = maildir.resolve("tmp").resolve(base);
-            long size;
+            Staged staged = stage(maildir, base, prefix, content);
+            Path target = maildir.resolve("new").resolve(base + ",S=" + staged.size());
             try {
-                size = write(tmp, prefix, content, access, !shared);
+                Files.move(staged.tmp(), target, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(staged.tmp());
                 throw e;
             }
-            Path target = maildir.resolve("new").resolve(base + ",S=" + size);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
-            return settle(target, shared, failures);
+            return settle(target, staged);
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -125,31 +116,42 @@ public final class MaildirWriter {
     /** {@link #deliverAs} with the completion of {@link #deliverAsync}. */
     public CompletableFuture<Path> deliverAsAsync(Path maildir, String stem, byte[] prefix, MessageContent content) {
         try {
-            boolean shared = durability.covers(prepare(maildir));
-            long failures = shared ? durability.point().failures() : 0;
-            Path tmp = maildir.resolve("tmp").resolve(uniqueName());
-            long size;
+            Staged staged = stage(maildir, uniqueName(), prefix, content);
+            Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + staged.size());
             try {
-                size = write(tmp, prefix, content, access, !shared);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
-            Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + size);
-            try {
-                publish(tmp, target);
+                publish(staged.tmp(), target);
             } catch (FileAlreadyExistsException same) {
-                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(staged.tmp());
                 // The twin linked it but its sync may still be pending.
-                return shared ? durability.point().after(failures).thenApply(done -> target)
+                return staged.shared() ? durability.point().after(staged.failuresBefore()).thenApply(done -> target)
                         : CompletableFuture.completedFuture(target);
             } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(staged.tmp());
                 throw e;
             }
-            return settle(target, shared, failures);
+            return settle(target, staged);
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * A message written into {@code tmp/}, not yet published: its size, and whether it is made
+     * durable by the shared sync ({@code failuresBefore} read before the write) or was fsync'd.
+     */
+    private record Staged(Path tmp, long size, boolean shared, long failuresBefore) {
+    }
+
+    /** Writes {@code prefix} and {@code content} into {@code tmp/name}; nothing is left there on failure. */
+    private Staged stage(Path maildir, String name, byte[] prefix, MessageContent content) throws IOException {
+        boolean shared = durability.covers(prepare(maildir));
+        long failures = shared ? durability.point().failures() : 0;
+        Path tmp = maildir.resolve("tmp").resolve(name);
+        try {
+            return new Staged(tmp, write(tmp, prefix, content, access, !shared), shared, failures);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
     }
 
@@ -174,13 +176,13 @@ public final class MaildirWriter {
      * and both directory entries. When the shared sync fails the file is removed again: its bytes may
      * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
      */
-    private CompletableFuture<Path> settle(Path target, boolean shared, long failures) throws IOException {
-        if (!shared) {
+    private CompletableFuture<Path> settle(Path target, Staged staged) throws IOException {
+        if (!staged.shared()) {
             fsyncDirectory(target.getParent());
             return CompletableFuture.completedFuture(target);
         }
         CompletableFuture<Path> settled = new CompletableFuture<>();
-        durability.point().after(failures).whenComplete((done, failure) -> {
+        durability.point().after(staged.failuresBefore()).whenComplete((done, failure) -> {
             if (failure == null) {
                 settled.complete(target);
                 return;
