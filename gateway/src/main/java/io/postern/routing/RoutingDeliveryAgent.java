@@ -1,5 +1,6 @@
 package io.postern.routing;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.postern.config.DeliveryConfig;
 import io.postern.config.NextHop;
@@ -26,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +70,7 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
     private final NextHops nextHops;
     private final MeterRegistry registry;
     // postern.routing.results by outcome label: resolved once, not looked up per recipient.
-    private final Map<String, io.micrometer.core.instrument.Counter> resultCounters = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Counter> resultCounters = new ConcurrentHashMap<>();
     private final ExecutorService coordinator;
     private final ExecutorService io;
 
@@ -245,8 +247,8 @@ public final class RoutingDeliveryAgent implements DeliveryAgent, io.postern.mai
         for (EnvelopeRecipient recipient : plan.recipients()) {
             DeliveryResult result = combine(recipient, plan.expansions().get(recipient), localResults, remoteResults,
                     onwardResults);
-            resultCounters.computeIfAbsent(result.label(), label -> registry.counter("postern.routing.results", "outcome", label))
-                    .increment();
+            resultCounters.computeIfAbsent(result.label(),
+                    label -> registry.counter("postern.routing.results", "outcome", label)).increment();
             logRouted(message, recipient, result);
             results.add(result);
         }
