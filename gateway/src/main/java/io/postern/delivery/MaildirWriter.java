@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,7 +78,7 @@ public final class MaildirWriter {
      * {@code maildir}; returns the file in {@code new/}. Nothing is left in {@code tmp/} on failure.
      */
     public Path deliver(Path maildir, byte[] prefix, MessageContent content) throws IOException {
-        return durable(deliverAsync(maildir, prefix, content));
+        return SyncPoint.join(deliverAsync(maildir, prefix, content));
     }
 
     /**
@@ -110,7 +109,7 @@ public final class MaildirWriter {
      * nothing. The temporary file still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
-        return durable(deliverAsAsync(maildir, stem, prefix, content));
+        return SyncPoint.join(deliverAsAsync(maildir, stem, prefix, content));
     }
 
     /** {@link #deliverAs} with the completion of {@link #deliverAsync}. */
@@ -151,21 +150,6 @@ public final class MaildirWriter {
             return new Staged(tmp, write(tmp, prefix, content, access, !shared), shared, failures);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
-            throw e;
-        }
-    }
-
-    /** Waits for a delivery future; its failure as the {@link IOException} it carries. */
-    private static Path durable(CompletableFuture<Path> delivered) throws IOException {
-        try {
-            return delivered.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException bug) {
-                throw bug;
-            }
             throw e;
         }
     }

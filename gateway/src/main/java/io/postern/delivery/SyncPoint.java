@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,16 +84,19 @@ final class SyncPoint {
 
     /** Blocking form of {@link #after}, for a caller that has nothing else to do meanwhile. */
     void await(long failuresBefore) throws IOException {
-        awaitDurable(after(failuresBefore));
+        join(after(failuresBefore));
     }
 
-    /** Waits for a future of {@link #after}; its failure as the {@link IOException} it carries. */
-    static void awaitDurable(CompletableFuture<Void> durable) throws IOException {
+    /** Waits for a delivery's future; its failure as the {@link IOException} (or bug) it carries. */
+    static <T> T join(CompletableFuture<T> durable) throws IOException {
         try {
-            durable.join();
-        } catch (java.util.concurrent.CompletionException e) {
+            return durable.join();
+        } catch (CompletionException e) {
             if (e.getCause() instanceof IOException io) {
-                throw new IOException(io.getMessage(), io);
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException bug) {
+                throw bug;
             }
             throw e;
         }

@@ -8,20 +8,17 @@ import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
 import io.postern.directory.cache.CachingDirectory;
-import io.postern.mail.Acceptance;
-import io.postern.mail.IncomingMessage;
 import io.postern.mail.MessageSink;
 import io.postern.net.ConnectionLimits;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.session.SmtpServices;
+import io.postern.testing.AcceptingSink;
 import io.postern.testing.LoopbackClientChannel;
 import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,20 +47,7 @@ class SmtpCachedAnswerTest {
         offloaded.incrementAndGet();
         task.run();
     };
-    private final MessageSink accepting = envelope -> new IncomingMessage() {
-        @Override
-        public void write(byte[] bytes, int offset, int length) {
-        }
-
-        @Override
-        public CompletableFuture<Acceptance> commit() {
-            return CompletableFuture.completedFuture(new Acceptance("Q1", List.of(Acceptance.QUEUED)));
-        }
-
-        @Override
-        public void abort() {
-        }
-    };
+    private final MessageSink accepting = AcceptingSink.queuedAsQ1();
     private LoopbackClientChannel channel;
 
     @AfterEach

@@ -8,12 +8,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.postern.config.ConfigLoader;
 import io.postern.config.PosternConfig;
 import io.postern.config.SecretResolver;
-import io.postern.mail.Acceptance;
-import io.postern.mail.IncomingMessage;
 import io.postern.mail.MessageSink;
 import io.postern.net.ConnectionLimits;
 import io.postern.sasl.LoginThrottle;
 import io.postern.smtp.inbound.session.SmtpServices;
+import io.postern.testing.AcceptingSink;
 import io.postern.testing.LoopbackClientChannel;
 import io.postern.testing.MapDirectory;
 import java.nio.file.Path;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,20 +53,7 @@ class SmtpMetersTest {
         }
     }
 
-    private final MessageSink sink = envelope -> new IncomingMessage() {
-        @Override
-        public void write(byte[] bytes, int offset, int length) {
-        }
-
-        @Override
-        public CompletableFuture<Acceptance> commit() {
-            return CompletableFuture.completedFuture(new Acceptance("Q1", List.of(Acceptance.QUEUED)));
-        }
-
-        @Override
-        public void abort() {
-        }
-    };
+    private final MessageSink sink = AcceptingSink.queuedAsQ1();
 
     @BeforeEach
     void services() throws Exception {
