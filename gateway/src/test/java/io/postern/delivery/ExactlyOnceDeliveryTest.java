@@ -212,8 +212,16 @@ class ExactlyOnceDeliveryTest {
     // ---- mbox: journalled appends ----------------------------------------------------------
 
     private LocalDelivery mboxDelivery() {
-        return new LocalDelivery(new SpoolConfig(base.resolve("spool"), SpoolFormat.MBOX, "{domain}/{localpart}"),
-                "node-a", registry);
+        SpoolConfig spool = new SpoolConfig(base.resolve("spool"), SpoolFormat.MBOX, "{domain}/{localpart}");
+        // A fixed clock: each append's "From " line carries the time, and the tests compare whole mboxes.
+        java.time.Clock clock = java.time.Clock.fixed(java.time.Instant.parse("2026-12-03T10:00:00Z"),
+                java.time.ZoneOffset.UTC);
+        MboxWriter mbox = new MboxWriter(spool.lockTimeout(), spool.staleLockAge(),
+                file -> spool.access().create(file, java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ),
+                clock, spool.access());
+        return new LocalDelivery(new io.postern.mailbox.SpoolLayout(spool), SpoolFormat.MBOX,
+                new MaildirWriter("node-a"), mbox, registry);
     }
 
     private long messagesIn(Path mbox) throws IOException {
