@@ -103,6 +103,26 @@ public record FileAccess(Set<PosixFilePermission> fileMode, Set<PosixFilePermiss
         return PosixFilePermissions.asFileAttribute(fileMode);
     }
 
+    /**
+     * The file mode as {@code open(2)} takes it, when a file created with it needs nothing more;
+     * empty when a group must be set (by path, after the create) too.
+     */
+    public java.util.OptionalInt nativeFileMode() {
+        if (group.isPresent()) {
+            return java.util.OptionalInt.empty();
+        }
+        int bits = 0;
+        for (PosixFilePermission permission : fileMode) {
+            bits |= 1 << (8 - permission.ordinal()); // OWNER_READ is ordinal 0, the highest of the nine bits
+        }
+        return java.util.OptionalInt.of(bits);
+    }
+
+    /** Whether the mode has group bits, which the umask may clear: then it is set again after the create. */
+    public boolean fileModeNeedsChmod() {
+        return fileMode.stream().anyMatch(p -> p.name().startsWith("GROUP"));
+    }
+
     /** The umask may have cleared group bits the operator asked for; the group is set here too. */
     private void finish(Path path, Set<PosixFilePermission> mode) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);

@@ -153,7 +153,7 @@ public final class LocalDelivery {
                                         && wrapped.getCause() != null ? wrapped.getCause() : failure);
                             }
                             try {
-                                MaildirQuota.record(spool, Files.size(file));
+                                MaildirQuota.record(spool, size); // the file's size, as its name says: no stat
                             } catch (IOException | RuntimeException e) {
                                 return writeFailed(mailbox, e);
                             }

@@ -2,6 +2,7 @@ package io.postern.delivery;
 
 import io.postern.config.FileAccess;
 import io.postern.mail.MessageContent;
+import io.postern.observability.LogLine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -19,11 +20,15 @@ import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes messages into a Maildir the way every Maildir reader expects: into {@code tmp/} under a
  * unique name, fsync, rename into {@code new/}, fsync {@code new/}; or, when the spool's file system
- * shares its syncs ({@link MaildirDurability}), write, rename, and one {@code syncfs} shared with the
+ * shares its syncs ({@link MaildirDurability}), write a file without a name ({@link UnnamedFiles},
+ * no entry in {@code tmp/} at all), link it into {@code new/}, and one {@code syncfs} shared with the
  * deliveries waiting at the same time. Names are
  * {@code <seconds>.M<micros>P<pid>Q<sequence>R<random>.<host>,S=<size>}: the host name keeps
  * nodes apart on shared storage, the sequence keeps threads apart, the random part keeps
@@ -36,6 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code new/} or, moved and flagged by a reader, in {@code cur/}.
  */
 public final class MaildirWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(MaildirWriter.class);
     private static final int BUFFER = 64 * 1024;
 
     private final String host;
@@ -45,6 +51,9 @@ public final class MaildirWriter {
 
     private final FileAccess access;
     private final MaildirDurability durability;
+    private final Optional<UnnamedFiles> unnamed;
+    /** Set when the spool's file system refused {@code O_TMPFILE}: logged once, then {@code tmp/} is used. */
+    private volatile boolean unnamedRefused;
 
     public MaildirWriter(String hostname) {
         this(hostname, FileAccess.OWNER_ONLY);
@@ -67,10 +76,17 @@ public final class MaildirWriter {
     }
 
     MaildirWriter(String hostname, Clock clock, FileAccess access, MaildirDurability durability) {
+        this(hostname, clock, access, durability, UnnamedFiles.available());
+    }
+
+    /** {@code unnamed} empty: every file goes through {@code tmp/}, as on a file system without {@code O_TMPFILE}. */
+    MaildirWriter(String hostname, Clock clock, FileAccess access, MaildirDurability durability,
+                  Optional<UnnamedFiles> unnamed) {
         this.host = safeHost(hostname);
         this.clock = clock;
         this.access = access;
         this.durability = durability;
+        this.unnamed = unnamed;
     }
 
     /**
@@ -87,26 +103,14 @@ public final class MaildirWriter {
      * {@link IOException}. The calling thread never waits for a sync it does not run itself.
      */
     public CompletableFuture<Path> deliverAsync(Path maildir, byte[] prefix, MessageContent content) {
-        try {
-            String base = uniqueName();
-            Staged staged = stage(maildir, base, prefix, content);
-            Path target = maildir.resolve("new").resolve(base + ",S=" + staged.size());
-            try {
-                Files.move(staged.tmp(), target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(staged.tmp());
-                throw e;
-            }
-            return settle(target, staged);
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        String base = uniqueName();
+        return deliver(maildir, size -> base + ",S=" + size, false, prefix, content);
     }
 
     /**
      * Delivers under the fixed name {@code <stem>.<host>,S=<size>}; if that name exists already
      * (a concurrent delivery of the same message to the same mailbox), returns it and writes
-     * nothing. The temporary file still has a unique name, so concurrent writers never share it.
+     * nothing. A temporary file in {@code tmp/} still has a unique name, so concurrent writers never share it.
      */
     public Path deliverAs(Path maildir, String stem, byte[] prefix, MessageContent content) throws IOException {
         return SyncPoint.join(deliverAsAsync(maildir, stem, prefix, content));
@@ -114,40 +118,91 @@ public final class MaildirWriter {
 
     /** {@link #deliverAs} with the completion of {@link #deliverAsync}. */
     public CompletableFuture<Path> deliverAsAsync(Path maildir, String stem, byte[] prefix, MessageContent content) {
+        return deliver(maildir, size -> stem + "." + host + ",S=" + size, true, prefix, content);
+    }
+
+    /**
+     * Writes the message and gives it the name {@code name.apply(size)} in {@code new/}. When
+     * {@code keyed}, that name is the same on every attempt and one found there already is a twin's
+     * copy, returned as it is (once durable); otherwise it is unique.
+     */
+    private CompletableFuture<Path> deliver(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix,
+                                            MessageContent content) {
         try {
-            Staged staged = stage(maildir, uniqueName(), prefix, content);
-            Path target = maildir.resolve("new").resolve(stem + "." + host + ",S=" + staged.size());
+            boolean shared = durability.covers(prepare(maildir));
+            long failures = shared ? durability.point().failures() : 0;
+            Path target;
             try {
-                publish(staged.tmp(), target);
-            } catch (FileAlreadyExistsException same) {
-                Files.deleteIfExists(staged.tmp());
+                target = write(maildir, name, keyed, prefix, content, shared);
+            } catch (FileAlreadyExistsException twin) {
+                if (!keyed) {
+                    throw twin;
+                }
                 // The twin linked it but its sync may still be pending.
-                return staged.shared() ? durability.point().after(staged.failuresBefore()).thenApply(done -> target)
-                        : CompletableFuture.completedFuture(target);
-            } catch (IOException | RuntimeException e) {
-                Files.deleteIfExists(staged.tmp());
-                throw e;
+                Path found = Path.of(twin.getFile());
+                return shared ? durability.point().after(failures).thenApply(done -> found)
+                        : CompletableFuture.completedFuture(found);
             }
-            return settle(target, staged);
+            return settle(target, shared, failures);
         } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
     /**
-     * A message written into {@code tmp/}, not yet published: its size, and whether it is made
-     * durable by the shared sync ({@code failuresBefore} read before the write) or was fsync'd.
+     * Writes and links the file; throws {@link FileAlreadyExistsException} naming the target when a
+     * keyed name is taken. Under the shared sync the file is written without a name and linked
+     * ({@link UnnamedFiles}); otherwise, or when the file system refuses, it goes through {@code tmp/}.
      */
-    private record Staged(Path tmp, long size, boolean shared, long failuresBefore) {
+    private Path write(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix, MessageContent content,
+                       boolean shared) throws IOException {
+        if (shared && !unnamedRefused && unnamed.isPresent() && access.nativeFileMode().isPresent()) {
+            try {
+                return writeUnnamed(unnamed.get(), maildir, name, prefix, content);
+            } catch (UnnamedFiles.Unsupported refused) {
+                unnamedRefused = true;
+                LogLine.event("spool-unnamed-files").add("status", "unavailable").add("maildir", maildir)
+                        .add("reason", refused.getMessage()).add("instead", "tmp/").warn(LOG);
+            }
+        }
+        return writeStaged(maildir, name, keyed, prefix, content, !shared);
     }
 
-    /** Writes {@code prefix} and {@code content} into {@code tmp/name}; nothing is left there on failure. */
-    private Staged stage(Path maildir, String name, byte[] prefix, MessageContent content) throws IOException {
-        boolean shared = durability.covers(prepare(maildir));
-        long failures = shared ? durability.point().failures() : 0;
-        Path tmp = maildir.resolve("tmp").resolve(name);
+    private Path writeUnnamed(UnnamedFiles files, Path maildir, LongFunction<String> name, byte[] prefix,
+                              MessageContent content) throws IOException {
+        int mode = access.nativeFileMode().getAsInt();
+        try (UnnamedFiles.UnnamedFile file = files.open(maildir.resolve("tmp"), mode, bufferSize(content));
+             InputStream in = content.open()) {
+            if (access.fileModeNeedsChmod()) {
+                file.chmod(mode);
+            }
+            file.write(prefix, 0, prefix.length);
+            long written = prefix.length;
+            byte[] buffer = new byte[bufferSize(content)];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                file.write(buffer, 0, n);
+                written += n;
+            }
+            Path target = maildir.resolve("new").resolve(name.apply(written));
+            file.link(target);
+            return target;
+        }
+    }
+
+    /** Writes into {@code tmp/} (fsync'd when {@code force}), then renames or, when keyed, links into {@code new/}. */
+    private Path writeStaged(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix,
+                             MessageContent content, boolean force) throws IOException {
+        Path tmp = maildir.resolve("tmp").resolve(uniqueName());
         try {
-            return new Staged(tmp, write(tmp, prefix, content, access, !shared), shared, failures);
+            long size = write(tmp, prefix, content, access, force);
+            Path target = maildir.resolve("new").resolve(name.apply(size));
+            if (keyed) {
+                publish(tmp, target);
+            } else {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return target;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
             throw e;
@@ -160,13 +215,13 @@ public final class MaildirWriter {
      * and both directory entries. When the shared sync fails the file is removed again: its bytes may
      * never have reached the disk, and a retry must write it anew rather than find it ({@link #find}).
      */
-    private CompletableFuture<Path> settle(Path target, Staged staged) throws IOException {
-        if (!staged.shared()) {
+    private CompletableFuture<Path> settle(Path target, boolean shared, long failuresBefore) throws IOException {
+        if (!shared) {
             fsyncDirectory(target.getParent());
             return CompletableFuture.completedFuture(target);
         }
         CompletableFuture<Path> settled = new CompletableFuture<>();
-        durability.point().after(staged.failuresBefore()).whenComplete((done, failure) -> {
+        durability.point().after(failuresBefore).whenComplete((done, failure) -> {
             if (failure == null) {
                 settled.complete(target);
                 return;
@@ -332,7 +387,7 @@ public final class MaildirWriter {
         try (FileChannel channel = access.create(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
              InputStream in = content.open()) {
             long written = writeFully(channel, ByteBuffer.wrap(prefix));
-            byte[] buffer = new byte[BUFFER];
+            byte[] buffer = new byte[bufferSize(content)];
             int n;
             while ((n = in.read(buffer)) > 0) {
                 written += writeFully(channel, ByteBuffer.wrap(buffer, 0, n));
@@ -342,6 +397,11 @@ public final class MaildirWriter {
             }
             return written;
         }
+    }
+
+    /** A copy buffer no larger than the message: a 1 KiB message need not zero 64 KiB. */
+    private static int bufferSize(MessageContent content) {
+        return (int) Math.max(1, Math.min(BUFFER, content.size()));
     }
 
     private static long writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {

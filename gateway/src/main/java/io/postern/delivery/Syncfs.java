@@ -4,13 +4,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
@@ -28,16 +25,12 @@ final class Syncfs {
 
     private final MethodHandle open;
     private final MethodHandle syncfs;
-    private final MethodHandle strerror;
-    private final StructLayout state;
-    private final VarHandle errno;
+    private final Errno errno;
 
-    private Syncfs(MethodHandle open, MethodHandle syncfs, MethodHandle strerror, StructLayout state) {
+    private Syncfs(MethodHandle open, MethodHandle syncfs, Errno errno) {
         this.open = open;
         this.syncfs = syncfs;
-        this.strerror = strerror;
-        this.state = state;
-        this.errno = state.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+        this.errno = errno;
     }
 
     /** The binding, or why there is none. */
@@ -72,16 +65,13 @@ final class Syncfs {
             if (openSymbol.isEmpty() || syncfsSymbol.isEmpty() || strerrorSymbol.isEmpty()) {
                 return new Loaded.Unavailable("the C library has no syncfs");
             }
-            Linker.Option errnoOption = Linker.Option.captureCallState("errno");
             MethodHandle open = linker.downcallHandle(openSymbol.get(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                             ValueLayout.JAVA_INT),
-                    errnoOption, Linker.Option.firstVariadicArg(2));
+                    Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
             MethodHandle syncfs = linker.downcallHandle(syncfsSymbol.get(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errnoOption);
-            MethodHandle strerror = linker.downcallHandle(strerrorSymbol.get(),
-                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            return new Loaded.Available(new Syncfs(open, syncfs, strerror, Linker.Option.captureStateLayout()));
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), Errno.CAPTURE);
+            return new Loaded.Available(new Syncfs(open, syncfs, new Errno(linker, strerrorSymbol.get())));
         } catch (IllegalCallerException | UnsupportedOperationException | IllegalArgumentException e) {
             return new Loaded.Unavailable("native access refused (" + e.getMessage()
                     + "): start the JVM with --enable-native-access=ALL-UNNAMED");
@@ -91,7 +81,7 @@ final class Syncfs {
     /** A read-only descriptor of {@code directory}, kept open by the caller for as long as it syncs. */
     int openDirectory(Path directory) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment captured = arena.allocate(state);
+            MemorySegment captured = errno.allocate(arena);
             int fd = (int) open.invokeExact(captured, arena.allocateFrom(directory.toString()), O_RDONLY | O_CLOEXEC, 0);
             if (fd < 0) {
                 throw failure("open " + directory, captured);
@@ -107,7 +97,7 @@ final class Syncfs {
     /** {@code syncfs(fd)}: every dirty file and directory of {@code fd}'s file system written and flushed. */
     void sync(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment captured = arena.allocate(state);
+            MemorySegment captured = errno.allocate(arena);
             if ((int) syncfs.invokeExact(captured, fd) != 0) {
                 throw failure("syncfs", captured);
             }
@@ -118,10 +108,7 @@ final class Syncfs {
         }
     }
 
-    private IOException failure(String call, MemorySegment captured) throws Throwable {
-        int code = (int) errno.get(captured, 0L);
-        MemorySegment text = (MemorySegment) strerror.invokeExact(code);
-        String message = text.equals(MemorySegment.NULL) ? "" : text.reinterpret(256).getString(0);
-        return new IOException(call + " failed: errno " + code + " (" + message + ")");
+    private IOException failure(String call, MemorySegment captured) {
+        return errno.failure(call, errno.code(captured));
     }
 }

@@ -133,6 +133,54 @@ class SharedSyncDeliveryTest {
     }
 
     @Test
+    void sharedSyncDeliveriesNeverMakeAnEntryInTmp_andATwinsNameIsKept() throws Exception {
+        assumeTrue(UnnamedFiles.available().isPresent(), "O_TMPFILE needs Linux with /proc");
+        Syncfs syncfs = syncfs();
+        int fd = syncfs.openDirectory(dir);
+        SyncPoint point = new SyncPoint(() -> syncfs.sync(fd), dir.toString());
+        MaildirWriter writer = new MaildirWriter("node-a", Clock.systemUTC(), FileAccess.OWNER_ONLY,
+                MaildirDurability.shared(device(), point));
+        Path alice = dir.resolve("alice");
+        writer.deliver(alice, new byte[0], TestContent.of("first\r\n"));
+        Object tmpModified = Files.getAttribute(alice.resolve("tmp"), "lastModifiedTime");
+
+        Path unique = writer.deliver(alice, new byte[0], TestContent.of("second\r\n"));
+        Path keyed = writer.deliverAs(alice, "1795687200.Q7", "X: 1\r\n".getBytes(StandardCharsets.US_ASCII),
+                TestContent.of("third\r\n"));
+        Path twin = writer.deliverAs(alice, "1795687200.Q7", "X: 2\r\n".getBytes(StandardCharsets.US_ASCII),
+                TestContent.of("third\r\n"));
+
+        assertThat(Files.getAttribute(alice.resolve("tmp"), "lastModifiedTime")).as("tmp/ untouched")
+                .isEqualTo(tmpModified);
+        assertThat(alice.resolve("tmp")).isEmptyDirectory();
+        assertThat(Files.readString(unique)).isEqualTo("second\r\n");
+        assertThat(unique.getFileName().toString()).endsWith(".node-a,S=8");
+        assertThat(twin).isEqualTo(keyed);
+        assertThat(keyed.getFileName().toString()).isEqualTo("1795687200.Q7.node-a,S=13");
+        assertThat(Files.readString(keyed)).isEqualTo("X: 1\r\nthird\r\n");
+        assertThat(point.syncs()).isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void aFileSystemWithoutUnnamedFilesDeliversThroughTmp() throws Exception {
+        Syncfs syncfs = syncfs();
+        int fd = syncfs.openDirectory(dir);
+        SyncPoint point = new SyncPoint(() -> syncfs.sync(fd), dir.toString());
+        MaildirWriter writer = new MaildirWriter("node-a", Clock.systemUTC(), FileAccess.OWNER_ONLY,
+                MaildirDurability.shared(device(), point), java.util.Optional.empty());
+        Path alice = dir.resolve("alice");
+        writer.deliver(alice, new byte[0], TestContent.of("first\r\n"));
+        Object tmpModified = Files.getAttribute(alice.resolve("tmp"), "lastModifiedTime");
+
+        Path keyed = writer.deliverAs(alice, "1795687200.Q8", new byte[0], TestContent.of("second\r\n"));
+
+        assertThat(Files.readString(keyed)).isEqualTo("second\r\n");
+        assertThat(alice.resolve("tmp")).isEmptyDirectory();
+        assertThat(Files.getAttribute(alice.resolve("tmp"), "lastModifiedTime")).as("written through tmp/")
+                .isNotEqualTo(tmpModified);
+    }
+
+    @Test
     void aMaildirOnAnotherFileSystemKeepsPerFileFsyncs() throws Exception {
         SyncPoint point = new SyncPoint(() -> {
             throw new AssertionError("not this file system's sync");
