@@ -57,6 +57,9 @@ public final class MailQueue implements AutoCloseable {
                 config.commitSyncThreads());
         this.store = new QueueStore(files, committer, hooks);
         QueueId ids = new QueueId(clock);
+        // Above every id on disk, whatever the clock says now (it may have been set back since they were
+        // made): recovery takes every older id for a message of an earlier run, and no new id can be taken.
+        ids.advancePast(files.greatestId());
         this.firstNewId = ids.next();
         this.sink = new QueueSink(files, committer, ids, clock, hooks, threads, this::accepted, new DeliveryLog(registry),
                 this::deliveredBeforeReply);

@@ -68,10 +68,6 @@ final class QueueFiles {
         return corrupt.resolve(file.getFileName());
     }
 
-    boolean exists(long id) {
-        return Files.exists(envelope(id)) || Files.exists(content(id));
-    }
-
     /**
      * Takes the queue's lock for this process, or empty when another process (a running node)
      * holds it. The lock lives as long as the returned channel.
@@ -100,6 +96,17 @@ final class QueueFiles {
                 }
             }
         }
+    }
+
+    /** The greatest id of any file in {@code messages/}, or -1 when there is none: one listing, names only. */
+    long greatestId() throws IOException {
+        long greatest = -1;
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(messages)) {
+            for (Path file : stream) {
+                greatest = Math.max(greatest, idOf(file));
+            }
+        }
+        return greatest;
     }
 
     /** Calls {@code action} with the id of every content file. */

@@ -28,6 +28,11 @@ public final class QueueId {
         return last;
     }
 
+    /** Makes every later id greater than {@code id} (an id found on disk, perhaps from a clock that was ahead). */
+    synchronized void advancePast(long id) {
+        last = Math.max(last, id);
+    }
+
     /** True when {@code text} is a well-formed id; the check every path builder relies on. */
     public static boolean isValid(String text) {
         return text != null && text.length() == LENGTH && FORM.matcher(text).matches();

@@ -93,10 +93,9 @@ final class QueueSink implements MessageSink {
             throw new IllegalArgumentException("a message needs at least one recipient");
         }
         for (int tries = 0; tries < 100; tries++) {
+            // Never a live id: the generator starts above every id on disk and only this process (the
+            // queue's lock holder) adds files. CREATE_NEW below still refuses a clash rather than overwrite.
             long id = ids.next();
-            if (files.exists(id)) {
-                continue; // the clock went back since an earlier run: never reuse a live id
-            }
             Path tmp = files.tmpContent(id);
             try {
                 // Offered for direct delivery: the file is made only if the message outgrows the buffer.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,5 +50,32 @@ class RecoveryTest {
         }
         assertThat(dir.resolve("corrupt").resolve(damaged + ".env")).exists();
         assertThat(dir.resolve("corrupt").resolve(truncated + ".msg")).exists();
+    }
+
+    @Test
+    void aMessageQueuedWhileTheClockWasAheadIsRecoveredAndItsIdNeverReused() throws Exception {
+        Instant ahead = Instant.now().plusSeconds(3600);
+        String early;
+        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), new QueueFixture.FakeClock(ahead),
+                IoHooks.NONE)) {
+            early = QueueFixture.accept(queue, QueueFixture.envelope("alice@example.test", "bob@example.net"),
+                    QueueFixture.message("queued while the clock was ahead")).queueId();
+        }
+
+        // The clock was set back (an NTP step after a reboot): the clock's ids are now below the old one.
+        QueueFixture.ScriptedAgent agent = new QueueFixture.ScriptedAgent();
+        String later;
+        try (MailQueue queue = QueueFixture.start(QueueFixture.config(dir), Clock.systemUTC(), IoHooks.NONE)) {
+            assertThat(queue.recovered().get()).as("messages recovered").isEqualTo(1);
+            later = QueueFixture.accept(queue, QueueFixture.envelope("carol@example.test", "dave@example.net"),
+                    QueueFixture.message("queued after the clock went back")).queueId();
+            assertThat(QueueId.parse(later)).as("new id above every id on disk").isGreaterThan(QueueId.parse(early));
+            queue.setDeliveryAgent(agent);
+            QueueFixture.await("the new message delivered", () -> queue.show(later).isEmpty());
+            // Its next attempt is where the earlier run put it, an hour from now: kept, not lost.
+            assertThat(queue.show(early)).isPresent();
+        }
+        assertThat(agent.offers).extracting(QueueFixture.Offer::queueId).containsExactly(later);
+        assertThat(dir.resolve("messages").resolve(early + ".env")).exists();
     }
 }
