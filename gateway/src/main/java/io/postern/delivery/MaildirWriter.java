@@ -133,7 +133,7 @@ public final class MaildirWriter {
             long failures = shared ? durability.point().failures() : 0;
             Path target;
             try {
-                target = write(maildir, name, keyed, prefix, content, shared);
+                target = writeAndLink(maildir, name, keyed, prefix, content, shared);
             } catch (FileAlreadyExistsException twin) {
                 if (!keyed) {
                     throw twin;
@@ -154,8 +154,8 @@ public final class MaildirWriter {
      * keyed name is taken. Under the shared sync the file is written without a name and linked
      * ({@link UnnamedFiles}); otherwise, or when the file system refuses, it goes through {@code tmp/}.
      */
-    private Path write(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix, MessageContent content,
-                       boolean shared) throws IOException {
+    private Path writeAndLink(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix,
+                              MessageContent content, boolean shared) throws IOException {
         if (shared && !unnamedRefused && unnamed.isPresent() && access.nativeFileMode().isPresent()) {
             try {
                 return writeUnnamed(unnamed.get(), maildir, name, prefix, content);
