@@ -27,16 +27,8 @@ python3 "$POSTERN_HOME/ldif/generate.py" "$USERS" > "$WORK/users.ldif"
 bench_slapd "$WORK/slapd" "$WORK/users.ldif"
 POSTERN_BENCH_JVM="-Xmx512m" bench_postern "$WORK/postern"
 PID=${BENCH_PIDS[-1]}
-# load EACH: SESSIONS smtp-source processes, each to its own user; returns when all are done
-load() {
-  local each=$1 r pids=()
-  for r in $(seq "$SESSIONS"); do
-    timeout 600 smtp-source -s 1 -m "$each" -l "$SIZE" -f load@remote.example.org -M load.example.org \
-      -t "$(printf 'user%05d@example.test' "$r")" "127.0.0.1:$POSTERN_MX" >/dev/null 2>&1 &
-    pids+=($!)
-  done
-  for r in "${pids[@]}"; do wait "$r" || true; done
-}
+# load EACH: the smtp-source load (scripts/lib/bench-servers.sh)
+load() { bench_smtp_load "$SESSIONS" "$1" "$SIZE" 600; }
 load "$WARM"
 C0=$(proc_cpu "$PID"); H0=$(host_cpu); T0=$(date +%s.%N)
 if [ -n "${BENCH_TRACE:-}" ]; then

@@ -26,16 +26,8 @@ bench_slapd "$WORK/slapd" "$WORK/users.ldif"
 POSTERN_BENCH_JVM="-Xmx512m -XX:+PreserveFramePointer ${PROFILE_JVM:-}" bench_postern "$WORK/postern"
 PID=${BENCH_PIDS[-1]}
 
-# load MESSAGES_EACH: SESSIONS smtp-source processes, each to its own user; returns when all are done
-load() {
-  local each=$1 r pids=()
-  for r in $(seq "$SESSIONS"); do
-    timeout 300 smtp-source -s 1 -m "$each" -l "$SIZE" -f load@remote.example.org -M load.example.org \
-      -t "$(printf 'user%05d@example.test' "$r")" "127.0.0.1:$POSTERN_MX" >/dev/null 2>&1 &
-    pids+=($!)
-  done
-  for r in "${pids[@]}"; do wait "$r" || true; done
-}
+# load EACH: the smtp-source load (scripts/lib/bench-servers.sh)
+load() { bench_smtp_load "$SESSIONS" "$1" "$SIZE" 300; }
 
 load "${PROFILE_WARMUP:-40}"                   # warm-up per session: JIT, caches
 load 100000 & LOADER=$!                        # more than the sampling window needs

@@ -272,3 +272,16 @@ cpu_per_message() {
   awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { split(a, x, " "); split(b, y, " ");
     printf "user %.2f ms + system %.2f ms", (y[1] - x[1]) * 10 / n, (y[2] - x[2]) * 10 / n }'
 }
+
+# bench_smtp_load SESSIONS EACH SIZE [TIMEOUT=300]: SESSIONS smtp-source processes against the node's
+# MX port ($POSTERN_MX), each sending EACH messages of SIZE bytes (one SMTP session per message) to its
+# own user (user00001...); returns when all are done.
+bench_smtp_load() {
+  local sessions=$1 each=$2 size=$3 limit=${4:-300} r pids=()
+  for r in $(seq "$sessions"); do
+    timeout "$limit" smtp-source -s 1 -m "$each" -l "$size" -f load@remote.example.org -M load.example.org \
+      -t "$(printf 'user%05d@example.test' "$r")" "127.0.0.1:$POSTERN_MX" >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  for r in "${pids[@]}"; do wait "$r" || true; done
+}

@@ -52,6 +52,8 @@ public final class MaildirWriter {
     private final FileAccess access;
     private final MaildirDurability durability;
     private final Optional<UnnamedFiles> unnamed;
+    /** The file mode for {@code open(2)}; empty when files are created by path ({@code spool.group}). */
+    private final java.util.OptionalInt unnamedMode;
     /** Set when the spool's file system refused {@code O_TMPFILE}: logged once, then {@code tmp/} is used. */
     private volatile boolean unnamedRefused;
 
@@ -87,6 +89,7 @@ public final class MaildirWriter {
         this.access = access;
         this.durability = durability;
         this.unnamed = unnamed;
+        this.unnamedMode = access.nativeFileMode();
     }
 
     /**
@@ -156,7 +159,7 @@ public final class MaildirWriter {
      */
     private Path writeAndLink(Path maildir, LongFunction<String> name, boolean keyed, byte[] prefix,
                               MessageContent content, boolean shared) throws IOException {
-        if (shared && !unnamedRefused && unnamed.isPresent() && access.nativeFileMode().isPresent()) {
+        if (shared && !unnamedRefused && unnamed.isPresent() && unnamedMode.isPresent()) {
             try {
                 return writeUnnamed(unnamed.get(), maildir, name, prefix, content);
             } catch (UnnamedFiles.Unsupported refused) {
@@ -170,7 +173,7 @@ public final class MaildirWriter {
 
     private Path writeUnnamed(UnnamedFiles files, Path maildir, LongFunction<String> name, byte[] prefix,
                               MessageContent content) throws IOException {
-        int mode = access.nativeFileMode().getAsInt();
+        int mode = unnamedMode.getAsInt();
         try (UnnamedFiles.UnnamedFile file = files.open(maildir.resolve("tmp"), mode, bufferSize(content));
              InputStream in = content.open()) {
             if (access.fileModeNeedsChmod()) {
