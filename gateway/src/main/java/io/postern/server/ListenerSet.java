@@ -6,14 +6,19 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.postern.config.ListenerConfig;
 import io.postern.mail.SessionDrain;
 import io.postern.net.Transport;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,8 +49,9 @@ public final class ListenerSet implements AutoCloseable {
     public ListenerSet(Transport transport, int workerThreads, MeterRegistry meters) {
         this.meters = meters;
         this.transport = transport;
-        this.boss = transport.newGroup("accept", 1);
         this.workers = transport.newGroup("session-io", workerThreads);
+        // With SO_REUSEPORT the session loops accept for themselves (bindPerLoop).
+        this.boss = transport.reusePort() ? workers : transport.newGroup("accept", 1);
     }
 
     /** The protocol adds every stage of the connection, implicit TLS included (io.postern.net.ListenerStages). */
@@ -60,25 +66,62 @@ public final class ListenerSet implements AutoCloseable {
                 .description("connections open now on this listener (TLS handshakes and idle sessions included)")
                 .tag("listener", listener.name()).tag("kind", listener.kind().name().toLowerCase(Locale.ROOT))
                 .register(meters);
+        ChannelInitializer<Channel> accepted = new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                sessions.add(channel);
+                open.incrementAndGet();
+                channel.closeFuture().addListener(f -> open.decrementAndGet());
+                protocol.initialize(listener, channel, channel.pipeline());
+            }
+        };
+        int port = transport.reusePort() ? bindPerLoop(listener, accepted) : bindOne(listener, accepted, boss, workers,
+                listener.port());
+        bound.add(new BoundListener(listener, port));
+    }
+
+    /**
+     * One listening socket per session event loop on the same port: the kernel spreads connections
+     * over them, and the loop that accepts a connection serves it, with no hand-over from an
+     * accepting thread. {@code SO_REUSEPORT} would let a second process of the same user share a
+     * taken port silently, so a fixed port is first checked with a plain bind.
+     */
+    private int bindPerLoop(ListenerConfig listener, ChannelInitializer<Channel> accepted) {
+        int port = listener.port();
+        if (port != 0) {
+            refuseIfTaken(new InetSocketAddress(listener.address(), port));
+        }
+        for (EventExecutor executor : workers) {
+            EventLoop loop = (EventLoop) executor;
+            port = bindOne(listener, accepted, loop, loop, port); // port 0: the first socket picks, the others follow
+        }
+        return port;
+    }
+
+    private static void refuseIfTaken(InetSocketAddress address) {
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(address);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    private int bindOne(ListenerConfig listener, ChannelInitializer<Channel> accepted, EventLoopGroup acceptors,
+                        EventLoopGroup servers, int port) {
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(boss, workers)
+                .group(acceptors, servers)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel channel) {
-                        sessions.add(channel);
-                        open.incrementAndGet();
-                        channel.closeFuture().addListener(f -> open.decrementAndGet());
-                        protocol.initialize(listener, channel, channel.pipeline());
-                    }
-                });
-        Channel channel = bootstrap.bind(new InetSocketAddress(listener.address(), listener.port()))
-                .syncUninterruptibly().channel();
+                .childHandler(accepted);
+        if (transport.reusePort()) {
+            transport.sharePort(bootstrap);
+        }
+        Channel channel = bootstrap.bind(new InetSocketAddress(listener.address(), port)).syncUninterruptibly().channel();
         listening.add(channel);
-        bound.add(new BoundListener(listener, ((InetSocketAddress) channel.localAddress()).getPort()));
+        return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
     public List<BoundListener> bound() {
@@ -102,7 +145,9 @@ public final class ListenerSet implements AutoCloseable {
             }
         }
         sessions.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        if (boss != workers) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
