@@ -74,13 +74,18 @@ rate() { awk -v n="$1" -v s="$2" -v e="$3" 'BEGIN { printf "%.0f", n / (e - s) }
 FSYNC_BEFORE=$(bench_fsync_rate "$WORK/fsync" 3)
 LOAD_START=$(loadavg)
 
+# settle: before a timed window, what earlier phases left dirty (the other server's files, slapd's
+# stats log, the warm-up) is written out, so that neither server's window pays for it: Postern's
+# `syncfs` would write all of it, Postfix's per-file fsync none of it. Then a pause for the disk.
+settle() { sync; sleep 2; }
+
 run_postern() {
 bench_postern "$WORK/postern"
 SW0=$(slapd_searches)
 SPOOL=$WORK/postern/spool
 send "$POSTERN_MX" "$WARMUP_EACH" pwarm >/dev/null
 await_files "$WARMUP" "$SPOOL" || echo "postern warm-up: only $(count_files "$SPOOL") of $WARMUP delivered" >&2
-sleep 2
+settle
 PW=$(count_files "$SPOOL") # the warm-up's files (a session smtp-source lost is missing)
 S0=$(slapd_searches); B0=$(slapd_binds); R0=$(slapd_rootdse_reads)
 RT0=$(postern_metric "$POSTERN_ADMIN" postern_directory_ldap_round_trips_total)
@@ -130,7 +135,7 @@ bench_postfix "$WORK/postfix"
 PFMAIL=$WORK/postfix/mail
 send "$POSTFIX_PORT" "$WARMUP_EACH" fwarm >/dev/null
 await_files "$WARMUP" "$PFMAIL" || echo "postfix warm-up: only $(count_files "$PFMAIL") of $WARMUP delivered" >&2
-sleep 2
+settle
 FW=$(count_files "$PFMAIL")
 FS0=$(slapd_searches)
 FHOST0=$(host_cpu)
