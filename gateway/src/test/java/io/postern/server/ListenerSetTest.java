@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -17,6 +19,7 @@ import io.postern.config.TlsMode;
 import io.postern.net.Transport;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -75,7 +78,7 @@ class ListenerSetTest {
 
     @Test
     void aPortAnotherProgramListensOnIsRefused() throws Exception {
-        try (ServerSocket other = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        try (ServerSocket other = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              ListenerSet listeners = new ListenerSet(Transport.best(), 2, new SimpleMeterRegistry())) {
             assertThatThrownBy(() -> listeners.bind(listenerOn(other.getLocalPort()),
                     Map.of(ListenerKind.MX, ListenerSetTest::greetWithThreadName)))
@@ -88,8 +91,7 @@ class ListenerSetTest {
     }
 
     /** A protocol that says which thread serves the connection, then closes it. */
-    private static void greetWithThreadName(ListenerConfig listener, io.netty.channel.Channel channel,
-                                            io.netty.channel.ChannelPipeline pipeline) {
+    private static void greetWithThreadName(ListenerConfig listener, Channel channel, ChannelPipeline pipeline) {
         pipeline.addLast(new ChannelInboundHandlerAdapter() {
             @Override
             public void channelActive(ChannelHandlerContext context) {
