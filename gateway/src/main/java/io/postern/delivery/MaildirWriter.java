@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
@@ -53,7 +54,7 @@ public final class MaildirWriter {
     private final MaildirDurability durability;
     private final Optional<UnnamedFiles> unnamed;
     /** The file mode for {@code open(2)}; empty when files are created by path ({@code spool.group}). */
-    private final java.util.OptionalInt unnamedMode;
+    private final OptionalInt unnamedMode;
     /** Set when the spool's file system refused {@code O_TMPFILE}: logged once, then {@code tmp/} is used. */
     private volatile boolean unnamedRefused;
 
