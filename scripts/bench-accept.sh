@@ -23,10 +23,11 @@ USERS=${4:-1000}
 SIZE=${BENCH_SIZE:-2048}
 WORK=${5:-$(mktemp -d /var/tmp/postern-accept.XXXXXX)}
 # Warm-up per smtp-source process before each timed window: a JVM compiles its hot paths for tens of
-# seconds (perf showed the C2 compiler at 30% of the node's CPU after 2,000 messages, 14% after
-# 15,000), and a long-running server is measured at its steady state; BENCH_WARMUP=25 is the old,
-# cold figure. Postfix gets the same warm-up.
-WARMUP_EACH=${BENCH_WARMUP:-$(( (10000 + RECIPIENTS - 1) / RECIPIENTS ))}
+# seconds, and a long-running server is measured at its steady state. After 10,000 messages of
+# 1 KiB over 10 sessions C2 still compiled 80-300 methods per 5 s and took 16% of the node's CPU;
+# after 30,000, 10-60 per 5 s and 2%. BENCH_WARMUP=25 is the first sessions' cold
+# figure, 10,000 / RECIPIENTS the third to fifth sessions'. Postfix gets the same warm-up.
+WARMUP_EACH=${BENCH_WARMUP:-$(( (30000 + RECIPIENTS - 1) / RECIPIENTS ))}
 WARMUP=$(( RECIPIENTS * WARMUP_EACH ))
 PER=$(( MESSAGES / RECIPIENTS ))
 MESSAGES=$(( PER * RECIPIENTS ))

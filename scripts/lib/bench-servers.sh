@@ -117,7 +117,7 @@ slapd_binds() { grep -c ' BIND dn=.* method=' "$SLAPD_LOG" || true; } # one requ
 
 # bench_postern HOME EXTRA_YAML -> sets POSTERN_MX, POSTERN_POP3, POSTERN_ADMIN (the real jar, `serve`)
 bench_postern() {
-  local home=$1 extra=${2:-} try
+  local home=$1 extra=${2:-${POSTERN_EXTRA_YAML:-}} try
   mkdir -p "$home"
   for try in 1 2 3; do # a port found free can be taken by somebody else before the node binds it
     bench_postern_once "$home" "$extra" && return 0
