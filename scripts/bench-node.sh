@@ -7,7 +7,7 @@
 # say anything. BENCH_TRACE=SECONDS: `perf trace -s` on the node for that long during the timed load
 # (syscall counts and times per thread, in WORK/trace.txt; printed summed over the delivery
 # threads). Loopback only; stops by itself.
-# Usage: [POSTERN_JAR=...] [BENCH_SIZE=1024] [BENCH_TRACE=8] scripts/bench-node.sh [sessions=10] [each=2000] [warm=1000] [users=1000]
+# Usage: [POSTERN_JAR=...] [POSTERN_EXTRA_YAML="delivery: { threads: 2 }"] [BENCH_SIZE=1024] [BENCH_TRACE=8] scripts/bench-node.sh [sessions=10] [each=2000] [warm=1000] [users=1000]
 # Needs root, slapd, postfix (smtp-source); perf for BENCH_TRACE. Build gateway/target/postern.jar first.
 set -euo pipefail
 POSTERN_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -115,7 +115,7 @@ slapd_searches() { grep -c ' SRCH base=' "$SLAPD_LOG" || true; }
 slapd_rootdse_reads() { grep -c ' SRCH base="" scope=0' "$SLAPD_LOG" || true; } # connection-pool health checks
 slapd_binds() { grep -c ' BIND dn=.* method=' "$SLAPD_LOG" || true; } # one request logs two BIND lines
 
-# bench_postern HOME EXTRA_YAML -> sets POSTERN_MX, POSTERN_POP3, POSTERN_ADMIN (the real jar, `serve`)
+# bench_postern HOME [EXTRA_YAML, default $POSTERN_EXTRA_YAML] -> sets POSTERN_MX, POSTERN_POP3, POSTERN_ADMIN (the real jar, `serve`)
 bench_postern() {
   local home=$1 extra=${2:-${POSTERN_EXTRA_YAML:-}} try
   mkdir -p "$home"
